@@ -1,0 +1,24 @@
+"""FovEx: explain image classifiers with foveated scanpaths (NeVA) turned into attribution maps."""
+from .explain import Explainer, Explanation, FovEx, explainer, explainers, scanpath_heatmap
+from .io import ImageLoadError, load_image
+from .models import Classifier, imagenet_class_names, list_models, load_model
+from .neva import NevaSettings, neva_scanpaths
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Classifier",
+    "Explainer",
+    "Explanation",
+    "FovEx",
+    "ImageLoadError",
+    "NevaSettings",
+    "explainer",
+    "explainers",
+    "imagenet_class_names",
+    "list_models",
+    "load_image",
+    "load_model",
+    "neva_scanpaths",
+    "scanpath_heatmap",
+]

@@ -1,0 +1,149 @@
+"""The ``fovex`` command line.
+
+    fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
+    fovex data fetch mit1003|voc2012 [--data-root DIR]
+    fovex evaluate CONFIG.yaml --out DIR
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _safe_stem(path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem) or "image"
+
+
+def _explain(args) -> int:
+    import torch
+    from tqdm.auto import tqdm
+
+    from .explain import FovEx
+    from .io import ImageLoadError, load_image
+    from .models import load_model
+    from .store import atomic_write_bytes, save_npz
+    from .viz import explanation_figure
+
+    weights = None if args.weights == "none" else args.weights
+    try:
+        model = load_model(args.model, weights=weights, device=args.device)
+    except (RuntimeError, ValueError, FileNotFoundError) as error:
+        print(f"fovex: error: {error}", file=sys.stderr)
+        return 2
+    settings = {"fixations": args.fixations, "steps": args.steps, "seed": args.seed}
+    explainer = FovEx(model, **settings)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    size = args.size or model.input_size
+    failures = 0
+    used_names: set[str] = set()
+    for path in tqdm([Path(p) for p in args.images], desc="explaining", unit="image", disable=args.quiet):
+        try:
+            image = load_image(path, size).to(args.device)
+            with torch.no_grad():
+                probabilities = model(image[None]).softmax(dim=1)[0]
+            top5 = probabilities.topk(5)
+            explanation = explainer.explain(image[None], None if args.target is None else [args.target])
+        except (ImageLoadError, ValueError) as error:
+            failures += 1
+            tqdm.write(f"fovex: error: {error}", file=sys.stderr)
+            continue
+        target = int(explanation.targets[0])
+        lines = [f"{path}:"]
+        lines += [
+            f"  {rank}. {model.class_names[i]} ({int(i)}) p={float(p):.3f}"
+            for rank, (p, i) in enumerate(zip(top5.values, top5.indices), start=1)
+        ]
+        lines.append(f"  explained: {model.class_names[target]} ({target}) p={float(probabilities[target]):.3f}")
+        tqdm.write("\n".join(lines))
+
+        stem = _safe_stem(path)
+        while stem in used_names:  # two inputs with the same name must not overwrite each other
+            stem += "_"
+        used_names.add(stem)
+        save_npz(
+            out / f"{stem}.npz",
+            attribution=explanation.attribution[0].cpu().numpy(),
+            fixations_xy=explanation.fixations_xy[0].cpu().numpy(),
+            losses=explanation.losses[0].cpu().numpy(),
+            target=target,
+            image_size=size,
+            model=model.name,
+            source=str(path),
+        )
+        figure = explanation_figure(
+            image.cpu(),
+            explanation.attribution[0].cpu(),
+            explanation.fixations_xy[0].cpu(),
+            title=f"{path.name}: {model.class_names[target]} ({model.name})",
+        )
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110)
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+        atomic_write_bytes(out / f"{stem}.png", buffer.getvalue())
+    if failures:
+        print(f"fovex: {failures} of {len(args.images)} image(s) failed", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _data(args) -> int:
+    from . import data
+
+    return data.cli_main(args)
+
+
+def _evaluate(args) -> int:
+    from .evaluate import main as evaluate_main
+
+    return evaluate_main([str(args.config), "--out", str(args.out)] + (["--quiet"] if args.quiet else []))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .models import list_models
+
+    parser = argparse.ArgumentParser(prog="fovex", description="Foveation-based explanations of image classifiers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    explain = commands.add_parser("explain", help="explain images with FovEx; writes PNG figures and .npz arrays")
+    explain.add_argument("images", nargs="+", help="image files")
+    explain.add_argument("--model", default="efficientnet_lite0", choices=list_models())
+    explain.add_argument("--weights", default="default", help="'default' (ImageNet), a checkpoint path, or 'none'")
+    explain.add_argument("--target", default=None, help="class index or ImageNet class name (default: top-1)")
+    explain.add_argument("--out", default="fovex-out", help="output directory (default: fovex-out)")
+    explain.add_argument("--device", default="cpu")
+    explain.add_argument("--size", type=int, default=None, help="input size in pixels (default: the model's)")
+    explain.add_argument("--fixations", type=int, default=10, help="T, fixations per scanpath (default 10)")
+    explain.add_argument("--steps", type=int, default=20, help="K, optimisation steps per fixation (default 20)")
+    explain.add_argument("--seed", type=int, default=42)
+    explain.add_argument("--quiet", action="store_true", help="no progress bar")
+    explain.set_defaults(handler=_explain)
+
+    data = commands.add_parser("data", help="fetch and inspect data sets")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    fetch = data_commands.add_parser("fetch", help="download and verify a public data set")
+    fetch.add_argument("name", help="mit1003 or voc2012")
+    fetch.add_argument("--data-root", default=None, help="default: $FOVEX_DATA or the user cache")
+    fetch.set_defaults(handler=_data)
+
+    evaluate = commands.add_parser("evaluate", help="run an evaluation config into a resumable result store")
+    evaluate.add_argument("config", type=Path)
+    evaluate.add_argument("--out", type=Path, required=True)
+    evaluate.add_argument("--quiet", action="store_true")
+    evaluate.set_defaults(handler=_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Free-viewing eye-fixation sets: the shared CSV layout (OSIE, nus-scene500) and MIT1003.
+
+Coordinates: 0-based pixels, x right, y down, in the original image (``sample.fixations_original``)
+and in the loaded frame (``sample.fixations``, only the fixations inside the crop). The density map
+(``sample.density``) blurs the frame fixations with a Gaussian of one degree of visual angle; the
+pixels per degree (px/deg, in original pixels) of each set:
+
+- OSIE: 800x600 images shown at about 24 x 18 degrees -> 800 / 24 = 33.3 px/deg.
+- nus-scene500: the display is not documented (SOURCE.md gives none; the images range from 256x256 to
+  3888x2592 and fixations are in original pixels). Assumption: recorded in the same lab with OSIE's
+  setup, each image scaled to fit the same 24 x 18 degree area, so px/deg = max(W / 24, H / 18) per
+  image (33.3 for 800x600, 14.2 for the 311 images of 256x256). Override with ``pixels_per_degree=``.
+- MIT1003: images up to 1024 px shown at about 35 px/deg (Judd et al. 2009); an image whose longer
+  side is not 1024 is assumed scaled to 1024 on screen: px/deg = 35 * max(W, H) / 1024.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from .base import Dataset, DatasetNotFoundError, Fixations, Sample, _Record, image_size
+
+__all__ = [
+    "FIXATIONS_CSV_LAYOUT",
+    "MIT1003_LAYOUT",
+    "OSIE_PIXELS_PER_DEGREE",
+    "DISPLAY_DEGREES",
+    "MIT1003_PIXELS_PER_DEGREE",
+    "FixationDataset",
+    "read_fixations_csv",
+    "fixations_from_point_map",
+    "open_fixations_csv",
+    "open_mit1003",
+]
+
+FIXATIONS_CSV_LAYOUT = """\
+<root>/fixations.csv with columns stimulus,width,height,subject,order,x,y,onset_s,duration_s
+  (one row per fixation; x, y 0-based pixels of the original image; empty onset_s/duration_s allowed)
+<root>/stimuli/<stimulus>   (the images, e.g. stimuli/1001.jpg)"""
+
+MIT1003_LAYOUT = """\
+MIT1003 (Judd et al. 2009): <root>/ALLSTIMULI/<name>.jpeg and
+<root>/ALLFIXATIONMAPS/<name>_fixMap.jpg, <name>_fixPts.jpg"""
+
+#: OSIE: 800 px over about 24 degrees.
+OSIE_PIXELS_PER_DEGREE = 800 / 24
+#: Display area (width, height) in degrees assumed for nus-scene500 (OSIE's, see the module docstring).
+DISPLAY_DEGREES = (24.0, 18.0)
+#: MIT1003: 35 px per degree for images whose longer side is 1024 px.
+MIT1003_PIXELS_PER_DEGREE = 35.0
+
+
+class FixationDataset(Dataset):
+    """Images with ``sample.fixations`` (frame), ``sample.fixations_original`` and ``sample.density``.
+
+    ``records[i].extra`` is a callable ``(width, height) -> (original Fixations, meta dict)``, called
+    when the sample is made (so a set opens without decoding any map).
+    """
+
+    def __init__(self, name, root, records, image_size=224, crop_fraction=1.0, info=None, pixels_per_degree=None):
+        super().__init__(root, records, image_size, crop_fraction, info)
+        self.name = name
+        # float (constant px/deg) or callable (width, height) -> px/deg, or None (no density)
+        self.pixels_per_degree = pixels_per_degree
+
+    def _ppd(self, width: int, height: int) -> float | None:
+        rule = self.pixels_per_degree
+        return float(rule(width, height)) if callable(rule) else (float(rule) if rule is not None else None)
+
+    def _make_sample(self, record: _Record) -> Sample:
+        width, height = image_size(record.path)
+        fixations, meta = record.extra(width, height)
+        geometry = self.geometry_for(width, height)
+        frame_xy = geometry.to_frame(fixations.xy)
+        inside = geometry.inside(frame_xy)
+        return Sample(
+            id=record.id, path=record.path, geometry=geometry,
+            fixations=fixations.with_xy(frame_xy).select(inside), fixations_original=fixations,
+            pixels_per_degree=self._ppd(width, height),
+            meta={**meta, "fixations_outside_frame": int((~inside).sum())},
+        )  # fmt: skip
+
+
+def _float_or_nan(value: str) -> float:
+    return float(value) if value.strip() else math.nan
+
+
+def read_fixations_csv(path: Path) -> dict[str, tuple[tuple[int, int], Fixations]]:
+    """``fixations.csv`` -> stimulus file name -> ((width, height), original-pixel :class:`Fixations`).
+
+    Rows keep the file's order; each stimulus' rows are sorted by (subject, order).
+    """
+    columns = defaultdict(lambda: defaultdict(list))
+    sizes: dict[str, tuple[int, int]] = {}
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        required = {"stimulus", "width", "height", "subject", "order", "x", "y", "onset_s", "duration_s"}
+        missing = required - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing columns {sorted(missing)}\n{FIXATIONS_CSV_LAYOUT}")
+        for row in reader:
+            stimulus = row["stimulus"]
+            size = (int(row["width"]), int(row["height"]))
+            if sizes.setdefault(stimulus, size) != size:
+                raise ValueError(f"{path}: {stimulus} has two sizes, {sizes[stimulus]} and {size}")
+            table = columns[stimulus]
+            table["x"].append(float(row["x"]))
+            table["y"].append(float(row["y"]))
+            table["subject"].append(int(row["subject"]))
+            table["order"].append(int(row["order"]))
+            table["onset_s"].append(_float_or_nan(row["onset_s"]))
+            table["duration_s"].append(_float_or_nan(row["duration_s"]))
+    result = {}
+    for stimulus, table in columns.items():
+        subject, order = np.asarray(table["subject"]), np.asarray(table["order"])
+        rank = np.lexsort((order, subject))
+        fixations = Fixations(
+            xy=np.stack([table["x"], table["y"]], axis=1)[rank],
+            subject=subject[rank], order=order[rank],
+            onset_s=np.asarray(table["onset_s"])[rank], duration_s=np.asarray(table["duration_s"])[rank],
+        )  # fmt: skip
+        result[stimulus] = (sizes[stimulus], fixations)
+    return result
+
+
+def detect_fixations_csv(root: Path) -> bool:
+    return (root / "fixations.csv").is_file() and (root / "stimuli").is_dir()
+
+
+def _natural_key(name: str):
+    stem = Path(name).stem
+    return (0, int(stem), name) if stem.isdigit() else (1, 0, name)
+
+
+def open_fixations_csv(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0,
+                       pixels_per_degree=None, display_degrees: tuple[float, float] | None = None,
+                       name: str = "fixations-csv") -> FixationDataset:
+    """A folder in the shared CSV layout (:data:`FIXATIONS_CSV_LAYOUT`), ordered by stimulus name.
+
+    ``pixels_per_degree``: constant px/deg of the original images; or ``display_degrees=(w, h)``: the
+    area each image was scaled to fit, giving px/deg = max(W / w, H / h) per image. With neither,
+    ``sample.density`` is None (its blur needs px/deg).
+    """
+    if split not in (None, "all"):
+        raise ValueError(f"{name} has no splits (got {split!r}); use split=None")
+    if not detect_fixations_csv(root):
+        raise DatasetNotFoundError(f"{root} is not a fixation folder\n{FIXATIONS_CSV_LAYOUT}")
+    if pixels_per_degree is not None and display_degrees is not None:
+        raise ValueError("give pixels_per_degree or display_degrees, not both")
+    if display_degrees is not None:
+        degrees_w, degrees_h = display_degrees
+        pixels_per_degree = lambda width, height: max(width / degrees_w, height / degrees_h)  # noqa: E731
+    table = read_fixations_csv(root / "fixations.csv")
+    records = []
+    for stimulus in sorted(table, key=_natural_key):
+        (width, height), fixations = table[stimulus]
+        path = root / "stimuli" / stimulus
+        if not path.is_file():
+            raise DatasetNotFoundError(f"{name}: fixations.csv lists {stimulus} but {path} is missing")
+        records.append(_Record(id=Path(stimulus).stem, path=path, extra=_CsvFixations(path, (width, height), fixations)))
+    info = {"layout": FIXATIONS_CSV_LAYOUT, "pixels_per_degree": pixels_per_degree if not callable(pixels_per_degree) else f"max(W / {display_degrees[0]}, H / {display_degrees[1]})"}
+    return FixationDataset(name, root, records, image_size, crop_fraction, info, pixels_per_degree)
+
+
+class _CsvFixations:
+    """Deferred check that the image is the size the CSV says (a mismatch would misplace every fixation)."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fixations: Fixations):
+        self.path, self.size, self.fixations = path, size, fixations
+
+    def __call__(self, width: int, height: int):
+        if (width, height) != self.size:
+            raise ValueError(f"{self.path} is {width}x{height} but fixations.csv says {self.size[0]}x{self.size[1]}")
+        return self.fixations, {}
+
+
+# ----------------------------------------------------------------------------- MIT1003
+
+
+def fixations_from_point_map(path: Path, threshold: int = 128) -> Fixations:
+    """MIT1003 ``*_fixPts.jpg`` -> pooled :class:`Fixations` (one per pixel >= ``threshold``).
+
+    The map is a binary image (fixated pixels white) stored as JPEG, so it is thresholded at mid-grey
+    to undo compression noise. It carries no observer, order or timing, and fixations of several
+    observers on one pixel count once.
+    """
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        gray = np.asarray(ImageOps.exif_transpose(image).convert("L"))
+    rows, cols = np.nonzero(gray >= threshold)
+    return Fixations.from_points(np.stack([cols, rows], axis=1).astype(np.float64))
+
+
+def mit1003_pixels_per_degree(width: int, height: int) -> float:
+    return MIT1003_PIXELS_PER_DEGREE * max(width, height) / 1024
+
+
+def detect_mit1003(root: Path) -> bool:
+    return (root / "ALLSTIMULI").is_dir() and (root / "ALLFIXATIONMAPS").is_dir()
+
+
+class _PointMapFixations:
+    def __init__(self, points_path: Path, map_path: Path):
+        self.points_path, self.map_path = points_path, map_path
+
+    def __call__(self, width: int, height: int):
+        fixations = fixations_from_point_map(self.points_path)
+        return fixations, {"fixation_map": str(self.map_path), "fixation_points": str(self.points_path)}
+
+
+def open_mit1003(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0,
+                 pixels_per_degree=None) -> FixationDataset:
+    """MIT1003 in its public layout (:data:`MIT1003_LAYOUT`); fixations from the ``_fixPts`` maps.
+
+    ``sample.meta["fixation_map"]`` is the shipped (pre-blurred) ``_fixMap.jpg``; ``sample.density`` is
+    recomputed from the points at one degree so that every set uses the same recipe.
+    """
+    if split not in (None, "all"):
+        raise ValueError(f"mit1003 has no splits (got {split!r}); use split=None")
+    if not detect_mit1003(root):
+        raise DatasetNotFoundError(f"{root} is not MIT1003\n{MIT1003_LAYOUT}")
+    stimuli = sorted(p for p in (root / "ALLSTIMULI").iterdir() if p.suffix.lower() in {".jpeg", ".jpg"})
+    maps = root / "ALLFIXATIONMAPS"
+    records = []
+    for path in stimuli:
+        points, density = maps / f"{path.stem}_fixPts.jpg", maps / f"{path.stem}_fixMap.jpg"
+        if not points.is_file():
+            raise DatasetNotFoundError(f"mit1003: {path.name} has no {points.name} in {maps}\n{MIT1003_LAYOUT}")
+        records.append(_Record(id=path.stem, path=path, extra=_PointMapFixations(points, density)))
+    info = {"layout": MIT1003_LAYOUT, "pixels_per_degree": pixels_per_degree or "35 * max(W, H) / 1024",
+            "fixations": "pooled from *_fixPts.jpg (no observer, order or duration)"}  # fmt: skip
+    return FixationDataset("mit1003", root, records, image_size, crop_fraction, info, pixels_per_degree or mit1003_pixels_per_degree)

@@ -1,0 +1,302 @@
+"""Explainers: one base class, one registry, one output convention.
+
+Every explainer maps ``images`` (B, 3, H, W) in [0, 1] and optional ``targets`` to an
+:class:`Explanation` whose ``attribution`` is (B, H, W) in [0, 1], min-max normalised per image, at
+the input resolution. FovEx is registered as ``"fovex"``; the baselines live in
+:mod:`fovex.baselines`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Sequence
+
+import torch
+
+from .foveation import gaussian_fovea, normalized_to_pixels
+from .neva import NevaSettings, neva_scanpaths
+
+__all__ = [
+    "Explainer",
+    "Explanation",
+    "FovEx",
+    "explainer",
+    "explainers",
+    "normalize_per_image",
+    "register_explainer",
+    "resolve_targets",
+    "scanpath_heatmap",
+]
+
+
+@dataclass
+class Explanation:
+    """What an explainer returns for a batch.
+
+    attribution: (B, H, W) in [0, 1], per-image min-max normalised.
+    targets: (B,) explained class indices.
+    method: registry name of the explainer. settings: its resolved settings.
+    forward_passes, backward_passes: model passes spent per image (target selection included).
+    fixations_xy: (B, T, 2) pixel ``(x, y)``, x right and y down (scanpath explainers only).
+    losses: (B, T) the loss reached at each fixation (scanpath explainers only).
+    """
+
+    attribution: torch.Tensor
+    targets: torch.Tensor
+    method: str
+    settings: dict[str, Any]
+    forward_passes: int
+    backward_passes: int
+    fixations_xy: torch.Tensor | None = None
+    losses: torch.Tensor | None = None
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def passes(self) -> int:
+        """Model passes per image, forward plus backward."""
+        return self.forward_passes + self.backward_passes
+
+    def __len__(self) -> int:
+        return self.attribution.shape[0]
+
+    def __getitem__(self, index) -> "Explanation":
+        """A sub-batch (int, slice or index tensor); an int keeps the batch dimension."""
+        if isinstance(index, int):
+            index = slice(index, index + 1 if index != -1 else None)
+
+        def pick(value):
+            return value[index] if isinstance(value, torch.Tensor) else value
+
+        return replace(
+            self,
+            attribution=self.attribution[index],
+            targets=self.targets[index],
+            fixations_xy=pick(self.fixations_xy),
+            losses=pick(self.losses),
+            extras={key: pick(value) for key, value in self.extras.items()},
+        )
+
+    def to(self, device) -> "Explanation":
+        def move(value):
+            return value.to(device) if isinstance(value, torch.Tensor) else value
+
+        return replace(
+            self,
+            attribution=move(self.attribution),
+            targets=move(self.targets),
+            fixations_xy=move(self.fixations_xy),
+            losses=move(self.losses),
+            extras={key: move(value) for key, value in self.extras.items()},
+        )
+
+
+def normalize_per_image(maps: torch.Tensor) -> torch.Tensor:
+    """Min-max normalise each map of (B, H, W) to [0, 1]; a constant map becomes all zeros."""
+    flat = maps.flatten(1)
+    low = flat.min(dim=1).values[:, None, None]
+    high = flat.max(dim=1).values[:, None, None]
+    span = high - low
+    return torch.where(span > 0, (maps - low) / span.clamp_min(torch.finfo(maps.dtype).tiny), torch.zeros_like(maps))
+
+
+def resolve_targets(model, images: torch.Tensor, targets=None) -> tuple[torch.Tensor, int]:
+    """Targets as a (B,) LongTensor on the images' device, and the forward passes spent on them.
+
+    ``None``: the model's top-1 class on each clean image (one forward pass). An int, a class name
+    (from ``model.class_names``) or a sequence of either, one per image, are taken as given.
+    """
+    batch = images.shape[0]
+    if targets is None:
+        with torch.no_grad():
+            return model(images).argmax(dim=1), 1
+    if isinstance(targets, (int, str)):
+        targets = [targets] * batch
+    if isinstance(targets, torch.Tensor):
+        targets = targets.reshape(-1).tolist() if targets.ndim <= 1 else None
+        if targets is None:
+            raise ValueError("targets must be a 1-D tensor of class indices")
+    targets = [_class_index(model, target) for target in targets]
+    if len(targets) != batch:
+        raise ValueError(f"got {len(targets)} targets for {batch} images")
+    return torch.tensor(targets, dtype=torch.long, device=images.device), 0
+
+
+def _class_index(model, target) -> int:
+    names = getattr(model, "class_names", None)
+    if isinstance(target, str):
+        if target.lstrip("-").isdigit():
+            target = int(target)
+        elif names is not None and target in names:
+            return names.index(target)
+        else:
+            lowered = target.lower()
+            matches = [i for i, name in enumerate(names or ()) if name.lower() == lowered]
+            if len(matches) != 1:
+                raise ValueError(f"unknown class name {target!r}")
+            return matches[0]
+    target = int(target)
+    num_classes = len(names) if names is not None else None
+    if target < 0 or (num_classes is not None and target >= num_classes):
+        raise ValueError(f"class index {target} outside 0..{(num_classes or 0) - 1}")
+    return target
+
+
+def _check_images(images: torch.Tensor) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must be a (B, 3, H, W) tensor in [0, 1], got {shape}")
+    if not images.is_floating_point():
+        raise ValueError(f"images must be floating point in [0, 1], got {images.dtype}")
+    return images
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+_EXPLAINERS: dict[str, type["Explainer"]] = {}
+
+
+def register_explainer(cls: type["Explainer"]) -> type["Explainer"]:
+    _EXPLAINERS[cls.name] = cls
+    return cls
+
+
+def explainers() -> list[str]:
+    """Registered explainer names."""
+    from . import baselines  # noqa: F401  (registers the baselines)
+
+    return sorted(_EXPLAINERS)
+
+
+def explainer(name: str, model, **settings) -> "Explainer":
+    """Build a registered explainer for ``model``."""
+    available = explainers()
+    if name not in _EXPLAINERS:
+        raise ValueError(f"unknown explainer {name!r}; available: {', '.join(available)}")
+    return _EXPLAINERS[name](model, **settings)
+
+
+class Explainer:
+    """Base class: subclasses set ``name`` and implement :meth:`attribute`.
+
+    ``attribute(images, targets)`` returns the raw maps (B, H, W) (any range) and may fill
+    ``self._extra`` with per-batch fields of the :class:`Explanation`; ``forward_passes`` and
+    ``backward_passes`` give its cost per image.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, model, **settings):
+        self.model = model
+        self.settings = settings
+
+    def attribute(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def cost(self) -> tuple[int, int]:
+        """(forward, backward) passes per image, excluding target selection."""
+        raise NotImplementedError
+
+    def explain(self, images: torch.Tensor, targets=None) -> Explanation:
+        images = _check_images(images)
+        targets, target_passes = resolve_targets(self.model, images, targets)
+        raw, fields = self.attribute(images, targets)
+        forward, backward = fields.pop("passes", None) or self.cost()
+        return Explanation(
+            attribution=normalize_per_image(raw.detach().float()),
+            targets=targets,
+            method=self.name,
+            settings=dict(self.settings),
+            forward_passes=forward + target_passes,
+            backward_passes=backward,
+            **fields,
+        )
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
+        return f"{type(self).__name__}({args})"
+
+
+# --- FovEx -------------------------------------------------------------------------------------
+
+AGGREGATIONS = ("sum", "max", "loss_weighted")
+
+
+def scanpath_heatmap(
+    fixations: torch.Tensor,
+    height: int,
+    width: int,
+    heatmap_s: float = 0.15,
+    aggregation: str = "sum",
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Scanpath -> raw heat map (SPEC §1.3), before normalisation.
+
+    fixations: (B, T, 2) normalised ``(row, col)``. Each fixation contributes
+    ``G_t = exp(-d^2 / heatmap_s)``.
+    - ``"sum"``: ``H = sum_t G_t`` (published).
+    - ``"max"``: ``H = max_t G_t`` per pixel.
+    - ``"loss_weighted"``: ``H = sum_t w_t G_t`` with ``weights`` (B, T) >= 0 (e.g. each fixation's
+      drop of the loss); an image whose weights are all zero falls back to equal weights.
+    Returns (B, height, width).
+    """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+    batch, steps, _ = fixations.shape
+    foveae = gaussian_fovea(fixations.reshape(-1, 2), height, width, heatmap_s).view(batch, steps, height, width)
+    if aggregation == "max":
+        return foveae.amax(dim=1)
+    if aggregation == "sum":
+        return foveae.sum(dim=1)
+    if weights is None:
+        raise ValueError("aggregation='loss_weighted' needs weights (B, T)")
+    weights = weights.to(foveae.dtype).clamp_min(0.0)
+    weights = torch.where(weights.sum(1, keepdim=True) > 0, weights, torch.ones_like(weights))
+    return torch.einsum("bt,bthw->bhw", weights, foveae)
+
+
+def loss_drops(losses: torch.Tensor, blurred_loss: torch.Tensor) -> torch.Tensor:
+    """How much each fixation lowered the loss: ``max(0, L_{t-1} - L_t)`` with ``L_0`` the blurred image's."""
+    previous = torch.cat([blurred_loss[:, None], losses[:, :-1]], dim=1)
+    return (previous - losses).clamp_min(0.0)
+
+
+@register_explainer
+class FovEx(Explainer):
+    """FovEx: a NeVA scanpath turned into an attribution map.
+
+    Settings (published defaults, SPEC §1.4): the :class:`~fovex.neva.NevaSettings` fields
+    (``fixations=10, steps=20, lr=0.1, fovea_s=0.15, blur_kernel_px=41, blur_sigma_px=10,
+    forgetting=0.1, restarts=True, seed=42``), plus ``heatmap_s=0.15`` and
+    ``aggregation="sum"`` (or ``"max"``, ``"loss_weighted"``).
+    """
+
+    name = "fovex"
+
+    def __init__(self, model, heatmap_s: float = 0.15, aggregation: str = "sum", **neva_settings):
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+        self.neva = NevaSettings(**neva_settings)
+        super().__init__(model, **self.neva.as_dict(), heatmap_s=heatmap_s, aggregation=aggregation)
+        self.heatmap_s = heatmap_s
+        self.aggregation = aggregation
+
+    def cost(self) -> tuple[int, int]:
+        return self.neva.fixations * self.neva.steps + 1, self.neva.fixations * self.neva.steps
+
+    def attribute(self, images, targets):
+        height, width = images.shape[-2:]
+        scanpaths = neva_scanpaths(self.model, images, targets, self.neva)
+        heatmap = scanpath_heatmap(
+            scanpaths.fixations,
+            height,
+            width,
+            self.heatmap_s,
+            self.aggregation,
+            weights=loss_drops(scanpaths.losses, scanpaths.blurred_loss),
+        )
+        fields = {
+            "fixations_xy": normalized_to_pixels(scanpaths.fixations.float(), height, width),
+            "losses": scanpaths.losses,
+            "extras": {"blurred_loss": scanpaths.blurred_loss},
+            "passes": (scanpaths.forward_passes, scanpaths.backward_passes),
+        }
+        return heatmap, fields

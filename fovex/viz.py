@@ -1,0 +1,60 @@
+"""Plots: attribution overlays and numbered scanpaths (matplotlib, headless-safe)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["explanation_figure", "plot_attribution", "plot_scanpath", "to_numpy_image"]
+
+
+def to_numpy_image(image: torch.Tensor) -> np.ndarray:
+    """(3, H, W) tensor in [0, 1] -> (H, W, 3) float array for imshow."""
+    return image.detach().float().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def plot_attribution(ax, image: torch.Tensor, attribution: torch.Tensor, alpha: float = 0.5, cmap: str = "jet"):
+    """Image with the attribution map (H, W) in [0, 1] laid over it."""
+    ax.imshow(to_numpy_image(image))
+    artist = ax.imshow(attribution.detach().float().cpu().numpy(), cmap=cmap, alpha=alpha, vmin=0.0, vmax=1.0)
+    ax.set_axis_off()
+    return artist
+
+
+def plot_scanpath(ax, image: torch.Tensor, fixations_xy: torch.Tensor, upto: int | None = None, color: str = "yellow"):
+    """Image with the numbered scanpath (T, 2) pixel (x, y); ``upto`` shows only the first fixations."""
+    ax.imshow(to_numpy_image(image))
+    points = fixations_xy.detach().float().cpu().numpy()
+    if upto is not None:
+        points = points[:upto]
+    if len(points):
+        ax.plot(points[:, 0], points[:, 1], "-", color=color, linewidth=1.5, alpha=0.8)
+        for index, (x, y) in enumerate(points, start=1):
+            ax.scatter([x], [y], s=160, facecolor="black", edgecolor=color, linewidth=1.5, zorder=3)
+            ax.text(x, y, str(index), color="white", ha="center", va="center", fontsize=7, zorder=4)
+    height, width = image.shape[-2:]
+    ax.set_xlim(-0.5, width - 0.5)
+    ax.set_ylim(height - 0.5, -0.5)
+    ax.set_axis_off()
+
+
+def explanation_figure(image: torch.Tensor, attribution: torch.Tensor, fixations_xy=None, title: str = ""):
+    """A figure with the image, the attribution overlay and (if given) the numbered scanpath."""
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    panels = 3 if fixations_xy is not None else 2
+    figure, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.4), constrained_layout=True)
+    axes[0].imshow(to_numpy_image(image))
+    axes[0].set_axis_off()
+    axes[0].set_title("image", fontsize=9)
+    plot_attribution(axes[1], image, attribution)
+    axes[1].set_title("attribution", fontsize=9)
+    if fixations_xy is not None:
+        plot_scanpath(axes[2], image, fixations_xy)
+        axes[2].set_title("scanpath", fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return figure

@@ -1,0 +1,276 @@
+"""Plausibility metrics on tiny maps whose values are worked out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from fovex.metrics.plausibility import (
+    KLD_EPS,
+    auc_judd,
+    cc,
+    centre_bias_map,
+    fixation_density,
+    fixation_map,
+    kld,
+    nss,
+    random_map,
+    sauc,
+    sim,
+)
+
+# ----------------------------------------------------------------------------- NSS
+
+
+def test_nss_of_the_fixation_indicator():
+    # Map [1, 0, 0, 0]: mean 1/4, population std sqrt(1/4 * 3/4) = sqrt(3)/4,
+    # so the fixated pixel's z-score is (3/4) / (sqrt(3)/4) = sqrt(3).
+    saliency = np.array([[1.0, 0.0], [0.0, 0.0]])
+    fixations = saliency.astype(bool)
+    assert nss(saliency, fixations) == pytest.approx(math.sqrt(3), abs=1e-12)
+
+
+def test_nss_uses_population_std_and_averages_fixated_pixels():
+    # Map [0, 1, 2, 3]: mean 1.5, population std sqrt(1.25); fixations at 2 and 3 give
+    # z = 0.5 / sqrt(1.25) and 1.5 / sqrt(1.25), mean 1 / sqrt(1.25).
+    saliency = np.array([[0.0, 1.0, 2.0, 3.0]])
+    fixations = np.array([[False, False, True, True]])
+    assert nss(saliency, fixations) == pytest.approx(1 / math.sqrt(1.25), abs=1e-12)
+
+
+def test_nss_constant_map_is_chance_level():
+    assert nss(np.full((3, 3), 0.7), np.eye(3, dtype=bool)) == 0.0
+
+
+def test_nss_accepts_numeric_fixation_map_and_tensors():
+    saliency = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
+    assert nss(saliency, torch.tensor([[0, 0, 1, 1]])) == pytest.approx(1 / math.sqrt(1.25))
+
+
+def test_batch_returns_tensor_of_per_map_values():
+    saliency = np.stack([np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[0.0, 1.0], [2.0, 3.0]])])
+    fixations = np.stack([saliency[0] > 0, np.array([[False, False], [True, True]])])
+    out = nss(saliency, fixations)
+    assert isinstance(out, torch.Tensor) and out.shape == (2,) and out.dtype == torch.float64
+    assert out[0].item() == pytest.approx(math.sqrt(3))
+    assert out[1].item() == pytest.approx(1 / math.sqrt(1.25))
+    assert isinstance(nss(saliency[0], fixations[0]), float)
+
+
+# ----------------------------------------------------------------------------- CC
+
+
+def test_cc_of_a_map_with_itself_and_its_negative():
+    rng = np.random.default_rng(0)
+    m = rng.random((6, 7))
+    assert cc(m, m) == pytest.approx(1.0, abs=1e-12)
+    assert cc(m, -m) == pytest.approx(-1.0, abs=1e-12)
+    assert cc(m, 3 * m + 2) == pytest.approx(1.0, abs=1e-12)  # scale-free
+
+
+def test_cc_hand_case():
+    # Deviations (-1, 0, 1) and (-1, 1, 0): covariance sum 1, norms sqrt(2) each -> 1/2.
+    assert cc(np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 3.0, 2.0]])) == pytest.approx(0.5, abs=1e-12)
+
+
+def test_cc_constant_map_is_zero():
+    assert cc(np.ones((2, 2)), np.array([[0.0, 1.0], [2.0, 3.0]])) == 0.0
+
+
+# ----------------------------------------------------------------------------- KLD
+
+
+def test_kld_identical_distributions_is_zero():
+    m = np.array([[0.1, 0.2], [0.3, 0.4]])
+    assert kld(m, 5 * m) == pytest.approx(0.0, abs=1e-12)  # both normalised first
+
+
+def test_kld_two_pixel_hand_case_and_argument_order():
+    # P = map / sum = (1/4, 3/4), Q = density = (1/2, 1/2):
+    # sum Q log(Q / P) = 1/2 log 2 + 1/2 log(2/3) = 1/2 log(4/3).
+    saliency = np.array([[1.0, 3.0]])
+    density = np.array([[0.5, 0.5]])
+    assert kld(saliency, density) == pytest.approx(0.5 * math.log(4 / 3), abs=1e-12)
+    # Swapping roles gives 1/4 log(1/2) + 3/4 log(3/2), a different number.
+    assert kld(density, saliency) == pytest.approx(0.25 * math.log(0.5) + 0.75 * math.log(1.5), abs=1e-12)
+
+
+def test_kld_epsilon_where_the_map_is_zero():
+    # P = (0, 1), Q = (1/2, 1/2): the first term is 1/2 log(eps + 0.5 / eps).
+    expected = 0.5 * math.log(KLD_EPS + 0.5 / KLD_EPS) + 0.5 * math.log(KLD_EPS + 0.5 / (1 + KLD_EPS))
+    assert kld(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]])) == pytest.approx(expected, rel=1e-12)
+    assert KLD_EPS == 2.2204e-16
+
+
+# ----------------------------------------------------------------------------- SIM
+
+
+def test_sim_bounds_and_hand_case():
+    m = np.array([[0.1, 0.2], [0.3, 0.4]])
+    assert sim(m, m) == pytest.approx(1.0, abs=1e-12)
+    assert sim(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])) == 0.0
+    # P = (1/4, 3/4), Q = (1/2, 1/2): min sums to 1/4 + 1/2.
+    assert sim(np.array([[1.0, 3.0]]), np.array([[0.5, 0.5]])) == pytest.approx(0.75, abs=1e-12)
+    rng = np.random.default_rng(1)
+    a, b = rng.random((5, 5)), rng.random((5, 5))
+    assert 0.0 <= sim(a, b) <= 1.0
+
+
+def test_sim_minmax_variant():
+    # Plain: P = (1/3, 2/3) vs (1/2, 1/2) -> 1/3 + 1/2. MIT min-max: (0, 1) -> 0 + 1/2.
+    assert sim(np.array([[1.0, 2.0]]), np.array([[0.5, 0.5]])) == pytest.approx(5 / 6, abs=1e-12)
+    assert sim(np.array([[1.0, 2.0]]), np.array([[0.5, 0.5]]), minmax=True) == pytest.approx(0.5, abs=1e-12)
+
+
+# ----------------------------------------------------------------------------- AUC-Judd
+
+
+def test_auc_judd_perfect_and_constant_maps():
+    fixations = np.zeros((4, 4), dtype=bool)
+    fixations[1, 2] = fixations[3, 0] = True
+    assert auc_judd(fixations.astype(float), fixations) == pytest.approx(1.0)
+    assert auc_judd(np.full((4, 4), 0.3), fixations) == pytest.approx(0.5)
+    # Inverted map: the only threshold (0) already admits every pixel, so the curve is the
+    # diagonal. AUC-Judd cannot go below 1/2 when the fixated values share one threshold.
+    assert auc_judd(1.0 - fixations.astype(float), fixations) == pytest.approx(0.5)
+    # Fixated pixels ranked below all others but distinct: thresholds 0.2 and 0.1 have TPR 1/2
+    # and 1 at FPR 1: the curve is (0,0)-(1,1/2)-(1,1), area 1/4.
+    ranked_low = np.full((4, 4), 0.9)
+    ranked_low[1, 2], ranked_low[3, 0] = 0.2, 0.1
+    assert auc_judd(ranked_low, fixations) == pytest.approx(0.25)
+
+
+def test_auc_judd_hand_case_thresholds_at_fixated_values_only():
+    # Map (0.9, 0.1, 0.5, 0.3), fixations at 0.9 and 0.1. Threshold 0.9: TPR 1/2, FPR 0/2;
+    # threshold 0.1: TPR 1, FPR 2/2. Curve (0,0)-(0,1/2)-(1,1)-(1,1): area 3/4.
+    # (The full ROC / Mann-Whitney value would be 1/2: the Judd variant differs.)
+    saliency = np.array([[0.9, 0.1, 0.5, 0.3]])
+    fixations = np.array([[True, True, False, False]])
+    assert auc_judd(saliency, fixations) == pytest.approx(0.75, abs=1e-12)
+
+
+# ----------------------------------------------------------------------------- sAUC
+
+
+def test_sauc_hand_case_with_points_and_map():
+    # Positives at fixated pixels 1 and 2: (0.1, 0.5). Negatives at other images' fixations on
+    # pixels 2 and 3: (0.5, 0.3). Pairs: 0.5 vs 0.5 tie (1/2), 0.5 > 0.3 (1), 0.1 loses twice.
+    saliency = np.array([[0.9, 0.1, 0.5, 0.3]])
+    fixations = np.array([[False, True, True, False]])
+    points = np.array([[2, 0], [3, 0]])  # (x, y)
+    assert sauc(saliency, fixations, points) == pytest.approx(1.5 / 4, abs=1e-12)
+    other_map = np.array([[False, False, True, True]])
+    assert sauc(saliency, fixations, other_map) == pytest.approx(1.5 / 4, abs=1e-12)
+
+
+def test_sauc_counts_duplicate_points():
+    # Negatives (0.5, 0.5, 0.3): positive 0.5 scores 1/2 + 1/2 + 1, positive 0.1 scores 0 -> 2/6.
+    saliency = np.array([[0.9, 0.1, 0.5, 0.3]])
+    fixations = np.array([[False, True, True, False]])
+    points = [[2.2, 0.0], [1.6, -0.3], [3.0, 0.0]]  # rounded to pixels 2, 2, 3
+    assert sauc(saliency, fixations, points) == pytest.approx(2 / 6, abs=1e-12)
+
+
+def test_sauc_batch_with_per_image_negatives():
+    saliency = np.array([[[0.9, 0.1, 0.5, 0.3]], [[0.0, 1.0, 0.0, 0.0]]])
+    fixations = np.array([[[False, True, True, False]], [[False, True, False, False]]])
+    out = sauc(saliency, fixations, [np.array([[2, 0], [3, 0]]), np.array([[0, 0]])])
+    assert out.shape == (2,)
+    assert out.tolist() == pytest.approx([0.375, 1.0])
+
+
+# ----------------------------------------------------------------------------- ground truth and baselines
+
+
+def test_fixation_density_sums_to_one_and_peaks_at_the_fixation():
+    density = fixation_density(np.array([[5.0, 3.0]]), (8, 10), sigma_px=2.0)
+    assert density.shape == (8, 10)
+    assert density.sum().item() == pytest.approx(1.0, abs=1e-12)
+    row, col = divmod(int(density.argmax()), 10)
+    assert (row, col) == (3, 5)
+    # One pixel to the right the Gaussian has fallen by exp(-1 / (2 sigma^2)).
+    assert (density[3, 6] / density[3, 5]).item() == pytest.approx(math.exp(-1 / 8), rel=1e-12)
+
+
+def test_fixation_density_several_points_and_zero_sigma():
+    pts = np.array([[0.0, 0.0], [2.0, 1.0], [2.0, 1.0]])
+    d = fixation_density(pts, (3, 4), sigma_px=0)
+    expected = np.zeros((3, 4))
+    expected[0, 0], expected[1, 2] = 1 / 3, 2 / 3
+    np.testing.assert_allclose(d.numpy(), expected, atol=1e-15)
+    assert fixation_density(pts, (3, 4), sigma_px=1.5).sum().item() == pytest.approx(1.0)
+
+
+def test_fixation_map_rounds_to_nearest_pixel():
+    m = fixation_map(np.array([[1.4, 2.6], [1.4, 2.6], [0.0, 0.0]]), (4, 3))
+    assert m.dtype == torch.bool and m.sum().item() == 2
+    assert bool(m[3, 1]) and bool(m[0, 0])
+
+
+def test_centre_bias_map():
+    m = centre_bias_map((5, 9), sigma_frac=0.25)
+    assert m.shape == (5, 9) and m[2, 4].item() == pytest.approx(1.0)
+    # Column 0 is 4 px from the centre column; sigma_x = 0.25 * 9.
+    assert m[2, 0].item() == pytest.approx(math.exp(-0.5 * (4 / 2.25) ** 2), rel=1e-6)
+    assert m[0, 4].item() == pytest.approx(math.exp(-0.5 * (2 / 1.25) ** 2), rel=1e-6)
+    assert torch.equal(m, m.flip(0)) and torch.equal(m, m.flip(1))
+
+
+def test_random_map_is_reproducible():
+    a, b, c = random_map((4, 5), seed=3), random_map((4, 5), seed=3), random_map((4, 5), seed=4)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert a.min() >= 0 and a.max() < 1
+    assert random_map((2, 4, 5), seed=0).shape == (2, 4, 5)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("metric", [nss, auc_judd])
+def test_fixation_metrics_reject_bad_input(metric):
+    m = np.random.default_rng(0).random((3, 3))
+    with pytest.raises(ValueError, match="shape"):
+        metric(m, np.ones((3, 4), dtype=bool))
+    with pytest.raises(ValueError, match="empty"):
+        metric(m, np.zeros((3, 3), dtype=bool))
+    bad = m.copy()
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        metric(bad, np.eye(3, dtype=bool))
+
+
+@pytest.mark.parametrize("metric", [cc, kld, sim])
+def test_density_metrics_reject_bad_input(metric):
+    m = np.random.default_rng(0).random((3, 3))
+    with pytest.raises(ValueError, match="shape"):
+        metric(m, m[:2])
+    with pytest.raises(ValueError, match="NaN"):
+        metric(m, np.full((3, 3), np.nan))
+
+
+@pytest.mark.parametrize("metric", [kld, sim])
+def test_distribution_metrics_reject_zero_and_negative_maps(metric):
+    d = np.full((2, 2), 0.25)
+    with pytest.raises(ValueError, match="sums to zero"):
+        metric(np.zeros((2, 2)), d)
+    with pytest.raises(ValueError, match="negative"):
+        metric(np.array([[-1.0, 1.0], [1.0, 1.0]]), d)
+
+
+def test_auc_judd_all_pixels_fixated_is_an_error():
+    with pytest.raises(ValueError, match="non-fixated"):
+        auc_judd(np.random.default_rng(0).random((2, 2)), np.ones((2, 2), dtype=bool))
+
+
+def test_sauc_and_density_reject_bad_points():
+    m = np.random.default_rng(0).random((3, 3))
+    fix = np.eye(3, dtype=bool)
+    with pytest.raises(ValueError, match="outside"):
+        sauc(m, fix, np.array([[5.0, 0.0]]))
+    with pytest.raises(ValueError, match="empty"):
+        sauc(m, fix, np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="empty"):
+        fixation_density(np.zeros((0, 2)), (3, 3), 1.0)
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        fixation_density(np.zeros((4, 3)), (3, 3), 1.0)
