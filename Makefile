@@ -25,7 +25,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 benchmark: setup
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf build _build

@@ -1,8 +1,9 @@
 """The ``fovex`` command line.
 
     fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
-    fovex data fetch mit1003|voc2012 [--data-root DIR]
+    fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
     fovex evaluate CONFIG.yaml --out DIR
+    fovex book [--profile quick]
 """
 from __future__ import annotations
 
@@ -93,16 +94,16 @@ def _explain(args) -> int:
     return 1 if failures else 0
 
 
-def _data(args) -> int:
-    from . import data
-
-    return data.cli_main(args)
-
-
 def _evaluate(args) -> int:
     from .evaluate import main as evaluate_main
 
     return evaluate_main([str(args.config), "--out", str(args.out)] + (["--quiet"] if args.quiet else []))
+
+
+def _book(args) -> int:
+    from .book import build_book
+
+    return build_book(args.profile, args.only, args.force, html=not args.no_html)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,22 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
     explain.set_defaults(handler=_explain)
 
-    data = commands.add_parser("data", help="fetch and inspect data sets")
-    data_commands = data.add_subparsers(dest="data_command", required=True)
-    fetch = data_commands.add_parser("fetch", help="download and verify a public data set")
-    fetch.add_argument("name", help="mit1003 or voc2012")
-    fetch.add_argument("--data-root", default=None, help="default: $FOVEX_DATA or the user cache")
-    fetch.set_defaults(handler=_data)
+    # `fovex data ...` is forwarded whole to fovex.data.cli (fetch, list, where); listed here for --help.
+    commands.add_parser("data", help="fetch, list and locate data sets (fovex data --help)", add_help=False)
 
     evaluate = commands.add_parser("evaluate", help="run an evaluation config into a resumable result store")
     evaluate.add_argument("config", type=Path)
     evaluate.add_argument("--out", type=Path, required=True)
     evaluate.add_argument("--quiet", action="store_true")
     evaluate.set_defaults(handler=_evaluate)
+
+    book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")
+    book.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
+    book.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
+    book.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
+    book.add_argument("--no-html", action="store_true", help="execute notebooks only")
+    book.set_defaults(handler=_book)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["data"]:
+        from .data.cli import main as data_main
+
+        return data_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

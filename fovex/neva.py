@@ -42,7 +42,8 @@ class NevaSettings:
     normalised units (0.1 = 5 % of the image side). fovea_s: divisor ``s`` of the fovea exponent.
     blur_kernel_px, blur_sigma_px: peripheral blur, in pixels of the input. forgetting: memory decay
     ``f``. restarts: re-draw non-improving positions (else jitter). seed: with the image digest,
-    seeds each image's generator.
+    seeds each image's generator. autocast: run the model under ``torch.autocast`` in this dtype
+    (``"bfloat16"`` or ``"float16"``; speed on GPUs); positions, masks and losses stay in the images' dtype.
     """
 
     fixations: int = 10
@@ -54,8 +55,11 @@ class NevaSettings:
     forgetting: float = 0.1
     restarts: bool = True
     seed: int = 42
+    autocast: str | None = None
 
     def __post_init__(self):
+        if self.autocast not in (None, "bfloat16", "float16"):
+            raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {self.autocast!r}")
         if self.fixations < 1 or self.steps < 1:
             raise ValueError(f"fixations and steps must be >= 1, got {self.fixations} and {self.steps}")
         if self.lr <= 0:
@@ -83,8 +87,13 @@ class Scanpaths:
     backward_passes: int
 
 
-def _per_image_loss(model, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(model(images).float(), targets, reduction="none")
+def _per_image_loss(model, images: torch.Tensor, targets: torch.Tensor, autocast: str | None = None) -> torch.Tensor:
+    if autocast is None:
+        logits = model(images)
+    else:
+        with torch.autocast(images.device.type, dtype=getattr(torch, autocast)):
+            logits = model(images)
+    return F.cross_entropy(logits.float(), targets, reduction="none")
 
 
 def neva_scanpaths(
@@ -109,7 +118,7 @@ def neva_scanpaths(
 
     with torch.no_grad():
         blurred = blur(images, settings.blur_kernel_px, settings.blur_sigma_px)
-        blurred_loss = _per_image_loss(model, blurred, targets)
+        blurred_loss = _per_image_loss(model, blurred, targets, settings.autocast)
     memory = torch.zeros(batch, height, width, device=device, dtype=dtype)
     fixations = torch.empty(batch, T, 2, device=device, dtype=dtype)
     losses = torch.empty(batch, T, device=device, dtype=torch.float32)
@@ -122,7 +131,7 @@ def neva_scanpaths(
             position.requires_grad_(True)
             fovea = gaussian_fovea(position, height, width, settings.fovea_s)
             foveated = foveate(images, blurred, blur_mask(memory, fovea))
-            loss = _per_image_loss(model, foveated, targets)
+            loss = _per_image_loss(model, foveated, targets, settings.autocast)
             # Images are independent in the batch (eval mode), so d(sum of losses)/dp_b = dL_b/dp_b.
             (gradient,) = torch.autograd.grad(loss.sum(), position)
             position = position.detach()

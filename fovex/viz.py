@@ -58,3 +58,39 @@ def explanation_figure(image: torch.Tensor, attribution: torch.Tensor, fixations
     if title:
         figure.suptitle(title, fontsize=10)
     return figure
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def comparison_grid(images, attributions: dict, row_titles=None, fixations_xy=None, panel_in: float = 2.2):
+    """Rows: images; columns: the image, then one overlay per method.
+
+    images: (N, 3, H, W). attributions: method name -> (N, H, W). fixations_xy: optional method name ->
+    (N, T, 2) scanpaths drawn on that method's panel.
+    """
+    plt = _pyplot()
+    methods = list(attributions)
+    rows, cols = images.shape[0], len(methods) + 1
+    figure, axes = plt.subplots(rows, cols, figsize=(panel_in * cols, panel_in * rows), squeeze=False,
+                                constrained_layout=True)  # fmt: skip
+    for r in range(rows):
+        axes[r, 0].imshow(to_numpy_image(images[r]))
+        axes[r, 0].set_axis_off()
+        if row_titles is not None:
+            axes[r, 0].set_title(row_titles[r], fontsize=8)
+        for c, method in enumerate(methods, start=1):
+            plot_attribution(axes[r, c], images[r], attributions[method][r])
+            if fixations_xy and method in fixations_xy:
+                points = fixations_xy[method][r].detach().float().cpu().numpy()
+                axes[r, c].plot(points[:, 0], points[:, 1], "w.-", markersize=4, linewidth=0.8)
+            if r == 0:
+                axes[r, c].set_title(method, fontsize=9)
+    return figure

@@ -39,6 +39,7 @@ class _Server:
         self.files: dict[str, bytes] = {}
         self.truncate_after: dict[str, int] = {}
         self.ignore_range = False
+        self.redirects: dict[str, str] = {}
         self.requests: list[dict] = []
         server = self
 
@@ -47,6 +48,12 @@ class _Server:
                 body = server.files.get(self.path)
                 entry = {"path": self.path, "range": self.headers.get("Range"), "sent": 0}
                 server.requests.append(entry)
+                if self.path in server.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if body is None:
                     self.send_error(404)
                     return
@@ -210,6 +217,16 @@ def test_complete_part_file_is_finalised_on_416(server, tmp_path):
     assert (tmp_path / "blob").read_bytes() == payload
 
 
+def test_redirects_are_followed_only_to_http(server, tmp_path):
+    server.files["/real"] = b"payload"
+    server.redirects["/moved"] = server.url("/real")
+    server.redirects["/to-ftp"] = "ftp://127.0.0.1/secret"
+    assert download_file(server.url("/moved"), tmp_path / "a", progress=False).read_bytes() == b"payload"
+    with pytest.raises(DownloadError, match="redirect"):
+        download_file(server.url("/to-ftp"), tmp_path / "b", progress=False)
+    assert not (tmp_path / "b").exists()
+
+
 def test_http_error_and_bad_scheme(server, tmp_path):
     with pytest.raises(DownloadError, match="404"):
         download_file(server.url("/missing"), tmp_path / "m", progress=False)
@@ -360,3 +377,16 @@ def test_cli_fetch_and_where(server, tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == str(tmp_path / "toy")
     assert main(["fetch", "imagenet"]) == 1
     assert "image-net.org" in capsys.readouterr().err
+
+
+def test_cli_main_accepts_the_project_cli_namespace(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    import fovex.data
+
+    calls = []
+    monkeypatch.setattr(fovex.data, "fetch", lambda name, root, **kw: calls.append((name, root, kw)) or tmp_path)
+    args = argparse.Namespace(command="data", data_command="fetch", name="mit1003", data_root=str(tmp_path))
+    assert fovex.data.cli_main(args) == 0
+    assert calls == [("mit1003", str(tmp_path), {"progress": True, "checksums": {}, "keep_archives": False})]
+    assert capsys.readouterr().out.strip() == str(tmp_path)

@@ -69,10 +69,10 @@ def test_mask_follows_the_image(tmp_path):
     assert abs(ys.min() - box[0, 1]) <= 1 and abs(ys.max() - box[0, 3]) <= 1
 
 
-def test_density_sums_to_one_and_matches_a_blurred_histogram():
+def test_density_fallback_is_a_blurred_histogram_and_matches_the_metrics():
     from scipy.ndimage import gaussian_filter
 
-    points = np.array([[10.2, 20.7], [10.0, 21.0], [40.0, 5.0], [-3.0, 5.0]])  # the last is outside
+    points = np.array([[10.0, 21.0], [10.0, 21.0], [40.0, 5.0], [-3.0, 5.0]])  # the last is outside
     density = gaussian_fixation_density(points, (32, 48), sigma_px=3.0)
     assert density.shape == (32, 48) and np.isclose(density.sum(), 1.0)
     histogram = np.zeros((32, 48))
@@ -83,3 +83,9 @@ def test_density_sums_to_one_and_matches_a_blurred_histogram():
     assert np.unravel_index(density.argmax(), density.shape) == (21, 10)
     with pytest.raises(ValueError, match="inside"):
         gaussian_fixation_density(np.array([[-10.0, -10.0]]), (8, 8), 1.0)
+
+    # Sample.density comes from fovex.metrics when present; the fallback must agree with it.
+    plausibility = pytest.importorskip("fovex.metrics.plausibility")
+    sub_pixel = np.array([[10.2, 20.7], [33.4, 3.9], [47.4, 31.4]])
+    metrics_density = plausibility.fixation_density(sub_pixel, (32, 48), 3.0)
+    assert np.allclose(np.asarray(metrics_density), gaussian_fixation_density(sub_pixel, (32, 48), 3.0), atol=1e-12)

@@ -135,3 +135,11 @@ def test_pixel_and_normalised_fixations_agree(patch_classifier):
     scanpaths = neva_scanpaths(patch_classifier, images, torch.tensor([1]), NevaSettings(fixations=2, steps=4))
     explanation = FovEx(patch_classifier, fixations=2, steps=4).explain(images, targets=1)
     assert torch.allclose(pixels_to_normalized(explanation.fixations_xy, 224, 224), scanpaths.fixations, atol=1e-5)
+
+
+def test_bfloat16_autocast_still_finds_the_evidence(patch_classifier):
+    images = make_textured_images(1)
+    explanation = FovEx(patch_classifier, fixations=1, autocast="bfloat16").explain(images, targets=1)
+    assert math.dist(explanation.fixations_xy[0, 0].tolist(), PATCH_CENTRE) < 20
+    with pytest.raises(ValueError, match="autocast"):
+        FovEx(patch_classifier, autocast="int8")

