@@ -3,18 +3,17 @@
 Every class here is a short :class:`~fovex.explain.Explainer` subclass; the base class validates the
 images, resolves the targets, min-max normalises each map and records settings and cost.
 
-==========================  =================================================  =====================
-name                        method                                             passes per image
-==========================  =================================================  =====================
-``gradcam``                 Grad-CAM (Selvaraju et al. 2017), pytorch-grad-cam 1 fwd + 1 bwd
-``gradcam++``               Grad-CAM++ (Chattopadhyay et al. 2018), same       1 fwd + 1 bwd
-``scorecam``                Score-CAM (Wang et al. 2020), same                 1 + K fwd (K channels)
-``meaningful_perturbation`` Fong & Vedaldi 2017, blur-deletion mask            ``steps`` fwd + bwd
-``rise``                    Petsiuk et al. 2018, random masks                  ``masks`` fwd
-``gae``                     Chefer et al. 2021, attention relevance (ViT)      1 fwd + 1 bwd
-``random``                  seeded noise, the same map for every image         0
-``centre``                  central Gaussian                                   0
-==========================  =================================================  =====================
+Registered names, methods and model passes per image:
+
+- ``gradcam``: Grad-CAM (Selvaraju et al. 2017) via pytorch-grad-cam; 1 forward + 1 backward.
+- ``gradcam++``: Grad-CAM++ (Chattopadhyay et al. 2018), same; 1 forward + 1 backward.
+- ``scorecam``: Score-CAM (Wang et al. 2020), same; 1 + K forwards (K channels of the layer).
+- ``meaningful_perturbation``: Fong & Vedaldi 2017 blur-deletion mask; ``steps`` + 1 forwards,
+  ``steps`` backwards.
+- ``rise``: Petsiuk et al. 2018 random masks; ``masks`` forwards.
+- ``gae``: Chefer et al. 2021 attention relevance, timm ViTs only; 1 forward + 1 backward.
+- ``random``: seeded noise, the same map for every image; no passes.
+- ``centre``: a central Gaussian; no passes.
 
 Target selection (``targets=None``) adds one forward pass, counted by the base class.
 
@@ -78,7 +77,8 @@ def _resolve_layer(model: nn.Module, path: str):
     try:
         module = model.get_submodule(module_path)
     except AttributeError as error:
-        raise ValueError(f"target_layer {path!r} is not a submodule of {getattr(model, 'name', 'the model')}") from error
+        name = getattr(model, "name", "the model")
+        raise ValueError(f"target_layer {path!r} is not a submodule of {name}") from error
     return _InputTap(module) if port == "input" else module
 
 
@@ -156,9 +156,12 @@ class _CAMExplainer(Explainer):
 
     uses_gradients = True
 
-    def __init__(self, model, target_layer: str | None = None, **settings):
+    def __init__(self, model, target_layer: str | None = None):
+        self._init_cam(model, target_layer)
+
+    def _init_cam(self, model, target_layer, **settings):
         self.layer, resolved = cam_target_layer(model, target_layer)
-        super().__init__(model, target_layer=resolved, **settings)
+        Explainer.__init__(self, model, target_layer=resolved, **settings)
 
     def _make_cam(self, reshape):
         raise NotImplementedError
@@ -266,7 +269,7 @@ class ScoreCAM(_CAMExplainer):
     def __init__(self, model, target_layer: str | None = None, batch_size: int = 32):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        super().__init__(model, target_layer=target_layer, batch_size=batch_size)
+        self._init_cam(model, target_layer, batch_size=batch_size)
         self._channels: int | None = None
 
     def _make_cam(self, reshape):
@@ -322,7 +325,7 @@ class MeaningfulPerturbation(Explainer):
     the per-image losses summed (Adam is element-wise, so images do not interact), the mask clipped
     to [0, 1] after each step. Attribution: ``1 - M``, the region whose deletion kills the score.
 
-    Defaults (paper, ICCV 2017, §4 "implementation details"): blur sigma 10 px (``blur_sigma_px``),
+    Defaults (the paper's implementation details, ICCV 2017): blur sigma 10 px (``blur_sigma_px``),
     a 28 x 28 mask at 224 px, ``l1 = 1e-4``, ``tv = 1e-2``, ``tv_beta = 3``, Adam ``lr = 0.1``,
     ``steps = 300``. The norms are sums over the mask's cells (the paper's notation); the blur kernel
     is truncated at 41 px like FovEx's periphery (``blur_kernel_px``).
@@ -380,9 +383,8 @@ class MeaningfulPerturbation(Explainer):
         size = images.shape[-2:]
         images = images.detach()
         blurred = blur(images, s["blur_kernel_px"], s["blur_sigma_px"])
-        noise = torch.stack(
-            [torch.rand(1, s["mask_size"], s["mask_size"], generator=image_generator(image, s["seed"])) for image in images]
-        )
+        side = s["mask_size"]
+        noise = torch.stack([torch.rand(1, side, side, generator=image_generator(x, s["seed"])) for x in images])
         init = (s["init"] + s["init_noise"] * (2.0 * noise - 1.0)).clamp(0.0, 1.0)
         mask = init.to(images.device, images.dtype).requires_grad_(True)
         optimiser = torch.optim.Adam([mask], lr=s["lr"])
@@ -392,7 +394,8 @@ class MeaningfulPerturbation(Explainer):
                 keep = self._upsample(mask, size)
                 perturbed = keep * images + (1.0 - keep) * blurred
                 score = torch.softmax(self.model(perturbed), dim=1)[rows, targets]
-                loss = score + s["l1"] * (1.0 - mask).abs().flatten(1).sum(1) + s["tv"] * _total_variation(mask, s["tv_beta"])
+                l1 = (1.0 - mask).abs().flatten(1).sum(1)
+                loss = score + s["l1"] * l1 + s["tv"] * _total_variation(mask, s["tv_beta"])
                 # Gradient w.r.t. the mask only, whatever the model's requires_grad flags.
                 (mask.grad,) = torch.autograd.grad(loss.sum(), mask)
                 optimiser.step()
@@ -416,7 +419,7 @@ class RISE(Explainer):
     ``[0, cell)`` (the paper's smooth masks ``M_i``). Saliency:
     ``S = sum_i p_y(x * M_i) M_i / (N * p1)`` with ``p_y`` the target's softmax score.
 
-    Defaults (paper, §4 for ResNet-50): ``masks = 4000``, ``cells = 7``, ``p1 = 0.5``.
+    Defaults (the paper's ResNet-50 setting): ``masks = 4000``, ``cells = 7``, ``p1 = 0.5``.
     ``batch_size``: masked images per forward pass (bounds memory, does not change the result).
     Masks come from the image's own generator (``seed`` and the image's digest), so each image has
     its own masks, the same in any batch. Cost: ``masks`` forward passes per image.
@@ -426,7 +429,9 @@ class RISE(Explainer):
 
     def __init__(self, model, masks: int = 4000, cells: int = 7, p1: float = 0.5, batch_size: int = 50, seed: int = 42):
         if masks < 1 or cells < 1 or batch_size < 1 or not 0.0 < p1 <= 1.0:
-            raise ValueError(f"need masks, cells, batch_size >= 1 and 0 < p1 <= 1; got {masks}, {cells}, {batch_size}, {p1}")
+            raise ValueError(
+                f"need masks, cells, batch_size >= 1 and 0 < p1 <= 1; got {masks}, {cells}, {batch_size}, {p1}"
+            )
         super().__init__(model, masks=masks, cells=cells, p1=p1, batch_size=batch_size, seed=seed)
 
     def cost(self):
@@ -436,7 +441,8 @@ class RISE(Explainer):
         """(n, cells, cells) binary grids and (n, 2) (row, col) shifts -> (n, 1, height, width)."""
         cells = grids.shape[-1]
         cell_h, cell_w = math.ceil(height / cells), math.ceil(width / cells)
-        up = F.interpolate(grids[:, None], size=((cells + 1) * cell_h, (cells + 1) * cell_w), mode="bilinear", align_corners=False)
+        size = ((cells + 1) * cell_h, (cells + 1) * cell_w)
+        up = F.interpolate(grids[:, None], size=size, mode="bilinear", align_corners=False)
         rows = shifts[:, :1] + torch.arange(height)  # (n, height)
         cols = shifts[:, 1:] + torch.arange(width)  # (n, width)
         picked = up[torch.arange(len(up))[:, None, None], 0, rows[:, :, None], cols[:, None, :]]
@@ -453,13 +459,13 @@ class RISE(Explainer):
                 generator = image_generator(image, s["seed"])
                 # All draws up front, so batch_size changes memory use but never the masks.
                 grids = (torch.rand(count, cells, cells, generator=generator) < s["p1"]).float()
-                shifts = torch.stack(
-                    [torch.randint(0, cell_h, (count,), generator=generator), torch.randint(0, cell_w, (count,), generator=generator)],
-                    dim=1,
-                )
+                row_shifts = torch.randint(0, cell_h, (count,), generator=generator)
+                col_shifts = torch.randint(0, cell_w, (count,), generator=generator)
+                shifts = torch.stack([row_shifts, col_shifts], dim=1)
                 for start in range(0, count, s["batch_size"]):
                     stop = start + s["batch_size"]
-                    masks = self._masks(grids[start:stop], shifts[start:stop], height, width).to(images.device, images.dtype)
+                    masks = self._masks(grids[start:stop], shifts[start:stop], height, width)
+                    masks = masks.to(images.device, images.dtype)
                     scores = torch.softmax(self.model(image[None] * masks), dim=1)[:, targets[b]]
                     saliency[b] += torch.einsum("n,nhw->hw", scores.float(), masks[:, 0].float())
         return saliency / (count * s["p1"]), {}
@@ -517,7 +523,8 @@ class GAE(Explainer):
         try:
             for attn in attentions:
                 attn.fused_attn = False
-                handles.append(attn.attn_drop.register_forward_hook(lambda module, args, output: captured.append(output)))
+                hook = attn.attn_drop.register_forward_hook(lambda module, args, output: captured.append(output))
+                handles.append(hook)
             with torch.enable_grad():
                 logits = self.model(images.detach().requires_grad_(True))
                 score = logits[torch.arange(len(targets), device=logits.device), targets].sum()
@@ -547,7 +554,8 @@ class GAE(Explainer):
 @register_explainer
 class RandomBaseline(Explainer):
     """Uniform noise ``U(0, 1)`` per pixel from a generator seeded by ``seed`` only: the same map for
-    every image of a given size (it must not depend on the image), a different one per seed."""
+    every image of a given size (it must not depend on the image), a different one per seed. The map
+    is :func:`fovex.metrics.plausibility.random_map`, the plausibility tables' random baseline."""
 
     name = "random"
 
@@ -558,16 +566,18 @@ class RandomBaseline(Explainer):
         return 0, 0
 
     def attribute(self, images, targets):
-        generator = torch.Generator().manual_seed(int(self.settings["seed"]))
-        noise = torch.rand(*images.shape[-2:], generator=generator)
+        from .metrics.plausibility import random_map
+
+        noise = random_map(tuple(images.shape[-2:]), seed=self.settings["seed"])
         return noise.to(images.device).expand(images.shape[0], -1, -1).clone(), {}
 
 
 @register_explainer
 class CentreBaseline(Explainer):
     """Centre bias: ``exp(-(dy^2 / (2 (sigma H)^2) + dx^2 / (2 (sigma W)^2)))`` around the image
-    centre, ``sigma = 0.25`` of each side by default (a broad central Gaussian; the study only asks
-    for "a central Gaussian", so the width is a documented choice, not a published constant)."""
+    centre, ``sigma = 0.25`` of each side by default (the study asks only for "a central Gaussian":
+    the width is a documented convention, not a published constant). The map is
+    :func:`fovex.metrics.plausibility.centre_bias_map`, the plausibility tables' centre baseline."""
 
     name = "centre"
 
@@ -580,9 +590,7 @@ class CentreBaseline(Explainer):
         return 0, 0
 
     def attribute(self, images, targets):
-        height, width = images.shape[-2:]
-        sigma = self.settings["sigma"]
-        rows = torch.arange(height, device=images.device, dtype=torch.float32) - (height - 1) / 2.0
-        cols = torch.arange(width, device=images.device, dtype=torch.float32) - (width - 1) / 2.0
-        gauss = torch.exp(-(rows[:, None] ** 2) / (2 * (sigma * height) ** 2) - cols[None, :] ** 2 / (2 * (sigma * width) ** 2))
-        return gauss.expand(images.shape[0], -1, -1).clone(), {}
+        from .metrics.plausibility import centre_bias_map
+
+        gauss = centre_bias_map(tuple(images.shape[-2:]), sigma_frac=self.settings["sigma"])
+        return gauss.to(images.device).expand(images.shape[0], -1, -1).clone(), {}

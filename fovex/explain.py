@@ -177,9 +177,10 @@ def explainer(name: str, model, **settings) -> "Explainer":
 class Explainer:
     """Base class: subclasses set ``name`` and implement :meth:`attribute`.
 
-    ``attribute(images, targets)`` returns the raw maps (B, H, W) (any range) and may fill
-    ``self._extra`` with per-batch fields of the :class:`Explanation`; ``forward_passes`` and
-    ``backward_passes`` give its cost per image.
+    ``attribute(images, targets)`` returns the raw maps (B, H, W) (any range) and a dict of extra
+    :class:`Explanation` fields (``fixations_xy``, ``losses``, ``extras``, and ``passes`` =
+    (forward, backward) when the cost is only known after the run); ``cost()`` gives the cost per
+    image otherwise.
     """
 
     name: ClassVar[str] = ""
