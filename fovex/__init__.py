@@ -3,6 +3,7 @@ from .explain import Explainer, Explanation, FovEx, explainer, explainers, scanp
 from .io import ImageLoadError, load_image
 from .models import Classifier, imagenet_class_names, list_models, load_model
 from .neva import NevaSettings, neva_scanpaths
+from .store import load_maps, load_results
 
 __version__ = "0.1.0"
 
@@ -17,6 +18,8 @@ __all__ = [
     "explainers",
     "imagenet_class_names",
     "list_models",
+    "load_maps",
+    "load_results",
     "load_image",
     "load_model",
     "neva_scanpaths",

@@ -97,7 +97,10 @@ def _explain(args) -> int:
 def _evaluate(args) -> int:
     from .evaluate import main as evaluate_main
 
-    return evaluate_main([str(args.config), "--out", str(args.out)] + (["--quiet"] if args.quiet else []))
+    argv = [str(args.config), "--out", str(args.out)]
+    argv += ["--quiet"] * args.quiet + ["--overwrite"] * args.overwrite
+    argv += ["--device", args.device] if args.device else []
+    return evaluate_main(argv)
 
 
 def _book(args) -> int:
@@ -132,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="run an evaluation config into a resumable result store")
     evaluate.add_argument("config", type=Path)
     evaluate.add_argument("--out", type=Path, required=True)
-    evaluate.add_argument("--quiet", action="store_true")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace another config's results in --out")
+    evaluate.add_argument("--device", default=None, help="override the config's device (not part of its hash)")
     evaluate.set_defaults(handler=_evaluate)
 
     book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")

@@ -1,0 +1,57 @@
+"""``fovex evaluate CONFIG.yaml --out DIR``: run an evaluation config into a resumable result store.
+
+    python -m fovex.evaluate CONFIG.yaml --out DIR [--quiet] [--overwrite] [--device cpu]
+    torchrun --nproc-per-node N -m fovex.evaluate CONFIG.yaml --out DIR      (one shard per rank)
+
+From Python: ``fovex.evaluate.run(config_or_path, out_dir)`` returns the results DataFrame; read a
+finished (or partial) run with ``fovex.load_results(DIR)`` and ``fovex.store.load_maps(DIR, ...)``.
+Exit status: 0 when the run is complete (rows of unreadable images are recorded with
+``status="failed"``), 2 for a configuration, data or result-directory error, 130 when interrupted
+(rerun the same command to resume).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .evaluation.config import ConfigError, load_config
+from .evaluation.runner import EvaluationError, run, summarize
+from .store import StoreError, load_maps, load_results
+
+__all__ = ["run", "main", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fovex evaluate", description="Run an evaluation config into a resumable result store.")
+    parser.add_argument("config", help="evaluation config (YAML), e.g. configs/smoke.yaml")
+    parser.add_argument("--out", default=None, help="result directory (default: the config's output_dir)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    parser.add_argument("--overwrite", action="store_true", help="delete results of a different config in --out first")
+    parser.add_argument("--device", default=None, help="override the config's device (auto, cpu, cuda, cuda:N, mps)")
+    return parser
+
+
+def _terminate(signum, frame):
+    # SIGTERM (e.g. from torchrun or a scheduler) unwinds like Ctrl-C, so temporary files are removed.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    try:
+        run(args.config, args.out, quiet=args.quiet, overwrite=args.overwrite, device=args.device)
+    except (ConfigError, EvaluationError, StoreError, FileNotFoundError) as error:
+        print(f"fovex evaluate: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fovex evaluate: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""Evaluation configs: parse a YAML file or a dict, validate it with clear errors, resolve defaults, hash it.
+
+A config (``config_version: 1``) names the models, the explainers with their settings, one data set
+with its split and number of images, the metrics, the batch size, device, seed and output directory.
+See ``configs/`` and the README section "Evaluation" for the full schema.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import inspect
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .metrics import (
+    DATASET_KINDS,
+    DEFAULT_METRICS,
+    METRIC_SETTINGS_DEFAULTS,
+    METRICS,
+    VALID_METRICS,
+    dataset_kind,
+)
+
+__all__ = ["CONFIG_VERSION", "ConfigError", "EvalConfig", "load_config", "config_hash", "HASH_EXCLUDED_KEYS"]
+
+#: The config format this fovex writes and reads.
+CONFIG_VERSION = 1
+
+#: Keys that do not change any result value, so a run may be resumed with them changed.
+HASH_EXCLUDED_KEYS = ("name", "output_dir", "device", "threads")
+
+_TOP_LEVEL = {
+    "config_version": None,
+    "name": None,
+    "output_dir": None,
+    "models": None,
+    "explainers": None,
+    "dataset": None,
+    "target": "predicted",
+    "metrics": None,
+    "metric_settings": None,
+    "batch_size": 8,
+    "device": "auto",
+    "seed": 42,
+    "threads": None,
+    "save_maps": True,
+}
+_MODEL_KEYS = {"name", "label", "weights"}
+_EXPLAINER_KEYS = {"name", "label", "settings", "models"}
+_DATASET_DEFAULTS = {
+    "name": None,
+    "root": None,
+    "split": None,
+    "image_size": None,
+    "crop_fraction": 1.0,
+    "num_images": None,
+    "offset": 0,
+    "options": {},
+}
+_TARGETS = ("predicted", "label")
+
+
+class ConfigError(ValueError):
+    """An invalid evaluation config; the message names the key and the valid choices."""
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """A validated config with every default filled in (``data``), and where it came from."""
+
+    data: dict[str, Any]
+    source: str | None = None
+
+    def __getitem__(self, key: str):
+        return self.data[key]
+
+    @property
+    def hash(self) -> str:
+        return config_hash(self.data)
+
+    @property
+    def kind(self) -> str:
+        return dataset_kind(self.data["dataset"]["name"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self.data)
+
+
+def config_hash(data: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of the result-defining part of a resolved config."""
+    relevant = {key: value for key, value in data.items() if key not in HASH_EXCLUDED_KEYS}
+    canonical = json.dumps(relevant, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_config(source: str | os.PathLike | dict | EvalConfig) -> EvalConfig:
+    """Read (YAML path), validate and resolve a config; raises :class:`ConfigError` on any problem."""
+    if isinstance(source, EvalConfig):
+        return source
+    origin = None
+    if isinstance(source, (str, os.PathLike)):
+        origin = str(source)
+        raw = _read_yaml(Path(source))
+    elif isinstance(source, dict):
+        raw = copy.deepcopy(source)
+    else:
+        raise ConfigError(f"a config is a YAML path or a dict, got {type(source).__name__}")
+    data = _resolve(raw, origin)
+    return EvalConfig(data=data, source=origin)
+
+
+def _read_yaml(path: Path) -> dict:
+    import yaml
+
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config is a mapping of keys, got {type(raw).__name__}")
+    raw.setdefault("name", path.stem)
+    return raw
+
+
+# ----------------------------------------------------------------------------- validation helpers
+
+
+def _unknown_keys(given: dict, allowed, where: str) -> None:
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), [str(a) for a in allowed], n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(hints)}; valid keys: {', '.join(sorted(allowed))}")
+
+
+def _unknown_name(name: str, valid, what: str, where: str) -> None:
+    if name not in valid:
+        close = difflib.get_close_matches(str(name), list(valid), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{where}: unknown {what} {name!r}{hint}; valid: {', '.join(valid)}")
+
+
+def _int(value, where: str, minimum: int | None = None, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where}: must be >= {minimum}, got {value}")
+    return value
+
+
+def _entries(value, where: str) -> list:
+    if value is None:
+        raise ConfigError(f"{where} is required")
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: expected a non-empty list, got {value!r}")
+    return value
+
+
+def _unique_labels(entries: list[dict], where: str) -> None:
+    labels = [entry["label"] for entry in entries]
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicates:
+        raise ConfigError(f"{where}: duplicate label(s) {duplicates}; give each entry its own 'label'")
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def _resolve(raw: dict, origin: str | None) -> dict:
+    where = origin or "config"
+    _unknown_keys(raw, _TOP_LEVEL, where)
+    version = raw.get("config_version")
+    if version is None:
+        raise ConfigError(f"{where}: 'config_version' is required (this fovex reads config_version {CONFIG_VERSION})")
+    if version != CONFIG_VERSION:
+        raise ConfigError(f"{where}: config_version {version!r} is not supported; this fovex reads config_version {CONFIG_VERSION}")
+    data = {key: raw.get(key, default) for key, default in _TOP_LEVEL.items()}
+    data["config_version"] = CONFIG_VERSION
+    data["seed"] = _int(data["seed"], f"{where}: seed")
+    data["batch_size"] = _int(data["batch_size"], f"{where}: batch_size", minimum=1)
+    data["threads"] = _int(data["threads"], f"{where}: threads", minimum=1, allow_none=True)
+    data["models"] = _models(raw.get("models"), where)
+    data["dataset"] = _dataset(raw.get("dataset"), where)
+    data["explainers"] = _explainers(raw.get("explainers"), data["seed"], [m["label"] for m in data["models"]], where)
+    data["metrics"] = _metrics(raw.get("metrics"), data["dataset"]["name"], where)
+    data["metric_settings"] = _metric_settings(raw.get("metric_settings"), where)
+    data["target"] = _target(data["target"], data["dataset"]["name"], where)
+    data["device"] = _device(data["device"], where)
+    data["save_maps"] = _save_maps(data["save_maps"], where)
+    if data["output_dir"] is not None and not isinstance(data["output_dir"], str):
+        raise ConfigError(f"{where}: output_dir must be a path string, got {data['output_dir']!r}")
+    return data
+
+
+def _models(value, where: str) -> list[dict]:
+    from ..models import list_models
+
+    models = []
+    for i, entry in enumerate(_entries(value, f"{where}: models")):
+        here = f"{where}: models[{i}]"
+        entry = {"name": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{here}: expected a model name or a mapping, got {entry!r}")
+        _unknown_keys(entry, _MODEL_KEYS, here)
+        _unknown_name(entry.get("name"), list_models(), "model", here)
+        weights = entry.get("weights", "default")
+        weights = None if weights in (None, "none") else str(weights)
+        models.append({"name": entry["name"], "label": str(entry.get("label") or entry["name"]), "weights": weights})
+    _unique_labels(models, f"{where}: models")
+    return models
+
+
+def _explainer_parameters(cls) -> set[str] | None:
+    """Setting names an explainer class accepts; None when it takes arbitrary keywords."""
+    from ..explain import FovEx
+    from ..neva import NevaSettings
+
+    if issubclass(cls, FovEx):
+        return set(NevaSettings.__dataclass_fields__) | {"heatmap_s", "aggregation"}
+    parameters = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return {name for name in parameters if name not in ("self", "model")}
+
+
+def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[dict]:
+    from ..explain import _EXPLAINERS, explainers as explainer_names
+
+    valid = explainer_names()
+    result = []
+    for i, entry in enumerate(_entries(value, f"{where}: explainers")):
+        here = f"{where}: explainers[{i}]"
+        entry = {"name": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{here}: expected an explainer name or a mapping, got {entry!r}")
+        _unknown_keys(entry, _EXPLAINER_KEYS, here)
+        _unknown_name(entry.get("name"), valid, "explainer", here)
+        settings = dict(entry.get("settings") or {})
+        accepted = _explainer_parameters(_EXPLAINERS[entry["name"]])
+        if accepted is not None:
+            _unknown_keys(settings, accepted, f"{here} ({entry['name']}) settings")
+            # Seed everything from the config seed unless the explainer's own seed is set explicitly.
+            if "seed" in accepted:
+                settings.setdefault("seed", seed)
+        models = entry.get("models")
+        if models is None:
+            models = list(model_labels)
+        else:
+            models = [models] if isinstance(models, str) else models
+            if not isinstance(models, list) or not models:
+                raise ConfigError(f"{here}: models must be a non-empty list of model labels, got {models!r}")
+            for label in models:
+                _unknown_name(label, model_labels, "model label", f"{here}.models")
+        label = str(entry.get("label") or entry["name"])
+        result.append({"name": entry["name"], "label": label, "settings": settings, "models": list(models)})
+    _unique_labels(result, f"{where}: explainers")
+    return result
+
+
+def _dataset(value, where: str) -> dict:
+    from ..data import dataset_names
+
+    here = f"{where}: dataset"
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{here} is required: a data set name or a mapping with 'name'")
+    _unknown_keys(value, _DATASET_DEFAULTS, here)
+    dataset = {key: copy.deepcopy(value.get(key, default)) for key, default in _DATASET_DEFAULTS.items()}
+    _unknown_name(dataset["name"], dataset_names(), "data set", here)
+    if dataset["name"] not in DATASET_KINDS:
+        raise ConfigError(f"{here}: data set {dataset['name']!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}")
+    dataset["image_size"] = _int(dataset["image_size"], f"{here}.image_size", minimum=16, allow_none=True)
+    dataset["num_images"] = _int(dataset["num_images"], f"{here}.num_images", minimum=1, allow_none=True)
+    dataset["offset"] = _int(dataset["offset"], f"{here}.offset", minimum=0)
+    fraction = dataset["crop_fraction"]
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ConfigError(f"{here}.crop_fraction must be in (0, 1], got {fraction!r}")
+    dataset["crop_fraction"] = float(fraction)
+    if not isinstance(dataset["options"], dict):
+        raise ConfigError(f"{here}.options must be a mapping, got {dataset['options']!r}")
+    if dataset["root"] is not None:
+        dataset["root"] = str(dataset["root"])
+    return dataset
+
+
+def _metrics(value, dataset_name: str, where: str) -> list[str]:
+    kind = dataset_kind(dataset_name)
+    if value is None:
+        return list(DEFAULT_METRICS[kind])
+    names = _entries(value, f"{where}: metrics")
+    for name in names:
+        _unknown_name(name, list(METRICS), "metric", f"{where}: metrics")
+        if name not in VALID_METRICS[kind]:
+            raise ConfigError(
+                f"{where}: metric {name!r} does not apply to {dataset_name} (a {kind} set); "
+                f"valid there: {', '.join(VALID_METRICS[kind])}"
+            )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: metrics lists a name twice: {names}")
+    return list(names)
+
+
+def _metric_settings(value, where: str) -> dict:
+    value = value or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: metric_settings must be a mapping, got {value!r}")
+    _unknown_keys(value, METRIC_SETTINGS_DEFAULTS, f"{where}: metric_settings")
+    resolved = {}
+    for family, defaults in METRIC_SETTINGS_DEFAULTS.items():
+        given = value.get(family) or {}
+        if not isinstance(given, dict):
+            raise ConfigError(f"{where}: metric_settings.{family} must be a mapping, got {given!r}")
+        _unknown_keys(given, defaults, f"{where}: metric_settings.{family}")
+        resolved[family] = {**defaults, **given}
+    faithfulness = resolved["faithfulness"]
+    _int(faithfulness["step"], f"{where}: metric_settings.faithfulness.step", minimum=1, allow_none=True)
+    _int(faithfulness["batch_size"], f"{where}: metric_settings.faithfulness.batch_size", minimum=1)
+    if resolved["localisation"]["region"] not in ("boxes", "masks"):
+        raise ConfigError(f"{where}: metric_settings.localisation.region must be 'boxes' or 'masks'")
+    _int(resolved["plausibility"]["sauc_other_images"], f"{where}: metric_settings.plausibility.sauc_other_images",
+         minimum=1, allow_none=True)  # fmt: skip
+    _int(resolved["scanpath"]["grid"], f"{where}: metric_settings.scanpath.grid", minimum=1)
+    _int(resolved["scanpath"]["max_fixations"], f"{where}: metric_settings.scanpath.max_fixations", minimum=1, allow_none=True)
+    return resolved
+
+
+def _target(value, dataset_name: str, where: str) -> str:
+    if value not in _TARGETS:
+        raise ConfigError(f"{where}: target must be one of {', '.join(_TARGETS)}, got {value!r}")
+    if value == "label" and dataset_kind(dataset_name) != "classification":
+        raise ConfigError(f"{where}: target 'label' needs a labelled classification set, not {dataset_name}")
+    return value
+
+
+def _device(value, where: str) -> str:
+    if not isinstance(value, str) or not (value in ("auto", "cpu", "cuda", "mps") or value.startswith("cuda:")):
+        raise ConfigError(f"{where}: device must be auto, cpu, cuda, cuda:N or mps, got {value!r}")
+    return value
+
+
+def _save_maps(value, where: str) -> bool | int:
+    if isinstance(value, bool):
+        return value
+    return _int(value, f"{where}: save_maps (true, false or a number of images)", minimum=0)

@@ -1,0 +1,297 @@
+"""Which metrics an evaluation computes per kind of data set, and how each fills its row columns.
+
+Kinds of data set:
+
+- ``classification`` (imagenet-val, imagenet-sample, samples): one row per image; the explained
+  class is the model's top-1 prediction (or the label, ``target: label``).
+- ``localisation`` (voc2012, voc2007, voc-sample): one row per (image, VOC class present); the
+  explained class is the highest-scoring ImageNet class within the VOC class's set
+  (:func:`fovex.data.voc_target`); classes without one are rows with ``status="skipped"``.
+- ``fixations`` (mit1003, osie, nus-scene500, fixations-csv): one row per image against human gaze.
+
+Faithfulness metrics apply to every kind (they need only the image and the explained class).
+A metric that cannot be computed for one row (e.g. an image without fixations in the frame) is NaN
+there, with the reason in the row's ``notes``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "MetricSpec",
+    "METRICS",
+    "DATASET_KINDS",
+    "VALID_METRICS",
+    "DEFAULT_METRICS",
+    "METRIC_SETTINGS_DEFAULTS",
+    "dataset_kind",
+    "Item",
+    "FixationPool",
+    "compute_metrics",
+]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A selectable metric: its family, the row columns it fills (name -> arrow type name), orientation."""
+
+    name: str
+    family: str
+    columns: dict[str, str]
+    higher_is_better: bool
+    description: str
+
+
+_SPECS = (
+    MetricSpec("drop_increase", "faithfulness", {"drop_pct": "float64", "increase": "bool", "score_masked": "float64"}, False,
+               "%Drop per image (max(0, Y - O) / Y * 100; lower is better) and whether O > Y (%Increase, higher)"),
+    MetricSpec("insertion", "faithfulness", {"insertion_auc": "float64"}, True, "RISE insertion AUC (blurred start)"),
+    MetricSpec("deletion", "faithfulness", {"deletion_auc": "float64"}, False, "RISE deletion AUC (mean-colour substrate)"),
+    MetricSpec("pointing_game", "localisation", {"pointing_hit": "bool"}, True, "map maximum within 15 px of the class's boxes"),
+    MetricSpec("ebpg", "localisation", {"ebpg_pct": "float64"}, True, "share of the map's energy inside the class's boxes, %"),
+    MetricSpec("nss", "plausibility", {"nss": "float64"}, True, "normalised scanpath saliency at human fixations"),
+    MetricSpec("cc", "plausibility", {"cc": "float64"}, True, "Pearson correlation with the fixation density"),
+    MetricSpec("kld", "plausibility", {"kld": "float64"}, False, "KL divergence of the density from the map"),
+    MetricSpec("sim", "plausibility", {"sim": "float64"}, True, "histogram intersection with the density"),
+    MetricSpec("auc_judd", "plausibility", {"auc_judd": "float64"}, True, "AUC, Judd variant"),
+    MetricSpec("sauc", "plausibility", {"sauc": "float64"}, True, "shuffled AUC; negatives = other images' fixations"),
+    MetricSpec("scanpath_dtw", "scanpath", {"scanpath_dtw_px": "float64"}, False,
+               "mean DTW distance (px) of the explainer's scanpath to each observer's (scanpath explainers only)"),
+    MetricSpec("scanpath_string_edit", "scanpath", {"scanpath_string_edit": "float64"}, True,
+               "mean string-edit similarity on a grid (scanpath explainers only)"),
+)  # fmt: skip
+
+#: Metric name -> spec, in the order columns appear.
+METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
+
+#: Data set name -> kind of evaluation.
+DATASET_KINDS: dict[str, str] = {
+    "imagenet-val": "classification",
+    "imagenet-sample": "classification",
+    "samples": "classification",
+    "voc2012": "localisation",
+    "voc2007": "localisation",
+    "voc-sample": "localisation",
+    "mit1003": "fixations",
+    "osie": "fixations",
+    "nus-scene500": "fixations",
+    "fixations-csv": "fixations",
+}
+
+_FAITHFULNESS = ("drop_increase", "insertion", "deletion")
+VALID_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": _FAITHFULNESS,
+    "localisation": ("pointing_game", "ebpg") + _FAITHFULNESS,
+    "fixations": ("nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit") + _FAITHFULNESS,
+}
+DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": _FAITHFULNESS,
+    "localisation": ("pointing_game", "ebpg"),
+    "fixations": ("nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"),
+}
+
+#: ``metric_settings`` sections and their defaults (the protocols of SPEC §2).
+METRIC_SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
+    # step None: RISE's 224 steps at any resolution; batch_size: perturbed images per forward pass.
+    "faithfulness": {"step": None, "batch_size": 64, "deletion_substrate": "mean", "insertion_substrate": "blur", "score": "softmax"},
+    "localisation": {"tolerance_px": 15, "region": "boxes", "include_difficult": True},
+    # sauc_other_images None: negatives are the fixations of every other image of the selection.
+    "plausibility": {"sauc_other_images": None},
+    # max_fixations None: the explainer's own number of fixations T (human paths are cut to it).
+    "scanpath": {"grid": 5, "max_fixations": None},
+}
+
+
+def dataset_kind(name: str) -> str:
+    try:
+        return DATASET_KINDS[name]
+    except KeyError:
+        raise ValueError(f"data set {name!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}") from None
+
+
+@dataclass
+class Item:
+    """One explanation to score: an image of the batch and the class explained for it."""
+
+    position: int  # the image's position among the batch's loaded images
+    index: int  # position in the data set
+    sample: Any
+    target: int
+    object_class: str | None = None
+    objects: list = field(default_factory=list)
+    difficult: bool | None = None
+
+    @property
+    def row_key(self) -> str:
+        return self.sample.id if self.object_class is None else f"{self.sample.id}/{self.object_class}"
+
+
+class FixationPool:
+    """Frame fixations of every image of a selection, for sAUC's negatives (deterministic, shard-independent)."""
+
+    def __init__(self, order: list[int], points: dict[int, np.ndarray], other_images: int | None):
+        self.order = order
+        self.points = points
+        self.other_images = other_images
+        self._position = {index: i for i, index in enumerate(order)}
+
+    def negatives(self, index: int) -> np.ndarray:
+        """(N, 2) (x, y) fixations of the other images (all, or the next ``other_images`` in selection order)."""
+        if self.other_images is None:
+            others = [i for i in self.order if i != index]
+        else:
+            start = self._position[index]
+            count = min(self.other_images, len(self.order) - 1)
+            others = [self.order[(start + k) % len(self.order)] for k in range(1, count + 1)]
+        arrays = [self.points[i] for i in others if i in self.points and len(self.points[i])]
+        return np.concatenate(arrays) if arrays else np.zeros((0, 2))
+
+
+def compute_metrics(
+    metrics: list[str],
+    model,
+    images: torch.Tensor,
+    explanation,
+    items: list[Item],
+    settings: dict[str, dict],
+    pool: FixationPool | None = None,
+) -> tuple[list[dict], list[list[str]], dict[str, np.ndarray]]:
+    """Score a batch of explanations: per item a dict of column values and a list of notes; plus arrays (curves)."""
+    values: list[dict] = [{} for _ in items]
+    notes: list[list[str]] = [[] for _ in items]
+    arrays: dict[str, np.ndarray] = {}
+    selected = set(metrics)
+    if selected & set(_FAITHFULNESS):
+        arrays.update(_faithfulness(selected, model, images, explanation, items, settings["faithfulness"], values))
+    maps = explanation.attribution.detach().float().cpu()
+    for i, item in enumerate(items):
+        if selected & {"pointing_game", "ebpg"}:
+            _localisation(selected, maps[i], item, settings["localisation"], values[i], notes[i])
+        if selected & {"nss", "cc", "kld", "sim", "auc_judd", "sauc"}:
+            _plausibility(selected, maps[i], item, pool, values[i], notes[i])
+        # Scanpath similarity applies to scanpath explainers only; other explainers leave NaN, silently.
+        if selected & {"scanpath_dtw", "scanpath_string_edit"} and explanation.fixations_xy is not None:
+            fixations = explanation.fixations_xy[i].detach().cpu().numpy()
+            _scanpath(selected, fixations, tuple(maps.shape[-2:]), item, settings["scanpath"], values[i], notes[i])
+    return values, notes, arrays
+
+
+def _faithfulness(selected, model, images, explanation, items, settings, values) -> dict[str, np.ndarray]:
+    from ..metrics.faithfulness import average_drop_increase, insertion_deletion
+
+    maps = explanation.attribution.to(images.device)
+    targets = torch.tensor([item.target for item in items], dtype=torch.long, device=images.device)
+    arrays = {}
+    if "drop_increase" in selected:
+        result = average_drop_increase(model, images, maps, targets, batch_size=settings["batch_size"])
+        for i, row in enumerate(values):
+            row["drop_pct"] = float(result.drop_pct[i])
+            row["increase"] = bool(result.increase[i])
+            row["score_masked"] = float(result.score_masked[i])
+    modes = [mode for mode in ("deletion", "insertion") if mode in selected]
+    if modes:
+        result = insertion_deletion(
+            model, images, maps, targets,
+            step=settings["step"], deletion_substrate=settings["deletion_substrate"],
+            insertion_substrate=settings["insertion_substrate"], score=settings["score"],
+            modes=modes, batch_size=settings["batch_size"],
+        )  # fmt: skip
+        for mode in modes:
+            curve = getattr(result, mode)
+            for i, row in enumerate(values):
+                row[f"{mode}_auc"] = float(curve.auc[i])
+            arrays[f"{mode}_curve"] = curve.scores.detach().float().cpu().numpy()
+    return arrays
+
+
+def _record(row: dict, notes: list[str], column: str, compute) -> None:
+    """Fill one metric column; a degenerate input (ValueError) leaves NaN and a note instead of stopping the run."""
+    try:
+        row[column] = compute()
+    except ValueError as error:
+        row[column] = None
+        notes.append(f"{column}: {error}")
+
+
+def _localisation(selected, attribution, item: Item, settings, row, notes) -> None:
+    from ..metrics.localization import energy_pointing_game, pointing_game
+
+    if settings["region"] == "masks" and any(obj.mask is None for obj in item.objects):
+        region_error = "region 'masks' asked, but an object of this class has no instance mask"
+        region = None
+    else:
+        region_error = None
+        region = [obj.mask for obj in item.objects] if settings["region"] == "masks" else np.stack([obj.box for obj in item.objects])
+
+    def need_region():
+        if region_error:
+            raise ValueError(region_error)
+        return region
+
+    if "pointing_game" in selected:
+        _record(row, notes, "pointing_hit", lambda: bool(pointing_game(attribution, need_region(), settings["tolerance_px"])))
+    if "ebpg" in selected:
+        _record(row, notes, "ebpg_pct", lambda: float(energy_pointing_game(attribution, need_region())))
+
+
+def _plausibility(selected, attribution, item: Item, pool, row, notes) -> None:
+    from ..metrics import plausibility as P
+
+    shape = tuple(attribution.shape)
+    fixations = item.sample.fixations
+    points = fixations.xy if fixations is not None else np.zeros((0, 2))
+
+    def fixation_map():
+        if len(points) == 0:
+            raise ValueError("no human fixations inside the frame")
+        return P.fixation_map(points, shape)
+
+    def density():
+        value = item.sample.density
+        if value is None:
+            raise ValueError("no fixation density (no fixations in the frame, or unknown pixels per degree)")
+        return value
+
+    columns = {
+        "nss": lambda: P.nss(attribution, fixation_map()),
+        "auc_judd": lambda: P.auc_judd(attribution, fixation_map()),
+        "sauc": lambda: P.sauc(attribution, fixation_map(), _negatives(pool, item.index)),
+        "cc": lambda: P.cc(attribution, density()),
+        "kld": lambda: P.kld(attribution, density()),
+        "sim": lambda: P.sim(attribution, density()),
+    }
+    for name, compute in columns.items():
+        if name in selected:
+            _record(row, notes, name, lambda compute=compute: float(compute()))
+
+
+def _negatives(pool: FixationPool | None, index: int) -> np.ndarray:
+    negatives = pool.negatives(index) if pool is not None else np.zeros((0, 2))
+    if len(negatives) == 0:
+        raise ValueError("no other image's fixations to draw sAUC negatives from")
+    return negatives
+
+
+def _scanpath(selected, fixations_xy, shape, item: Item, settings, row, notes) -> None:
+    from ..metrics.scanpath import compare_to_humans
+
+    def humans():
+        observed = item.sample.fixations
+        paths = [p for p in (observed.scanpaths().values() if observed is not None else []) if len(p)]
+        if not paths:
+            raise ValueError("the data set has no per-observer scanpaths for this image")
+        return paths
+
+    # Compare equally long paths by default: DTW is a sum over fixations, so it grows with length.
+    limit = settings["max_fixations"] or len(fixations_xy)
+    if "scanpath_dtw" in selected:
+        _record(row, notes, "scanpath_dtw_px",
+                lambda: compare_to_humans(fixations_xy, humans(), "dtw", max_fixations=limit).mean)  # fmt: skip
+    if "scanpath_string_edit" in selected:
+        _record(row, notes, "scanpath_string_edit",
+                lambda: compare_to_humans(fixations_xy, humans(), "string_edit", max_fixations=limit,
+                                          image_shape=shape, grid=settings["grid"]).mean)  # fmt: skip

@@ -1,0 +1,283 @@
+"""The evaluation engine end to end (fovex.evaluate): smoke config, torchrun equivalence, kill and
+resume, corrupt images, manifest, refusal of foreign results, VOC and fixation sets.
+
+Runs use the bundled EfficientNet-Lite0 on small images (96 px), cheap explainers and coarse
+insertion/deletion steps so each test takes seconds on two CPU cores. One thread per process
+everywhere, so single- and multi-process results can be compared bit for bit.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import fovex.cli
+from fovex import store
+from fovex.evaluate import main as evaluate_main
+from fovex.evaluate import run
+from fovex.evaluation.runner import PART_DELAY_ENV
+
+REPO = Path(__file__).resolve().parents[1]
+TIMING_COLUMNS = ["explain_seconds", "metric_seconds"]  # wall-clock, the only columns allowed to differ
+
+TINY = {
+    "config_version": 1,
+    "name": "tiny",
+    "models": ["efficientnet_lite0"],
+    "explainers": [{"name": "fovex", "settings": {"fixations": 1, "steps": 2}}, "random"],
+    "dataset": {"name": "samples", "split": "imagenet", "num_images": 4, "image_size": 96},
+    "metrics": ["drop_increase", "insertion", "deletion"],
+    "metric_settings": {"faithfulness": {"step": 1152, "batch_size": 16}},  # 8 steps per curve
+    "batch_size": 2,
+    "threads": 1,
+    "device": "cpu",
+    "seed": 42,
+}
+TINY_PARTS = 4  # 2 batches x 2 explainers
+
+
+def _env(**extra) -> dict:
+    env = {key: value for key, value in os.environ.items() if key != PART_DELAY_ENV}
+    return {**env, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **extra}
+
+
+def _write_config(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _table(run_dir) -> pd.DataFrame:
+    return store.load_results(run_dir, require_complete=True).drop(columns=TIMING_COLUMNS)
+
+
+def _torchrun() -> list[str]:
+    launcher = Path(sys.executable).with_name("torchrun")
+    return [str(launcher)] if launcher.is_file() else [sys.executable, "-m", "torch.distributed.run"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """One uninterrupted single-process run of TINY, in-process."""
+    out = tmp_path_factory.mktemp("reference")
+    results = run(TINY, out, quiet=True)
+    return out, results
+
+
+def test_reference_run_rows_and_values(reference):
+    out, results = reference
+    assert len(results) == 8 and (results["status"] == "ok").all()
+    assert results["explainer"].tolist() == ["fovex"] * 4 + ["random"] * 4
+    assert results["index"].tolist() == [0, 1, 2, 3] * 2
+    assert results["insertion_auc"].between(0, 1).all() and results["deletion_auc"].between(0, 1).all()
+    assert results["drop_pct"].between(0, 100).all()
+    # FovEx T=1, K=2: 2 forward+backward passes, 1 blurred reference pass, 1 target-selection pass.
+    fovex_rows = results[results["explainer"] == "fovex"]
+    assert fovex_rows["forward_passes"].eq(4).all() and fovex_rows["backward_passes"].eq(2).all()
+    assert results["target"].tolist() == results["predicted"].tolist()
+    # The returned frame is what load_results reads back.
+    pd.testing.assert_frame_equal(results, store.load_results(out))
+
+
+def test_manifest_records_what_was_run(reference):
+    out, _ = reference
+    manifest = store.read_manifest(out)
+    assert manifest["schema"] == store.SCHEMA and manifest["config_version"] == 1
+    assert manifest["status"] == "complete" and manifest["rows"] == 8 and manifest["parts"] == TINY_PARTS
+    assert manifest["config"]["explainers"][0]["settings"] == {"fixations": 1, "steps": 2, "seed": 42}
+    assert manifest["seed"] == 42 and manifest["device"].startswith("cpu") and manifest["world_size"] == 1
+    assert manifest["versions"]["torch"] and manifest["versions"]["python"] and manifest["versions"]["pandas"]
+    assert len(manifest["config_hash"]) == 64
+    git = manifest["git"]
+    assert git is None or len(git["commit"]) == 40  # None only outside a git checkout
+    assert manifest["resolved"]["efficientnet_lite0"]["explainers"]["fovex"]["restarts"] is True
+    assert len(manifest["attempts"]) == 1
+    summary = pd.read_csv(out / "summary.csv", index_col=[0, 1])
+    assert summary.loc[("efficientnet_lite0", "fovex"), "n_ok"] == 4
+    maps = store.load_maps(out, explainer="fovex")
+    assert len(maps) == 4 and maps["foolbox_imagenet_00_243"]["attribution"].shape == (96, 96)
+    assert maps["foolbox_imagenet_00_243"]["fixations_xy"].shape == (1, 2)
+    assert maps["foolbox_imagenet_00_243"]["insertion_curve"].shape == (9,)
+
+
+def test_torchrun_two_processes_equal_one_process(reference, tmp_path):
+    config = _write_config(tmp_path / "tiny.yaml", TINY)
+    out = tmp_path / "two"
+    command = _torchrun() + ["--standalone", "--nproc-per-node", "2", "-m", "fovex.evaluate", str(config), "--out", str(out), "--quiet"]
+    done = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = sorted(p.name.rsplit("__", 1)[1] for p in (out / store.PARTS).glob("*.parquet"))
+    assert ranks == ["r0000.parquet", "r0000.parquet", "r0001.parquet", "r0001.parquet"]  # batch b on rank b % 2
+    pd.testing.assert_frame_equal(_table(out), _table(reference[0]), check_exact=True)
+    ref_maps, maps = store.load_maps(reference[0], explainer="fovex"), store.load_maps(out, explainer="fovex")
+    assert all(np.array_equal(ref_maps[k]["attribution"], maps[k]["attribution"]) for k in ref_maps)
+    assert store.read_manifest(out)["world_size"] == 2
+    # Resuming with another world size: batches are found by their metadata, whatever rank wrote them.
+    removed = sorted((out / store.PARTS).glob("*__r0001.parquet"))[0]
+    removed.unlink()
+    run(config, out, quiet=True)
+    assert sorted(p.name for p in (out / store.PARTS).glob("*.parquet"))[1].endswith("r0000.parquet")
+    pd.testing.assert_frame_equal(_table(out), _table(reference[0]), check_exact=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name)
+def test_killed_run_resumes_without_loss_duplication_or_rework(reference, tmp_path, signum):
+    config = _write_config(tmp_path / "tiny.yaml", TINY)
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "fovex.evaluate", str(config), "--out", str(out), "--quiet"]
+    # The test hook pauses after each committed part, so the kill lands with work left to do.
+    process = subprocess.Popen(command, cwd=REPO, env=_env(**{PART_DELAY_ENV: "2"}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    parts_dir = out / store.PARTS
+    deadline = time.monotonic() + 120
+    while not list(parts_dir.glob("*.parquet")):
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        assert time.monotonic() < deadline, "no part appeared"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    returncode = process.wait(timeout=30)
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    if signum == signal.SIGKILL:
+        assert returncode == -signal.SIGKILL
+    else:  # SIGTERM and Ctrl-C unwind cleanly and say how to resume
+        assert returncode == 130 and "rerun the same command to resume" in stderr, stderr[-3000:]
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts_dir.glob("*.parquet")}
+    assert 1 <= len(before) < TINY_PARTS
+    assert store.read_manifest(out)["status"] == "running"
+    with pytest.warns(RuntimeWarning, match="not complete"):
+        partial = store.load_results(out)
+    assert len(partial) == 2 * len(before)
+
+    run(config, out, quiet=True)  # the same config again completes the run
+
+    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts_dir.glob("*.parquet")}
+    assert len(after) == TINY_PARTS
+    assert {name: after[name] for name in before} == before  # finished batches were not redone
+    pd.testing.assert_frame_equal(_table(out), _table(reference[0]), check_exact=True)
+    assert not list(out.rglob(".*.tmp"))
+    assert len(store.read_manifest(out)["attempts"]) == 2
+
+
+def _imagenet_folder_with_corrupt_image(root: Path) -> Path:
+    """An imagenet-sample-style folder: three real photos (foolbox) and one corrupt file between them."""
+    from fovex.data import imagenet_wnids
+    from fovex.data.samples import foolbox_imagenet_files
+
+    folder = root / "imagenet-sample"
+    folder.mkdir()
+    wnids = imagenet_wnids()
+    for path, label in foolbox_imagenet_files()[:3]:  # labels 243, 559, 438
+        shutil.copy(path, folder / f"{wnids[label]}_photo{label}.JPEG")
+    (folder / f"{wnids[500]}_corrupt.JPEG").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG" * 10)
+    return folder
+
+
+def test_corrupt_image_is_recorded_as_failed_and_the_run_continues(tmp_path):
+    from fovex.data import imagenet_wnids
+
+    folder = _imagenet_folder_with_corrupt_image(tmp_path)
+    config = {**TINY, "dataset": {"name": "imagenet-sample", "root": str(folder), "image_size": 96}}
+    results = run(config, tmp_path / "out", quiet=True)
+    assert len(results) == 8  # 4 images x 2 explainers, the corrupt one included
+    failed = results[results["status"] == "failed"]
+    assert failed["image_id"].unique().tolist() == [f"{imagenet_wnids()[500]}_corrupt"]
+    assert failed["index"].tolist() == [2, 2]  # sorted by class: 243, 438, corrupt 500, 559
+    assert failed["error"].str.contains("ImageLoadError").all() and failed["error"].str.contains("_corrupt.JPEG").all()
+    assert failed["drop_pct"].isna().all() and failed["target"].isna().all()
+    ok = results[results["status"] == "ok"]
+    assert len(ok) == 6 and ok["insertion_auc"].notna().all() and ok["error"].isna().all()
+    # The batch holding the corrupt image still explained its good image.
+    assert ((ok["batch"] == 1) & (ok["index"] == 3)).sum() == 2
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", index_col=[0, 1])
+    assert summary["n_failed"].tolist() == [1, 1] and summary["n_ok"].tolist() == [3, 3]
+
+
+def test_results_of_another_config_are_refused_unless_overwrite(tmp_path):
+    small = {**TINY, "explainers": ["centre"], "dataset": {**TINY["dataset"], "num_images": 2}}
+    out = tmp_path / "out"
+    run(small, out, quiet=True)
+    changed = {**small, "batch_size": 1}
+    with pytest.raises(store.StoreError, match=r"different config \(batch_size: 2 -> 1\).*--overwrite"):
+        run(changed, out, quiet=True)
+    config = _write_config(tmp_path / "changed.yaml", changed)
+    assert evaluate_main([str(config), "--out", str(out), "--quiet"]) == 2  # the CLI reports it and exits 2
+    results = run(changed, out, quiet=True, overwrite=True)
+    assert len(results) == 2 and len(list((out / store.PARTS).glob("*.parquet"))) == 2
+
+
+def test_torn_part_and_incompatible_results_are_reported_on_resume(reference, tmp_path, capsys):
+    out = tmp_path / "copy"
+    shutil.copytree(reference[0], out)
+    part = sorted((out / store.PARTS).glob("*.parquet"))[1]
+    part.write_bytes(part.read_bytes()[:100])  # e.g. a partial copy
+    with pytest.raises(store.StoreError, match=part.name):
+        run(TINY, out, quiet=True)
+    manifest = store.read_manifest(out)
+    assert manifest["status"] == "complete" and len(manifest["attempts"]) == 1  # a refused resume changes nothing
+    with pytest.raises(store.StoreError, match=part.name):
+        store.load_results(out)
+    store.write_manifest(out, {**manifest, "config_version": 2})
+    with pytest.raises(store.IncompatibleResultsError, match="config_version 2"):
+        run(TINY, out, quiet=True)
+    assert evaluate_main([str(_write_config(tmp_path / "t.yaml", TINY)), "--out", str(out), "--quiet"]) == 2
+    assert "config_version 2" in capsys.readouterr().err
+
+
+def test_smoke_config_runs_end_to_end_from_the_cli(tmp_path, capsys):
+    out = tmp_path / "smoke"
+    assert fovex.cli.main(["evaluate", str(REPO / "configs" / "smoke.yaml"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "efficientnet_lite0" in printed and "insertion_auc" in printed  # the summary table
+    results = store.load_results(out, require_complete=True)
+    expected = {"image_id", "model", "explainer", "target", "status", "error", "forward_passes", "backward_passes",
+                "explain_seconds", "metric_seconds", "drop_pct", "increase", "insertion_auc", "deletion_auc"}  # fmt: skip
+    assert expected <= set(results.columns)
+    assert len(results) == 12 and (results["status"] == "ok").all()
+    assert results.groupby("explainer", sort=False).size().to_dict() == {"fovex": 4, "random": 4, "centre": 4}
+    assert (out / "summary.csv").is_file()
+
+
+def test_missing_output_directory_is_a_clear_error(tmp_path, capsys):
+    config = _write_config(tmp_path / "c.yaml", TINY)  # TINY has no output_dir
+    assert evaluate_main([str(config)]) == 2
+    assert "no output directory" in capsys.readouterr().err
+
+
+def test_voc_rows_per_object_class_with_skipped_classes(shared_data, tmp_path):
+    from fovex.data import VOC_TO_IMAGENET
+
+    config = {**TINY, "explainers": ["centre", {"name": "fovex", "settings": {"fixations": 1, "steps": 1}}],
+              "dataset": {"name": "voc-sample", "num_images": 3, "image_size": 96},
+              "metrics": ["pointing_game", "ebpg"]}  # fmt: skip
+    results = run(config, tmp_path / "voc", quiet=True)
+    ok, skipped = results[results["status"] == "ok"], results[results["status"] == "skipped"]
+    assert len(ok) > 0 and ok["object_class"].notna().all()
+    assert all(target in VOC_TO_IMAGENET[name] for name, target in zip(ok["object_class"], ok["target"]))
+    assert ok["pointing_hit"].notna().all() and ok["ebpg_pct"].between(0, 100).all()
+    assert (skipped["error"] == "no ImageNet class: person").all() and (skipped["object_class"] == "person").all()
+    # One row per (image, class, explainer): no duplicates.
+    assert not results.duplicated(["image_id", "object_class", "explainer"]).any()
+    summary = pd.read_csv(tmp_path / "voc" / "summary.csv", index_col=[0, 1])
+    assert {"pointing_game_pct", "ebpg_pct"} <= set(summary.columns)
+
+
+def test_fixation_set_plausibility_and_scanpath_metrics(shared_data, tmp_path):
+    config = {**TINY, "explainers": [{"name": "fovex", "settings": {"fixations": 3, "steps": 1}}, "centre"],
+              "dataset": {"name": "osie", "num_images": 3, "image_size": 96}, "metrics": None}  # fmt: skip
+    config.pop("metrics")
+    results = run(config, tmp_path / "osie", quiet=True)
+    assert (results["status"] == "ok").all() and len(results) == 6
+    for column in ("nss", "cc", "kld", "sim", "auc_judd", "sauc"):
+        assert results[column].notna().all(), column
+    assert results["auc_judd"].between(0, 1).all() and results["sauc"].between(0, 1).all()
+    fovex_rows, centre_rows = results[results["explainer"] == "fovex"], results[results["explainer"] == "centre"]
+    assert fovex_rows["scanpath_dtw_px"].gt(0).all() and fovex_rows["scanpath_string_edit"].between(0, 1).all()
+    assert centre_rows["scanpath_dtw_px"].isna().all()  # not a scanpath explainer

@@ -1,0 +1,183 @@
+"""The result store (fovex.store): atomic writes, part files, manifest checks, load_results / load_maps.
+
+These tests build parts by hand (no model), so they run in well under a second each.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from fovex import store
+
+HASH = "a" * 64
+OTHER_HASH = "b" * 64
+
+
+def _manifest(run_dir, **changes):
+    manifest = {
+        "schema": store.SCHEMA,
+        "config_version": 1,
+        "config_hash": HASH,
+        "config": {"models": [{"label": "m"}], "explainers": [{"label": "e1"}, {"label": "e2"}]},
+        "status": "complete",
+        "columns": ["image_id", "model", "explainer", "score"],
+        **changes,
+    }
+    store.write_manifest(run_dir, manifest)
+    return manifest
+
+
+def _table(ids, explainer="e1", score=0.5):
+    return pa.table({"image_id": ids, "model": ["m"] * len(ids), "explainer": [explainer] * len(ids),
+                     "score": [score] * len(ids)})  # fmt: skip
+
+
+def _write(run_dir, batch, ids, explainer_index=0, rank=0, config_hash=HASH, arrays=None):
+    key = store.PartKey(0, explainer_index, batch, "m", f"e{explainer_index + 1}")
+    return store.write_part(run_dir, key, rank, _table(ids, f"e{explainer_index + 1}"), config_hash, arrays)
+
+
+def test_atomic_helpers_still_work(tmp_path):
+    store.atomic_write_bytes(tmp_path / "a" / "b.bin", b"xyz")
+    assert (tmp_path / "a" / "b.bin").read_bytes() == b"xyz"
+    store.save_npz(tmp_path / "c.npz", x=np.arange(3))
+    assert np.load(tmp_path / "c.npz")["x"].tolist() == [0, 1, 2]
+    with pytest.raises(RuntimeError):
+        with store.atomic_writer(tmp_path / "d.bin") as handle:
+            handle.write(b"half")
+            raise RuntimeError("crash mid-write")
+    assert not (tmp_path / "d.bin").exists()
+    assert list(tmp_path.glob(".*.tmp")) == []  # the temporary file is removed, not left torn
+
+
+def test_parts_concatenate_in_key_order(tmp_path):
+    _manifest(tmp_path)
+    # Written out of order and by different ranks: the table comes back in (model, explainer, batch) order.
+    _write(tmp_path, 1, ["c", "d"], rank=1)
+    _write(tmp_path, 0, ["e"], explainer_index=1)
+    _write(tmp_path, 0, ["a", "b"])
+    results = store.load_results(tmp_path)
+    assert results["image_id"].tolist() == ["a", "b", "c", "d", "e"]
+    assert results["explainer"].tolist() == ["e1"] * 4 + ["e2"]
+    assert set(store.completed_parts(tmp_path, HASH)) == {(0, 0, 0), (0, 0, 1), (0, 1, 0)}
+
+
+def test_part_names_are_deterministic(tmp_path):
+    path = _write(tmp_path, 7, ["a"], rank=3)
+    assert path.name == "00-m__00-e1__b000007__r0003.parquet"
+
+
+def test_torn_part_is_reported_by_name(tmp_path):
+    _manifest(tmp_path)
+    _write(tmp_path, 0, ["a"])
+    path = _write(tmp_path, 1, ["b"])
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(store.StoreError, match=path.name):
+        store.load_results(tmp_path)
+    with pytest.raises(store.StoreError, match="torn"):
+        store.completed_parts(tmp_path, HASH)
+
+
+def test_part_of_another_config_is_refused(tmp_path):
+    _manifest(tmp_path)
+    _write(tmp_path, 0, ["a"])
+    foreign = _write(tmp_path, 1, ["b"], config_hash=OTHER_HASH)
+    with pytest.raises(store.StoreError, match=f"{foreign.name}.*another config"):
+        store.load_results(tmp_path)
+
+
+def test_duplicate_batch_is_refused(tmp_path):
+    _manifest(tmp_path)
+    _write(tmp_path, 0, ["a"], rank=0)
+    _write(tmp_path, 0, ["a"], rank=1)
+    with pytest.raises(store.StoreError, match="same batch"):
+        store.load_results(tmp_path)
+
+
+def test_incompatible_config_version_errors_clearly(tmp_path):
+    _manifest(tmp_path, config_version=99)
+    _write(tmp_path, 0, ["a"])
+    with pytest.raises(store.IncompatibleResultsError, match="config_version 99.*config_version 1"):
+        store.load_results(tmp_path)
+    _manifest(tmp_path, schema="fovex.results/0")
+    with pytest.raises(store.IncompatibleResultsError, match="fovex.results/0"):
+        store.load_results(tmp_path)
+
+
+def test_missing_manifest_and_directory(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        store.load_results(tmp_path / "nope")
+    with pytest.raises(store.StoreError, match="manifest.json"):
+        store.load_results(tmp_path)
+
+
+def test_incomplete_run_warns_or_raises(tmp_path):
+    _manifest(tmp_path, status="running")
+    _write(tmp_path, 0, ["a"])
+    with pytest.warns(RuntimeWarning, match="not complete"):
+        assert len(store.load_results(tmp_path)) == 1
+    with pytest.raises(store.StoreError, match="not complete"):
+        store.load_results(tmp_path, require_complete=True)
+
+
+def test_empty_run_gives_columns_from_manifest(tmp_path):
+    _manifest(tmp_path)
+    results = store.load_results(tmp_path)
+    assert list(results.columns) == ["image_id", "model", "explainer", "score"] and results.empty
+
+
+def test_nullable_dtypes_do_not_depend_on_nulls(tmp_path):
+    _manifest(tmp_path)
+    key = store.PartKey(0, 0, 0, "m", "e1")
+    schema = pa.schema([("image_id", pa.string()), ("n", pa.int64()), ("hit", pa.bool_())])
+    store.write_part(tmp_path, key, 0, pa.Table.from_pylist([{"image_id": "a", "n": None, "hit": None}], schema=schema), HASH)
+    results = store.load_results(tmp_path)
+    assert results["n"].dtype == pd.Int64Dtype() and results["hit"].dtype == pd.BooleanDtype()
+
+
+def test_load_maps_by_model_explainer_and_id(tmp_path):
+    _manifest(tmp_path)
+    maps = np.random.default_rng(0).random((2, 4, 4)).astype(np.float16)
+    arrays = {"row_keys": np.array(["a", "b"]), "image_ids": np.array(["a", "b"]), "target": np.array([3, 4]), "attribution": maps}
+    _write(tmp_path, 0, ["a", "b"], arrays=arrays)
+    _write(tmp_path, 0, ["a", "b"], explainer_index=1, arrays={**arrays, "target": np.array([5, 6])})
+    loaded = store.load_maps(tmp_path, explainer="e1")
+    assert list(loaded) == ["a", "b"]
+    assert np.array_equal(loaded["b"]["attribution"], maps[1]) and loaded["b"]["attribution"].dtype == np.float16
+    assert loaded["a"]["target"] == 3 and loaded["a"]["image_id"] == "a"
+    assert store.load_maps(tmp_path, model="m", explainer="e2", ids=["b"])["b"]["target"] == 6
+    with pytest.raises(ValueError, match="e1, e2"):
+        store.load_maps(tmp_path)  # two explainers: one must be named
+    with pytest.raises(ValueError, match="unknown explainer"):
+        store.load_maps(tmp_path, explainer="nope")
+
+
+def test_maps_without_committed_part_are_ignored(tmp_path):
+    _manifest(tmp_path)
+    # A run killed between the maps file and its part leaves maps that must not be read.
+    arrays = {"row_keys": np.array(["z"]), "image_ids": np.array(["z"]), "target": np.array([1]),
+              "attribution": np.zeros((1, 2, 2), np.float16)}  # fmt: skip
+    store.save_npz(tmp_path / store.MAPS / f"{store.PartKey(0, 0, 5, 'm', 'e1').stem(0)}.npz", **arrays)
+    assert store.load_maps(tmp_path, explainer="e1") == {}
+
+
+def test_temporary_files_and_store_removal(tmp_path):
+    _manifest(tmp_path)
+    _write(tmp_path, 0, ["a"])
+    (tmp_path / store.PARTS / ".00-m__00-e1__b000001__r0000.parquet.x1.tmp").write_bytes(b"half")
+    (tmp_path / "notes.txt").write_text("mine")
+    assert store.remove_temporary_files(tmp_path) == 1
+    store.remove_store(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # only the store's own files go
+
+
+def test_manifest_round_trip(tmp_path):
+    manifest = _manifest(tmp_path, extra={"path": str(tmp_path)})
+    assert store.read_manifest(tmp_path) == json.loads(json.dumps(manifest))
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(store.StoreError, match="unreadable manifest"):
+        store.read_manifest(tmp_path)
