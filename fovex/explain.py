@@ -8,11 +8,11 @@ the input resolution. FovEx is registered as ``"fovex"``; the baselines live in
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import torch
 
-from .foveation import gaussian_fovea, normalized_to_pixels
+from .foveation import gaussian_fovea, normalized_to_pixels, pixels_to_normalized
 from .neva import NevaSettings, neva_scanpaths
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "normalize_per_image",
     "register_explainer",
     "resolve_targets",
+    "scanpath_attribution",
     "scanpath_heatmap",
 ]
 
@@ -258,6 +259,37 @@ def loss_drops(losses: torch.Tensor, blurred_loss: torch.Tensor) -> torch.Tensor
     """How much each fixation lowered the loss: ``max(0, L_{t-1} - L_t)`` with ``L_0`` the blurred image's."""
     previous = torch.cat([blurred_loss[:, None], losses[:, :-1]], dim=1)
     return (previous - losses).clamp_min(0.0)
+
+
+def scanpath_attribution(
+    fixations_xy: torch.Tensor,
+    height: int,
+    width: int,
+    heatmap_s: float = 0.15,
+    aggregation: str = "sum",
+    losses: torch.Tensor | None = None,
+    blurred_loss: torch.Tensor | None = None,
+    upto: int | None = None,
+) -> torch.Tensor:
+    """Rebuild normalised FovEx maps (B, H, W) from stored pixel scanpaths (B, T, 2).
+
+    ``upto`` keeps the first fixations only (a replay, or the "number of fixations" ablation);
+    ``aggregation="loss_weighted"`` needs the stored ``losses`` (B, T) and ``blurred_loss`` (B,).
+    With the explainer's own settings and ``upto=None`` this gives back its attribution.
+    """
+    fixations_xy = torch.as_tensor(fixations_xy, dtype=torch.float32)
+    steps = fixations_xy.shape[1]
+    upto = steps if upto is None else upto
+    if not 1 <= upto <= steps:
+        raise ValueError(f"upto must be in 1..{steps}, got {upto}")
+    fixations = pixels_to_normalized(fixations_xy, height, width)[:, :upto]
+    weights = None
+    if aggregation == "loss_weighted":
+        if losses is None or blurred_loss is None:
+            raise ValueError("aggregation='loss_weighted' needs the scanpath's losses and blurred_loss")
+        drops = loss_drops(torch.as_tensor(losses, dtype=torch.float32), torch.as_tensor(blurred_loss, dtype=torch.float32))
+        weights = drops[:, :upto]
+    return normalize_per_image(scanpath_heatmap(fixations, height, width, heatmap_s, aggregation, weights))
 
 
 @register_explainer

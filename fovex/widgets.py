@@ -22,8 +22,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from .explain import Explanation, explainer, explainers, loss_drops, normalize_per_image, resolve_targets, scanpath_heatmap
-from .foveation import pixels_to_normalized
+from .explain import Explanation, explainer, explainers, resolve_targets, scanpath_attribution
 from .io import load_image
 from .models import Classifier, load_model
 from .viz import plot_attribution, plot_scanpath, to_numpy_image
@@ -80,17 +79,17 @@ def replay_attribution(explanation: Explanation, upto: int, height: int, width: 
     """
     if not _is_scanpath(explanation):
         raise ValueError(f"{explanation.method} has no scanpath to replay")
-    steps = explanation.fixations_xy.shape[1]
-    if not 1 <= upto <= steps:
-        raise ValueError(f"upto must be in 1..{steps}, got {upto}")
     settings = explanation.settings
-    aggregation = settings.get("aggregation", "sum")
-    fixations = pixels_to_normalized(explanation.fixations_xy[:1].float(), height, width)[:, :upto]
-    weights = None
-    if aggregation == "loss_weighted":
-        weights = loss_drops(explanation.losses[:1], explanation.extras["blurred_loss"][:1])[:, :upto]
-    raw = scanpath_heatmap(fixations, height, width, settings.get("heatmap_s", 0.15), aggregation, weights)
-    return normalize_per_image(raw)[0]
+    return scanpath_attribution(
+        explanation.fixations_xy[:1],
+        height,
+        width,
+        settings.get("heatmap_s", 0.15),
+        settings.get("aggregation", "sum"),
+        losses=explanation.losses[:1],
+        blurred_loss=explanation.extras.get("blurred_loss", torch.zeros(1))[:1],
+        upto=upto,
+    )[0]
 
 
 def _frame_counts(steps: int, n_frames: int | None) -> list[int]:

@@ -26,13 +26,14 @@
 # it shows nothing; the replay figures below it show what the slider shows, for every fixation count.
 
 # %% tags=["parameters"]
+profile = "quick"
 model = "efficientnet_lite0"  # a name from fovex.list_models()
 image_paths = []  # empty: labelled ImageNet photos bundled with foolbox
 fixations = 10  # FovEx fixations per scanpath (T, published: 10)
 steps = 20  # gradient steps per fixation (K, published: 20)
 max_images = 3
 
-# %%
+# %% tags=["hide-input"]
 import re
 from pathlib import Path
 
@@ -71,7 +72,7 @@ print(f"model: {model}; FovEx: {fixations} fixations x {steps} steps; images: {'
 # Enter, or drag *fixations shown*. The line under the figure gives the explained class, the model's
 # probability for it on the clean image, the model passes the explanation cost and its time.
 
-# %%
+# %% tags=["hide-input"]
 explorer = Explorer(images, [model], explainer_settings=explainer_settings)
 display(explorer.widget)
 
@@ -83,7 +84,7 @@ display(explorer.widget)
 # column is the final FovEx attribution. Titles give the model, image, settings, target and its
 # probability.
 
-# %%
+# %% tags=["hide-input"]
 for name in images:
     explorer.image_dropdown.value = name  # what a click on the dropdown does
     display(Image(figure_to_png(explorer.static_figure())))

@@ -72,7 +72,7 @@ from .voc import VOC_CLASSES, detect_voc, open_voc, voc_layout
 from .voc_imagenet import VOC_TO_IMAGENET, ObjectSplit, imagenet_classes_for, split_explainable, voc_target
 
 __all__ = [
-    "open_dataset", "dataset_names", "DATASETS", "DatasetSpec", "find_dataset",
+    "open_dataset", "dataset_names", "is_available", "first_available", "DATASETS", "DatasetSpec", "find_dataset",
     "Dataset", "Sample", "VocObject", "Fixations", "DatasetNotFoundError", "ManualDownloadRequired",
     "default_root", "shared_data_root", "DATA_ROOT_ENV", "image_size",
     "FrameGeometry", "frame_geometry", "to_frame", "boxes_to_frame", "mask_to_frame",
@@ -185,6 +185,28 @@ def find_dataset(name: str, root: str | os.PathLike | None = None) -> Path:
                 return candidate
     where = "\n  ".join(str(path) for path in searched)
     raise DatasetNotFoundError(f"data set {name!r} not found; looked in:\n  {where}\nExpected layout:\n{spec.layout}\nHow to get it: {spec.how_to_get}")
+
+
+def is_available(name: str, root: str | os.PathLike | None = None) -> bool:
+    """Whether :func:`open_dataset` would find ``name`` (package-data sets always are)."""
+    if _spec(name).detect is None:
+        return True
+    try:
+        find_dataset(name, root)
+    except DatasetNotFoundError:
+        return False
+    return True
+
+
+def first_available(names: list[str], root: str | os.PathLike | None = None) -> str:
+    """The first of ``names`` that is available; a note says which were passed over and how to get them."""
+    for position, name in enumerate(names):
+        if is_available(name, root):
+            if position:
+                print(f"note: using {name}; not found: {', '.join(names[:position])} "
+                      f"(`fovex data list` shows where sets are looked for)")  # fmt: skip
+            return name
+    raise DatasetNotFoundError(f"none of {names} is available; `fovex data list` shows where they are looked for")
 
 
 def open_dataset(name: str, root: str | os.PathLike | None = None, split: str | None = None, image_size: int | None = 224,

@@ -403,6 +403,9 @@ def _map_arrays(config: EvalConfig, plan: ModelPlan, items: list[Item], explanat
         arrays["fixations_xy"] = explanation.fixations_xy[keep].detach().float().cpu().numpy()
     if explanation.losses is not None:
         arrays["losses"] = explanation.losses[keep].detach().float().cpu().numpy()
+    for name, values in explanation.extras.items():  # e.g. FovEx's blurred_loss, to re-weight heat maps later
+        if isinstance(values, torch.Tensor) and values.shape[:1] == explanation.attribution.shape[:1]:
+            arrays[name] = values[keep].detach().float().cpu().numpy()
     for name, values in curves.items():
         arrays[name] = values[keep]
     return arrays

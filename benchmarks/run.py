@@ -1,0 +1,105 @@
+"""FovEx speed benchmark: explainers next to their hardware floor, measured side by side in one run.
+
+    .venv/bin/python benchmarks/run.py                       # CPU, published settings, bundled model
+    .venv/bin/python benchmarks/run.py --preset full --device cuda --dtype bfloat16
+
+Prints a table (seconds per explanation, images/s, passes, floor = model forward+backward x passes at
+the same batch size, ratio to the floor, peak memory) and writes it as CSV (default
+build/benchmarks/<device>.csv, which the book's cost chapter reads). ResNet-50 and ViT-B/16 run with
+random weights: speed does not depend on the weights' values.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+import fovex
+from fovex.benchmark import machine_description, time_explainer
+
+PRESETS = {
+    # name: (models, fovex batch sizes, baselines, images)
+    "quick": (["efficientnet_lite0"], [1, 4], ["gradcam", "gradcam++", "random", "centre"], 4),
+    "cpu": (
+        ["efficientnet_lite0", "resnet50", "vit_base_patch16_224"],
+        [1, 4, 8],
+        ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre"],
+        8,
+    ),
+    "full": (
+        ["efficientnet_lite0", "resnet50", "vit_base_patch16_224"],
+        [1, 2, 4, 8, 16, 32, 64],
+        ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre"],
+        64,
+    ),
+}
+
+
+def sample_images(count: int, size: int) -> torch.Tensor:
+    """Real photos (the bundled samples, then ../shared/data/imagenet-sample), repeated if needed."""
+    from fovex.data import open_dataset
+
+    samples = open_dataset("samples", image_size=size)
+    images = [samples[i].image for i in range(min(count, len(samples)))]
+    while len(images) < count:
+        images.append(images[len(images) % len(samples)])
+    return torch.stack(images)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
+                        help="autocast dtype on GPU (float32: no autocast)")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    parser.add_argument("--fixations", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    device = torch.device(args.device)
+    models, batch_sizes, baselines, count = PRESETS[args.preset]
+    print(f"machine: {machine_description(device)}; preset {args.preset}; FovEx T={args.fixations}, K={args.steps}")
+    rows = []
+    for model_name in models:
+        weights = "default" if model_name.startswith("efficientnet") else None
+        model = fovex.load_model(model_name, weights=weights, device=device)
+        images = sample_images(max(batch_sizes + [1]), model.input_size).to(device)
+        explainer = fovex.explainer("fovex", model, fixations=args.fixations, steps=args.steps)
+        for batch_size in batch_sizes:
+            row = time_explainer(explainer, images[:batch_size])
+            rows.append(row.as_dict())
+            print(f"  {model_name:22s} fovex      B={batch_size:<3d} {row.seconds_per_image:8.3f} s/image  "
+                  f"floor {row.floor_seconds_per_image:8.3f}  ratio {row.ratio_to_floor:5.2f}")  # fmt: skip
+        available = fovex.explainers()
+        for name in baselines:
+            if name not in available:
+                continue
+            try:
+                baseline = fovex.explainer(name, model)
+                row = time_explainer(baseline, images[: min(4, len(images))])
+            except ValueError as error:  # e.g. GAE on a CNN
+                print(f"  {model_name:22s} {name:10s} skipped: {error}")
+                continue
+            rows.append(row.as_dict())
+            print(f"  {model_name:22s} {name:10s} B={row.batch_size:<3d} {row.seconds_per_image:8.3f} s/image")
+    table = pd.DataFrame(rows)
+    out = args.out or Path("build") / "benchmarks" / f"{device.type}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    columns = ["model", "explainer", "batch_size", "seconds_per_image", "images_per_s", "forward_passes",
+               "backward_passes", "floor_seconds_per_image", "ratio_to_floor", "peak_memory_mb"]  # fmt: skip
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"written: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Build the study: execute the notebooks with papermill, then compile the Jupyter Book.
+
+    fovex book [--profile quick] [--only 03_faithfulness] [--force] [--no-html]
+
+1. Each ``notebooks/NN_name.py`` (jupytext percent format) becomes a notebook and is executed by
+   papermill with the parameters of the profile (``configs/book/<profile>.yaml``: ``common`` for every
+   notebook, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``, written atomically.
+   A chapter whose source and parameters are unchanged since its last successful execution is
+   skipped, so an interrupted build resumes where it stopped.
+2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .store import atomic_write_bytes
+
+__all__ = ["build_book", "execute_notebook", "load_profile", "main", "notebook_sources"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FINGERPRINT_KEY = "fovex_build"
+
+
+def notebook_sources(root: Path = REPO_ROOT) -> list[Path]:
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
+    """Profile YAML -> ``{"common": {...}, "notebooks": {stem: {...}}}``."""
+    path = root / "configs" / "book" / f"{profile}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem for p in (root / "configs" / "book").glob("*.yaml"))
+        raise ValueError(f"unknown book profile {profile!r}; available: {', '.join(available)}")
+    config = yaml.safe_load(path.read_text()) or {}
+    unknown = set(config) - {"common", "notebooks", "description"}
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description)")
+    return {"common": config.get("common") or {}, "notebooks": config.get("notebooks") or {}}
+
+
+def parameters_for(profile: dict, stem: str, profile_name: str) -> dict:
+    parameters = {"profile": profile_name, **profile["common"], **(profile["notebooks"].get(stem) or {})}
+    return parameters
+
+
+def _fingerprint(source: Path, parameters: dict) -> str:
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _up_to_date(output: Path, fingerprint: str) -> bool:
+    if not output.is_file():
+        return False
+    try:
+        metadata = json.loads(output.read_text()).get("metadata", {})
+    except (OSError, ValueError):
+        return False
+    return metadata.get(FINGERPRINT_KEY, {}).get("fingerprint") == fingerprint
+
+
+def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = REPO_ROOT) -> float:
+    """jupytext source -> executed notebook at ``output`` (atomic). Returns seconds spent."""
+    import jupytext
+    import nbformat
+    import papermill
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    scratch = output.parent.parent.parent / "build" / "notebooks"
+    scratch.mkdir(parents=True, exist_ok=True)
+    unexecuted = scratch / f"{source.stem}.ipynb"
+    executed = scratch / f"{source.stem}.executed.ipynb"
+    nbformat.write(notebook, unexecuted)
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(unexecuted), str(executed), parameters=parameters, kernel_name="python3", cwd=str(cwd), progress_bar=False
+    )
+    seconds = time.perf_counter() - start
+    result = nbformat.read(executed, as_version=4)
+    result.metadata[FINGERPRINT_KEY] = {"fingerprint": _fingerprint(source, parameters), "seconds": round(seconds, 1)}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(output, nbformat.writes(result).encode())
+    executed.unlink(missing_ok=True)
+    return seconds
+
+
+BOOK_SKELETON = ("_config.yml", "_toc.yml", "book/intro.md", "book/methods.md", "book/references.md",
+                 "book/references.bib")  # fmt: skip
+
+
+def build_book(
+    profile: str = "quick",
+    only: list[str] | None = None,
+    force: bool = False,
+    html: bool = True,
+    workdir: Path = REPO_ROOT,
+    overrides: dict | None = None,
+) -> int:
+    """Execute every (or the ``only``) chapter for ``profile``, then build the HTML. Returns an exit code.
+
+    ``workdir``: where the book is assembled (chapters in ``workdir/book/chapters``, HTML in
+    ``workdir/build/book``); another folder than the repository gets a copy of the book's skeleton,
+    so a smoke build never touches the repository's own chapters. ``overrides``: parameters that
+    replace the profile's for every notebook (e.g. ``results_dir``).
+    """
+    import shutil
+
+    from tqdm.auto import tqdm
+
+    workdir = Path(workdir).resolve()
+    if workdir != REPO_ROOT:
+        for relative in BOOK_SKELETON:
+            (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO_ROOT / relative, workdir / relative)
+    settings = load_profile(profile)
+    settings["common"].update(overrides or {})
+    sources = notebook_sources()
+    if only:
+        unknown = set(only) - {s.stem for s in sources}
+        if unknown:
+            raise ValueError(f"unknown notebooks {sorted(unknown)}; available: {[s.stem for s in sources]}")
+        sources = [s for s in sources if s.stem in only]
+    failures = []
+    chapters = workdir / "book" / "chapters"
+    for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
+        parameters = parameters_for(settings, source.stem, profile)
+        output = chapters / f"{source.stem}.ipynb"
+        if not force and _up_to_date(output, _fingerprint(source, parameters)):
+            tqdm.write(f"{source.stem}: up to date")
+            continue
+        try:
+            seconds = execute_notebook(source, output, parameters)
+            tqdm.write(f"{source.stem}: executed in {seconds:.0f} s")
+        except Exception as error:  # papermill raises its own types; the message names the failing cell
+            failures.append(source.stem)
+            tqdm.write(f"{source.stem}: FAILED: {str(error).strip()[:2000]}")
+    if failures:
+        print(f"fovex book: {len(failures)} notebook(s) failed: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    if html:
+        command = [
+            sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
+            "build", str(workdir), "--path-output", str(workdir / "build" / "book"), "--keep-going",
+        ]  # fmt: skip
+        completed = subprocess.run(command, cwd=workdir)
+        if completed.returncode != 0:
+            return completed.returncode
+        print(f"book: {workdir / 'build' / 'book' / '_build' / 'html' / 'index.html'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fovex book", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
+    parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
+    parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
+    parser.add_argument("--no-html", action="store_true", help="execute notebooks only")
+    args = parser.parse_args(argv)
+    return build_book(args.profile, args.only, args.force, html=not args.no_html)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

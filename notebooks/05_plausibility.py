@@ -1,0 +1,160 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Plausibility: explanations against human gaze
+#
+# Do explanations look where people look? Maps are compared with the fixations of human observers
+# freely viewing the same images (all observers pooled) using NSS, CC, KLD, SIM, AUC-Judd and shuffled
+# AUC ({doc}`../methods`), next to a centre-bias map and a random map. FovEx also produces a scanpath,
+# which is compared with each observer's scanpath (DTW in pixels, string edit on a 5 × 5 grid); the
+# observers' agreement with each other is the ceiling.
+#
+# The paper uses MIT1003; when it is absent, this chapter runs on the real eye-tracking sets in
+# `../shared/data`: OSIE (700 images × 15 observers) and the NUS 500-scene set (~12 observers).
+
+# %% tags=["parameters"]
+profile = "quick"
+model_name = "efficientnet_lite0"
+datasets = ["mit1003", "osie", "nus-scene500"]  # each run when found; the chapter says which are absent
+num_images = 8
+explainers = [
+    {"name": "fovex"},
+    {"name": "gradcam"},
+    {"name": "rise", "settings": {"masks": 4000}},
+    {"name": "centre"},
+    {"name": "random"},
+]
+batch_size = 4
+results_dir = "build/results/quick"
+device = "auto"
+threads = None
+seed = 42
+
+# %% tags=["hide-input"]
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+import fovex
+from fovex.data import is_available, open_dataset
+from fovex.evaluate import run
+from fovex.metrics.scanpath import inter_observer_ceiling
+from fovex.report import summary_table
+from fovex.viz import plot_attribution, plot_scanpath
+
+found = [name for name in datasets if is_available(name)]
+for name in sorted(set(datasets) - set(found)):
+    print(f"{name}: not available here, no numbers shown for it (get it with `fovex data fetch {name}`).")
+print(f"running on: {found}")
+
+# %% tags=["hide-input"]
+metrics = ["nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"]
+results = {}
+for name in found:
+    config = {
+        "config_version": 1,
+        "name": f"plausibility-{name}-{profile}",
+        "models": [model_name],
+        "explainers": explainers,
+        "dataset": {"name": name, "num_images": num_images},
+        "metrics": metrics,
+        "batch_size": batch_size,
+        "device": device,
+        "threads": threads,
+        "seed": seed,
+    }
+    out = Path(results_dir) / f"plausibility-{name}"
+    run(config, out, quiet=True)
+    frame = fovex.load_results(out)
+    results[name] = (out, frame[frame["status"] == "ok"])
+
+# %% [markdown]
+# ## Saliency metrics
+#
+# Higher is better for all but KLD. sAUC discounts the centre bias: a centre map scores ~0.5 there.
+
+# %% tags=["hide-input"]
+columns = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
+for name, (out, ok) in results.items():
+    print(f"{model_name} on {name}: {ok['image_id'].nunique()} images; density σ = 1 degree of visual angle")
+    display(summary_table(ok, columns, by="explainer"))
+
+# %% tags=["hide-input"]
+for name, (out, ok) in results.items():
+    figure, axes = plt.subplots(1, len(columns), figsize=(2.3 * len(columns), 3), constrained_layout=True)
+    order = list(dict.fromkeys(ok["explainer"]))
+    for axis, metric in zip(axes, columns):
+        means = [ok.loc[ok["explainer"] == e, metric].mean() for e in order]
+        axis.barh(order, means, color=["tab:red" if e == "fovex" else "tab:gray" for e in order])
+        axis.invert_yaxis()
+        axis.set_title(metric + (" ↓" if metric == "kld" else " ↑"), fontsize=9)
+        if metric != columns[0]:
+            axis.set_yticklabels([])
+    figure.suptitle(f"{model_name} vs human fixations on {name} ({ok['image_id'].nunique()} images)", fontsize=9)
+    plt.show()
+
+# %% [markdown]
+# ## Scanpaths: FovEx against people
+#
+# DTW: the total distance in pixels over the best monotone alignment of the two scanpaths' first *T*
+# fixations (lower is closer); string edit: 1 − normalised Levenshtein distance between the sequences of
+# visited cells of a 5 × 5 grid (higher is closer). The ceiling is each observer compared with the other
+# observers (leave one out), cut to the same *T* fixations.
+
+# %% tags=["hide-input"]
+for name, (out, ok) in results.items():
+    fovex_rows = ok[ok["explainer"] == "fovex"]
+    samples = open_dataset(name, image_size=fovex.load_model(model_name).input_size)
+    by_id = {samples[i].id: samples[i] for i in range(min(len(samples), num_images or len(samples)))}
+    ceilings = []
+    for image_id in fovex_rows["image_id"]:
+        humans = [path for path in by_id[image_id].fixations.scanpaths().values() if len(path)]
+        steps = int(fovex.load_maps(out, model=model_name, explainer="fovex")[image_id]["fixations_xy"].shape[0])
+        ceilings.append({
+            "image_id": image_id,
+            "human_dtw_px": inter_observer_ceiling(humans, "dtw", max_fixations=steps).mean,
+            "human_string_edit": inter_observer_ceiling(humans, "string_edit", max_fixations=steps, grid=5,
+                                                        image_shape=tuple(by_id[image_id].image.shape[-2:])).mean,
+        })
+    ceiling = pd.DataFrame(ceilings)
+    table = pd.DataFrame({
+        "FovEx vs humans": [fovex_rows["scanpath_dtw_px"].mean(), fovex_rows["scanpath_string_edit"].mean()],
+        "human vs humans (ceiling)": [ceiling["human_dtw_px"].mean(), ceiling["human_string_edit"].mean()],
+    }, index=["DTW, px ↓", "string edit ↑"])
+    print(f"{name}: {len(fovex_rows)} images")
+    display(table.round(3))
+
+# %% [markdown]
+# ## Examples
+
+# %% tags=["hide-input"]
+for name, (out, ok) in results.items():
+    samples = open_dataset(name, image_size=fovex.load_model(model_name).input_size)
+    by_id = {samples[i].id: samples[i] for i in range(min(len(samples), num_images or len(samples)))}
+    fovex_maps = fovex.load_maps(out, model=model_name, explainer="fovex")
+    shown = list(fovex_maps)[:3]
+    figure, axes = plt.subplots(len(shown), 3, figsize=(7.5, 2.5 * len(shown)), squeeze=False, constrained_layout=True)
+    for r, image_id in enumerate(shown):
+        sample = by_id[image_id]
+        axes[r, 0].imshow(sample.density, cmap="magma")
+        axes[r, 0].set_axis_off()
+        axes[r, 0].set_title(f"{image_id}: human density", fontsize=8)
+        plot_attribution(axes[r, 1], sample.image, torch.as_tensor(fovex_maps[image_id]["attribution"].astype(np.float32)))
+        axes[r, 1].set_title("FovEx map", fontsize=8)
+        plot_scanpath(axes[r, 2], sample.image, torch.as_tensor(fovex_maps[image_id]["fixations_xy"]))
+        first = next(iter(sample.fixations.scanpaths().values()))
+        axes[r, 2].plot(first[:, 0], first[:, 1], "c.-", linewidth=1, label="observer 1")
+        axes[r, 2].set_title("FovEx (yellow) and one observer (cyan)", fontsize=8)
+    figure.suptitle(f"{model_name} on {name}", fontsize=9)
+    plt.show()

@@ -1,0 +1,99 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Cost
+#
+# What an explanation costs: seconds per image and model passes (forward and backward) for every
+# explainer, measured side by side in one run on the machine that built this page. The *floor* is the
+# model's own forward+backward time multiplied by the explainer's passes at the same batch size; the
+# ratio to it is the explainer's overhead. The full benchmark (`benchmarks/run.py`, all models and
+# batch sizes 1 to 64) writes a CSV that this chapter shows when it exists.
+
+# %% tags=["parameters"]
+profile = "quick"
+model_name = "efficientnet_lite0"
+explainers = ["fovex", "gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "random", "centre"]
+explainer_settings = {}
+batch_size = 2
+fovex_batch_sizes = [1, 2]
+fixations = 10
+steps = 20
+device = "cpu"
+benchmark_csv = "build/benchmarks/cpu.csv"
+
+# %% tags=["hide-input"]
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+import fovex
+from fovex.benchmark import machine_description, time_explainer
+from fovex.data import open_dataset
+
+model = fovex.load_model(model_name, device=device)
+dataset = open_dataset("samples", image_size=model.input_size)
+count = max([batch_size] + list(fovex_batch_sizes))
+images = torch.stack([dataset[i % len(dataset)].image for i in range(count)]).to(device)
+print(f"machine: {machine_description(device)}; model {model_name}; {count} bundled sample photos at {model.input_size} px")
+
+# %% tags=["hide-input"]
+rows = []
+available = fovex.explainers()
+for name in explainers:
+    if name not in available:
+        print(f"{name}: not registered, skipped")
+        continue
+    settings = dict(explainer_settings.get(name, {}))
+    if name == "fovex":
+        settings = {"fixations": fixations, "steps": steps, **settings}
+    try:
+        explainer = fovex.explainer(name, model, **settings)
+    except ValueError as error:
+        print(f"{name}: {error}")
+        continue
+    sizes = fovex_batch_sizes if name == "fovex" else [batch_size]
+    for size in sizes:
+        rows.append(time_explainer(explainer, images[:size]).as_dict())
+cost = pd.DataFrame(rows)
+columns = ["explainer", "batch_size", "seconds_per_image", "forward_passes", "backward_passes",
+           "floor_seconds_per_image", "ratio_to_floor"]
+cost[columns].round(3)
+
+# %% tags=["hide-input"]
+best = cost.sort_values("seconds_per_image").drop_duplicates("explainer")
+figure, axes = plt.subplots(1, 2, figsize=(10, 3.4), constrained_layout=True)
+axes[0].barh(best["explainer"], best["seconds_per_image"], color="tab:blue")
+axes[0].set_xscale("log")
+axes[0].set_xlabel("seconds per explanation (log)")
+axes[1].barh(best["explainer"], best["forward_passes"] + best["backward_passes"], color="tab:orange")
+axes[1].set_xscale("log")
+axes[1].set_xlabel("model passes per image, forward + backward (log)")
+figure.suptitle(f"{model_name} on {machine_description(device)}; FovEx T={fixations}, K={steps}", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# ## The full benchmark
+#
+# `make benchmark` (or `benchmarks/run.py --preset full`) measures every explainer on the bundled model,
+# ResNet-50 and ViT-B/16 (random weights: speed does not depend on weight values) and FovEx at batch
+# sizes 1 to 64.
+
+# %% tags=["hide-input"]
+path = Path(benchmark_csv)
+if path.is_file():
+    full = pd.read_csv(path)
+    print(f"{path}: measured on {full['machine'].iloc[0]}")
+    display(full[["model", "explainer", "batch_size", "seconds_per_image", "images_per_s", "ratio_to_floor",
+                  "peak_memory_mb"]].round(3))
+else:
+    print(f"{path} not found: run `make benchmark` to produce it.")

@@ -1,0 +1,112 @@
+"""The study builds: a smoke build of the whole book (every notebook executed by papermill with tiny
+parameters, then Jupyter Book), checked the way a reader sees it, in headless Chromium."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fovex.book import REPO_ROOT, build_book, load_profile, notebook_sources
+
+CHAPTERS = [source.stem for source in notebook_sources()]
+
+
+def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
+    import jupytext
+    import yaml
+
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    listed = [entry["file"] for entry in toc["chapters"]]
+    assert [f"book/chapters/{stem}" for stem in CHAPTERS] == [f for f in listed if f.startswith("book/chapters/")]
+    assert len(CHAPTERS) == 7
+    for source in notebook_sources():
+        notebook = jupytext.read(source)
+        tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{source.name} needs exactly one parameters cell"
+        assert "profile" in tagged[0].source
+
+
+def test_profiles_only_name_parameters_the_notebooks_have():
+    import jupytext
+
+    declared = {}
+    for source in notebook_sources():
+        cell = next(c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", []))
+        names = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line and not line.startswith("#")}
+        declared[source.stem] = names
+    for profile in ("smoke", "quick", "full", "paper"):
+        settings = load_profile(profile)
+        assert set(settings["notebooks"]) <= set(CHAPTERS), profile
+        for stem, parameters in settings["notebooks"].items():
+            unknown = set(parameters or {}) - declared[stem]
+            assert not unknown, f"profile {profile}: {stem} has no parameters {unknown}"
+    with pytest.raises(ValueError, match="available: .*quick"):
+        load_profile("nonexistent")
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("book")
+    code = build_book("smoke", workdir=workdir, overrides={"results_dir": str(workdir / "results")})
+    assert code == 0, "the smoke build failed; see the captured output"
+    return workdir
+
+
+def test_smoke_build_executes_every_chapter_without_errors(smoke_book):
+    for stem in CHAPTERS:
+        notebook = json.loads((smoke_book / "book" / "chapters" / f"{stem}.ipynb").read_text())
+        errors = [o for c in notebook["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, f"{stem}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+        images = [o for c in notebook["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert images, f"{stem} produced no figure"
+        assert notebook["metadata"]["fovex_build"]["fingerprint"]
+        assert (smoke_book / "build" / "book" / "_build" / "html" / "book" / "chapters" / f"{stem}.html").is_file()
+
+
+def test_rebuild_skips_unchanged_chapters(smoke_book, capsys):
+    code = build_book("smoke", workdir=smoke_book, overrides={"results_dir": str(smoke_book / "results")}, html=False)
+    assert code == 0
+    assert capsys.readouterr().out.count("up to date") == len(CHAPTERS)
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None or shutil.which("chromedriver") is None,
+                    reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)")
+def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = _chromium()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    html = smoke_book / "build" / "book" / "_build" / "html"
+    try:
+        for page in ["book/intro", "book/methods", "book/references"] + [f"book/chapters/{s}" for s in CHAPTERS]:
+            driver.get((html / f"{page}.html").as_uri())
+            title = driver.execute_script("return document.querySelector('h1') && document.querySelector('h1').innerText")
+            assert title, f"{page}: no heading"
+            if page.startswith("book/chapters/"):
+                figures = driver.execute_script(
+                    "return Array.from(document.images).filter(i => i.src.endsWith('.png'))"
+                    ".map(i => [i.src, i.complete, i.naturalWidth])"
+                )
+                assert figures, f"{page}: no figures"
+                broken = [src for src, complete, width in figures if not complete or width == 0]
+                assert not broken, f"{page}: figures that do not decode: {broken}"
+                errored = driver.execute_script("return document.querySelectorAll('.output.traceback, .output.error').length")
+                assert errored == 0, f"{page}: an executed cell errored"
+                assert "Traceback (most recent call last)" not in driver.execute_script("return document.body.innerText")
+    finally:
+        driver.quit()
