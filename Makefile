@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fovex-installed
 
-.PHONY: setup run test explain benchmark clean
+.PHONY: setup browser run test explain benchmark clean
 
 setup: $(STAMP)
 
@@ -15,13 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,dev]"
 	touch $(STAMP)
 
-run: setup explain
+# The study: execute every notebook with papermill (quick profile) and build the Jupyter Book into
+# build/book/_build/html. Resumes: chapters whose source and parameters did not change are kept.
+run: setup
+	$(BIN)/fovex book --profile $(or $(PROFILE),quick)
 
 # Explain four of the labelled ImageNet photos that ship with foolbox (no download needed).
 explain: setup
 	$(BIN)/fovex explain $$($(BIN)/python -c "import foolbox, pathlib; print(' '.join(sorted(str(p) for p in (pathlib.Path(foolbox.__file__).parent / 'data').glob('imagenet_0[0-3]_*.jpg'))))") --out build/samples
 
-test: setup
+# Headless Chromium for the book's page test (Debian packages; needs root and apt, else the test skips).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: chromium/chromedriver not installed; the book's browser test will be skipped"; fi
+
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 benchmark: setup

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["PUBLISHED", "bootstrap_ci", "published_table", "summary_table"]
+__all__ = ["PUBLISHED", "bootstrap_ci", "paired_relative_difference", "published_table", "summary_table"]
 
 
 def bootstrap_ci(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -76,4 +76,34 @@ def published_table(model: str) -> pd.DataFrame:
     """The published table for ``model`` (rows: metrics, columns: explainers)."""
     if model not in PUBLISHED:
         raise ValueError(f"no published numbers for {model!r}; available: {', '.join(PUBLISHED)}")
-    return pd.DataFrame(PUBLISHED[model])
+    return pd.DataFrame(PUBLISHED[model]).T
+
+
+def paired_relative_difference(
+    frame: pd.DataFrame, metric: str, candidate: str, reference: str, by: str = "explainer",
+    confidence: float = 0.95, resamples: int = 2000, seed: int = 0,
+) -> dict:  # fmt: skip
+    """``(mean(candidate) - mean(reference)) / mean(reference)`` over the images both scored, in %.
+
+    Returns the means, the relative difference and a paired bootstrap interval of it (images resampled
+    jointly, so per-image difficulty cancels out), and ``n``.
+    """
+    pivot = frame[frame[by].isin([candidate, reference])].pivot_table(index="image_id", columns=by, values=metric)
+    pivot = pivot.dropna()
+    if pivot.empty or candidate not in pivot or reference not in pivot:
+        raise ValueError(f"no images scored by both {candidate!r} and {reference!r} on {metric!r}")
+    a, b = pivot[candidate].to_numpy(), pivot[reference].to_numpy()
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(a), size=(resamples, len(a)))
+    relative = (a[picks].mean(1) - b[picks].mean(1)) / b[picks].mean(1) * 100
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(relative, [tail, 1.0 - tail])
+    return {
+        "metric": metric,
+        candidate: float(a.mean()),
+        reference: float(b.mean()),
+        "difference_pct": float((a.mean() - b.mean()) / b.mean() * 100),
+        "ci_low_pct": float(low),
+        "ci_high_pct": float(high),
+        "n": int(len(a)),
+    }

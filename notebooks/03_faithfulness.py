@@ -126,5 +126,5 @@ plt.show()
 # are not comparable one to one with the table above (different model, images and possibly protocol).
 
 # %% tags=["hide-input"]
-display(published_table("resnet50").T.rename_axis("published, ResNet-50"))
-display(published_table("vit_base_patch16_224").T.rename_axis("published, ViT-B/16"))
+display(published_table("resnet50").rename_axis("published, ResNet-50"))
+display(published_table("vit_base_patch16_224").rename_axis("published, ViT-B/16"))

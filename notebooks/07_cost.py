@@ -28,6 +28,9 @@ fixations = 10
 steps = 20
 device = "cpu"
 benchmark_csv = "build/benchmarks/cpu.csv"
+fast_results_dir = "build/eval/fast-vs-published"  # the full run of configs/fast-vs-published.yaml, if done
+fast_num_images = 4  # when that run is absent: compare on this many photos here
+results_dir = "build/results/quick"
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -97,3 +100,45 @@ if path.is_file():
                   "peak_memory_mb"]].round(3))
 else:
     print(f"{path} not found: run `make benchmark` to produce it.")
+
+# %% [markdown]
+# ## A fast setting
+#
+# The `fast` preset (`fovex.FovEx(model, preset="fast")`) keeps the published T = 10 fixations but takes
+# K = 5 gradient steps per fixation instead of 20: 4× fewer passes. Whether its maps stay as faithful is
+# measured, not assumed: insertion and deletion AUCs (exact RISE protocol) of both settings on the same
+# photos, compared image by image (paired bootstrap interval of the relative difference).
+
+# %% tags=["hide-input"]
+from fovex.evaluate import run
+from fovex.report import paired_relative_difference
+
+stored = Path(fast_results_dir)
+if (stored / "manifest.json").is_file():
+    comparison = fovex.load_results(stored)
+    source = f"{stored} (configs/fast-vs-published.yaml)"
+else:
+    config = {
+        "config_version": 1,
+        "name": f"fast-vs-published-{profile}",
+        "models": [model_name],
+        "explainers": [{"name": "fovex", "label": "fovex-published", "settings": {"fixations": fixations, "steps": steps}},
+                       {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast", "fixations": fixations}}],
+        "dataset": {"name": "imagenet-sample" if fovex.data.is_available("imagenet-sample") else "samples",
+                    "num_images": fast_num_images},
+        "metrics": ["insertion", "deletion"],
+        "metric_settings": {"faithfulness": {"batch_size": 16}},
+        "batch_size": 4,
+        "device": device,
+    }
+    out = Path(results_dir) / "fast-vs-published"
+    run(config, out, quiet=True)
+    comparison = fovex.load_results(out)
+    source = f"{fast_num_images} photos run here ({config['dataset']['name']})"
+comparison = comparison[comparison["status"] == "ok"]
+passes = comparison.groupby("explainer")[["forward_passes", "backward_passes", "explain_seconds"]].mean()
+display(passes.rename(columns={"explain_seconds": "seconds per image"}).round(3))
+table = pd.DataFrame([paired_relative_difference(comparison, metric, "fovex-fast", "fovex-published")
+                      for metric in ("insertion_auc", "deletion_auc")]).set_index("metric")
+print(f"{model_name}; {source}; {table['n'].iloc[0]} images; exact RISE protocol (224 steps)")
+table.round(4)

@@ -143,3 +143,15 @@ def test_bfloat16_autocast_still_finds_the_evidence(patch_classifier):
     assert math.dist(explanation.fixations_xy[0, 0].tolist(), PATCH_CENTRE) < 20
     with pytest.raises(ValueError, match="autocast"):
         FovEx(patch_classifier, autocast="int8")
+
+
+def test_fast_preset_costs_a_quarter_and_explicit_settings_win(patch_classifier):
+    images = make_textured_images(1)
+    fast = FovEx(patch_classifier, preset="fast").explain(images, targets=1)
+    published = FovEx(patch_classifier).explain(images, targets=1)
+    assert published.backward_passes == 4 * fast.backward_passes == 200
+    assert fast.settings["preset"] == "fast" and fast.settings["steps"] == 5
+    assert math.dist(fast.fixations_xy[0, 0].tolist(), PATCH_CENTRE) < 20
+    assert FovEx(patch_classifier, preset="fast", steps=7).neva.steps == 7
+    with pytest.raises(ValueError, match="preset"):
+        FovEx(patch_classifier, preset="turbo")

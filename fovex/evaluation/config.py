@@ -228,7 +228,7 @@ def _explainer_parameters(cls) -> set[str] | None:
     from ..neva import NevaSettings
 
     if issubclass(cls, FovEx):
-        return set(NevaSettings.__dataclass_fields__) | {"heatmap_s", "aggregation"}
+        return set(NevaSettings.__dataclass_fields__) | {"heatmap_s", "aggregation", "preset"}
     parameters = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return None
