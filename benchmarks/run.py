@@ -59,6 +59,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     parser.add_argument("--fixations", type=int, default=10)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--models", nargs="*", default=None, help="override the preset's models")
+    parser.add_argument("--batch-sizes", nargs="*", type=int, default=None, help="override the preset's FovEx batch sizes")
+    parser.add_argument("--baselines", nargs="*", default=None, help="override the preset's baselines")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.threads:
@@ -66,6 +69,9 @@ def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     device = torch.device(args.device)
     models, batch_sizes, baselines, count = PRESETS[args.preset]
+    models = args.models if args.models is not None else models
+    batch_sizes = args.batch_sizes if args.batch_sizes is not None else batch_sizes
+    baselines = args.baselines if args.baselines is not None else baselines
     print(f"machine: {machine_description(device)}; preset {args.preset}; FovEx T={args.fixations}, K={args.steps}")
     rows = []
     for model_name in models:

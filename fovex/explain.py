@@ -292,8 +292,10 @@ def scanpath_attribution(
     return normalize_per_image(scanpath_heatmap(fixations, height, width, heatmap_s, aggregation, weights))
 
 
-# Named settings. "published": SPEC §1.4. "fast": 4x fewer passes (T x K = 10 x 5 = 50); its faithfulness
-# against the published setting is measured by configs/fast-vs-published.yaml (see the book's cost chapter).
+# Named settings. "published": SPEC §1.4. "fast": 4x fewer passes (T x K = 10 x 5 = 50); a fixation's
+# gradient search then reaches K x lr = 0.5 normalised units (a quarter of the image) from the centre,
+# farther only through random restarts. Its faithfulness against the published setting is measured by
+# configs/fast-vs-published.yaml (the book's cost chapter).
 PRESETS = {
     "published": {},
     "fast": {"steps": 5},

@@ -28,6 +28,7 @@ __all__ = [
     "blur_mask",
     "fovea_sigma_px",
     "foveate",
+    "foveate_detail",
     "gaussian_fovea",
     "normalized_to_pixels",
     "pixels_to_normalized",
@@ -89,7 +90,12 @@ def blur_mask(memory: torch.Tensor, fovea: torch.Tensor) -> torch.Tensor:
 
 def foveate(images: torch.Tensor, blurred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``x + m * (B(x) - x)``: images and blurred (B, C, H, W), mask (B, H, W) -> (B, C, H, W)."""
-    return torch.addcmul(images, mask.unsqueeze(1), blurred - images)
+    return foveate_detail(images, blurred - images, mask)
+
+
+def foveate_detail(images: torch.Tensor, blur_detail: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """:func:`foveate` with ``blur_detail = B(x) - x`` computed once (it does not change between steps)."""
+    return torch.addcmul(images, mask.unsqueeze(1), blur_detail)
 
 
 def normalized_to_pixels(fixations: torch.Tensor, height: int, width: int) -> torch.Tensor:

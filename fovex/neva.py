@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .foveation import blur, blur_mask, foveate, gaussian_fovea
+from .foveation import blur, blur_mask, foveate_detail, gaussian_fovea
 from .seeding import image_generators
 
 __all__ = ["NevaSettings", "Scanpaths", "neva_scanpaths"]
@@ -119,6 +119,7 @@ def neva_scanpaths(
     with torch.no_grad():
         blurred = blur(images, settings.blur_kernel_px, settings.blur_sigma_px)
         blurred_loss = _per_image_loss(model, blurred, targets, settings.autocast)
+        blur_detail = blurred - images
     memory = torch.zeros(batch, height, width, device=device, dtype=dtype)
     fixations = torch.empty(batch, T, 2, device=device, dtype=dtype)
     losses = torch.empty(batch, T, device=device, dtype=torch.float32)
@@ -130,7 +131,7 @@ def neva_scanpaths(
         for k in range(K):
             position.requires_grad_(True)
             fovea = gaussian_fovea(position, height, width, settings.fovea_s)
-            foveated = foveate(images, blurred, blur_mask(memory, fovea))
+            foveated = foveate_detail(images, blur_detail, blur_mask(memory, fovea))
             loss = _per_image_loss(model, foveated, targets, settings.autocast)
             # Images are independent in the batch (eval mode), so d(sum of losses)/dp_b = dL_b/dp_b.
             (gradient,) = torch.autograd.grad(loss.sum(), position)
