@@ -15,6 +15,8 @@ Blur, masks and perturbations therefore all act on pixels, whatever the model.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -190,12 +192,25 @@ for _variant in _LITE_SIZES:
 # --- timm models --------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _quiet_hub():
+    """Silence the hub client's per-retry warnings; a failure is still raised, with one clear message."""
+    logger = logging.getLogger("huggingface_hub")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _build_timm(architecture: str, weights) -> Classifier:
     import timm
 
     if weights == "default":
         try:
-            backbone = timm.create_model(architecture, pretrained=True)
+            with _quiet_hub():
+                backbone = timm.create_model(architecture, pretrained=True)
         except Exception as error:  # hub errors come in many types; all mean "no weights here"
             raise RuntimeError(
                 f"could not obtain timm's pretrained ImageNet weights for {architecture!r} ({error}). "

@@ -36,7 +36,9 @@ import torch
 import fovex
 from fovex.data import open_dataset
 from fovex.viz import comparison_grid
-from fovex.widgets import replay_figure
+from IPython.display import Image, display
+
+from fovex.widgets import figure_to_png, replay_figure
 
 torch.manual_seed(seed)
 model = fovex.load_model(model_name, device=device)
@@ -57,7 +59,8 @@ print(f"model: {model_name}; data: {dataset}, {len(samples)} images at {model.in
 explanation = fovex.explainer("fovex", model, **fovex_settings).explain(images)
 names = [model.class_names[int(t)] for t in explanation.targets]
 for index in range(len(samples)):
-    display(replay_figure(images[index], explanation[index], title=f"{samples[index].id}: {names[index]} ({model_name})"))
+    figure = replay_figure(images[index], explanation[index], title=f"{samples[index].id}: {names[index]} ({model_name})")
+    display(Image(figure_to_png(figure)))
 
 # %% [markdown]
 # ## FovEx next to the baselines
