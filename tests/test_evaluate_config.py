@@ -113,3 +113,16 @@ def test_fixation_pool_negatives_are_other_images():
     assert pool.negatives(1).tolist() == [[1.0, 1.0], [4.0, 4.0]]
     nearest = FixationPool([0, 1, 2, 3], points, other_images=2)
     assert nearest.negatives(3).tolist() == [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]  # wraps around: images 0 and 1
+
+
+def test_fovex_presets_are_spelled_out_in_the_resolved_config():
+    from fovex.evaluation.config import ConfigError, load_config
+
+    base = {"config_version": 1, "models": ["efficientnet_lite0"], "dataset": {"name": "samples"}}
+    config = load_config({**base, "explainers": [{"name": "fovex", "settings": {"preset": "fast"}}]})
+    settings = config["explainers"][0]["settings"]
+    assert settings["fixations"] == 5 and settings["steps"] == 10 and settings["preset"] == "fast"
+    explicit = load_config({**base, "explainers": [{"name": "fovex", "settings": {"preset": "fast", "steps": 3}}]})
+    assert explicit["explainers"][0]["settings"]["steps"] == 3
+    with pytest.raises(ConfigError, match="preset"):
+        load_config({**base, "explainers": [{"name": "fovex", "settings": {"preset": "turbo"}}]})

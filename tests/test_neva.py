@@ -146,17 +146,12 @@ def test_bfloat16_autocast_still_finds_the_evidence(patch_classifier):
 
 
 def test_fast_preset_costs_a_quarter_and_explicit_settings_win(patch_classifier):
-    # K=5 steps of lr=0.1 reach 0.5 normalised units (56 px) from the centre, restarts aside:
-    # evidence within that reach is found as by the published setting.
-    box = (130, 70, 169, 109)
-    model = make_patch_classifier(box=box)
     images = make_textured_images(1)
-    fast = FovEx(model, preset="fast").explain(images, targets=1)
-    published = FovEx(model).explain(images, targets=1)
+    fast = FovEx(patch_classifier, preset="fast").explain(images, targets=1)
+    published = FovEx(patch_classifier).explain(images, targets=1)
     assert published.backward_passes == 4 * fast.backward_passes == 200
-    assert fast.settings["preset"] == "fast" and fast.settings["steps"] == 5
-    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-    assert math.dist(fast.fixations_xy[0, 0].tolist(), centre) < 20
+    assert fast.settings["preset"] == "fast" and fast.settings["steps"] == 10 and fast.settings["fixations"] == 5
+    assert math.dist(fast.fixations_xy[0, 0].tolist(), PATCH_CENTRE) < 20
     assert FovEx(patch_classifier, preset="fast", steps=7).neva.steps == 7
     with pytest.raises(ValueError, match="preset"):
         FovEx(patch_classifier, preset="turbo")

@@ -254,6 +254,12 @@ def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[d
             # Seed everything from the config seed unless the explainer's own seed is set explicitly.
             if "seed" in accepted:
                 settings.setdefault("seed", seed)
+        if entry["name"] == "fovex" and "preset" in settings:
+            # Spell the preset out, so the config hash (and resuming) follows what the preset means.
+            from ..explain import PRESETS
+
+            _unknown_name(settings["preset"], list(PRESETS), "FovEx preset", f"{here}.settings.preset")
+            settings = {**PRESETS[settings["preset"]], **settings}
         models = entry.get("models")
         if models is None:
             models = list(model_labels)
