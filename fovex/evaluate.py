@@ -20,7 +20,41 @@ from .evaluation.config import ConfigError, load_config
 from .evaluation.runner import EvaluationError, run, summarize
 from .store import StoreError, load_maps, load_results
 
-__all__ = ["run", "main", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
+__all__ = ["run", "run_study", "main", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
+
+
+def run_study(
+    out_dir,
+    *,
+    name: str,
+    model: str,
+    explainers: list,
+    dataset: str,
+    metrics: list[str],
+    num_images: int | None = None,
+    metric_settings: dict | None = None,
+    batch_size: int = 4,
+    device: str = "auto",
+    threads: int | None = None,
+    seed: int = 42,
+):
+    """One model on one data set, as the book's chapters run it: build the config, run it (resuming
+    whatever ``out_dir`` already holds) and return all its rows (:func:`load_results`)."""
+    config = {
+        "config_version": 1,
+        "name": name,
+        "models": [model],
+        "explainers": explainers,
+        "dataset": {"name": dataset, "num_images": num_images},
+        "metrics": metrics,
+        "metric_settings": metric_settings or {},
+        "batch_size": batch_size,
+        "device": device,
+        "threads": threads,
+        "seed": seed,
+    }
+    run(config, out_dir, quiet=True)
+    return load_results(out_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:

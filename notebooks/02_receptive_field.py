@@ -46,7 +46,7 @@ import torch
 import fovex
 from fovex.ablation import MapVariant, rescore_scanpath_variants
 from fovex.data import first_available, open_dataset
-from fovex.evaluate import run
+from fovex.evaluate import run_study
 from fovex.foveation import fovea_sigma_px
 from fovex.report import summary_table
 from fovex.viz import comparison_grid
@@ -54,24 +54,16 @@ from fovex.viz import comparison_grid
 dataset = first_available([dataset, fallback_dataset])
 model = fovex.load_model(model_name, device="cpu")
 labels = {s: f"fovex s={s:g}" for s in s_values}
-config = {
-    "config_version": 1,
-    "name": f"receptive-field-{profile}",
-    "models": [model_name],
-    "explainers": [{"name": "fovex", "label": labels[s],
-                    "settings": {"fovea_s": s, "heatmap_s": s, "fixations": fixations, "steps": steps}}
-                   for s in s_values],
-    "dataset": {"name": dataset, "num_images": num_images},
-    "metrics": ["drop_increase", "insertion", "deletion"],
-    "metric_settings": {"faithfulness": {"batch_size": 16, "step": step_px}},
-    "batch_size": batch_size,
-    "device": device,
-    "threads": threads,
-    "seed": seed,
-}
 out = Path(results_dir) / "receptive-field"
-run(config, out, quiet=True)
-results = fovex.load_results(out)
+results = run_study(
+    out, name=f"receptive-field-{profile}", model=model_name, dataset=dataset, num_images=num_images,
+    explainers=[{"name": "fovex", "label": labels[s],
+                 "settings": {"fovea_s": s, "heatmap_s": s, "fixations": fixations, "steps": steps}}
+                for s in s_values],
+    metrics=["drop_increase", "insertion", "deletion"],
+    metric_settings={"faithfulness": {"batch_size": 16, "step": step_px}},
+    batch_size=batch_size, device=device, threads=threads, seed=seed,
+)
 ok = results[results["status"] == "ok"].copy()
 ok["increase_pct"] = ok["increase"].astype(float) * 100
 count = ok["image_id"].nunique()

@@ -44,30 +44,20 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
 import fovex
 from fovex.data import first_available
-from fovex.evaluate import run
+from fovex.evaluate import run_study
 from fovex.report import bootstrap_ci, published_table, summary_table
 
 dataset = first_available([dataset, fallback_dataset])
-config = {
-    "config_version": 1,
-    "name": f"faithfulness-{profile}",
-    "models": [model_name],
-    "explainers": explainers,
-    "dataset": {"name": dataset, "num_images": num_images},
-    "metrics": ["drop_increase", "insertion", "deletion"],
-    "metric_settings": {"faithfulness": {"batch_size": metric_batch_size, "step": step_px}},
-    "batch_size": batch_size,
-    "device": device,
-    "threads": threads,
-    "seed": seed,
-}
 out = Path(results_dir) / "faithfulness"
-run(config, out, quiet=True)
-results = fovex.load_results(out)
+results = run_study(
+    out, name=f"faithfulness-{profile}", model=model_name, explainers=explainers, dataset=dataset,
+    num_images=num_images, metrics=["drop_increase", "insertion", "deletion"],
+    metric_settings={"faithfulness": {"batch_size": metric_batch_size, "step": step_px}},
+    batch_size=batch_size, device=device, threads=threads, seed=seed,
+)
 ok = results[results["status"] == "ok"].copy()
 ok["increase_pct"] = ok["increase"].astype(float) * 100
 images = ok["image_id"].nunique()

@@ -47,7 +47,7 @@ import torch
 
 import fovex
 from fovex.data import VOC_TO_IMAGENET, is_available, open_dataset
-from fovex.evaluate import run
+from fovex.evaluate import run_study
 from fovex.report import summary_table
 from fovex.viz import plot_attribution
 
@@ -58,22 +58,13 @@ if not available:
 
 # %% tags=["hide-input"]
 if available:
-    config = {
-        "config_version": 1,
-        "name": f"localisation-{profile}",
-        "models": [model_name],
-        "explainers": explainers,
-        "dataset": {"name": dataset, "num_images": num_images},
-        "metrics": ["pointing_game", "ebpg"],
-        "metric_settings": {"localisation": {"tolerance_px": tolerance_px}},
-        "batch_size": batch_size,
-        "device": device,
-        "threads": threads,
-        "seed": seed,
-    }
     out = Path(results_dir) / "localisation"
-    run(config, out, quiet=True)
-    results = fovex.load_results(out)
+    results = run_study(
+        out, name=f"localisation-{profile}", model=model_name, explainers=explainers, dataset=dataset,
+        num_images=num_images, metrics=["pointing_game", "ebpg"],
+        metric_settings={"localisation": {"tolerance_px": tolerance_px}},
+        batch_size=batch_size, device=device, threads=threads, seed=seed,
+    )
     ok = results[results["status"] == "ok"].copy()
     skipped = results[(results["status"] == "skipped") & (results["explainer"] == results["explainer"].iloc[0])]
     protocol = (f"{model_name}, {dataset}: {ok['image_id'].nunique()} images, "

@@ -48,7 +48,7 @@ import torch
 
 import fovex
 from fovex.data import is_available, open_dataset
-from fovex.evaluate import run
+from fovex.evaluate import run_study
 from fovex.metrics.scanpath import inter_observer_ceiling
 from fovex.report import summary_table
 from fovex.viz import plot_attribution, plot_scanpath
@@ -62,21 +62,11 @@ print(f"running on: {found}")
 metrics = ["nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"]
 results = {}
 for name in found:
-    config = {
-        "config_version": 1,
-        "name": f"plausibility-{name}-{profile}",
-        "models": [model_name],
-        "explainers": explainers,
-        "dataset": {"name": name, "num_images": num_images},
-        "metrics": metrics,
-        "batch_size": batch_size,
-        "device": device,
-        "threads": threads,
-        "seed": seed,
-    }
     out = Path(results_dir) / f"plausibility-{name}"
-    run(config, out, quiet=True)
-    frame = fovex.load_results(out)
+    frame = run_study(
+        out, name=f"plausibility-{name}-{profile}", model=model_name, explainers=explainers, dataset=name,
+        num_images=num_images, metrics=metrics, batch_size=batch_size, device=device, threads=threads, seed=seed,
+    )
     results[name] = (out, frame[frame["status"] == "ok"])
 
 # %% [markdown]

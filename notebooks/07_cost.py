@@ -112,7 +112,7 @@ else:
 # `fovex-fast-T5K10`, `fovex-fast-lr0.2` (T = 10, K = 5, lr = 0.2).
 
 # %% tags=["hide-input"]
-from fovex.evaluate import run
+from fovex.evaluate import run_study
 from fovex.report import paired_relative_difference
 
 stored = [Path(d) for d in fast_results_dirs if (Path(d) / "manifest.json").is_file()]
@@ -120,23 +120,15 @@ if stored:
     comparison = pd.concat([fovex.load_results(d) for d in stored], ignore_index=True)
     source = ", ".join(str(d) for d in stored)
 else:
-    config = {
-        "config_version": 1,
-        "name": f"fast-vs-published-{profile}",
-        "models": [model_name],
-        "explainers": [{"name": "fovex", "label": "fovex-published", "settings": {"fixations": fixations, "steps": steps}},
-                       {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}}],
-        "dataset": {"name": "imagenet-sample" if fovex.data.is_available("imagenet-sample") else "samples",
-                    "num_images": fast_num_images},
-        "metrics": ["insertion", "deletion"],
-        "metric_settings": {"faithfulness": {"batch_size": 16}},
-        "batch_size": 4,
-        "device": device,
-    }
-    out = Path(results_dir) / "fast-vs-published"
-    run(config, out, quiet=True)
-    comparison = fovex.load_results(out)
-    source = f"{fast_num_images} photos run here ({config['dataset']['name']})"
+    dataset = "imagenet-sample" if fovex.data.is_available("imagenet-sample") else "samples"
+    comparison = run_study(
+        Path(results_dir) / "fast-vs-published", name=f"fast-vs-published-{profile}", model=model_name,
+        explainers=[{"name": "fovex", "label": "fovex-published", "settings": {"fixations": fixations, "steps": steps}},
+                    {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}}],
+        dataset=dataset, num_images=fast_num_images, metrics=["insertion", "deletion"],
+        metric_settings={"faithfulness": {"batch_size": 16}}, device=device,
+    )
+    source = f"{fast_num_images} photos run here ({dataset})"
 comparison = comparison[comparison["status"] == "ok"].drop_duplicates(["image_id", "explainer"])
 passes = comparison.groupby("explainer")[["forward_passes", "backward_passes", "explain_seconds"]].mean()
 display(passes.rename(columns={"explain_seconds": "seconds per image"}).round(3))

@@ -281,3 +281,18 @@ def test_fixation_set_plausibility_and_scanpath_metrics(shared_data, tmp_path):
     fovex_rows, centre_rows = results[results["explainer"] == "fovex"], results[results["explainer"] == "centre"]
     assert fovex_rows["scanpath_dtw_px"].gt(0).all() and fovex_rows["scanpath_string_edit"].between(0, 1).all()
     assert centre_rows["scanpath_dtw_px"].isna().all()  # not a scanpath explainer
+
+
+def test_run_study_builds_runs_and_resumes(tmp_path):
+    from fovex.evaluate import run_study
+
+    kwargs = dict(name="study", model="efficientnet_lite0", explainers=["centre", "random"], dataset="samples",
+                  num_images=2, metrics=["drop_increase"], threads=1)
+    rows = run_study(tmp_path / "run", **kwargs)
+    assert sorted(rows["explainer"].unique()) == ["centre", "random"]
+    assert len(rows) == 4 and set(rows["status"]) == {"ok"}
+    parts = sorted((tmp_path / "run" / "parts").iterdir())
+    stamps = [p.stat().st_mtime_ns for p in parts]
+    again = run_study(tmp_path / "run", **kwargs)  # resumes: nothing recomputed, same rows
+    assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "run" / "parts").iterdir())] == stamps
+    assert again["drop_pct"].tolist() == rows["drop_pct"].tolist()
