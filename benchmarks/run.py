@@ -1,12 +1,14 @@
 """FovEx speed benchmark: explainers next to their hardware floor, measured side by side in one run.
 
     .venv/bin/python benchmarks/run.py                       # CPU, published settings, bundled model
-    .venv/bin/python benchmarks/run.py --preset full --device cuda --dtype bfloat16
+    .venv/bin/python benchmarks/run.py --preset gpu --device cuda --dtype bfloat16
 
 Prints a table (seconds per explanation, images/s, passes, floor = model forward+backward x passes at
-the same batch size, ratio to the floor, peak memory) and writes it as CSV (default
-build/benchmarks/<device>.csv, which the book's cost chapter reads). ResNet-50 and ViT-B/16 run with
-random weights: speed does not depend on the weights' values.
+the same batch size, ratio to the floor, reached TFLOP/s and fraction of the GPU's peak, peak memory)
+and writes it as CSV (default build/benchmarks/<device>.csv, which the book's cost chapter reads).
+ResNet-50 and ViT-B/16 run with random weights: speed does not depend on the weights' values.
+``--dtype bfloat16`` runs FovEx (and its floor) under autocast; the baselines stay in float32.
+The last lines name the FovEx batch size with the most images/s per model.
 """
 from __future__ import annotations
 
@@ -35,6 +37,12 @@ PRESETS = {
         [1, 2, 4, 8, 16, 32, 64],
         ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre"],
         64,
+    ),    # A GPU fills only at large batches: FovEx up to 256 images at once.
+    "gpu": (
+        ["efficientnet_lite0", "resnet50", "vit_base_patch16_224"],
+        [1, 8, 32, 64, 128, 256],
+        ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre"],
+        256,
     ),
 }
 
@@ -78,12 +86,14 @@ def main(argv=None) -> int:
         weights = "default" if model_name.startswith("efficientnet") else None
         model = fovex.load_model(model_name, weights=weights, device=device)
         images = sample_images(max(batch_sizes + [1]), model.input_size).to(device)
-        explainer = fovex.explainer("fovex", model, fixations=args.fixations, steps=args.steps)
+        autocast = None if args.dtype == "float32" else args.dtype
+        explainer = fovex.explainer("fovex", model, fixations=args.fixations, steps=args.steps, autocast=autocast)
         for batch_size in batch_sizes:
             row = time_explainer(explainer, images[:batch_size])
             rows.append(row.as_dict())
             print(f"  {model_name:22s} fovex      B={batch_size:<3d} {row.seconds_per_image:8.3f} s/image  "
-                  f"floor {row.floor_seconds_per_image:8.3f}  ratio {row.ratio_to_floor:5.2f}")  # fmt: skip
+                  f"floor {row.floor_seconds_per_image:8.3f}  ratio {row.ratio_to_floor:5.2f}  "
+                  f"{row.tflops_per_s:7.3f} TFLOP/s")  # fmt: skip
         available = fovex.explainers()
         for name in baselines:
             if name not in available:
@@ -100,9 +110,15 @@ def main(argv=None) -> int:
     out = args.out or Path("build") / "benchmarks" / f"{device.type}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
-    columns = ["model", "explainer", "batch_size", "seconds_per_image", "images_per_s", "forward_passes",
-               "backward_passes", "floor_seconds_per_image", "ratio_to_floor", "peak_memory_mb"]  # fmt: skip
+    columns = ["model", "explainer", "batch_size", "dtype", "seconds_per_image", "images_per_s", "forward_passes",
+               "backward_passes", "floor_seconds_per_image", "ratio_to_floor", "tflops_per_s", "fraction_of_peak",
+               "peak_memory_mb"]  # fmt: skip
     print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    fovex_rows = table[table["explainer"] == "fovex"]
+    for model_name, rows_of_model in fovex_rows.groupby("model", sort=False):
+        best = rows_of_model.loc[rows_of_model["images_per_s"].idxmax()]
+        print(f"best FovEx batch size for {model_name}: {int(best.batch_size)} "
+              f"({best.images_per_s:.2f} images/s, {best.tflops_per_s:.3f} TFLOP/s)")  # fmt: skip
     print(f"written: {out}")
     return 0
 

@@ -103,6 +103,19 @@ def _evaluate(args) -> int:
     return evaluate_main(argv)
 
 
+def _export(args) -> int:
+    from .store import StoreError, export_results
+
+    try:
+        provenance = export_results(args.run, args.csv, args.columns)
+    except (StoreError, ValueError, FileNotFoundError) as error:
+        print(f"fovex export: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.csv}: {provenance['rows']} rows ({provenance.get('status')} run {provenance['config'].get('name')}); "
+          f"provenance in {Path(args.csv).with_suffix('.json')}")  # fmt: skip
+    return 0
+
+
 def _book(args) -> int:
     from .book import build_book
 
@@ -139,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--overwrite", action="store_true", help="replace another config's results in --out")
     evaluate.add_argument("--device", default=None, help="override the config's device (not part of its hash)")
     evaluate.set_defaults(handler=_evaluate)
+
+    export = commands.add_parser("export", help="write a run's rows as CSV plus its provenance (.json), e.g. for the book")
+    export.add_argument("run", type=Path, help="result directory of `fovex evaluate`")
+    export.add_argument("csv", type=Path, help="output table; the provenance goes next to it as .json")
+    export.add_argument("--columns", nargs="*", default=None, help="keep only these columns (default: all)")
+    export.set_defaults(handler=_export)
 
     book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")
     book.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")

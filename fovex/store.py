@@ -50,6 +50,9 @@ __all__ = [
     "remove_temporary_files",
     "load_results",
     "load_maps",
+    "export_results",
+    "load_exported",
+    "load_first_available",
 ]
 
 #: Layout and row schema of a result directory; bumped when either changes incompatibly.
@@ -394,3 +397,66 @@ def _pick(value: str | None, labels: list[str], what: str) -> tuple[int, str]:
     if value not in labels:
         raise ValueError(f"unknown {what} {value!r}; the run has: {', '.join(labels)}")
     return labels.index(value), value
+
+
+# ----------------------------------------------------------------------------- exported tables
+
+#: Manifest fields an exported table keeps as its provenance.
+_PROVENANCE_FIELDS = ("schema", "config_version", "config_hash", "config", "seed", "status", "device", "world_size",
+                      "versions", "git", "created_at", "finished_at", "rows_by_status")  # fmt: skip
+
+
+def export_results(run_dir: str | os.PathLike, path: str | os.PathLike, columns: Iterable[str] | None = None) -> dict:
+    """Write a run's rows as CSV at ``path`` and its provenance as JSON next to it (``.json``).
+
+    For measurements too long to recompute when a book is built: the CSV holds the rows (only
+    ``columns`` when given), the JSON the run's config, hash, versions, commit and device, plus
+    ``rows`` and ``images``. Both files are written atomically. Returns the provenance.
+    """
+    run_dir, path = Path(run_dir), Path(path)
+    table = load_results(run_dir)
+    if columns is not None:
+        columns = list(columns)
+        missing = [name for name in columns if name not in table.columns]
+        if missing:
+            raise ValueError(f"{run_dir}: no column(s) {', '.join(missing)}; available: {', '.join(table.columns)}")
+        table = table[columns]
+    manifest = _manifest_for_reading(run_dir)
+    provenance = {name: manifest[name] for name in _PROVENANCE_FIELDS if name in manifest}
+    provenance["source"] = str(run_dir)
+    provenance["rows"] = int(len(table))
+    if "image_id" in table.columns:
+        provenance["images"] = int(table["image_id"].nunique())
+    with atomic_writer(path, "w") as handle:
+        table.to_csv(handle, index=False)
+    atomic_write_bytes(path.with_suffix(".json"), json.dumps(provenance, indent=2, default=_json_default).encode())
+    return provenance
+
+
+def load_exported(path: str | os.PathLike):
+    """``(rows, provenance)`` of a table written by :func:`export_results`."""
+    import pandas as pd
+
+    path = Path(path)
+    sidecar = path.with_suffix(".json")
+    if not path.is_file() or not sidecar.is_file():
+        raise FileNotFoundError(f"{path}: an exported table needs both {path.name} and {sidecar.name}")
+    provenance = json.loads(sidecar.read_text())
+    if provenance.get("schema") != SCHEMA:
+        raise IncompatibleResultsError(f"{sidecar}: schema {provenance.get('schema')!r}, this fovex reads {SCHEMA!r}")
+    return pd.read_csv(path), provenance
+
+
+def load_first_available(sources: Iterable[str | os.PathLike]):
+    """``(rows, provenance, source)`` of the first source that exists, else None.
+
+    A source is a run directory (its manifest is the provenance) or a table written by
+    :func:`export_results`; list a run directory before its export so a fresh run wins.
+    """
+    for source in map(Path, sources):
+        if source.is_dir() and (source / MANIFEST).is_file():
+            return load_results(source), _manifest_for_reading(source), source
+        if source.is_file():
+            rows, provenance = load_exported(source)
+            return rows, provenance, source
+    return None

@@ -244,6 +244,16 @@ def test_smoke_config_runs_end_to_end_from_the_cli(tmp_path, capsys):
     assert results.groupby("explainer", sort=False).size().to_dict() == {"fovex": 4, "random": 4, "centre": 4}
     assert (out / "summary.csv").is_file()
 
+    # The run exported for a book: the same rows and values, with the manifest's provenance beside them.
+    table = tmp_path / "measurements" / "smoke.csv"
+    assert fovex.cli.main(["export", str(out), str(table), "--columns", "image_id", "explainer", "insertion_auc"]) == 0
+    rows, provenance = store.load_exported(table)
+    assert rows["image_id"].tolist() == results["image_id"].tolist()
+    assert np.allclose(rows["insertion_auc"], results["insertion_auc"].astype(float), rtol=0, atol=1e-12)
+    assert provenance["config_hash"] == store.read_manifest(out)["config_hash"] and provenance["status"] == "complete"
+    assert fovex.cli.main(["export", str(tmp_path / "nowhere"), str(table)]) == 2
+    assert "nowhere" in capsys.readouterr().err
+
 
 def test_missing_output_directory_is_a_clear_error(tmp_path, capsys):
     config = _write_config(tmp_path / "c.yaml", TINY)  # TINY has no output_dir

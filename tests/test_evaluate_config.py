@@ -121,7 +121,7 @@ def test_fovex_presets_are_spelled_out_in_the_resolved_config():
     base = {"config_version": 1, "models": ["efficientnet_lite0"], "dataset": {"name": "samples"}}
     config = load_config({**base, "explainers": [{"name": "fovex", "settings": {"preset": "fast"}}]})
     settings = config["explainers"][0]["settings"]
-    assert settings["fixations"] == 5 and settings["steps"] == 10 and settings["preset"] == "fast"
+    assert settings["fixations"] == 6 and settings["steps"] == 8 and settings["preset"] == "fast"
     explicit = load_config({**base, "explainers": [{"name": "fovex", "settings": {"preset": "fast", "steps": 3}}]})
     assert explicit["explainers"][0]["settings"]["steps"] == 3
     with pytest.raises(ConfigError, match="preset"):

@@ -181,3 +181,52 @@ def test_manifest_round_trip(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(store.StoreError, match="unreadable manifest"):
         store.read_manifest(tmp_path)
+
+
+def test_export_round_trip_keeps_rows_and_provenance(tmp_path):
+    run = tmp_path / "run"
+    _manifest(run, git={"commit": "abc123"}, device="cpu (x86_64)")
+    _write(run, 0, ["a", "b"])
+    _write(run, 0, ["a", "b"], explainer_index=1)
+    target = tmp_path / "book" / "measurement.csv"
+    provenance = store.export_results(run, target, columns=["image_id", "explainer", "score"])
+    assert provenance["rows"] == 4 and provenance["images"] == 2
+    rows, loaded = store.load_exported(target)
+    assert list(rows.columns) == ["image_id", "explainer", "score"]
+    assert rows["explainer"].tolist() == ["e1", "e1", "e2", "e2"]
+    assert rows["score"].tolist() == [0.5] * 4
+    assert loaded["config_hash"] == HASH and loaded["git"] == {"commit": "abc123"}
+    assert loaded["device"] == "cpu (x86_64)" and loaded["source"] == str(run)
+    assert list(target.parent.glob(".*.tmp")) == []
+
+
+def test_export_refuses_unknown_columns_and_load_needs_both_files(tmp_path):
+    run = tmp_path / "run"
+    _manifest(run)
+    _write(run, 0, ["a"])
+    with pytest.raises(ValueError, match="no column"):
+        store.export_results(run, tmp_path / "t.csv", columns=["image_id", "insertion_auc"])
+    assert not (tmp_path / "t.csv").exists()
+    store.export_results(run, tmp_path / "t.csv")
+    (tmp_path / "t.json").unlink()
+    with pytest.raises(FileNotFoundError, match="t.json"):
+        store.load_exported(tmp_path / "t.csv")
+    store.export_results(run, tmp_path / "t.csv")
+    sidecar = json.loads((tmp_path / "t.json").read_text())
+    (tmp_path / "t.json").write_text(json.dumps({**sidecar, "schema": "fovex.results/999"}))
+    with pytest.raises(store.IncompatibleResultsError):
+        store.load_exported(tmp_path / "t.csv")
+
+
+def test_first_available_source_prefers_the_run_over_its_export(tmp_path):
+    run = tmp_path / "run"
+    _manifest(run)
+    _write(run, 0, ["a", "b"])
+    exported = tmp_path / "run.csv"
+    store.export_results(run, exported)
+    assert store.load_first_available([tmp_path / "absent", tmp_path / "absent.csv"]) is None
+    rows, provenance, source = store.load_first_available([run, exported])
+    assert source == run and len(rows) == 2 and provenance["config_hash"] == HASH
+    store.remove_store(run)
+    rows, provenance, source = store.load_first_available([run, exported])
+    assert source == exported and rows["image_id"].tolist() == ["a", "b"] and provenance["rows"] == 2
