@@ -46,8 +46,9 @@ def peak_memory_mb(device: torch.device | str = "cpu") -> float:
 
 
 # Dense tensor-core peaks from the vendors' data sheets, in TFLOP/s: {name fragment: {dtype: peak}}.
-# "float32" is the plain FP32 peak (PyTorch's default; TF32 is off for convolutions' matmuls unless
-# enabled). Matched against torch.cuda.get_device_name, most specific fragment first.
+# "float32" is the plain FP32 (non-tensor-core) peak. cuDNN convolutions use TF32 tensor cores by default
+# (torch.backends.cudnn.allow_tf32), so a CNN in float32 can pass this "peak": read fractions in bfloat16.
+# Matched against torch.cuda.get_device_name, most specific fragment first.
 PEAK_TFLOPS = {
     "H200": {"bfloat16": 989.4, "float16": 989.4, "float32": 66.9},
     "H100 PCIe": {"bfloat16": 756.0, "float16": 756.0, "float32": 51.2},
@@ -84,8 +85,9 @@ def pass_flops(model, image_size: tuple[int, int], device="cpu") -> tuple[float,
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    inputs = torch.rand(1, 3, *image_size, device=device)
     parameters = list(model.parameters())
+    dtype = parameters[0].dtype if parameters else torch.float32
+    inputs = torch.rand(1, 3, *image_size, device=device, dtype=dtype)
     saved = [parameter.requires_grad for parameter in parameters]
     try:
         # FlopCounterMode cannot follow torch.autograd.grad(); with frozen parameters, backward()
