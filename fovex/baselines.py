@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .explain import Explainer, register_explainer
+from .explain import Explainer, register_explainer, scanpath_attribution
 from .foveation import blur
 from .seeding import image_generator
 
@@ -594,3 +594,38 @@ class CentreBaseline(Explainer):
 
         gauss = centre_bias_map(tuple(images.shape[-2:]), sigma_frac=self.settings["sigma"])
         return gauss.to(images.device).expand(images.shape[0], -1, -1).clone(), {}
+
+
+@register_explainer
+class CentreScanpath(Explainer):
+    """A scanpath floor: ``fixations`` points drawn independently from the centre-bias density.
+
+    Fixation ``t`` is ``(x, y) = ((W - 1) / 2 + sigma W z_x, (H - 1) / 2 + sigma H z_y)`` with
+    ``z ~ N(0, 1)`` from the image's own generator, clamped into the image: the same Gaussian as
+    :class:`CentreBaseline`'s map. The map is built from these fixations as FovEx builds its own
+    (:func:`fovex.explain.scanpath_attribution`, sum of foveae of ``heatmap_s``). Scanpath
+    similarities to humans (and faithfulness of the map) are read against this: it knows where
+    people tend to look in general, nothing about the image.
+    """
+
+    name = "centre_scanpath"
+
+    def __init__(self, model, fixations: int = 10, sigma: float = 0.25, heatmap_s: float = 0.15, seed: int = 42):
+        if fixations < 1 or sigma <= 0 or heatmap_s <= 0:
+            raise ValueError(f"need fixations >= 1, sigma > 0 and heatmap_s > 0; got {fixations}, {sigma}, {heatmap_s}")
+        super().__init__(model, fixations=fixations, sigma=sigma, heatmap_s=heatmap_s, seed=seed)
+
+    def cost(self):
+        return 0, 0
+
+    def attribute(self, images, targets):
+        s = self.settings
+        height, width = images.shape[-2:]
+        centre = torch.tensor([(width - 1) / 2, (height - 1) / 2])
+        spread = torch.tensor([s["sigma"] * width, s["sigma"] * height])
+        draws = torch.stack([torch.randn(s["fixations"], 2, generator=image_generator(image, s["seed"]))
+                             for image in images])  # fmt: skip
+        upper = torch.tensor([width - 1.0, height - 1.0])
+        fixations_xy = torch.minimum(torch.maximum(centre + spread * draws, torch.zeros(2)), upper)
+        maps = scanpath_attribution(fixations_xy, height, width, heatmap_s=s["heatmap_s"])
+        return maps.to(images.device), {"fixations_xy": fixations_xy.to(images.device)}

@@ -109,7 +109,7 @@ def small_patch():
 
 def test_registered_names():
     names = fovex.explainers()
-    for name in ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre"]:
+    for name in ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre", "centre_scanpath"]:
         assert name in names
 
 
@@ -310,6 +310,25 @@ def test_random_map_ignores_the_image_but_follows_the_seed(patch_classifier):
     c = fovex.explainer("random", patch_classifier, seed=7).explain(first, targets=1).attribution
     assert not torch.allclose(a, c)
     assert float(a.std()) > 0.2  # noise, not a constant
+
+
+def test_centre_scanpath_draws_from_the_centre_bias_density(patch_classifier):
+    images = make_textured_images(3, seed=8)
+    explainer = fovex.explainer("centre_scanpath", patch_classifier, fixations=400, sigma=0.1)
+    explanation = explainer.explain(images, targets=1)
+    fixations = explanation.fixations_xy
+    assert fixations.shape == (3, 400, 2) and explanation.passes == 0  # targets given: no model pass at all
+    assert float(fixations.min()) >= 0 and float(fixations.max()) <= 223
+    # N(centre, (0.1 * 224 px)^2) per axis: the sample mean within 4 standard errors, the spread near 22.4 px.
+    mean, std = fixations.mean(dim=1), fixations.std(dim=1)
+    assert torch.all((mean - 111.5).abs() < 4 * 22.4 / 20) and torch.all((std - 22.4).abs() < 3)
+    # Per-image draws: each image its own path, the same alone as in the batch.
+    assert not torch.equal(fixations[0], fixations[1])
+    alone = explainer.explain(images[1:2], targets=1)
+    assert torch.equal(alone.fixations_xy[0], fixations[1])
+    # The map is FovEx's construction from these fixations.
+    expected = fovex.explain.scanpath_attribution(fixations, 224, 224, heatmap_s=0.15)
+    torch.testing.assert_close(explanation.attribution, expected)
 
 
 # --- batch independence ------------------------------------------------------------------------

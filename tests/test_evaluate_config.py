@@ -126,3 +126,24 @@ def test_fovex_presets_are_spelled_out_in_the_resolved_config():
     assert explicit["explainers"][0]["settings"]["steps"] == 3
     with pytest.raises(ConfigError, match="preset"):
         load_config({**base, "explainers": [{"name": "fovex", "settings": {"preset": "turbo"}}]})
+
+
+def test_spread_order_is_a_permutation_whose_prefixes_cover_the_files():
+    from fovex.evaluation.runner import spread_order
+
+    order = spread_order(1000)
+    assert sorted(order) == list(range(1000))
+    assert order[:5] == [0, 619, 238, 857, 476]  # stride 619: nearest 1000 / golden ratio, coprime with 1000
+    # Any prefix of n photos has about n / 10 in every tenth of the wnid-sorted files (the first files
+    # are all animals, so a plain prefix would not be a fair sample; it would fill one decile first).
+    for n in (50, 100, 200, 613):
+        per_decile = np.bincount(np.array(order[:n]) // 100, minlength=10)
+        assert np.abs(per_decile - n / 10).max() <= max(2, 0.03 * n), (n, per_decile)
+    for length in (1, 2, 7, 700, 500):
+        assert sorted(spread_order(length)) == list(range(length))
+
+
+def test_dataset_order_is_validated_and_selects(tmp_path):
+    with pytest.raises(ConfigError, match="order must be one of files, spread"):
+        load_config(_config(dataset={"name": "samples", "order": "random"}))
+    assert load_config(_config())["dataset"]["order"] == "files"

@@ -2,12 +2,16 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
+from scipy import ndimage, signal
 
+from fovex.foveation import blur
 from fovex.metrics.faithfulness import (
     average_drop_increase,
-    gaussian_blur,
+    rise_blur,
+    rise_blur_kernel,
     insertion_deletion,
     resolve_substrate,
 )
@@ -176,33 +180,72 @@ def test_results_do_not_depend_on_batch_size():
     assert torch.equal(alone.insertion.scores[0], large.insertion.scores[1])
 
 
-def test_insertion_starts_from_the_blurred_image():
+def test_insertion_starts_from_the_reference_blurred_image():
     torch.manual_seed(0)
     image = torch.rand(1, 3, 16, 16)
-    res = insertion_deletion(SumModel(), image, torch.rand(1, 16, 16), TARGET, step=64,
-                             score="logit", modes=("insertion",))
-    assert res.insertion.scores[0, 0].item() == pytest.approx(gaussian_blur(image).sum().item(), rel=1e-5)
-    assert res.insertion.scores[0, -1].item() == pytest.approx(image.sum().item(), rel=1e-5)
+    model = SigmoidPairModel(gain=1.0, mean=(0.4, 0.5, 0.6))
+    res = insertion_deletion(model, image, torch.rand(1, 16, 16), TARGET, step=64, score="logit", modes=("insertion",))
+    start = rise_blur(image, torch.tensor([0.4, 0.5, 0.6]))
+    assert res.insertion.scores[0, 0].item() == pytest.approx(start.mean().item(), rel=1e-5)
+    assert res.insertion.scores[0, -1].item() == pytest.approx(image.mean().item(), rel=1e-5)
 
 
-def test_gaussian_blur_kernel_and_reflect_padding():
-    delta = torch.zeros(1, 1, 21, 21)
-    delta[0, 0, 10, 10] = 1.0
-    out = gaussian_blur(delta, kernel_size=11, sigma=5.0)[0, 0]
-    one_d = torch.exp(-torch.arange(-5, 6, dtype=torch.float32) ** 2 / 50)
-    one_d = one_d / one_d.sum()
-    torch.testing.assert_close(out[5:16, 5:16], one_d[:, None] * one_d[None, :])
-    assert out.sum().item() == pytest.approx(1.0, abs=1e-6)
-    flat = torch.full((2, 3, 12, 12), 0.3)
-    torch.testing.assert_close(gaussian_blur(flat), flat)  # reflect padding keeps constants
-    # Reflect padding mirrors row 1 into row -1, so row 0 receives a delta at row 1 twice
-    # (from row 1 and from its mirror); zero or replicate padding would give it once.
-    edge = torch.zeros(1, 1, 12, 12)
-    edge[0, 0, 1, 6] = 1.0
-    col = gaussian_blur(edge, kernel_size=3, sigma=1.0)[0, 0, :, 6]
-    k = torch.exp(-torch.tensor([1.0, 0.0, 1.0]) / 2)
-    k = k / k.sum()
-    assert col[0].item() == pytest.approx((2 * k[0] * k[1]).item(), rel=1e-5)
+def _reference_kernel_2d(kernel_size=11, sigma=5.0):
+    # What the RISE authors' evaluation code builds: scipy's gaussian_filter of a centred impulse.
+    impulse = np.zeros((kernel_size, kernel_size))
+    impulse[kernel_size // 2, kernel_size // 2] = 1.0
+    return ndimage.gaussian_filter(impulse, sigma)
+
+
+@pytest.mark.parametrize("kernel_size, sigma", [(11, 5.0), (11, 1.5), (7, 3.0), (1, 2.0)])
+def test_rise_blur_kernel_equals_scipy_filtered_impulse(kernel_size, sigma):
+    k = rise_blur_kernel(kernel_size, sigma).numpy()
+    np.testing.assert_allclose(np.outer(k, k), _reference_kernel_2d(kernel_size, sigma), rtol=0, atol=1e-15)
+    assert k.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_rise_blur_kernel_by_hand_at_the_protocol_setting():
+    # Taps w_j = exp(-j^2 / 50) / Z for |j| <= 20, folded into 11 cells by half-sample reflection
+    # (period 22). The centre cell gets j = 0 and j = +-11 (the mirror images of cell 5); the
+    # border cell 0 gets j = 5, -6, 16, -17.
+    z = sum(math.exp(-(j**2) / 50) for j in range(-20, 21))
+    k = rise_blur_kernel(11, 5.0).numpy()
+    assert k[5] == pytest.approx((1 + 2 * math.exp(-121 / 50)) / z, rel=1e-12)
+    assert k[0] == pytest.approx(sum(math.exp(-(j**2) / 50) for j in (5, 6, 16, 17)) / z, rel=1e-12)
+    # Nearly uniform: border / centre 0.936, against 0.607 for the sampled 11-tap Gaussian.
+    assert k[0] / k[5] == pytest.approx(0.9359, abs=1e-4)
+
+
+def test_rise_blur_equals_reference_convolution_in_normalised_space():
+    # Independent computation: normalise as the model does, zero-pad and convolve each channel with
+    # the scipy kernel (scipy.signal, a different convolution routine), map back to pixels.
+    rng = np.random.default_rng(0)
+    image = rng.random((2, 3, 20, 17))
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    kernel = _reference_kernel_2d()
+    expected = np.empty_like(image)
+    for b in range(2):
+        for c in range(3):
+            normalised = (image[b, c] - mean[c]) / std[c]
+            blurred = signal.convolve2d(normalised, kernel, mode="same", boundary="fill", fillvalue=0.0)
+            expected[b, c] = blurred * std[c] + mean[c]
+    out = rise_blur(torch.from_numpy(image), torch.from_numpy(mean))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=0, atol=1e-12)
+    out32 = rise_blur(torch.from_numpy(image).float(), torch.from_numpy(mean).float())
+    np.testing.assert_allclose(out32.numpy(), expected, rtol=0, atol=1e-5)
+    # Far from the border the kernel is what matters, and a sampled Gaussian is clearly different.
+    gaussian = blur(torch.from_numpy(image), 11, 5.0).numpy()
+    assert np.abs(gaussian - expected)[..., 5:-5, 5:-5].max() > 0.01
+
+
+def test_substrate_names_and_the_gaussian_option():
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 16, 16)
+    model = SigmoidPairModel(gain=1.0, mean=(0.4, 0.5, 0.6))
+    torch.testing.assert_close(resolve_substrate("rise-blur", model, images), rise_blur(images, torch.tensor([0.4, 0.5, 0.6])))
+    torch.testing.assert_close(resolve_substrate("gaussian-reflect", model, images), blur(images, 11, 5.0))
+    with pytest.raises(ValueError, match="ambiguous.*rise-blur.*gaussian-reflect"):
+        resolve_substrate("blur", model, images)
 
 
 def test_substrate_options():

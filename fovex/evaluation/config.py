@@ -25,7 +25,7 @@ from .metrics import (
     dataset_kind,
 )
 
-__all__ = ["CONFIG_VERSION", "ConfigError", "EvalConfig", "load_config", "config_hash", "HASH_EXCLUDED_KEYS"]
+__all__ = ["CONFIG_VERSION", "DATASET_ORDERS", "ConfigError", "EvalConfig", "load_config", "config_hash", "HASH_EXCLUDED_KEYS"]
 
 #: The config format this fovex writes and reads.
 CONFIG_VERSION = 1
@@ -59,8 +59,11 @@ _DATASET_DEFAULTS = {
     "crop_fraction": 1.0,
     "num_images": None,
     "offset": 0,
+    "order": "files",
     "options": {},
 }
+#: Orders of a data set's images before ``offset`` / ``num_images`` select from them.
+DATASET_ORDERS = ("files", "spread")
 _TARGETS = ("predicted", "label")
 
 
@@ -291,6 +294,8 @@ def _dataset(value, where: str) -> dict:
     dataset["image_size"] = _int(dataset["image_size"], f"{here}.image_size", minimum=16, allow_none=True)
     dataset["num_images"] = _int(dataset["num_images"], f"{here}.num_images", minimum=1, allow_none=True)
     dataset["offset"] = _int(dataset["offset"], f"{here}.offset", minimum=0)
+    if dataset["order"] not in DATASET_ORDERS:
+        raise ConfigError(f"{here}.order must be one of {', '.join(DATASET_ORDERS)}, got {dataset['order']!r}")
     fraction = dataset["crop_fraction"]
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ConfigError(f"{here}.crop_fraction must be in (0, 1], got {fraction!r}")

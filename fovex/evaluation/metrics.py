@@ -49,7 +49,7 @@ class MetricSpec:
 _SPECS = (
     MetricSpec("drop_increase", "faithfulness", {"drop_pct": "float64", "increase": "bool", "score_masked": "float64"}, False,
                "%Drop per image (max(0, Y - O) / Y * 100; lower is better) and whether O > Y (%Increase, higher)"),
-    MetricSpec("insertion", "faithfulness", {"insertion_auc": "float64"}, True, "RISE insertion AUC (blurred start)"),
+    MetricSpec("insertion", "faithfulness", {"insertion_auc": "float64"}, True, "RISE insertion AUC (the reference's blurred start)"),
     MetricSpec("deletion", "faithfulness", {"deletion_auc": "float64"}, False, "RISE deletion AUC (mean-colour substrate)"),
     MetricSpec("pointing_game", "localisation", {"pointing_hit": "bool"}, True, "map maximum within 15 px of the class's boxes"),
     MetricSpec("ebpg", "localisation", {"ebpg_pct": "float64"}, True, "share of the map's energy inside the class's boxes, %"),
@@ -97,7 +97,7 @@ DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
 #: ``metric_settings`` sections and their defaults (the protocols of SPEC §2).
 METRIC_SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
     # step None: RISE's 224 steps at any resolution; batch_size: perturbed images per forward pass.
-    "faithfulness": {"step": None, "batch_size": 64, "deletion_substrate": "mean", "insertion_substrate": "blur", "score": "softmax"},
+    "faithfulness": {"step": None, "batch_size": 64, "deletion_substrate": "mean", "insertion_substrate": "rise-blur", "score": "softmax"},
     "localisation": {"tolerance_px": 15, "region": "boxes", "include_difficult": True},
     # sauc_other_images None: negatives are the fixations of every other image of the selection.
     "plausibility": {"sauc_other_images": None},

@@ -17,8 +17,8 @@ from .faithfulness import (
     InsertionDeletionResult,
     PerturbationCurve,
     average_drop_increase,
-    gaussian_blur,
     insertion_deletion,
+    rise_blur,
 )
 from .localization import (
     PointingGameAccuracy,
@@ -57,8 +57,8 @@ __all__ = [
     "InsertionDeletionResult",
     "PerturbationCurve",
     "average_drop_increase",
-    "gaussian_blur",
     "insertion_deletion",
+    "rise_blur",
     "PointingGameAccuracy",
     "argmax_point",
     "energy_pointing_game",

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from ..foveation import blur
 from ._utils import check_finite, to_tensor
 
 __all__ = [
@@ -28,8 +29,10 @@ __all__ = [
     "InsertionDeletionResult",
     "average_drop_increase",
     "insertion_deletion",
-    "gaussian_blur",
+    "rise_blur",
+    "rise_blur_kernel",
     "resolve_substrate",
+    "SUBSTRATE_NAMES",
     "RISE_STEPS",
     "RISE_BLUR_KERNEL",
     "RISE_BLUR_SIGMA",
@@ -37,9 +40,12 @@ __all__ = [
 
 #: Steps of the RISE protocol: 224 px per step at 224 x 224, i.e. 224 steps and 225 scores.
 RISE_STEPS = 224
-#: Insertion substrate of RISE: Gaussian blur, kernel size 11, sigma 5 px.
+#: Insertion substrate of RISE: an 11 x 11 kernel from a unit impulse smoothed at sigma 5 px.
 RISE_BLUR_KERNEL = 11
 RISE_BLUR_SIGMA = 5.0
+
+#: Named substrates of :func:`resolve_substrate`.
+SUBSTRATE_NAMES = ("mean", "zeros", "rise-blur", "gaussian-reflect")
 
 #: Substrate specification: a name, a constant, a tensor broadcastable to the images, or a callable.
 Substrate = Union[str, float, torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]
@@ -159,30 +165,60 @@ def average_drop_increase(
 # ----------------------------------------------------------------------------- substrates
 
 
-def gaussian_blur(images: torch.Tensor, kernel_size: int = RISE_BLUR_KERNEL, sigma: float = RISE_BLUR_SIGMA) -> torch.Tensor:
-    """Per-channel Gaussian blur of ``(B, C, H, W)`` images with a separable sampled kernel.
+def rise_blur_kernel(kernel_size: int = RISE_BLUR_KERNEL, sigma: float = RISE_BLUR_SIGMA) -> torch.Tensor:
+    """1-D factor ``k`` of the RISE reference's insertion kernel, float64 ``(kernel_size,)``, sum 1.
 
-    Kernel ``k_j = exp(-j^2 / (2 sigma^2))`` for ``j = -(K//2) .. K//2``, normalised to sum 1;
-    borders use reflect padding (mirror without repeating the edge pixel), as torchvision's
-    ``gaussian_blur`` does. Note that the RISE reference code instead zero-pads in the model's
-    normalised space and builds its kernel by filtering a delta with scipy; the difference is
-    confined to a K//2-pixel border.
+    The reference builds its ``K x K`` kernel as ``scipy.ndimage.gaussian_filter(impulse, sigma)``
+    with the impulse at the centre of a ``K x K`` array. scipy filters with the sampled Gaussian
+    ``w_j ~ exp(-j^2 / (2 sigma^2))``, ``|j| <= round(4 sigma)``, and mode ``'reflect'``
+    (half-sample symmetric: ``d c b a | a b c d``), so every tap that falls outside the window
+    is folded back into it::
+
+        k[i] = sum_j w_j [reflect(i + j) == K // 2]
+
+    The 2-D kernel is the outer product ``k k^T`` (a Gaussian filter is separable). At K = 11,
+    sigma = 5 the folded tails make it nearly uniform: 0.0821 at the border vs 0.0998 at the centre.
     """
     if kernel_size < 1 or kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size}")
-    if sigma <= 0:
+    if not sigma > 0:
         raise ValueError(f"sigma must be > 0, got {sigma}")
-    half = kernel_size // 2
-    height, width = images.shape[-2:]
-    if half >= min(height, width):
-        raise ValueError(f"kernel_size {kernel_size} too large for reflect padding of a {height}x{width} image")
-    offsets = torch.arange(kernel_size, device=images.device, dtype=images.dtype) - half
-    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
+    radius = int(4.0 * sigma + 0.5)
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    taps = torch.exp(-(offsets**2) / (2.0 * sigma**2))
+    taps = taps / taps.sum()
+    kernel = torch.zeros(kernel_size, dtype=torch.float64)
+    centre, period = kernel_size // 2, 2 * kernel_size
+    for i in range(kernel_size):
+        source = torch.remainder(i + offsets.long(), period)
+        source = torch.where(source >= kernel_size, period - 1 - source, source)
+        kernel[i] = taps[source == centre].sum()
+    return kernel
+
+
+def rise_blur(images: torch.Tensor, fill: torch.Tensor | float, kernel_size: int = RISE_BLUR_KERNEL,
+              sigma: float = RISE_BLUR_SIGMA) -> torch.Tensor:
+    """The RISE reference's insertion start: ``(B, C, H, W)`` -> same, in pixel space.
+
+    The reference convolves the model-normalised image ``(x - mean) / std`` per channel with
+    :func:`rise_blur_kernel` ``k k^T`` and zero padding of ``K // 2``. Because the kernel sums
+    to 1 this equals, in pixel space, padding with the mean colour::
+
+        B(x) = conv2d(pad(x - fill, K // 2, value 0), k k^T) + fill
+
+    Args:
+        images: ``(B, C, H, W)`` pixel-space images.
+        fill: the padding colour, a number or ``(C,)``/``(1, C, 1, 1)`` tensor: the model's mean.
+    """
     channels = images.shape[1]
-    padded = F.pad(images, (half, half, half, half), mode="reflect")
-    out = F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, kernel_size), groups=channels)
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(channels, 1, kernel_size, 1), groups=channels)
+    half = kernel_size // 2
+    k = rise_blur_kernel(kernel_size, sigma).to(device=images.device, dtype=images.dtype)
+    fill = torch.as_tensor(fill, dtype=images.dtype, device=images.device)
+    fill = fill.view(1, channels, 1, 1) if fill.numel() == channels else fill.reshape(())
+    padded = F.pad(images - fill, (half, half, half, half))
+    out = F.conv2d(padded, k.view(1, 1, 1, -1).expand(channels, 1, 1, kernel_size), groups=channels)
+    out = F.conv2d(out, k.view(1, 1, -1, 1).expand(channels, 1, kernel_size, 1), groups=channels)
+    return out + fill
 
 
 def _model_mean(model: Any, channels: int, like: torch.Tensor) -> torch.Tensor:
@@ -207,7 +243,11 @@ def resolve_substrate(substrate: Substrate, model: Any, images: torch.Tensor) ->
     - ``"mean"``: the model's mean colour ``model.mean`` (zeros in its normalised space);
       0.5 per channel with a warning if the model has no ``mean`` attribute.
     - ``"zeros"``: black (zeros in pixel space).
-    - ``"blur"``: :func:`gaussian_blur` of the images (kernel 11, sigma 5, reflect padding).
+    - ``"rise-blur"``: the RISE reference's blurred image, :func:`rise_blur` with the model's mean
+      colour as padding (its zero padding in normalised space); the insertion default.
+    - ``"gaussian-reflect"``: a sampled Gaussian (kernel 11, sigma 5 px) with reflection padding,
+      :func:`fovex.foveation.blur`. It differs from ``"rise-blur"`` everywhere, not only at the
+      border (the reference's kernel is nearly uniform), by up to ~0.06 in pixel value.
     - a number: that constant in every channel.
     - a tensor broadcastable to ``(B, C, H, W)``; a ``(C,)`` tensor is a per-channel colour.
     - a callable ``images -> substrate`` returning a tensor broadcastable to the images.
@@ -218,10 +258,16 @@ def resolve_substrate(substrate: Substrate, model: Any, images: torch.Tensor) ->
             value = _model_mean(model, channels, images)
         elif substrate == "zeros":
             value = torch.zeros((), dtype=images.dtype, device=images.device)
+        elif substrate == "rise-blur":
+            value = rise_blur(images, _model_mean(model, channels, images))
+        elif substrate == "gaussian-reflect":
+            value = blur(images, RISE_BLUR_KERNEL, RISE_BLUR_SIGMA)
         elif substrate == "blur":
-            value = gaussian_blur(images)
+            raise ValueError("substrate 'blur' is ambiguous: use 'rise-blur' (the RISE reference, the default) "
+                             "or 'gaussian-reflect' (a sampled Gaussian with reflection padding)")
         else:
-            raise ValueError(f"unknown substrate {substrate!r}; use 'mean', 'zeros', 'blur', a number, a tensor or a callable")
+            raise ValueError(f"unknown substrate {substrate!r}; use {', '.join(map(repr, SUBSTRATE_NAMES))}, "
+                             "a number, a tensor or a callable")
     elif callable(substrate):
         value = to_tensor(substrate(images), "substrate(images)")
     elif isinstance(substrate, (int, float)):
@@ -315,14 +361,16 @@ def insertion_deletion(
     targets: torch.Tensor,
     step: int | None = None,
     deletion_substrate: Substrate = "mean",
-    insertion_substrate: Substrate = "blur",
+    insertion_substrate: Substrate = "rise-blur",
     score: str = "softmax",
     modes: Sequence[str] = ("deletion", "insertion"),
     batch_size: int = 64,
 ) -> InsertionDeletionResult:
     """RISE deletion and insertion curves and their AUCs (SPEC §2.1).
 
-    Pixels are ranked by decreasing attribution (ties: row-major order, by a stable sort).
+    Pixels are ranked by decreasing attribution. Ties are broken in row-major order (a stable
+    sort: of two equal values, the pixel with the smaller ``row * W + col`` is changed first). The
+    RISE reference leaves this undefined (an unstable argsort, then reversed).
     With ``n(k)`` the number of pixels changed after step k (``n(0) = 0``, ``n(K) = H*W``):
 
     - deletion: start from the image; step k replaces the top ``n(k)`` pixels (all channels)
@@ -338,7 +386,8 @@ def insertion_deletion(
     Defaults reproduce the RISE protocol: ``step=None`` gives K = 224 steps at any resolution,
     ``n(k) = floor(k * H * W / 224)`` (exactly 224 px per step at 224 x 224, 225 scores); the
     deletion substrate is the model's mean colour (zeros in its normalised space); the insertion
-    substrate is a Gaussian blur with kernel 11, sigma 5 px (:func:`gaussian_blur`, reflect padding).
+    substrate is the reference's blurred image (:func:`rise_blur`: 11 x 11 nearly uniform kernel,
+    mean-colour padding).
     An integer ``step`` gives ``ceil(H*W / step)`` steps of ``step`` pixels (the last may be shorter).
 
     Args:
