@@ -14,9 +14,20 @@ import pandas as pd
 import torch
 
 from .explain import scanpath_attribution
-from .metrics.faithfulness import insertion_deletion
+from .metrics.faithfulness import average_drop_increase, insertion_deletion
 
-__all__ = ["MapVariant", "rescore_scanpath_variants"]
+__all__ = ["MapVariant", "map_spread", "rescore_scanpath_variants"]
+
+
+def map_spread(maps: torch.Tensor) -> dict[str, torch.Tensor]:
+    """How much of the image a map keeps, per map of ``(B, H, W)`` in [0, 1]:
+
+    - ``map_mean``: ``mean(A)``, the fraction of the image's intensity that ``x * A`` keeps
+      (%Drop multiplies the image by the map: an all-ones map keeps everything and drops nothing);
+    - ``map_above_half``: the fraction of pixels with ``A >= 0.5``.
+    """
+    maps = maps.float()
+    return {"map_mean": maps.mean(dim=(1, 2)), "map_above_half": (maps >= 0.5).float().mean(dim=(1, 2))}
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,12 @@ def rescore_scanpath_variants(
     step: int | None = None,
     batch_size: int = 16,
 ) -> pd.DataFrame:
-    """Insertion and deletion AUCs of every map variant of every stored scanpath.
+    """%Drop, %Increase, insertion and deletion of every map variant of every stored scanpath.
 
     images: (B, 3, H, W); targets: (B,); scanpaths: B entries of ``fovex.load_maps`` (``fixations_xy``,
     ``losses``, ``blurred_loss``). Returns one row per (image, variant) with the variant's fields,
-    ``deletion_auc`` and ``insertion_auc``. ``step``: pixels per insertion/deletion step (None: 224 steps).
+    ``drop_pct``, ``increase``, ``deletion_auc``, ``insertion_auc`` and the map's spread
+    (:func:`map_spread`). ``step``: pixels per insertion/deletion step (None: 224 steps).
     """
     if len(scanpaths) != images.shape[0] or targets.shape[0] != images.shape[0]:
         raise ValueError(f"need one scanpath and one target per image: {len(scanpaths)}, {targets.shape[0]}, {images.shape[0]}")
@@ -62,13 +74,20 @@ def rescore_scanpath_variants(
     for variant in variants:
         maps = scanpath_attribution(fixations, height, width, variant.heatmap_s, variant.aggregation,
                                     losses=losses, blurred_loss=blurred, upto=variant.upto)  # fmt: skip
-        scores = insertion_deletion(model, images, maps.to(images.device), targets, step=step, batch_size=batch_size)
+        maps = maps.to(images.device)
+        scores = insertion_deletion(model, images, maps, targets, step=step, batch_size=batch_size)
+        drop = average_drop_increase(model, images, maps, targets, batch_size=batch_size)
+        spread = map_spread(maps)
         for i, image_id in enumerate(image_ids):
             rows.append({
                 "image_id": image_id,
                 "variant": variant.label,
                 **asdict(variant),
+                "drop_pct": float(drop.drop_pct[i]),
+                "increase": bool(drop.increase[i]),
                 "deletion_auc": float(scores.deletion.auc[i]),
                 "insertion_auc": float(scores.insertion.auc[i]),
+                "map_mean": float(spread["map_mean"][i]),
+                "map_above_half": float(spread["map_above_half"][i]),
             })  # fmt: skip
     return pd.DataFrame(rows)

@@ -2,6 +2,8 @@
 
     fovex book [--profile quick] [--only 03_faithfulness] [--force] [--no-html]
 
+0. A profile with ``compute_study: true`` (``study``) first computes or resumes the study's runs
+   (:func:`fovex.study.compute_study`), which the chapters then read.
 1. Each ``notebooks/NN_name.py`` (jupytext percent format) becomes a notebook and is executed by
    papermill with the parameters of the profile (``configs/book/<profile>.yaml``: ``common`` for every
    notebook, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``, written atomically.
@@ -40,10 +42,11 @@ def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
         available = sorted(p.stem for p in (root / "configs" / "book").glob("*.yaml"))
         raise ValueError(f"unknown book profile {profile!r}; available: {', '.join(available)}")
     config = yaml.safe_load(path.read_text()) or {}
-    unknown = set(config) - {"common", "notebooks", "description"}
+    unknown = set(config) - {"common", "notebooks", "description", "compute_study"}
     if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description)")
-    return {"common": config.get("common") or {}, "notebooks": config.get("notebooks") or {}}
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description, compute_study)")
+    return {"common": config.get("common") or {}, "notebooks": config.get("notebooks") or {},
+            "compute_study": bool(config.get("compute_study", False))}  # fmt: skip
 
 
 def parameters_for(profile: dict, stem: str, profile_name: str) -> dict:
@@ -123,6 +126,11 @@ def build_book(
             shutil.copyfile(REPO_ROOT / relative, workdir / relative)
     settings = load_profile(profile)
     settings["common"].update(overrides or {})
+    if settings["compute_study"]:
+        # The study's runs first (hours on a CPU; resumable), then the chapters read them.
+        from .study import compute_study
+
+        compute_study(quiet=False)
     sources = notebook_sources()
     if only:
         unknown = set(only) - {s.stem for s in sources}

@@ -3,6 +3,7 @@
     fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
     fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
     fovex evaluate CONFIG.yaml --out DIR
+    fovex study run|export|status [RUN ...]
     fovex book [--profile quick]
 """
 from __future__ import annotations
@@ -116,6 +117,27 @@ def _export(args) -> int:
     return 0
 
 
+def _study(args) -> int:
+    from .evaluate import ConfigError, EvaluationError, StoreError
+    from .study import compute_study, export_study, study_status
+
+    try:
+        if args.action == "run":
+            compute_study(args.runs, quiet=args.quiet, device=args.device)
+        elif args.action == "export":
+            for name, provenance in export_study(args.runs).items():
+                print(f"{name}: {provenance['images']} images, {provenance['rows']} rows ({provenance.get('status')}) exported")
+        else:
+            print(study_status().to_string())
+    except (ConfigError, EvaluationError, StoreError, ValueError, FileNotFoundError) as error:
+        print(f"fovex study: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fovex study: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
 def _book(args) -> int:
     from .book import build_book
 
@@ -158,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("csv", type=Path, help="output table; the provenance goes next to it as .json")
     export.add_argument("--columns", nargs="*", default=None, help="keep only these columns (default: all)")
     export.set_defaults(handler=_export)
+
+    study = commands.add_parser("study", help="compute, export or inspect the study's runs (configs/study/)")
+    study.add_argument("action", choices=["run", "export", "status"],
+                       help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached")  # fmt: skip
+    study.add_argument("runs", nargs="*", help="run names (default: all, in the study's order)")
+    study.add_argument("--quiet", action="store_true", help="no progress bars")
+    study.add_argument("--device", default=None, help="override the configs' device (not part of their hash)")
+    study.set_defaults(handler=_study)
 
     book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")
     book.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")

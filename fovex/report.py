@@ -1,10 +1,27 @@
 """Tables for the book: means with bootstrap confidence intervals, and the published FovEx numbers."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["PUBLISHED", "bootstrap_ci", "paired_relative_difference", "published_table", "summary_table"]
+__all__ = [
+    "CLAIMS",
+    "PUBLISHED",
+    "PUBLISHED_RIVALS",
+    "Claim",
+    "bootstrap_ci",
+    "claim_verdict",
+    "claims_table",
+    "findings_summary",
+    "localisation_table",
+    "paired_difference",
+    "paired_differences",
+    "paired_relative_difference",
+    "published_table",
+    "summary_table",
+]
 
 
 def bootstrap_ci(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -81,18 +98,14 @@ def published_table(model: str) -> pd.DataFrame:
 
 def paired_relative_difference(
     frame: pd.DataFrame, metric: str, candidate: str, reference: str, by: str = "explainer",
-    confidence: float = 0.95, resamples: int = 2000, seed: int = 0,
+    confidence: float = 0.95, resamples: int = 2000, seed: int = 0, unit: str = "image_id",
 ) -> dict:  # fmt: skip
     """``(mean(candidate) - mean(reference)) / mean(reference)`` over the images both scored, in %.
 
     Returns the means, the relative difference and a paired bootstrap interval of it (images resampled
     jointly, so per-image difficulty cancels out), and ``n``.
     """
-    pivot = frame[frame[by].isin([candidate, reference])].pivot_table(index="image_id", columns=by, values=metric)
-    pivot = pivot.dropna()
-    if pivot.empty or candidate not in pivot or reference not in pivot:
-        raise ValueError(f"no images scored by both {candidate!r} and {reference!r} on {metric!r}")
-    a, b = pivot[candidate].to_numpy(), pivot[reference].to_numpy()
+    a, b = _paired(frame, metric, candidate, reference, by, unit)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(a), size=(resamples, len(a)))
     relative = (a[picks].mean(1) - b[picks].mean(1)) / b[picks].mean(1) * 100
@@ -107,3 +120,222 @@ def paired_relative_difference(
         "ci_high_pct": float(high),
         "n": int(len(a)),
     }
+
+
+def _paired(frame: pd.DataFrame, metric: str, candidate: str, reference: str, by: str,
+            unit: str = "image_id") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Values of both groups on the units (images) both scored; a unit appearing twice in a group is an error."""
+    picked = frame[frame[by].isin([candidate, reference])]
+    if picked.duplicated([unit, by]).any():
+        raise ValueError(f"{unit!r} does not identify one row per {by}; pass unit= a column that does")
+    pivot = picked.pivot(index=unit, columns=by, values=metric)
+    pivot = pivot.dropna()
+    if pivot.empty or candidate not in pivot or reference not in pivot:
+        raise ValueError(f"no images scored by both {candidate!r} and {reference!r} on {metric!r}")
+    return pivot[candidate].to_numpy(dtype=np.float64), pivot[reference].to_numpy(dtype=np.float64)
+
+
+def paired_difference(
+    frame: pd.DataFrame, metric: str, candidate: str, reference: str, by: str = "explainer",
+    confidence: float = 0.95, resamples: int = 2000, seed: int = 0, unit: str = "image_id",
+) -> dict:  # fmt: skip
+    """``mean(candidate - reference)`` over the images both scored, with a paired bootstrap interval.
+
+    ``d_i = candidate_i - reference_i`` per image; the interval is the percentile bootstrap of
+    ``mean(d)`` (images resampled, so per-image difficulty cancels out). Returns ``candidate``,
+    ``reference`` (names), their means, ``difference``, ``ci_low``, ``ci_high`` and ``n``.
+    """
+    a, b = _paired(frame, metric, candidate, reference, by, unit)
+    low, high = bootstrap_ci(a - b, confidence, resamples, seed)
+    return {"metric": metric, "candidate": candidate, "reference": reference, "candidate_mean": float(a.mean()),
+            "reference_mean": float(b.mean()), "difference": float((a - b).mean()), "ci_low": low, "ci_high": high,
+            "n": int(len(a))}  # fmt: skip
+
+
+def paired_differences(frame: pd.DataFrame, metrics: list[str], candidate: str = "fovex", by: str = "explainer",
+                       confidence: float = 0.95, unit: str = "image_id") -> pd.DataFrame:  # fmt: skip
+    """:func:`paired_difference` of ``candidate`` against every other group, for each metric (one row each)."""
+    others = [name for name in dict.fromkeys(frame[by]) if name != candidate]
+    rows = [paired_difference(frame, metric, candidate, other, by, confidence, unit=unit)
+            for metric in metrics for other in others if metric in frame]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A published claim: FovEx ranks first on a metric among the published methods (``best="low"``:
+    its value is the lowest, ``"high"``: the highest), or, with ``reference``, FovEx is
+    ``published_pct`` % above (``"high"``) that one method."""
+
+    text: str
+    metric: str
+    best: str
+    published_model: str
+    needs: str | None = None  # what this claim needs that may be unavailable here (model / data)
+    reference: str | None = None  # a claim against one method: FovEx relative to it, in %
+    published_pct: float | None = None  # ... by this much
+
+
+#: The methods the published tables rank FovEx against on CNNs (SPEC §3).
+PUBLISHED_RIVALS = ("gradcam", "gradcam++", "meaningful_perturbation", "rise")
+
+#: The published claims (SPEC §3), for the findings page.
+CLAIMS: tuple[Claim, ...] = (
+    Claim("FovEx has the lowest %Drop", "drop_pct", "low", "ResNet-50 and ViT-B/16"),
+    Claim("FovEx has the highest %Increase", "increase_pct", "high", "ResNet-50 and ViT-B/16"),
+    Claim("FovEx has the highest insertion AUC", "insertion_auc", "high", "ResNet-50 and ViT-B/16"),
+    Claim("FovEx has the weakest (highest) deletion AUC of the non-random methods", "deletion_auc", "high",
+          "ResNet-50 and ViT-B/16"),
+    Claim("FovEx has the highest EBPG on ViT-B/16", "ebpg_pct", "high", "ViT-B/16",
+          needs="pretrained ViT-B/16 weights (the model hub is unreachable here)"),
+    Claim("FovEx's NSS is 14 % above RISE's on MIT1003", "nss", "high", "paper abstract, MIT1003",
+          needs="MIT1003 (a user download; not on this machine)", reference="rise", published_pct=14.0),
+    Claim("FovEx's NSS is 203 % above Grad-CAM's on MIT1003", "nss", "high", "paper abstract, MIT1003",
+          needs="MIT1003 (a user download; not on this machine)", reference="gradcam", published_pct=203.0),
+    Claim("... the same NSS claim against RISE, on another free-viewing set", "nss", "high", "paper abstract, MIT1003",
+          reference="rise", published_pct=14.0),
+    Claim("... the same NSS claim against Grad-CAM, on another free-viewing set", "nss", "high",
+          "paper abstract, MIT1003", reference="gradcam", published_pct=203.0),
+)  # fmt: skip
+
+
+def claim_verdict(differences: pd.DataFrame, best: str) -> str:
+    """Verdict on "FovEx ranks first" from its paired differences with every other method.
+
+    With ``d = FovEx - other`` and its interval ``[low, high]``, FovEx is *better* than ``other``
+    when the interval lies entirely on the claimed side of 0 (``high < 0`` for ``best="low"``,
+    ``low > 0`` for ``"high"``) and *worse* when it lies entirely on the other side.
+    ``supported``: better than every other method; ``contradicted``: worse than at least one;
+    ``inconclusive``: otherwise (some interval spans 0). No multiple-comparison correction.
+    """
+    better, worse = _sides(differences, best)
+    if worse.any():
+        return "contradicted"
+    if better.all():
+        return "supported"
+    return "inconclusive"
+
+
+def _sides(differences: pd.DataFrame, best: str) -> tuple[pd.Series, pd.Series]:
+    """Per compared method: is FovEx significantly better, significantly worse (interval clear of 0)?"""
+    if best not in ("low", "high"):
+        raise ValueError(f"best must be 'low' or 'high', got {best!r}")
+    if differences.empty:
+        raise ValueError("no paired differences to judge")
+    if best == "low":
+        return differences["ci_high"] < 0, differences["ci_low"] > 0
+    return differences["ci_low"] > 0, differences["ci_high"] < 0
+
+
+def claims_table(rows_by_metric: dict[str, pd.DataFrame], model: str, data: str, claims=CLAIMS,
+                 exclude: tuple[str, ...] = ("random", "centre"), candidate: str = "fovex",
+                 unit: str = "image_id", rivals: tuple[str, ...] = PUBLISHED_RIVALS) -> pd.DataFrame:  # fmt: skip
+    """One row per published claim: what was measured here and a verdict.
+
+    ``rows_by_metric``: metric -> rows (one per image x explainer, column ``explainer``) where that
+    metric was measured; a claim whose metric has no rows, or whose ``needs`` is set, is "not tested
+    here". Comparisons are paired over images against every method but ``exclude`` (the claims
+    compare the published tables' methods; random and centre maps are floors, not rivals). A claim
+    that FovEx ranks first cannot be "supported" while one of ``rivals`` has no rows: it is then
+    "inconclusive" until that method is measured (it can still be "contradicted"). Columns: claim, published on, measured on, N, FovEx (mean
+    [interval]), closest rival and FovEx minus it [paired interval], verdict, why.
+    """
+    table = []
+    for claim in claims:
+        frame = rows_by_metric.get(claim.metric)
+        entry = {"claim": claim.text, "published on": claim.published_model}
+        if claim.needs is not None or frame is None or candidate not in set(frame["explainer"]):
+            why = f"needs {claim.needs}" if claim.needs else f"no {candidate} measurement of {claim.metric} here yet"
+            table.append({**entry, "measured on": "-", "N": 0, "FovEx": "-", "closest rival": "-",
+                          "FovEx - rival": "-", "verdict": "not tested here", "why": why})  # fmt: skip
+            continue
+        if claim.reference is not None:
+            table.append({**entry, **_relative_claim(frame, claim, candidate, unit), "measured on": f"{model}, {data}"})
+            continue
+        frame = frame[~frame["explainer"].isin(exclude)]
+        differences = paired_differences(frame, [claim.metric], candidate, unit=unit)
+        verdict = claim_verdict(differences, claim.best)
+        missing = [name for name in rivals if name not in set(frame["explainer"])]
+        why = _why(verdict, differences, claim.best)
+        if verdict == "supported" and missing:
+            verdict, why = "inconclusive", f"{why}, but not yet compared with {', '.join(missing)}"
+        # The closest rival: the method FovEx leads by the least (or trails by the most) on the claimed side.
+        closest = differences.loc[(differences["difference"] * (-1 if claim.best == "low" else 1)).idxmin()]
+        values = frame.loc[frame["explainer"] == candidate, claim.metric]
+        low, high = bootstrap_ci(values)
+        table.append({
+            **entry,
+            "measured on": f"{model}, {data}",
+            "N": int(differences["n"].min()),
+            "FovEx": f"{values.mean():.3f} [{low:.3f}, {high:.3f}]",
+            "closest rival": f"{closest['reference']} {closest['reference_mean']:.3f}",
+            "FovEx - rival": f"{closest['difference']:+.3f} [{closest['ci_low']:+.3f}, {closest['ci_high']:+.3f}]",
+            "verdict": verdict,
+            "why": why,
+        })  # fmt: skip
+    return pd.DataFrame(table)
+
+
+def _why(verdict: str, differences: pd.DataFrame, best: str) -> str:
+    better, worse = _sides(differences, best)
+    if verdict == "supported":
+        return f"FovEx better than all {len(differences)} other methods (every paired interval excludes 0)"
+    if verdict == "contradicted":
+        return "FovEx significantly worse than " + ", ".join(differences.loc[worse, "reference"])
+    return "paired interval includes 0 against " + ", ".join(differences.loc[~better, "reference"])
+
+
+def _relative_claim(frame: pd.DataFrame, claim: Claim, candidate: str, unit: str) -> dict:
+    """FovEx relative to ``claim.reference`` in % (paired interval); the verdict is on the direction."""
+    if claim.reference not in set(frame["explainer"]):
+        return {"N": 0, "FovEx": "-", "closest rival": claim.reference, "FovEx - rival": "-",
+                "verdict": "not tested here", "why": f"{claim.reference} was not run on this data"}  # fmt: skip
+    result = paired_relative_difference(frame, claim.metric, candidate, claim.reference, unit=unit)
+    low, high = result["ci_low_pct"], result["ci_high_pct"]
+    verdict = "supported" if low > 0 else "contradicted" if high < 0 else "inconclusive"
+    inside = "inside" if low <= claim.published_pct <= high else "outside"
+    return {
+        "N": result["n"],
+        "FovEx": f"{result[candidate]:.3f}",
+        "closest rival": f"{claim.reference} {result[claim.reference]:.3f}",
+        "FovEx - rival": f"{result['difference_pct']:+.1f} % [{low:+.1f}, {high:+.1f}]",
+        "verdict": verdict,
+        "why": f"direction of the difference; the published {claim.published_pct:+g} % is {inside} the interval",
+    }
+
+
+def findings_summary(claims: pd.DataFrame) -> str:
+    """Markdown sentences that sum up a :func:`claims_table`: the verdict counts, then one line per tested claim."""
+    counts = claims["verdict"].value_counts()
+    tested = claims[claims["verdict"] != "not tested here"]
+    parts = [f"{counts.get(v, 0)} {v}" for v in ("supported", "contradicted", "inconclusive") if counts.get(v, 0)]
+    lines = [f"**{len(tested)} of {len(claims)} published claims tested here**"
+             + (f": {', '.join(parts)}." if parts else ".")]  # fmt: skip
+    for _, row in tested.iterrows():
+        lines.append(f"- *{row['claim']}* ({row['measured on']}, N = {row['N']}): **{row['verdict']}**; "
+                     f"FovEx {row['FovEx']}, against {row['closest rival']}: {row['FovEx - rival']}.")  # fmt: skip
+    untested = claims[claims["verdict"] == "not tested here"]
+    if len(untested):
+        reasons = sorted(set(untested["why"]))
+        lines.append(f"- Not tested here ({len(untested)}): " + "; ".join(reasons) + ".")
+    return "\n".join(lines)
+
+
+def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 1) -> pd.DataFrame:
+    """Per group: pointing-game accuracy (mean over VOC classes of the per-class hit rate, TorchRay's
+    convention, :func:`fovex.metrics.localization.pointing_game_accuracy`), the plain hit rate over
+    (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes."""
+    from .metrics.localization import pointing_game_accuracy
+
+    table = []
+    for group, frame in rows.groupby(by, sort=False):
+        frame = frame.dropna(subset=["pointing_hit"])
+        codes, classes = pd.factorize(frame["object_class"])
+        accuracy = pointing_game_accuracy(frame["pointing_hit"].astype(bool).to_numpy(copy=True), codes)
+        ebpg = frame["ebpg_pct"].astype(float)
+        low, high = bootstrap_ci(ebpg)
+        table.append({by: group, "pointing game % (class mean)": round(accuracy.accuracy_pct, digits),
+                      "hit rate % (pairs)": round(float(frame["pointing_hit"].astype(bool).mean() * 100), digits),
+                      "EBPG %": f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
+                      "pairs": int(len(frame)), "classes": int(len(classes))})  # fmt: skip
+    return pd.DataFrame(table).set_index(by)

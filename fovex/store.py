@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from datetime import datetime, timezone
 import os
 import re
 import shutil
@@ -406,12 +407,14 @@ _PROVENANCE_FIELDS = ("schema", "config_version", "config_hash", "config", "seed
                       "versions", "git", "created_at", "finished_at", "rows_by_status")  # fmt: skip
 
 
-def export_results(run_dir: str | os.PathLike, path: str | os.PathLike, columns: Iterable[str] | None = None) -> dict:
+def export_results(run_dir: str | os.PathLike, path: str | os.PathLike, columns: Iterable[str] | None = None,
+                   source: str | None = None) -> dict:  # fmt: skip
     """Write a run's rows as CSV at ``path`` and its provenance as JSON next to it (``.json``).
 
     For measurements too long to recompute when a book is built: the CSV holds the rows (only
-    ``columns`` when given), the JSON the run's config, hash, versions, commit and device, plus
-    ``rows`` and ``images``. Both files are written atomically. Returns the provenance.
+    ``columns`` when given; floats written to round-trip exactly), the JSON the run's config, hash,
+    versions, commit and device, plus ``rows``, ``images``, ``exported_at`` (UTC) and ``source``
+    (``source`` if given, else ``run_dir``). Both files are written atomically. Returns the provenance.
     """
     run_dir, path = Path(run_dir), Path(path)
     table = load_results(run_dir)
@@ -423,7 +426,8 @@ def export_results(run_dir: str | os.PathLike, path: str | os.PathLike, columns:
         table = table[columns]
     manifest = _manifest_for_reading(run_dir)
     provenance = {name: manifest[name] for name in _PROVENANCE_FIELDS if name in manifest}
-    provenance["source"] = str(run_dir)
+    provenance["source"] = source or str(run_dir)
+    provenance["exported_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     provenance["rows"] = int(len(table))
     if "image_id" in table.columns:
         provenance["images"] = int(table["image_id"].nunique())

@@ -94,3 +94,87 @@ def comparison_grid(images, attributions: dict, row_titles=None, fixations_xy=No
             if r == 0:
                 axes[r, c].set_title(method, fontsize=9)
     return figure
+
+
+#: Width of the book's content column in inches: figures drawn at this width are shown unscaled.
+PAGE_WIDTH_IN = 7.0
+
+#: Axis labels of the study's metric columns, with the better direction.
+METRIC_LABELS = {
+    "drop_pct": "%Drop ↓",
+    "increase_pct": "%Increase ↑",
+    "deletion_auc": "deletion AUC ↓",
+    "insertion_auc": "insertion AUC ↑",
+    "ebpg_pct": "EBPG % ↑",
+    "pointing_hit": "pointing game ↑",
+    "pointing_pct": "pointing-game hits % ↑",
+    "nss": "NSS ↑",
+    "cc": "CC ↑",
+    "kld": "KLD ↓",
+    "sim": "SIM ↑",
+    "auc_judd": "AUC-Judd ↑",
+    "sauc": "sAUC ↑",
+    "scanpath_dtw_px": "DTW px ↓",
+    "scanpath_string_edit": "string edit ↑",
+}
+
+
+def _grid(panels: int, columns: int, row_height_in: float):
+    plt = _pyplot()
+    columns = min(columns, panels)
+    rows = -(-panels // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(PAGE_WIDTH_IN, row_height_in * rows), squeeze=False,
+                                constrained_layout=True)  # fmt: skip
+    for axis in axes.flat[panels:]:
+        axis.set_visible(False)
+    return figure, list(axes.flat[:panels])
+
+
+def interval_bars(frame, metrics: list[str], by: str = "explainer", highlight: str = "fovex", title: str = "",
+                  columns: int = 2):  # fmt: skip
+    """One panel per metric: each group's mean as a horizontal bar with its 95 % bootstrap interval.
+
+    ``frame``: rows with a ``by`` column and the metric columns (one row per image and group).
+    Groups keep their first-appearance order; ``highlight`` is drawn in red. Fits the page width.
+    """
+    from .report import bootstrap_ci
+
+    groups = list(dict.fromkeys(frame[by]))
+    figure, axes = _grid(len(metrics), columns, 0.28 * len(groups) + 0.9)
+    for axis, metric in zip(axes, metrics):
+        values = [frame.loc[frame[by] == group, metric].astype(float) for group in groups]
+        means = np.array([v.mean() for v in values])
+        intervals = np.array([bootstrap_ci(v) for v in values]).reshape(-1, 2)
+        errors = np.abs(intervals.T - means)
+        axis.barh(groups, means, xerr=errors, capsize=2, color=["tab:red" if g == highlight else "tab:gray" for g in groups])
+        axis.invert_yaxis()
+        axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=9)
+        axis.tick_params(labelsize=8)
+    if title:
+        figure.suptitle(title, fontsize=8)
+    return figure
+
+
+def paired_differences_figure(differences, title: str = "", columns: int = 2):
+    """Forest plot of :func:`fovex.report.paired_differences`: per metric, candidate minus each rival.
+
+    A point is the mean per-image difference, its bar the paired 95 % interval; the dashed line is 0
+    (no difference). Which side is better depends on the metric (its label says).
+    """
+    metrics = list(dict.fromkeys(differences["metric"]))
+    rivals = list(dict.fromkeys(differences["reference"]))
+    figure, axes = _grid(len(metrics), columns, 0.28 * len(rivals) + 0.9)
+    for axis, metric in zip(axes, metrics):
+        part = differences[differences["metric"] == metric].set_index("reference").reindex(rivals)
+        positions = np.arange(len(rivals))
+        axis.errorbar(part["difference"], positions, fmt="o", color="tab:red", capsize=2,
+                      xerr=[part["difference"] - part["ci_low"], part["ci_high"] - part["difference"]])  # fmt: skip
+        axis.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
+        axis.set_yticks(positions, rivals)
+        axis.invert_yaxis()
+        candidate = differences["candidate"].iloc[0]
+        axis.set_title(f"{candidate} − rival: {METRIC_LABELS.get(metric, metric)}", fontsize=9)
+        axis.tick_params(labelsize=8)
+    if title:
+        figure.suptitle(title, fontsize=8)
+    return figure

@@ -14,10 +14,16 @@
 # Does the map point at what the model uses? %Drop and %Increase multiply the image by the map;
 # deletion removes the most important pixels first and insertion restores them into a blurred copy
 # (see {doc}`../methods` for the exact protocol). Lower %Drop and deletion, higher %Increase and
-# insertion are better. Intervals are 95 % bootstrap intervals of the mean over images.
+# insertion are better. Intervals are 95 % bootstrap intervals of the mean over images; comparisons
+# with FovEx are paired over the same images.
+#
+# The first part shows **the study**: its committed measurements (`book/measurements/study-faithfulness*.csv`,
+# computed by `fovex study run` on `../shared/data`), read as they are. The second part is **computed
+# while this book is built**, on a few photos, to show the pipeline and the mean curves.
 
 # %% tags=["parameters"]
 profile = "quick"
+source = "export"  # study rows: "export" (committed, book/measurements/) or "run" (build/eval/study-* first)
 model_name = "efficientnet_lite0"
 dataset = "imagenet-sample"
 fallback_dataset = "samples"  # used when `dataset` is not found (bundled photos, no download)
@@ -44,12 +50,60 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 import fovex
 from fovex.data import first_available
 from fovex.evaluate import run_study
-from fovex.report import bootstrap_ci, published_table, summary_table
+from fovex.report import paired_differences, published_table, summary_table
+from fovex.study import FAITHFULNESS_METRICS, load_axis
+from fovex.viz import METRIC_LABELS, interval_bars, paired_differences_figure
 
+study = load_axis("faithfulness", prefer=source)
+
+# %% [markdown]
+# ## The study
+
+# %% tags=["hide-input"]
+if study is None:
+    print("No study measurements yet: compute them with `fovex study run faithfulness faithfulness-rise`, "
+          "then `fovex study export`.")
+else:
+    print(study.describe())
+    ok = study.ok
+    common = set.intersection(*(set(group["unit"]) for _, group in ok.groupby("explainer")))
+    paired = ok[ok["unit"].isin(common)]
+    differences = paired_differences(paired, FAITHFULNESS_METRICS, unit="unit")
+    display(Markdown(f"Photos scored by every method: **{len(common)}** (the tables below use these)."))
+    table = summary_table(paired, FAITHFULNESS_METRICS, by="explainer")
+    display(table.rename(columns=METRIC_LABELS))
+
+# %% tags=["hide-input"]
+if study is not None:
+    interval_bars(paired, FAITHFULNESS_METRICS, title=f"{len(common)} photos; bars: 95 % bootstrap intervals")
+    plt.show()
+
+# %% [markdown]
+# FovEx against each method on the same photos: the mean per-photo difference (FovEx − method) and its
+# paired 95 % bootstrap interval. An interval clear of the dashed zero line is a difference this
+# sample resolves.
+
+# %% tags=["hide-input"]
+if study is not None:
+    paired_differences_figure(differences, title=f"{len(common)} photos, paired")
+    plt.show()
+    shown = differences.assign(**{"FovEx − method [95 % CI]": differences.apply(
+        lambda r: f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", axis=1)})
+    display(shown.pivot(index="reference", columns="metric", values="FovEx − method [95 % CI]")
+            .rename(columns=METRIC_LABELS).rename_axis("method"))
+
+# %% [markdown]
+# ## Computed while this book is built
+#
+# A small run with this chapter's parameters (its own photos and budgets, stated below), for the mean
+# deletion and insertion curves; its numbers are illustrations, not the study.
+
+# %% tags=["hide-input"]
 dataset = first_available([dataset, fallback_dataset])
 out = Path(results_dir) / "faithfulness"
 results = run_study(
@@ -58,42 +112,18 @@ results = run_study(
     metric_settings={"faithfulness": {"batch_size": metric_batch_size, "step": step_px}},
     batch_size=batch_size, device=device, threads=threads, seed=seed,
 )
-ok = results[results["status"] == "ok"].copy()
-ok["increase_pct"] = ok["increase"].astype(float) * 100
-images = ok["image_id"].nunique()
+built = results[results["status"] == "ok"].copy()
+built["increase_pct"] = built["increase"].astype(float) * 100
+images = built["image_id"].nunique()
 steps_text = "224 steps (RISE reference)" if step_px is None else f"{step_px} px per step (coarser than RISE's 224 px)"
-protocol = (f"{model_name}, {dataset}, {images} images; insertion/deletion: {steps_text}, mean-colour deletion, "
-            f"blur k=11 σ=5 insertion, softmax score")
+protocol = (f"computed during the build: {model_name}, {dataset}, {images} images; insertion/deletion: {steps_text}, "
+            "mean-colour deletion, the RISE reference's blurred insertion start, softmax score")
 print(protocol)
+display(summary_table(built, FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS))
 
 # %% tags=["hide-input"]
-metrics = ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"]
-table = summary_table(ok, metrics, by="explainer")
-table.columns = [{"drop_pct": "%Drop ↓", "increase_pct": "%Increase ↑", "deletion_auc": "Deletion ↓",
-                  "insertion_auc": "Insertion ↑"}.get(c, c) for c in table.columns]
-table
-
-# %% tags=["hide-input"]
-order = [label for label in (e.get("label", e["name"]) for e in explainers) if label in set(ok["explainer"])]
-figure, axes = plt.subplots(1, 4, figsize=(14, 3.2), constrained_layout=True)
-titles = {"drop_pct": "%Drop (lower is better)", "increase_pct": "%Increase (higher is better)",
-          "deletion_auc": "Deletion AUC (lower is better)", "insertion_auc": "Insertion AUC (higher is better)"}
-for axis, metric in zip(axes, metrics):
-    means = [ok.loc[ok["explainer"] == e, metric].mean() for e in order]
-    intervals = np.array([bootstrap_ci(ok.loc[ok["explainer"] == e, metric]) for e in order])
-    errors = np.abs(intervals.T - np.array(means))
-    colours = ["tab:red" if e == "fovex" else "tab:gray" for e in order]
-    axis.barh(order, means, xerr=errors, color=colours, capsize=3)
-    axis.invert_yaxis()
-    axis.set_title(titles[metric], fontsize=9)
-figure.suptitle(protocol, fontsize=9)
-plt.show()
-
-# %% [markdown]
-# ## Mean deletion and insertion curves
-
-# %% tags=["hide-input"]
-figure, axes = plt.subplots(1, 2, figsize=(11, 3.6), constrained_layout=True)
+order = [label for label in (e.get("label", e["name"]) for e in explainers) if label in set(built["explainer"])]
+figure, axes = plt.subplots(1, 2, figsize=(7.0, 3.0), constrained_layout=True)
 for explainer_label in order:
     maps = fovex.load_maps(out, model=model_name, explainer=explainer_label)
     for axis, curve in zip(axes, ["deletion_curve", "insertion_curve"]):
@@ -102,10 +132,11 @@ for explainer_label in order:
         axis.plot(fraction, curves.mean(0), label=explainer_label,
                   linewidth=2.2 if explainer_label == "fovex" else 1.0)
 for axis, name in zip(axes, ["deletion", "insertion"]):
-    axis.set_xlabel("fraction of pixels " + ("removed" if name == "deletion" else "restored"))
-    axis.set_ylabel("softmax score of the explained class")
-    axis.set_title(f"{name} ({model_name}, {dataset}, {images} images)", fontsize=9)
-axes[1].legend(fontsize=8)
+    axis.set_xlabel("fraction of pixels " + ("removed" if name == "deletion" else "restored"), fontsize=8)
+    axis.set_ylabel("softmax score", fontsize=8)
+    axis.set_title(f"mean {name} curve ({images} images)", fontsize=9)
+    axis.tick_params(labelsize=8)
+axes[1].legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -113,7 +144,7 @@ plt.show()
 #
 # For orientation only: the FovEx authors' numbers for ViT-B/16 and ResNet-50 (FovEx README; the data set
 # is presumably ImageNet val and the protocol is not documented). They were **not** measured here and
-# are not comparable one to one with the table above (different model, images and possibly protocol).
+# are not comparable one to one with the tables above (different model, images and possibly protocol).
 
 # %% tags=["hide-input"]
 display(published_table("resnet50").rename_axis("published, ResNet-50"))

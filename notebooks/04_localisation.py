@@ -20,6 +20,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+source = "export"  # study rows: "export" (committed, book/measurements/) or "run" (build/eval/study-* first)
 model_name = "efficientnet_lite0"
 dataset = "voc-sample"  # voc2012 / voc2007 at full scale
 num_images = None  # None: all
@@ -48,9 +49,45 @@ import torch
 import fovex
 from fovex.data import VOC_TO_IMAGENET, is_available, open_dataset
 from fovex.evaluate import run_study
-from fovex.report import summary_table
-from fovex.viz import plot_attribution
+from fovex.report import localisation_table, paired_differences, summary_table
+from fovex.study import load_axis
+from fovex.viz import paired_differences_figure, plot_attribution
 
+study = load_axis("localisation", prefer=source)
+
+# %% [markdown]
+# ## The study
+#
+# Every annotated object of the shared VOC images, every CNN explainer at its published budget
+# (committed measurements, `book/measurements/study-localisation.csv`). One row per (image, VOC class
+# present); the explained ImageNet class is the model's best within the VOC class's set.
+
+# %% tags=["hide-input"]
+if study is None:
+    print("No study measurements yet: `fovex study run localisation`, then `fovex study export`.")
+else:
+    print(study.describe())
+    display(localisation_table(study.ok))
+    skipped = study.rows[(study.rows["status"] == "skipped") & (study.rows["explainer"] == "fovex")]
+    print(f"skipped (no ImageNet counterpart): {len(skipped)} (image, class) pairs: {sorted(set(skipped['object_class']))}")
+
+# %% [markdown]
+# FovEx against each method on the same (image, class) pairs: the mean difference in EBPG and in
+# pointing-game hits (in %), with paired 95 % bootstrap intervals.
+
+# %% tags=["hide-input"]
+if study is not None:
+    pairs = study.ok.assign(pointing_pct=study.ok["pointing_hit"].astype(float) * 100)
+    paired_differences_figure(paired_differences(pairs, ["ebpg_pct", "pointing_pct"], unit="unit"),
+                              title=f"{pairs['unit'].nunique()} (image, class) pairs")  # fmt: skip
+    plt.show()
+
+# %% [markdown]
+# ## Computed while this book is built
+#
+# A small run with this chapter's parameters, for the figures below; its numbers are illustrations.
+
+# %% tags=["hide-input"]
 available = is_available(dataset)
 if not available:
     print(f"The localisation chapter needs {dataset}, which is not available here, so it shows no numbers. "

@@ -22,6 +22,8 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+source = "export"  # study rows: "export" (committed, book/measurements/) or "run" (build/eval/study-* first)
+ceiling_images = None  # study images whose human ceiling is computed during the build (None: all)
 model_name = "efficientnet_lite0"
 datasets = ["mit1003", "osie", "nus-scene500"]  # each run when found; the chapter says which are absent
 num_images = 8
@@ -50,8 +52,63 @@ import fovex
 from fovex.data import is_available, open_dataset
 from fovex.evaluate import run_study
 from fovex.metrics.scanpath import inter_observer_ceiling
-from fovex.report import summary_table
-from fovex.viz import plot_attribution, plot_scanpath
+from fovex.report import paired_differences, summary_table
+from fovex.study import load_axis, observer_ceiling
+from fovex.viz import METRIC_LABELS, paired_differences_figure, plot_attribution, plot_scanpath
+
+study = load_axis("plausibility", prefer=source)
+saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
+
+# %% [markdown]
+# ## The study
+#
+# OSIE and the 500-scene set at the study's scale, every method at its published budget (committed
+# measurements, `book/measurements/study-plausibility-*.csv`). `centre_scanpath` draws its *T*
+# fixations from the centre-bias density: a scanpath that knows only where people tend to look, the
+# floor for the scanpath similarities.
+
+# %% tags=["hide-input"]
+if study is None:
+    print("No study measurements yet: `fovex study run plausibility-osie plausibility-nus-scene500`, "
+          "then `fovex study export`.")
+else:
+    print(study.describe())
+    for name, rows in study.ok.groupby("dataset", sort=False):
+        display(summary_table(rows, saliency, by="explainer").rename(columns=METRIC_LABELS)
+                .rename_axis(f"{name}: explainer"))  # fmt: skip
+
+# %% [markdown]
+# FovEx against each method on the same images (per data set; paired 95 % bootstrap intervals):
+
+# %% tags=["hide-input"]
+if study is not None:
+    for name, rows in study.ok.groupby("dataset", sort=False):
+        floors = rows[~rows["explainer"].isin(["centre_scanpath"])]
+        paired_differences_figure(paired_differences(floors, ["nss", "cc", "sauc", "kld"], unit="unit"),
+                                  title=f"{name}: {rows['unit'].nunique()} images")  # fmt: skip
+        plt.show()
+
+# %% [markdown]
+# Scanpaths: FovEx's against each observer's, next to the centre-bias floor and the observers' own
+# agreement (the ceiling: each observer against the others, computed while this book is built).
+
+# %% tags=["hide-input"]
+if study is not None:
+    size = fovex.load_model(model_name).input_size
+    for name, rows in study.ok.groupby("dataset", sort=False):
+        paths = rows[rows["explainer"].isin(["fovex", "centre_scanpath"])]
+        ids = list(dict.fromkeys(paths["image_id"]))[:ceiling_images]
+        ceiling = observer_ceiling(name, ids, image_size=size).assign(explainer="humans (leave one out)")
+        table = summary_table(pd.concat([paths[paths["image_id"].isin(ids)], ceiling]),
+                              ["scanpath_dtw_px", "scanpath_string_edit"], by="explainer")  # fmt: skip
+        display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
+
+# %% [markdown]
+# ## Computed while this book is built
+#
+# A small run with this chapter's parameters, for the examples below; its numbers are illustrations.
+
+# %% tags=["hide-input"]
 
 found = [name for name in datasets if is_available(name)]
 for name in sorted(set(datasets) - set(found)):

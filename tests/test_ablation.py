@@ -2,9 +2,9 @@ import torch
 
 from conftest import make_textured_images
 from fovex import FovEx
-from fovex.ablation import MapVariant, rescore_scanpath_variants
+from fovex.ablation import MapVariant, map_spread, rescore_scanpath_variants
 from fovex.explain import scanpath_attribution
-from fovex.metrics import insertion_deletion
+from fovex.metrics import average_drop_increase, insertion_deletion
 
 
 def _stored(explanation, i):
@@ -39,7 +39,19 @@ def test_variants_are_scored_like_the_metric_scores_their_maps(patch_classifier)
         rows = table[table["variant"] == variant.label]
         assert rows["deletion_auc"].tolist() == [float(v) for v in expected.deletion.auc]
         assert rows["insertion_auc"].tolist() == [float(v) for v in expected.insertion.auc]
+        drop = average_drop_increase(patch_classifier, images, maps, explanation.targets)
+        assert rows["drop_pct"].tolist() == [float(v) for v in drop.drop_pct]
+        assert rows["map_mean"].tolist() == [float(v) for v in maps.mean(dim=(1, 2))]
     # The first fixation alone lands on the patch evidence: deleting its map kills the score fastest.
     first_only = table[table["upto"] == 1]["deletion_auc"].mean()
     published = table[(table["upto"].isna()) & (table["aggregation"] == "sum")]["deletion_auc"].mean()
     assert first_only <= published + 1e-6
+
+
+def test_map_spread_by_hand():
+    maps = torch.zeros(2, 4, 4)
+    maps[0, :2, :] = 1.0  # half the image fully kept
+    maps[1] = 0.5  # everything half kept: above the 0.5 threshold too
+    spread = map_spread(maps)
+    assert spread["map_mean"].tolist() == [0.5, 0.5]
+    assert spread["map_above_half"].tolist() == [0.5, 1.0]

@@ -1,0 +1,377 @@
+"""The study (issue 12): its evaluation runs, their committed exports, and reading them back.
+
+Every axis of the study is one or more evaluation configs under ``configs/study/``. A run computes
+into ``build/eval/study-<run>/`` (resumable: rerunning continues where it stopped) and is exported
+with its provenance into ``book/measurements/study-<run>.csv`` (+ ``.json``), which is committed, so
+the book shows the study without recomputing hours of it.
+
+    fovex study run [RUN ...]      compute (or resume) the runs, in RUN_ORDER
+    fovex study export [RUN ...]   export what each run has reached into book/measurements/
+    fovex study status             N reached per run, in the run directory and in the committed export
+
+Readers (the book's chapters, the findings page) call :func:`load_axis`, which prefers a run
+directory (a fresh recomputation) and falls back to the committed export.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .report import claims_table
+from .store import export_results, load_first_available
+
+__all__ = [
+    "AXES",
+    "FAITHFULNESS_METRICS",
+    "RUN_ORDER",
+    "StudyRows",
+    "compute_study",
+    "export_study",
+    "findings",
+    "load_axis",
+    "observer_ceiling",
+    "study_status",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: Faithfulness columns of the study's tables, in the order the book shows them.
+FAITHFULNESS_METRICS = ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"]
+
+#: Axis -> its runs (configs/study/<run>.yaml). Runs of one axis share images and are read together.
+AXES: dict[str, tuple[str, ...]] = {
+    "faithfulness": ("faithfulness", "faithfulness-rise"),
+    "localisation": ("localisation",),
+    "plausibility": ("plausibility-osie", "plausibility-nus-scene500"),
+    "receptive-field": ("receptive-field",),
+}
+
+#: Tables derived from the runs (``fovex study run map-variants``): FovEx's maps rebuilt from the
+#: faithfulness run's stored scanpaths and re-scored (heat-map s, number of fixations, aggregation).
+DERIVED: tuple[str, ...] = ("map-variants",)
+
+#: The order `fovex study run` computes the runs in: every axis gets its cheap methods first, and the
+#: RISE runs (4000 passes per image) come last.
+RUN_ORDER: tuple[str, ...] = (
+    "faithfulness",
+    "localisation",
+    "plausibility-osie",
+    "plausibility-nus-scene500",
+    "receptive-field",
+    "faithfulness-rise",
+)
+
+
+def config_path(run: str, root: Path = REPO_ROOT) -> Path:
+    return Path(root) / "configs" / "study" / f"{run}.yaml"
+
+
+def run_dir(run: str, root: Path = REPO_ROOT) -> Path:
+    return Path(root) / "build" / "eval" / f"study-{run}"
+
+
+def export_path(run: str, root: Path = REPO_ROOT) -> Path:
+    return Path(root) / "book" / "measurements" / f"study-{run}.csv"
+
+
+def _runs(names, root: Path) -> list[str]:
+    configs = sorted(p.stem for p in (Path(root) / "configs" / "study").glob("*.yaml"))
+    known = configs + list(DERIVED)
+    names = list(names) if names else [run for run in RUN_ORDER if run in configs] + list(DERIVED)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown study run(s) {', '.join(unknown)}; available: {', '.join(known)}")
+    return names
+
+
+def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device: str | None = None) -> None:
+    """Compute (or resume) the study's runs in :data:`RUN_ORDER` (or the order given), then the derived tables."""
+    from .evaluate import run
+
+    for name in _runs(runs, root):
+        if name == "map-variants":
+            compute_map_variants(root, quiet=quiet)
+            continue
+        if not quiet:
+            print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}", flush=True)
+        run(config_path(name, root), run_dir(name, root), quiet=quiet, device=device)
+
+
+def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
+    """Export every run that has a directory into ``book/measurements/study-<run>.csv``; run -> provenance."""
+    exported = {}
+    for name in _runs(runs, root):
+        if name == "map-variants":
+            if (run_dir(name, root)).is_dir():
+                exported[name] = export_map_variants(root)
+            continue
+        if run_dir(name, root).is_dir():
+            source = f"build/eval/study-{name}"  # relative: the provenance names no local path
+            exported[name] = export_results(run_dir(name, root), export_path(name, root), source=source)
+    return exported
+
+
+@dataclass
+class StudyRows:
+    """An axis's rows (its runs concatenated) and where each run's rows came from."""
+
+    rows: pd.DataFrame
+    provenance: dict[str, dict]
+    sources: dict[str, Path]
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        return self.rows[self.rows["status"] == "ok"]
+
+    def describe(self) -> str:
+        """One line per run: its name, N images reached (of the config's), commit, date and source."""
+        lines = []
+        for run, provenance in self.provenance.items():
+            config = provenance.get("config", {})
+            wanted = config.get("dataset", {}).get("num_images")
+            reached = self.rows.loc[self.rows["run"] == run, "image_id"].nunique()
+            commit = (provenance.get("git") or {}).get("commit", "unknown")[:10]
+            date = provenance.get("exported_at") or provenance.get("finished_at") or provenance.get("created_at")
+            lines.append(f"{run}: {reached}{'' if wanted is None else f' of {wanted}'} images, "
+                         f"status {provenance.get('status')}, commit {commit}, {date}, from {self.sources[run]}")  # fmt: skip
+        return "\n".join(lines)
+
+
+def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRows | None:
+    """Rows of every run of ``axis`` that exists (run directory or committed export), with a ``run`` column.
+
+    ``prefer="run"`` reads a run directory before its export (a recomputation wins);
+    ``prefer="export"`` reads the committed export first. None when no run of the axis exists.
+    """
+    if axis not in AXES:
+        raise ValueError(f"unknown study axis {axis!r}; axes: {', '.join(AXES)}")
+    if prefer not in ("run", "export"):
+        raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
+    frames, provenance, sources = [], {}, {}
+    for name in AXES[axis]:
+        candidates = [run_dir(name, root), export_path(name, root)]
+        with warnings.catch_warnings():  # an unfinished run is expected here; describe() reports its N
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = load_first_available(candidates if prefer == "run" else candidates[::-1])
+        if found is None:
+            continue
+        rows, provenance[name], sources[name] = found
+        frames.append(rows.assign(run=name))
+    if not frames:
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    # One scored unit per row and explainer: an image of a data set (and an object class on VOC).
+    unit = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)
+    if "object_class" in rows:
+        unit = unit + rows["object_class"].map(lambda name: f"/{name}" if isinstance(name, str) and name else "")
+    rows["unit"] = unit
+    if "increase" in rows:
+        rows["increase_pct"] = rows["increase"].astype(float) * 100
+    return StudyRows(rows, provenance, sources)
+
+
+def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
+    """Images reached per run: in its run directory and in its committed export (NaN: absent)."""
+    rows = []
+    for name in _runs(None, root):
+        entry = {"run": name}
+        if name == "map-variants":
+            built, committed = _read_parts(run_dir(name, root)), export_path(name, root)
+            entry["images_run_dir"] = built["image_id"].nunique() if len(built) else float("nan")
+            entry["of"] = DEVELOPMENT_PHOTOS
+            entry["images_export"] = (pd.read_csv(committed)["image_id"].nunique() if committed.is_file()
+                                      else float("nan"))  # fmt: skip
+            rows.append(entry)
+            continue
+        for where, source in (("run_dir", run_dir(name, root)), ("export", export_path(name, root))):
+            found = load_first_available([source])
+            entry[f"images_{where}"] = found[0]["image_id"].nunique() if found is not None else float("nan")
+            if found is not None and where == "run_dir":
+                entry["of"] = found[1]["config"]["dataset"].get("num_images")
+        rows.append(entry)
+    return pd.DataFrame(rows).set_index("run")
+
+
+def findings(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame:
+    """The findings page's table: every published claim (:data:`fovex.report.CLAIMS`) with a verdict
+    from the study's rows, paired over images. Each claim is judged on the axis that measures its
+    metric (faithfulness: %Drop, %Increase, insertion, deletion; plausibility: NSS)."""
+    tables = []
+    for axis, metrics in (("faithfulness", FAITHFULNESS_METRICS), ("plausibility", ["nss"])):
+        study = load_axis(axis, root, prefer)
+        if study is None:
+            continue
+        ok = study.ok
+        rows_by_metric = {metric: ok.dropna(subset=[metric]) for metric in metrics if metric in ok}
+        model, data = ", ".join(sorted(set(ok["model"]))), " + ".join(sorted(set(ok["dataset"])))
+        tables.append(claims_table(rows_by_metric, model=model, data=data, unit="unit"))
+    if not tables:
+        return claims_table({}, model="-", data="-")
+    merged = tables[0].copy()
+    for other in tables[1:]:  # a claim keeps the row of the axis that measured its metric
+        tested = (other["verdict"] != "not tested here").to_numpy()
+        merged.loc[tested] = other.loc[tested].to_numpy()
+    return merged
+
+
+def observer_ceiling(dataset: str, image_ids, image_size: int = 224, max_fixations: int = 10, grid: int = 5,
+                     root: Path | None = None) -> pd.DataFrame:  # fmt: skip
+    """Humans against humans on the given images: the ceiling of the scanpath similarities.
+
+    Per image, each observer's first ``max_fixations`` fixations against every other observer's
+    (leave one out, :func:`fovex.metrics.scanpath.inter_observer_ceiling`), with the metrics and
+    frame the engine scores models with (DTW in pixels, string edit on a ``grid`` x ``grid`` grid,
+    images at ``image_size``). Columns: ``image_id``, ``scanpath_dtw_px``, ``scanpath_string_edit``.
+    """
+    from .data import open_dataset
+    from .metrics.scanpath import inter_observer_ceiling
+
+    samples = open_dataset(dataset, root=root, image_size=image_size)
+    rows = []
+    for image_id in dict.fromkeys(image_ids):
+        sample = samples[samples.index_of(image_id)]
+        paths = [path for path in sample.fixations.scanpaths().values() if len(path)]
+        shape = tuple(sample.image.shape[-2:])
+        rows.append({
+            "image_id": sample.id,
+            "scanpath_dtw_px": inter_observer_ceiling(paths, "dtw", max_fixations=max_fixations).mean,
+            "scanpath_string_edit": inter_observer_ceiling(paths, "string_edit", max_fixations=max_fixations,
+                                                           image_shape=shape, grid=grid).mean,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- map variants
+
+#: Photos of the faithfulness run (its first, in its spread order) on which map variants are chosen.
+DEVELOPMENT_PHOTOS = 100
+
+
+def map_variants() -> list:
+    """The variants re-scored from the published setting's scanpaths: heat-map s, first n fixations, aggregation."""
+    from .ablation import MapVariant
+
+    return ([MapVariant(heatmap_s=s) for s in (0.025, 0.05, 0.1, 0.3, 0.6)]
+            + [MapVariant(upto=n) for n in (1, 2, 3, 5)]
+            + [MapVariant(aggregation=a) for a in ("max", "loss_weighted")])  # fmt: skip
+
+
+def _development_ids(source: Path, count: int) -> list[str]:
+    from .store import load_results
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rows = load_results(source)
+    fovex_rows = rows[(rows["explainer"] == "fovex") & (rows["status"] == "ok")].sort_values(["batch", "index"])
+    order = {index: k for k, index in enumerate(_selection(source))}
+    ids = fovex_rows.assign(position=fovex_rows["index"].map(order)).sort_values("position")["image_id"]
+    return list(ids)[:count]
+
+
+def _selection(source: Path) -> list[int]:
+    from .evaluation.runner import spread_order
+    from .store import read_manifest
+
+    dataset = read_manifest(source)["config"]["dataset"]
+    from .data import open_dataset
+
+    length = len(open_dataset(dataset["name"], root=dataset["root"], split=dataset["split"]))
+    order = spread_order(length) if dataset.get("order") == "spread" else list(range(length))
+    return order[dataset["offset"] : dataset["offset"] + (dataset["num_images"] or length)]
+
+
+def compute_map_variants(root: Path = REPO_ROOT, photos: int = DEVELOPMENT_PHOTOS, chunk: int = 4,
+                         quiet: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Re-score :func:`map_variants` on the faithfulness run's first ``photos`` FovEx scanpaths.
+
+    Resumable: every ``chunk`` photos are written atomically as one CSV part under
+    ``build/eval/study-map-variants/``; parts already written are kept. Photos the faithfulness
+    run has not reached yet are left for a later call. Returns every row written so far.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from .ablation import rescore_scanpath_variants
+    from .data import open_dataset
+    from .models import load_model
+    from .store import atomic_writer, load_maps, read_manifest
+
+    source, out = run_dir("faithfulness", root), run_dir("map-variants", root)
+    if not (source / "manifest.json").is_file():
+        raise FileNotFoundError(f"{source}: no faithfulness run to rebuild maps from (fovex study run faithfulness)")
+    config = read_manifest(source)["config"]
+    settings = config["metric_settings"]["faithfulness"]
+    ids = _development_ids(source, photos)
+    # Whole chunks only: a chunk's photos are fixed by the run's order, so a part never changes.
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids) - chunk + 1, chunk)]
+    todo = [k for k, part in enumerate(chunks) if not _part_done(out / f"part-{k:04d}.csv", part)]
+    if todo:
+        model = load_model(config["models"][0]["name"])
+        dataset = open_dataset(config["dataset"]["name"], image_size=config["dataset"]["image_size"] or model.input_size)
+        maps = load_maps(source, explainer="fovex", ids=ids)
+        for k in tqdm(todo, desc="map variants", unit="chunk", disable=quiet):
+            part = chunks[k]
+            images = torch.stack([dataset[dataset.index_of(i)].image for i in part])
+            targets = torch.tensor([int(maps[i]["target"]) for i in part])
+            table = rescore_scanpath_variants(model, images, targets, [maps[i] for i in part], map_variants(),
+                                              image_ids=part, step=settings["step"], batch_size=settings["batch_size"])  # fmt: skip
+            with atomic_writer(out / f"part-{k:04d}.csv", "w") as handle:
+                table.to_csv(handle, index=False)
+    return _read_parts(out)
+
+
+def _part_done(path: Path, ids: list[str]) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        return sorted(set(pd.read_csv(path, usecols=["image_id"])["image_id"].astype(str))) == sorted(ids)
+    except (ValueError, OSError):
+        return False
+
+
+def _read_parts(out: Path) -> pd.DataFrame:
+    parts = sorted(out.glob("part-*.csv"))
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat([pd.read_csv(p, dtype={"image_id": str}) for p in parts], ignore_index=True)
+
+
+def export_map_variants(root: Path = REPO_ROOT) -> dict:
+    """Write the map variants' rows and the faithfulness run's map spreads into ``book/measurements/``."""
+    import json
+    from datetime import datetime, timezone
+
+    import torch
+
+    from .ablation import map_spread
+    from .evaluation.runner import _git_state, _package_versions
+    from .store import atomic_write_bytes, atomic_writer, load_maps, read_manifest
+
+    source = run_dir("faithfulness", root)
+    manifest = read_manifest(source)
+    rows = _read_parts(run_dir("map-variants", root))
+    spreads = []
+    for explainer in [e["label"] for e in manifest["config"]["explainers"]]:
+        for entry in load_maps(source, explainer=explainer).values():
+            spread = map_spread(torch.as_tensor(entry["attribution"].astype("float32"))[None])
+            spreads.append({"image_id": entry["image_id"], "explainer": explainer,
+                            **{name: float(value[0]) for name, value in spread.items()}})  # fmt: skip
+    provenance = {
+        "source": "build/eval/study-faithfulness (stored FovEx scanpaths and maps)",
+        "source_config_hash": manifest["config_hash"],
+        "variants": [v.label for v in map_variants()],
+        "images": int(rows["image_id"].nunique()) if len(rows) else 0,
+        "rows": int(len(rows)),
+        "git": _git_state(),
+        "versions": _package_versions(),
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    for name, table in (("map-variants", rows), ("map-spread", pd.DataFrame(spreads))):
+        path = export_path(name, root)
+        with atomic_writer(path, "w") as handle:
+            table.to_csv(handle, index=False)
+        atomic_write_bytes(path.with_suffix(".json"), json.dumps(provenance, indent=2, default=str).encode())
+    return provenance

@@ -1,0 +1,127 @@
+"""The study's machinery: its configs, export and read-back, and the committed rows' reproducibility."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from fovex.evaluate import load_config, run
+from fovex.study import (
+    AXES,
+    RUN_ORDER,
+    compute_map_variants,
+    export_path,
+    export_study,
+    findings,
+    load_axis,
+    map_variants,
+    run_dir,
+    study_status,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FAITHFULNESS_COLUMNS = ["drop_pct", "increase", "score_masked", "insertion_auc", "deletion_auc", "target", "target_score"]
+
+
+def test_every_study_config_is_valid_and_follows_the_published_protocol():
+    names = sorted(p.stem for p in (REPO / "configs" / "study").glob("*.yaml"))
+    assert sorted(RUN_ORDER) == names and sorted(run for runs in AXES.values() for run in runs) == names
+    for name in names:
+        config = load_config(REPO / "configs" / "study" / f"{name}.yaml")
+        assert config["models"][0]["name"] == "efficientnet_lite0" and config["seed"] == 42
+        assert config["name"] == f"study-{name}"
+        settings = {e["name"]: e["settings"] for e in config["explainers"]}
+        assert settings.get("rise", {"masks": 4000})["masks"] == 4000
+        assert settings.get("meaningful_perturbation", {"steps": 300})["steps"] == 300
+        assert "fixations" not in settings.get("fovex", {}) and "steps" not in settings.get("fovex", {})
+        faithfulness = config["metric_settings"]["faithfulness"]
+        assert faithfulness["step"] is None and faithfulness["insertion_substrate"] == "rise-blur"
+        if config["dataset"]["name"] != "voc-sample":
+            assert config["dataset"]["order"] == "spread"
+    sizes = {name: load_config(REPO / "configs" / "study" / f"{name}.yaml")["dataset"]["num_images"] for name in names}
+    assert sizes["faithfulness"] >= 200 and sizes["faithfulness-rise"] == sizes["faithfulness"]
+    assert sizes["plausibility-osie"] >= 150 and sizes["plausibility-nus-scene500"] >= 50
+    assert sizes["receptive-field"] >= 100
+
+
+def _tiny_study(root: Path) -> None:
+    """A study tree with two tiny faithfulness runs on the bundled sample photos."""
+    (root / "configs" / "study").mkdir(parents=True)
+    common = {"config_version": 1, "models": ["efficientnet_lite0"], "metrics": ["drop_increase", "insertion", "deletion"],
+              "dataset": {"name": "samples", "split": "imagenet", "num_images": 2, "order": "spread"},
+              "metric_settings": {"faithfulness": {"step": 12544}}, "batch_size": 2}  # fmt: skip
+    runs = {"faithfulness": [{"name": "fovex", "settings": {"steps": 1}}, "gradcam", "centre"],
+            "faithfulness-rise": [{"name": "rise", "settings": {"masks": 8}}]}  # fmt: skip
+    for name, explainers in runs.items():
+        config = {**common, "name": f"study-{name}", "explainers": explainers}
+        (root / "configs" / "study" / f"{name}.yaml").write_text(yaml.safe_dump(config))
+
+
+def test_export_and_read_back_an_axis(tmp_path, shared_data):
+    _tiny_study(tmp_path)
+    assert load_axis("faithfulness", tmp_path) is None
+    for name in ("faithfulness", "faithfulness-rise"):
+        run(tmp_path / "configs" / "study" / f"{name}.yaml", run_dir(name, tmp_path), quiet=True)
+    variants = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
+    assert len(variants) == 2 * len(map_variants()) and set(variants["variant"]) == {v.label for v in map_variants()}
+    exported = export_study(root=tmp_path)
+    assert sorted(exported) == ["faithfulness", "faithfulness-rise", "map-variants"]
+    spread = pd.read_csv(export_path("map-spread", tmp_path))
+    assert len(spread) == 2 * 3 and spread["map_mean"].between(0, 1).all()
+    provenance = json.loads(export_path("faithfulness", tmp_path).with_suffix(".json").read_text())
+    assert provenance["source"] == "build/eval/study-faithfulness" and provenance["images"] == 2
+    assert provenance["status"] == "complete" and provenance["exported_at"]
+    fresh = load_axis("faithfulness", tmp_path)
+    shutil.rmtree(tmp_path / "build")  # the committed export is all a reader may have
+    committed = load_axis("faithfulness", tmp_path)
+    assert committed.sources["faithfulness"] == export_path("faithfulness", tmp_path)
+    assert sorted(set(committed.rows["explainer"])) == ["centre", "fovex", "gradcam", "rise"]
+    assert set(committed.rows["run"]) == {"faithfulness", "faithfulness-rise"}
+    # The export round-trips the run's values exactly (floats written with full precision).
+    columns = ["unit", "explainer", "drop_pct", "insertion_auc", "deletion_auc", "increase_pct"]
+    key = ["unit", "explainer"]
+    pd.testing.assert_frame_equal(fresh.rows[columns].sort_values(key).reset_index(drop=True),
+                                  committed.rows[columns].sort_values(key).reset_index(drop=True))  # fmt: skip
+    assert committed.rows["unit"].str.startswith("samples/").all()
+    assert "2 of 2 images" in committed.describe()
+    status = study_status(tmp_path)
+    assert status.loc["faithfulness", "images_export"] == 2 and np.isnan(status.loc["faithfulness", "images_run_dir"])
+    claims = findings(tmp_path).set_index("claim")
+    assert claims.loc["FovEx has the highest EBPG on ViT-B/16", "verdict"] == "not tested here"
+    assert claims.loc["FovEx has the lowest %Drop", "N"] == 2
+    # Two photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
+    assert claims.loc["FovEx has the lowest %Drop", "verdict"] in ("inconclusive", "contradicted")
+
+
+def test_unknown_runs_and_axes_are_refused(tmp_path):
+    _tiny_study(tmp_path)
+    with pytest.raises(ValueError, match="unknown study run.*available: faithfulness, faithfulness-rise, map-variants"):
+        export_study(["faithfulnes"], tmp_path)
+    with pytest.raises(ValueError, match="unknown study axis"):
+        load_axis("speed", tmp_path)
+
+
+@pytest.mark.slow
+def test_committed_study_rows_are_reproduced_by_the_current_code(tmp_path, shared_data):
+    """3 committed photos x 2 explainers recomputed on the CPU equal the committed values within 1e-5."""
+    path = export_path("faithfulness")
+    if not path.is_file():
+        pytest.fail(f"{path} is not committed: the study's faithfulness measurements are missing")
+    committed = pd.read_csv(path)
+    provenance = json.loads(path.with_suffix(".json").read_text())
+    config = provenance["config"]
+    config["explainers"] = [e for e in config["explainers"] if e["label"] in ("fovex", "gradcam")]
+    config["dataset"]["num_images"] = 3  # the first 3 photos of the same (spread) order
+    config["device"] = "cpu"
+    results = run(config, tmp_path / "recomputed", quiet=True)
+    assert len(results) == 6 and (results["status"] == "ok").all()
+    merged = results.merge(committed, on=["image_id", "explainer"], suffixes=("", "_committed"))
+    assert len(merged) == 6, "the recomputed photos are not the committed run's first photos"
+    for column in FAITHFULNESS_COLUMNS:
+        np.testing.assert_allclose(merged[column].astype(float), merged[f"{column}_committed"].astype(float),
+                                   rtol=0, atol=1e-5, err_msg=column)  # fmt: skip
