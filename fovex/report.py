@@ -13,6 +13,7 @@ __all__ = [
     "Claim",
     "bootstrap_ci",
     "claim_verdict",
+    "choose_variant",
     "claims_table",
     "findings_summary",
     "localisation_table",
@@ -339,3 +340,31 @@ def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 
                       "EBPG %": f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
                       "pairs": int(len(frame)), "classes": int(len(classes))})  # fmt: skip
     return pd.DataFrame(table).set_index(by)
+
+
+def choose_variant(rows: pd.DataFrame, reference: str, unit: str = "image_id", by: str = "variant") -> dict:
+    """The pre-stated rule that picks FovEx's most promising map variant on development images.
+
+    ``rows``: one row per (unit, variant) with ``deletion_auc`` and ``insertion_auc``, the published
+    map included as ``reference``. For every other variant, the paired differences
+    ``variant - reference`` of deletion and insertion (95 % bootstrap intervals) are computed. A variant
+    *keeps insertion* when its insertion interval reaches 0 or above (not significantly worse) and
+    *helps deletion* when its deletion interval lies below 0. The choice is the variant with the
+    lowest mean deletion difference among those that keep insertion and help deletion; ``None``
+    when no variant does both. Returns ``{"choice", "rule", "candidates"}`` (candidates: one dict per variant).
+    """
+    candidates = []
+    for variant in [name for name in dict.fromkeys(rows[by]) if name != reference]:
+        deletion = paired_difference(rows, "deletion_auc", variant, reference, by=by, unit=unit)
+        insertion = paired_difference(rows, "insertion_auc", variant, reference, by=by, unit=unit)
+        candidates.append({
+            "variant": variant, "n": deletion["n"],
+            "deletion_difference": deletion["difference"], "deletion_ci": [deletion["ci_low"], deletion["ci_high"]],
+            "insertion_difference": insertion["difference"], "insertion_ci": [insertion["ci_low"], insertion["ci_high"]],
+            "keeps_insertion": insertion["ci_high"] >= 0, "helps_deletion": deletion["ci_high"] < 0,
+        })  # fmt: skip
+    eligible = [c for c in candidates if c["keeps_insertion"] and c["helps_deletion"]]
+    choice = min(eligible, key=lambda c: c["deletion_difference"])["variant"] if eligible else None
+    rule = ("lowest mean paired deletion difference to the published map among variants whose deletion "
+            "interval lies below 0 and whose insertion interval reaches 0 or above")  # fmt: skip
+    return {"choice": choice, "rule": rule, "reference": reference, "candidates": candidates}

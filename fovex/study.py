@@ -32,6 +32,7 @@ __all__ = [
     "export_study",
     "findings",
     "load_axis",
+    "load_map_variants",
     "observer_ceiling",
     "study_status",
 ]
@@ -375,3 +376,23 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
             table.to_csv(handle, index=False)
         atomic_write_bytes(path.with_suffix(".json"), json.dumps(provenance, indent=2, default=str).encode())
     return provenance
+
+
+def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
+    """``(variant rows, map spreads, provenance)``: the committed export, or the parts being computed.
+
+    ``prefer="run"`` reads ``build/eval/study-map-variants`` first (spreads then come from the
+    committed export, or are empty). None when neither exists.
+    """
+    import json
+
+    committed = export_path("map-variants", root)
+    built = _read_parts(run_dir("map-variants", root))
+    if committed.is_file() and (prefer == "export" or built.empty):
+        provenance = json.loads(committed.with_suffix(".json").read_text())
+        spread_path = export_path("map-spread", root)
+        spread = pd.read_csv(spread_path, dtype={"image_id": str}) if spread_path.is_file() else pd.DataFrame()
+        return pd.read_csv(committed, dtype={"image_id": str}), spread, provenance
+    if built.empty:
+        return None
+    return built, pd.DataFrame(), {"source": str(run_dir("map-variants", root)), "images": built["image_id"].nunique()}

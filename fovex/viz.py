@@ -178,3 +178,25 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2):
     if title:
         figure.suptitle(title, fontsize=8)
     return figure
+
+
+def spread_figure(frame, metrics: list[str], spread: str = "map_mean", by: str = "explainer", highlight: str = "fovex",
+                  title: str = "", columns: int = 2):  # fmt: skip
+    """Each group's mean metric against its maps' mean spread (one point per group, one panel per metric).
+
+    ``frame``: one row per (image, group) with ``spread`` (e.g. the map's mean value, the share of
+    the image ``x * A`` keeps) and the metric columns. Shows whether a metric rewards wider maps.
+    """
+    groups = list(dict.fromkeys(frame[by]))
+    means = frame.groupby(by, sort=False)[[spread, *metrics]].mean().reindex(groups)
+    figure, axes = _grid(len(metrics), columns, 2.6)
+    for axis, metric in zip(axes, metrics):
+        for group, row in means.iterrows():
+            axis.plot(row[spread], row[metric], "o", color="tab:red" if str(group).startswith(highlight) else "tab:gray")
+            axis.annotate(str(group), (row[spread], row[metric]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        axis.set_xlabel(f"mean {spread.replace('_', ' ')}", fontsize=8)
+        axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=9)
+        axis.tick_params(labelsize=8)
+    if title:
+        figure.suptitle(title, fontsize=8)
+    return figure

@@ -16,10 +16,14 @@
 # the published setting ($\sigma \approx 30$ px at 224 px). This chapter sweeps them together, then the
 # heat map's $s$ alone, the number of fixations and the aggregation of fixations into a map, and
 # measures the effect on the maps and on faithfulness (RISE insertion and deletion, {doc}`../methods`).
-# Only the joint sweep re-runs NeVA; the other ablations re-score the stored scanpaths.
+# Only the fovea's $s$ re-runs NeVA; the other ablations re-score the stored scanpaths.
+#
+# The first part shows **the study** (committed measurements on the first photos of the faithfulness
+# run); the second part is **computed while this book is built**, on a few photos.
 
 # %% tags=["parameters"]
 profile = "quick"
+source = "export"  # study rows: "export" (committed, book/measurements/) or "run" (build/eval/study-* first)
 model_name = "efficientnet_lite0"
 dataset = "imagenet-sample"
 fallback_dataset = "samples"
@@ -41,6 +45,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
 import fovex
@@ -48,9 +53,105 @@ from fovex.ablation import MapVariant, rescore_scanpath_variants
 from fovex.data import first_available, open_dataset
 from fovex.evaluate import run_study
 from fovex.foveation import fovea_sigma_px
-from fovex.report import summary_table
-from fovex.viz import comparison_grid
+from fovex.report import choose_variant, paired_differences, summary_table
+from fovex.study import DEVELOPMENT_PHOTOS, FAITHFULNESS_METRICS, load_axis, load_map_variants
+from fovex.viz import METRIC_LABELS, comparison_grid, paired_differences_figure, spread_figure
 
+faithfulness = load_axis("faithfulness", prefer=source)
+fovea_sweep = load_axis("receptive-field", prefer=source)
+variants = load_map_variants(prefer=source)
+
+# %% [markdown]
+# ## The study: the fovea's $s$
+#
+# NeVA re-run with the fovea's $s$ from 0.025 ($\sigma \approx 13$ px) to 0.6 ($\sigma \approx 87$ px), the heat
+# map's $s$ kept at the published 0.15; $s$ = 0.15 is the faithfulness run's own FovEx on the same photos.
+
+# %% tags=["hide-input"]
+if fovea_sweep is None or faithfulness is None:
+    print("No study measurements yet: `fovex study run receptive-field`, then `fovex study export`.")
+else:
+    print(fovea_sweep.describe())
+    units = set(fovea_sweep.ok["unit"])
+    published = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["unit"].isin(units)]
+    sweep = pd.concat([fovea_sweep.ok, published.assign(explainer="fovex-fovea-s0.15 (published)")])
+    sweep["fovea_s"] = sweep["explainer"].str.extract(r"s([0-9.]+)")[0].astype(float)
+    sweep = sweep.sort_values("fovea_s", kind="stable")
+    display(summary_table(sweep, FAITHFULNESS_METRICS, by="fovea_s").rename(columns=METRIC_LABELS))
+
+# %% [markdown]
+# ## The study: heat-map $s$, number of fixations, aggregation
+#
+# Each variant rebuilds the map from the published setting's stored scanpaths and is scored with the
+# same protocol, on the faithfulness run's first photos (the development set). The published map
+# (heat-map $s$ = 0.15, all 10 fixations, sum) is the faithfulness run's own row.
+
+# %% tags=["hide-input"]
+if variants is None or faithfulness is None:
+    print("No map variants yet: `fovex study run map-variants`, then `fovex study export`.")
+else:
+    rows, spreads, provenance = variants
+    ids = set(rows["image_id"])
+    own = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["image_id"].isin(ids)]
+    reference = "s=0.15, sum, all fixations (published)"
+    table = pd.concat([own.assign(variant=reference), rows.assign(increase_pct=rows["increase"].astype(float) * 100)])
+    print(f"{len(ids)} of the {DEVELOPMENT_PHOTOS} development photos re-scored ({provenance.get('exported_at', 'not exported')})")
+    display(summary_table(table, FAITHFULNESS_METRICS, by="variant").rename(columns=METRIC_LABELS))
+
+# %% tags=["hide-input"]
+if variants is not None and faithfulness is not None:
+    differences = paired_differences(table, ["deletion_auc", "insertion_auc"], candidate=reference, by="variant")
+    differences = differences.assign(candidate="variant", reference=differences["reference"],
+                                     difference=-differences["difference"], ci_low=-differences["ci_high"],
+                                     ci_high=-differences["ci_low"])  # fmt: skip
+    paired_differences_figure(differences, title=f"variant − published map, {len(ids)} photos, paired")
+    plt.show()
+
+# %% [markdown]
+# ## Beyond the paper: a variant against FovEx's weak deletion
+#
+# The rule, stated before the held-out photos are looked at (`fovex.report.choose_variant`): on the
+# development photos, take the variant with the lowest mean paired deletion difference to the published
+# map among those whose deletion interval lies below 0 and whose insertion interval reaches 0 or above.
+# It is then confirmed or refuted on the faithfulness run's other photos.
+
+# %% tags=["hide-input"]
+if variants is not None and faithfulness is not None:
+    choice = choose_variant(table, reference)
+    candidates = pd.DataFrame(choice["candidates"]).set_index("variant")
+    display(candidates[["n", "deletion_difference", "deletion_ci", "insertion_difference", "insertion_ci",
+                        "keeps_insertion", "helps_deletion"]].round(4))  # fmt: skip
+    complete = len(ids) >= DEVELOPMENT_PHOTOS
+    status = "final" if complete else f"provisional: {len(ids)} of {DEVELOPMENT_PHOTOS} development photos so far"
+    print(f"choice ({status}): {choice['choice'] or 'no variant meets the rule'}")
+
+# %% [markdown]
+# ## Why %Drop ranks wide maps first
+#
+# %Drop scores the image multiplied by the map, $x \cdot A$: a map that keeps more of the image drops
+# less (an all-ones map drops nothing). Below, every method's mean %Drop and its maps' mean value
+# $\bar A$ (the share of the image's intensity that $x \cdot A$ keeps), on the faithfulness photos,
+# next to FovEx's own heat-map-$s$ variants: along the variants only the map's width changes.
+
+# %% tags=["hide-input"]
+if variants is not None and faithfulness is not None and len(spreads):
+    scored = faithfulness.ok.merge(spreads, on=["image_id", "explainer"])
+    widths = table[table["variant"].str.contains("all fixations") & table["variant"].str.contains("sum")]
+    widths = widths[widths["variant"] != reference].assign(explainer="fovex " + widths["variant"].str.split(",").str[0])
+    shown = pd.concat([scored, widths])
+    spread_figure(shown, FAITHFULNESS_METRICS, title=f"{scored['unit'].nunique()} photos (methods), "
+                  f"{len(ids)} photos (FovEx heat-map s variants)")  # fmt: skip
+    plt.show()
+    display(scored.groupby("explainer", sort=False)[["map_mean", "drop_pct"]].mean().round(3)
+            .rename(columns={"map_mean": "mean map value", "drop_pct": "%Drop"}))  # fmt: skip
+
+# %% [markdown]
+# ## Computed while this book is built
+#
+# A small sweep with this chapter's parameters (fovea $s$ = heat-map $s$ together), for the figures
+# below; its numbers are illustrations, not the study.
+
+# %% tags=["hide-input"]
 dataset = first_available([dataset, fallback_dataset])
 model = fovex.load_model(model_name, device="cpu")
 labels = {s: f"fovex s={s:g}" for s in s_values}

@@ -5,6 +5,7 @@ import pytest
 from fovex.report import (
     bootstrap_ci,
     claim_verdict,
+    choose_variant,
     claims_table,
     localisation_table,
     paired_difference,
@@ -143,3 +144,26 @@ def test_localisation_table_averages_hit_rates_over_classes_first():
     assert table.loc["fovex", "hit rate % (pairs)"] == 75.0
     assert table.loc["fovex", "EBPG %"].startswith("40.0 [")
     assert (table.loc["fovex", "pairs"], table.loc["fovex", "classes"]) == (4, 2)
+
+
+def test_choose_variant_follows_the_stated_rule():
+    rng = np.random.default_rng(3)
+    n = 50
+    base_del, base_ins = rng.random(n) * 0.3, 0.5 + rng.random(n) * 0.3
+    variants = {
+        "published": (base_del, base_ins),
+        "narrow": (base_del - 0.05, base_ins - 0.10),  # best deletion, but loses insertion
+        "wider": (base_del - 0.02, base_ins + 0.01),  # helps deletion, keeps insertion
+        "max": (base_del - 0.01, base_ins + rng.normal(0, 0.01, n)),  # helps less
+        "same": (base_del + rng.normal(0, 0.02, n), base_ins),  # no clear deletion gain
+    }
+    rows = pd.DataFrame([{"image_id": i, "variant": name, "deletion_auc": d[i], "insertion_auc": a[i]}
+                         for name, (d, a) in variants.items() for i in range(n)])  # fmt: skip
+    result = choose_variant(rows, "published")
+    assert result["choice"] == "wider"
+    by_name = {c["variant"]: c for c in result["candidates"]}
+    assert not by_name["narrow"]["keeps_insertion"] and by_name["narrow"]["helps_deletion"]
+    assert by_name["wider"]["deletion_difference"] == pytest.approx(-0.02)
+    assert by_name["max"]["keeps_insertion"] and by_name["max"]["helps_deletion"]
+    nothing = choose_variant(rows[rows["variant"].isin(["published", "narrow", "same"])], "published")
+    assert nothing["choice"] is None

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from fovex.report import bootstrap_ci, paired_differences
-from fovex.viz import PAGE_WIDTH_IN, interval_bars, paired_differences_figure
+from fovex.viz import PAGE_WIDTH_IN, interval_bars, paired_differences_figure, spread_figure
 
 
 def _frame():
@@ -41,3 +41,13 @@ def test_paired_differences_figure_marks_each_rival_difference_and_zero():
     assert list(y) == [0, 1]
     assert [t.get_text() for t in axis.get_yticklabels()] == ["gradcam", "rise"]
     assert any(line.get_xdata()[0] == 0.0 and line.get_linestyle() == "--" for line in axis.lines[1:])
+
+
+def test_spread_figure_places_each_group_at_its_means():
+    frame = _frame().rename(columns={"a": "map_mean"})
+    figure = spread_figure(frame, ["b"])
+    axis = figure.axes[0]
+    points = [(line.get_xdata()[0], line.get_ydata()[0]) for line in axis.lines]
+    expected = frame.groupby("explainer", sort=False)[["map_mean", "b"]].mean().to_numpy()
+    assert np.array(points) == pytest.approx(expected)
+    assert [t.get_text() for t in axis.texts] == ["fovex", "gradcam", "rise"]
