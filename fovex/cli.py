@@ -3,7 +3,7 @@
     fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
     fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
     fovex evaluate CONFIG.yaml --out DIR
-    fovex study run|export|status [RUN ...]
+    fovex study run|export|status|choose [RUN ...]
     fovex book [--profile quick]
 """
 from __future__ import annotations
@@ -119,7 +119,7 @@ def _export(args) -> int:
 
 def _study(args) -> int:
     from .evaluate import ConfigError, EvaluationError, StoreError
-    from .study import compute_study, export_study, study_status
+    from .study import compute_study, export_study, record_variant_choice, study_status
 
     try:
         if args.action == "run":
@@ -127,9 +127,13 @@ def _study(args) -> int:
         elif args.action == "export":
             for name, provenance in export_study(args.runs).items():
                 print(f"{name}: {provenance['images']} images, {provenance['rows']} rows ({provenance.get('status')}) exported")
+        elif args.action == "choose":
+            choice = record_variant_choice()
+            print(f"variant chosen on {len(choice['development_photos'])} development photos: "
+                  f"{choice['choice'] or 'none meets the rule'} (recorded in book/measurements/study-variant-choice.json)")
         else:
             print(study_status().to_string())
-    except (ConfigError, EvaluationError, StoreError, ValueError, FileNotFoundError) as error:
+    except (ConfigError, EvaluationError, StoreError, ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"fovex study: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -182,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_export)
 
     study = commands.add_parser("study", help="compute, export or inspect the study's runs (configs/study/)")
-    study.add_argument("action", choices=["run", "export", "status"],
-                       help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached")  # fmt: skip
+    study.add_argument("action", choices=["run", "export", "status", "choose"],
+                       help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached; "
+                            "choose: record the map variant chosen on the development photos (once)")  # fmt: skip
     study.add_argument("runs", nargs="*", help="run names (default: all, in the study's order)")
     study.add_argument("--quiet", action="store_true", help="no progress bars")
     study.add_argument("--device", default=None, help="override the configs' device (not part of their hash)")

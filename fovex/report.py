@@ -235,7 +235,9 @@ def claims_table(rows_by_metric: dict[str, pd.DataFrame], model: str, data: str,
 
     ``rows_by_metric``: metric -> rows (one per image x explainer, column ``explainer``) where that
     metric was measured; a claim whose metric has no rows, or whose ``needs`` is set, is "not tested
-    here". Comparisons are paired over images against every method but ``exclude`` (the claims
+    here". "FovEx" and "closest rival" are means over the photos the two share; "N" is the
+    smallest number of shared photos over the rivals. Comparisons are paired over images against every
+    method but ``exclude`` (the claims
     compare the published tables' methods; random and centre maps are floors, not rivals). A claim
     that FovEx ranks first cannot be "supported" while one of ``rivals`` has no rows: it is then
     "inconclusive" until that method is measured (it can still be "contradicted"). Columns: claim, published on, measured on, N, FovEx (mean
@@ -262,13 +264,11 @@ def claims_table(rows_by_metric: dict[str, pd.DataFrame], model: str, data: str,
             verdict, why = "inconclusive", f"{why}, but not yet compared with {', '.join(missing)}"
         # The closest rival: the method FovEx leads by the least (or trails by the most) on the claimed side.
         closest = differences.loc[(differences["difference"] * (-1 if claim.best == "low" else 1)).idxmin()]
-        values = frame.loc[frame["explainer"] == candidate, claim.metric]
-        low, high = bootstrap_ci(values)
         table.append({
             **entry,
             "measured on": f"{model}, {data}",
             "N": int(differences["n"].min()),
-            "FovEx": f"{values.mean():.3f} [{low:.3f}, {high:.3f}]",
+            "FovEx": f"{closest['candidate_mean']:.3f}",  # on the closest rival's photos, as the rival's mean
             "closest rival": f"{closest['reference']} {closest['reference_mean']:.3f}",
             "FovEx - rival": f"{closest['difference']:+.3f} [{closest['ci_low']:+.3f}, {closest['ci_high']:+.3f}]",
             "verdict": verdict,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .report import claims_table
-from .store import export_results, load_first_available
+from .store import atomic_writer, export_results, load_first_available
 
 __all__ = [
     "AXES",
@@ -48,11 +48,14 @@ AXES: dict[str, tuple[str, ...]] = {
     "localisation": ("localisation",),
     "plausibility": ("plausibility-osie", "plausibility-nus-scene500"),
     "receptive-field": ("receptive-field",),
+    "cost": ("fast-vs-published",),
 }
 
 #: Tables derived from the runs (``fovex study run map-variants``): FovEx's maps rebuilt from the
 #: faithfulness run's stored scanpaths and re-scored (heat-map s, number of fixations, aggregation).
-DERIVED: tuple[str, ...] = ("map-variants",)
+#: ``held-out-variant``: the variant chosen on the development photos (``fovex study choose``), scored
+#: on the faithfulness run's other photos.
+DERIVED: tuple[str, ...] = ("map-variants", "held-out-variant")
 
 #: The order `fovex study run` computes the runs in: every axis gets its cheap methods first, and the
 #: RISE runs (4000 passes per image) come last.
@@ -63,6 +66,7 @@ RUN_ORDER: tuple[str, ...] = (
     "plausibility-nus-scene500",
     "receptive-field",
     "faithfulness-rise",
+    "fast-vs-published",
 )
 
 
@@ -96,6 +100,12 @@ def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device
         if name == "map-variants":
             compute_map_variants(root, quiet=quiet)
             continue
+        if name == "held-out-variant":
+            if not variant_choice_path(root).is_file():
+                print("study run held-out-variant: skipped, no variant chosen yet (fovex study choose)", flush=True)
+            else:
+                compute_held_out(root, quiet=quiet)
+            continue
         if not quiet:
             print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}", flush=True)
         run(config_path(name, root), run_dir(name, root), quiet=quiet, device=device)
@@ -106,8 +116,16 @@ def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
     exported = {}
     for name in _runs(runs, root):
         if name == "map-variants":
-            if (run_dir(name, root)).is_dir():
+            # The map spreads need only the faithfulness run's stored maps; the variants, their own parts.
+            if (run_dir("faithfulness", root) / "manifest.json").is_file():
                 exported[name] = export_map_variants(root)
+            continue
+        if name == "held-out-variant":
+            held_out = _read_parts(run_dir(name, root))
+            if len(held_out):
+                with atomic_writer(export_path(name, root), "w") as handle:
+                    held_out.to_csv(handle, index=False)
+                exported[name] = {"images": int(held_out["image_id"].nunique()), "rows": len(held_out), "status": "parts"}
             continue
         if run_dir(name, root).is_dir():
             source = f"build/eval/study-{name}"  # relative: the provenance names no local path
@@ -127,6 +145,14 @@ class StudyRows:
     def ok(self) -> pd.DataFrame:
         return self.rows[self.rows["status"] == "ok"]
 
+    def scored_by_all(self) -> pd.DataFrame:
+        """The ok rows of the units (images) every explainer scored: means over them compare like with like."""
+        ok = self.ok
+        if ok.empty:
+            return ok
+        per_unit = ok.groupby("unit")["explainer"].nunique()
+        return ok[ok["unit"].isin(per_unit.index[per_unit == ok["explainer"].nunique()])]
+
     def describe(self) -> str:
         """One line per run: its name, N images reached (of the config's), commit, date and source."""
         lines = []
@@ -136,8 +162,10 @@ class StudyRows:
             reached = self.rows.loc[self.rows["run"] == run, "image_id"].nunique()
             commit = (provenance.get("git") or {}).get("commit", "unknown")[:10]
             date = provenance.get("exported_at") or provenance.get("finished_at") or provenance.get("created_at")
+            source = self.sources[run]
+            source = source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source
             lines.append(f"{run}: {reached}{'' if wanted is None else f' of {wanted}'} images, "
-                         f"status {provenance.get('status')}, commit {commit}, {date}, from {self.sources[run]}")  # fmt: skip
+                         f"status {provenance.get('status')}, commit {commit}, {date}, from {source}")  # fmt: skip
         return "\n".join(lines)
 
 
@@ -179,10 +207,10 @@ def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
     rows = []
     for name in _runs(None, root):
         entry = {"run": name}
-        if name == "map-variants":
+        if name in DERIVED:
             built, committed = _read_parts(run_dir(name, root)), export_path(name, root)
             entry["images_run_dir"] = built["image_id"].nunique() if len(built) else float("nan")
-            entry["of"] = DEVELOPMENT_PHOTOS
+            entry["of"] = DEVELOPMENT_PHOTOS if name == "map-variants" else None
             entry["images_export"] = (pd.read_csv(committed)["image_id"].nunique() if committed.is_file()
                                       else float("nan"))  # fmt: skip
             rows.append(entry)
@@ -260,7 +288,7 @@ def map_variants() -> list:
             + [MapVariant(aggregation=a) for a in ("max", "loss_weighted")])  # fmt: skip
 
 
-def _development_ids(source: Path, count: int) -> list[str]:
+def _development_ids(source: Path, count: int | None) -> list[str]:
     from .store import load_results
 
     with warnings.catch_warnings():
@@ -269,7 +297,7 @@ def _development_ids(source: Path, count: int) -> list[str]:
     fovex_rows = rows[(rows["explainer"] == "fovex") & (rows["status"] == "ok")].sort_values(["batch", "index"])
     order = {index: k for k, index in enumerate(_selection(source))}
     ids = fovex_rows.assign(position=fovex_rows["index"].map(order)).sort_values("position")["image_id"]
-    return list(ids)[:count]
+    return list(ids)[:count] if count is not None else list(ids)
 
 
 def _selection(source: Path) -> list[int]:
@@ -284,13 +312,15 @@ def _selection(source: Path) -> list[int]:
     return order[dataset["offset"] : dataset["offset"] + (dataset["num_images"] or length)]
 
 
-def compute_map_variants(root: Path = REPO_ROOT, photos: int = DEVELOPMENT_PHOTOS, chunk: int = 4,
-                         quiet: bool = False) -> pd.DataFrame:  # fmt: skip
-    """Re-score :func:`map_variants` on the faithfulness run's first ``photos`` FovEx scanpaths.
+def compute_map_variants(root: Path = REPO_ROOT, photos: int | None = DEVELOPMENT_PHOTOS, chunk: int = 4,
+                         quiet: bool = False, variants: list | None = None, first: int = 0,
+                         name: str = "map-variants") -> pd.DataFrame:  # fmt: skip
+    """Re-score ``variants`` (default :func:`map_variants`) on FovEx scanpaths stored by the faithfulness
+    run: its photos ``first .. first + photos`` in its order (``photos=None``: all it has reached).
 
     Resumable: every ``chunk`` photos are written atomically as one CSV part under
-    ``build/eval/study-map-variants/``; parts already written are kept. Photos the faithfulness
-    run has not reached yet are left for a later call. Returns every row written so far.
+    ``build/eval/study-<name>/``; parts already written are kept. Photos the faithfulness run has
+    not reached yet are left for a later call. Returns every row written so far.
     """
     import torch
     from tqdm.auto import tqdm
@@ -300,12 +330,12 @@ def compute_map_variants(root: Path = REPO_ROOT, photos: int = DEVELOPMENT_PHOTO
     from .models import load_model
     from .store import atomic_writer, load_maps, read_manifest
 
-    source, out = run_dir("faithfulness", root), run_dir("map-variants", root)
+    source, out = run_dir("faithfulness", root), run_dir(name, root)
     if not (source / "manifest.json").is_file():
         raise FileNotFoundError(f"{source}: no faithfulness run to rebuild maps from (fovex study run faithfulness)")
     config = read_manifest(source)["config"]
     settings = config["metric_settings"]["faithfulness"]
-    ids = _development_ids(source, photos)
+    ids = _development_ids(source, None if photos is None else first + photos)[first:]
     # Whole chunks only: a chunk's photos are fixed by the run's order, so a part never changes.
     chunks = [ids[start : start + chunk] for start in range(0, len(ids) - chunk + 1, chunk)]
     todo = [k for k, part in enumerate(chunks) if not _part_done(out / f"part-{k:04d}.csv", part)]
@@ -317,7 +347,7 @@ def compute_map_variants(root: Path = REPO_ROOT, photos: int = DEVELOPMENT_PHOTO
             part = chunks[k]
             images = torch.stack([dataset[dataset.index_of(i)].image for i in part])
             targets = torch.tensor([int(maps[i]["target"]) for i in part])
-            table = rescore_scanpath_variants(model, images, targets, [maps[i] for i in part], map_variants(),
+            table = rescore_scanpath_variants(model, images, targets, [maps[i] for i in part], variants or map_variants(),
                                               image_ids=part, step=settings["step"], batch_size=settings["batch_size"])  # fmt: skip
             with atomic_writer(out / f"part-{k:04d}.csv", "w") as handle:
                 table.to_csv(handle, index=False)
@@ -371,6 +401,8 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     for name, table in (("map-variants", rows), ("map-spread", pd.DataFrame(spreads))):
+        if table.empty:
+            continue
         path = export_path(name, root)
         with atomic_writer(path, "w") as handle:
             table.to_csv(handle, index=False)
@@ -379,20 +411,87 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
 
 
 def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
-    """``(variant rows, map spreads, provenance)``: the committed export, or the parts being computed.
-
-    ``prefer="run"`` reads ``build/eval/study-map-variants`` first (spreads then come from the
-    committed export, or are empty). None when neither exists.
-    """
+    """``(variant rows, map spreads, provenance)`` from the committed exports or, for the variants with
+    ``prefer="run"`` (or when nothing is committed), the parts being computed. Either table may be
+    empty; None when both are."""
     import json
 
-    committed = export_path("map-variants", root)
+    def read(name: str) -> tuple[pd.DataFrame, dict]:
+        path = export_path(name, root)
+        if not path.is_file():
+            return pd.DataFrame(), {}
+        return pd.read_csv(path, dtype={"image_id": str}), json.loads(path.with_suffix(".json").read_text())
+
+    rows, provenance = read("map-variants")
+    spreads, spread_provenance = read("map-spread")
     built = _read_parts(run_dir("map-variants", root))
-    if committed.is_file() and (prefer == "export" or built.empty):
-        provenance = json.loads(committed.with_suffix(".json").read_text())
-        spread_path = export_path("map-spread", root)
-        spread = pd.read_csv(spread_path, dtype={"image_id": str}) if spread_path.is_file() else pd.DataFrame()
-        return pd.read_csv(committed, dtype={"image_id": str}), spread, provenance
-    if built.empty:
+    if len(built) and (prefer == "run" or rows.empty):
+        rows, provenance = built, {"source": "build/eval/study-map-variants", "images": int(built["image_id"].nunique())}
+    if rows.empty and spreads.empty:
         return None
-    return built, pd.DataFrame(), {"source": str(run_dir("map-variants", root)), "images": built["image_id"].nunique()}
+    return rows, spreads, provenance or spread_provenance
+
+
+# ----------------------------------------------------------------------------- beyond the paper: a variant
+
+
+def variant_choice_path(root: Path = REPO_ROOT) -> Path:
+    return Path(root) / "book" / "measurements" / "study-variant-choice.json"
+
+
+def record_variant_choice(root: Path = REPO_ROOT, prefer: str = "run") -> dict:
+    """Apply :func:`fovex.report.choose_variant` to the complete development set and commit the choice.
+
+    The choice is recorded once (``book/measurements/study-variant-choice.json``, with the rule, every
+    candidate's paired differences, the photos, date and commit) *before* the held-out photos are
+    scored; recording it again is refused. Raises ValueError while the development set is incomplete.
+    """
+    import json
+    from datetime import datetime, timezone
+
+    from .evaluation.runner import _git_state
+    from .report import choose_variant
+    from .store import atomic_write_bytes
+
+    path = variant_choice_path(root)
+    if path.is_file():
+        recorded = json.loads(path.read_text())
+        raise FileExistsError(f"{path}: the variant was chosen on {recorded.get('recorded_at')}; a choice is made once")
+    loaded, faithfulness = load_map_variants(root, prefer), load_axis("faithfulness", root, prefer)
+    rows = loaded[0] if loaded is not None else pd.DataFrame()
+    ids = sorted(set(rows["image_id"])) if len(rows) else []
+    if len(ids) < DEVELOPMENT_PHOTOS or faithfulness is None:
+        raise ValueError(f"the development set is incomplete: {len(ids)} of {DEVELOPMENT_PHOTOS} photos re-scored "
+                         "(fovex study run faithfulness map-variants)")  # fmt: skip
+    reference = "published"
+    own = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["image_id"].isin(ids)]
+    table = pd.concat([own.assign(variant=reference), rows])
+    choice = choose_variant(table, reference)
+    fields = rows.loc[rows["variant"] == choice["choice"], ["heatmap_s", "aggregation", "upto"]].head(1)
+    choice.update({
+        "variant_fields": None if fields.empty else {k: (None if pd.isna(v) else v) for k, v in fields.iloc[0].items()},
+        "development_photos": ids,
+        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git": _git_state(),
+    })  # fmt: skip
+    atomic_write_bytes(path, json.dumps(choice, indent=2, default=float).encode())
+    return choice
+
+
+def compute_held_out(root: Path = REPO_ROOT, quiet: bool = False, chunk: int = 4) -> pd.DataFrame:
+    """Score the recorded variant on the faithfulness run's photos after the development set."""
+    import json
+
+    from .ablation import MapVariant
+
+    path = variant_choice_path(root)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no variant chosen yet (fovex study choose, once the development set is complete)")
+    recorded = json.loads(path.read_text())
+    if recorded["variant_fields"] is None:
+        return pd.DataFrame()  # no variant met the rule: nothing to confirm
+    fields = recorded["variant_fields"]
+    variant = MapVariant(heatmap_s=float(fields["heatmap_s"]), aggregation=fields["aggregation"],
+                         upto=None if fields["upto"] is None else int(fields["upto"]))  # fmt: skip
+    return compute_map_variants(root, photos=None, first=len(recorded["development_photos"]), variants=[variant],
+                                quiet=quiet, name="held-out-variant", chunk=chunk)  # fmt: skip

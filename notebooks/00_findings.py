@@ -31,10 +31,12 @@ profile = "quick"
 source = "export"  # "export": the committed measurements (book/measurements/); "run": build/eval/study-* first
 
 # %% tags=["hide-input"]
+import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from fovex.report import findings_summary, summary_table
+from fovex.report import findings_summary, paired_differences, summary_table
 from fovex.study import FAITHFULNESS_METRICS, findings, load_axis
+from fovex.viz import METRIC_LABELS, paired_differences_figure
 
 claims = findings(prefer=source)
 axes = {axis: load_axis(axis, prefer=source) for axis in ("faithfulness", "localisation", "plausibility")}
@@ -45,6 +47,18 @@ display(Markdown(findings_summary(claims)))
 
 # %% tags=["hide-input"]
 display(claims.set_index("claim"))
+
+# %% [markdown]
+# The faithfulness verdicts in one figure: FovEx minus each rival, per photo, averaged, with paired 95 %
+# bootstrap intervals (left of the dashed line is better for %Drop and deletion, right of it for
+# %Increase and insertion).
+
+# %% tags=["hide-input"]
+if axes["faithfulness"] is not None:
+    rivals = axes["faithfulness"].ok[~axes["faithfulness"].ok["explainer"].isin(["random", "centre"])]
+    differences = paired_differences(rivals, FAITHFULNESS_METRICS, unit="unit")
+    paired_differences_figure(differences, title="the study's faithfulness photos, paired per rival")
+    plt.show()
 
 # %% [markdown]
 # ## What was measured
@@ -59,10 +73,11 @@ for axis, study in axes.items():
 # %% [markdown]
 # ## Faithfulness at a glance
 #
-# Mean over images with its 95 % bootstrap interval; lower is better for %Drop and deletion, higher
-# for %Increase and insertion.
+# Mean over the photos every method has scored, with its 95 % bootstrap interval; lower is better
+# for %Drop and deletion, higher for %Increase and insertion ({doc}`03_faithfulness` has the paired
+# comparisons).
 
 # %% tags=["hide-input"]
 faithfulness = axes["faithfulness"]
 if faithfulness is not None:
-    display(summary_table(faithfulness.ok, FAITHFULNESS_METRICS, by="explainer"))
+    display(summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS))

@@ -60,6 +60,7 @@ from fovex.viz import METRIC_LABELS, comparison_grid, paired_differences_figure,
 faithfulness = load_axis("faithfulness", prefer=source)
 fovea_sweep = load_axis("receptive-field", prefer=source)
 variants = load_map_variants(prefer=source)
+rows, spreads, provenance = variants if variants is not None else (pd.DataFrame(), pd.DataFrame(), {})
 
 # %% [markdown]
 # ## The study: the fovea's $s$
@@ -87,10 +88,9 @@ else:
 # (heat-map $s$ = 0.15, all 10 fixations, sum) is the faithfulness run's own row.
 
 # %% tags=["hide-input"]
-if variants is None or faithfulness is None:
+if rows.empty or faithfulness is None:
     print("No map variants yet: `fovex study run map-variants`, then `fovex study export`.")
 else:
-    rows, spreads, provenance = variants
     ids = set(rows["image_id"])
     own = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["image_id"].isin(ids)]
     reference = "s=0.15, sum, all fixations (published)"
@@ -99,7 +99,7 @@ else:
     display(summary_table(table, FAITHFULNESS_METRICS, by="variant").rename(columns=METRIC_LABELS))
 
 # %% tags=["hide-input"]
-if variants is not None and faithfulness is not None:
+if len(rows) and faithfulness is not None:
     differences = paired_differences(table, ["deletion_auc", "insertion_auc"], candidate=reference, by="variant")
     differences = differences.assign(candidate="variant", reference=differences["reference"],
                                      difference=-differences["difference"], ci_low=-differences["ci_high"],
@@ -116,7 +116,7 @@ if variants is not None and faithfulness is not None:
 # It is then confirmed or refuted on the faithfulness run's other photos.
 
 # %% tags=["hide-input"]
-if variants is not None and faithfulness is not None:
+if len(rows) and faithfulness is not None:
     choice = choose_variant(table, reference)
     candidates = pd.DataFrame(choice["candidates"]).set_index("variant")
     display(candidates[["n", "deletion_difference", "deletion_ci", "insertion_difference", "insertion_ci",
@@ -134,13 +134,15 @@ if variants is not None and faithfulness is not None:
 # next to FovEx's own heat-map-$s$ variants: along the variants only the map's width changes.
 
 # %% tags=["hide-input"]
-if variants is not None and faithfulness is not None and len(spreads):
+if len(spreads) and faithfulness is not None:
     scored = faithfulness.ok.merge(spreads, on=["image_id", "explainer"])
-    widths = table[table["variant"].str.contains("all fixations") & table["variant"].str.contains("sum")]
-    widths = widths[widths["variant"] != reference].assign(explainer="fovex " + widths["variant"].str.split(",").str[0])
-    shown = pd.concat([scored, widths])
-    spread_figure(shown, FAITHFULNESS_METRICS, title=f"{scored['unit'].nunique()} photos (methods), "
-                  f"{len(ids)} photos (FovEx heat-map s variants)")  # fmt: skip
+    shown, note = scored, ""
+    if len(rows):  # FovEx's heat-map s variants: the same fixations, only the map's width changes
+        widths = rows[rows["upto"].isna() & (rows["aggregation"] == "sum")]
+        widths = widths.assign(explainer="fovex s=" + widths["heatmap_s"].map("{:g}".format),
+                               increase_pct=widths["increase"].astype(float) * 100)  # fmt: skip
+        shown, note = pd.concat([scored, widths]), f", {widths['image_id'].nunique()} photos (FovEx heat-map s variants)"
+    spread_figure(shown, FAITHFULNESS_METRICS, title=f"{scored['unit'].nunique()} photos (methods){note}")
     plt.show()
     display(scored.groupby("explainer", sort=False)[["map_mean", "drop_pct"]].mean().round(3)
             .rename(columns={"map_mean": "mean map value", "drop_pct": "%Drop"}))  # fmt: skip

@@ -70,32 +70,34 @@ if study is None:
           "then `fovex study export`.")
 else:
     print(study.describe())
-    ok = study.ok
-    common = set.intersection(*(set(group["unit"]) for _, group in ok.groupby("explainer")))
-    paired = ok[ok["unit"].isin(common)]
-    differences = paired_differences(paired, FAITHFULNESS_METRICS, unit="unit")
-    display(Markdown(f"Photos scored by every method: **{len(common)}** (the tables below use these)."))
+    ok, paired = study.ok, study.scored_by_all()
+    common = paired["unit"].nunique()
+    differences = paired_differences(ok, FAITHFULNESS_METRICS, unit="unit")  # each pair on the photos both scored
+    display(Markdown(f"Photos scored by every method: **{common}** (the table and bars use these)."))
     table = summary_table(paired, FAITHFULNESS_METRICS, by="explainer")
     display(table.rename(columns=METRIC_LABELS))
 
 # %% tags=["hide-input"]
 if study is not None:
-    interval_bars(paired, FAITHFULNESS_METRICS, title=f"{len(common)} photos; bars: 95 % bootstrap intervals")
+    interval_bars(paired, FAITHFULNESS_METRICS, title=f"{common} photos; bars: 95 % bootstrap intervals")
     plt.show()
 
 # %% [markdown]
-# FovEx against each method on the same photos: the mean per-photo difference (FovEx − method) and its
-# paired 95 % bootstrap interval. An interval clear of the dashed zero line is a difference this
-# sample resolves.
+# FovEx against each method on the photos both scored (all the photos each pair shares, so a method
+# whose run is ahead or behind does not shrink the others' comparisons): the mean per-photo
+# difference (FovEx − method) and its paired 95 % bootstrap interval. An interval clear of the dashed
+# zero line is a difference this sample resolves.
 
 # %% tags=["hide-input"]
 if study is not None:
-    paired_differences_figure(differences, title=f"{len(common)} photos, paired")
+    counts = differences.groupby("reference", sort=False)["n"].min()
+    paired_differences_figure(differences, title="paired; photos per method: "
+                              + ", ".join(f"{name} {n}" for name, n in counts.items()))  # fmt: skip
     plt.show()
     shown = differences.assign(**{"FovEx − method [95 % CI]": differences.apply(
         lambda r: f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", axis=1)})
-    display(shown.pivot(index="reference", columns="metric", values="FovEx − method [95 % CI]")
-            .rename(columns=METRIC_LABELS).rename_axis("method"))
+    shown = shown.pivot(index="reference", columns="metric", values="FovEx − method [95 % CI]")
+    display(shown.rename(columns=METRIC_LABELS).assign(N=counts).rename_axis("method"))
 
 # %% [markdown]
 # ## Computed while this book is built

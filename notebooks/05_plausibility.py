@@ -90,7 +90,8 @@ if study is not None:
 
 # %% [markdown]
 # Scanpaths: FovEx's against each observer's, next to the centre-bias floor and the observers' own
-# agreement (the ceiling: each observer against the others, computed while this book is built).
+# agreement (the ceiling: each observer against the others, computed while this book is built, on the
+# first `ceiling_images` study images; the three rows of a table are on the same images).
 
 # %% tags=["hide-input"]
 if study is not None:
@@ -101,6 +102,7 @@ if study is not None:
         ceiling = observer_ceiling(name, ids, image_size=size).assign(explainer="humans (leave one out)")
         table = summary_table(pd.concat([paths[paths["image_id"].isin(ids)], ceiling]),
                               ["scanpath_dtw_px", "scanpath_string_edit"], by="explainer")  # fmt: skip
+        print(f"{name}: {len(ids)} images (the human ceiling computed during this build)")
         display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
 
 # %% [markdown]

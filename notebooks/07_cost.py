@@ -31,7 +31,9 @@ benchmark_csv = "build/benchmarks/cpu.csv"
 # Each entry: where one measurement may be, first found wins (a run directory, then the table exported
 # from it into the book). configs/fast-vs-published.yaml, published-seed-reference.yaml, fast-candidates.yaml.
 fast_sources = [
-    ["build/eval/fast-vs-published", "book/measurements/fast-vs-published.csv"],
+    # the study's run (corrected insertion) when it exists, else the earlier 612-photo run (old insertion substrate)
+    ["build/eval/study-fast-vs-published", "book/measurements/study-fast-vs-published.csv",
+     "build/eval/fast-vs-published", "book/measurements/fast-vs-published.csv"],
     ["build/eval/published-seed-reference", "book/measurements/published-seed-reference.csv"],
     ["build/eval/fast-candidates"],
 ]
@@ -135,6 +137,12 @@ if found:
         print(f"{source}: config {provenance['config'].get('name')} ({provenance['config_hash'][:12]}), "
               f"{provenance.get('status')}, device {provenance.get('device')}, commit {str(git.get('commit'))[:10]}, "
               f"finished {provenance.get('finished_at')}")
+        substrate = provenance["config"].get("metric_settings", {}).get("faithfulness", {}).get("insertion_substrate")
+        if substrate != "rise-blur":
+            print(f"  note: its insertion AUCs start from the {substrate!r} substrate, a sampled Gaussian with reflection "
+                  "padding, not the RISE reference's blurred image used everywhere else in this book (see the methods "
+                  "page); the comparison between settings is on equal terms, the absolute insertion values are not "
+                  "comparable with the other chapters'.")
 else:
     dataset = "imagenet-sample" if fovex.data.is_available("imagenet-sample") else "samples"
     comparison = run_study(

@@ -20,7 +20,7 @@ def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
     listed = [entry["file"] for entry in toc["chapters"]]
     assert [f"book/chapters/{stem}" for stem in CHAPTERS] == [f for f in listed if f.startswith("book/chapters/")]
-    assert len(CHAPTERS) == 7
+    assert len(CHAPTERS) == 8
     for source in notebook_sources():
         notebook = jupytext.read(source)
         tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
@@ -36,7 +36,7 @@ def test_profiles_only_name_parameters_the_notebooks_have():
         cell = next(c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", []))
         names = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line and not line.startswith("#")}
         declared[source.stem] = names
-    for profile in ("smoke", "quick", "full", "paper"):
+    for profile in ("smoke", "quick", "full", "paper", "study"):
         settings = load_profile(profile)
         assert set(settings["notebooks"]) <= set(CHAPTERS), profile
         for stem, parameters in settings["notebooks"].items():

@@ -11,15 +11,18 @@ import pytest
 import yaml
 
 from fovex.evaluate import load_config, run
+from fovex import study
 from fovex.study import (
     AXES,
     RUN_ORDER,
+    compute_held_out,
     compute_map_variants,
     export_path,
     export_study,
     findings,
     load_axis,
     map_variants,
+    record_variant_choice,
     run_dir,
     study_status,
 )
@@ -38,7 +41,8 @@ def test_every_study_config_is_valid_and_follows_the_published_protocol():
         settings = {e["name"]: e["settings"] for e in config["explainers"]}
         assert settings.get("rise", {"masks": 4000})["masks"] == 4000
         assert settings.get("meaningful_perturbation", {"steps": 300})["steps"] == 300
-        assert "fixations" not in settings.get("fovex", {}) and "steps" not in settings.get("fovex", {})
+        published = [e["settings"] for e in config["explainers"] if e["name"] == "fovex" and "preset" not in e["settings"]]
+        assert all("fixations" not in s and "steps" not in s for s in published)
         faithfulness = config["metric_settings"]["faithfulness"]
         assert faithfulness["step"] is None and faithfulness["insertion_substrate"] == "rise-blur"
         if config["dataset"]["name"] != "voc-sample":
@@ -46,14 +50,14 @@ def test_every_study_config_is_valid_and_follows_the_published_protocol():
     sizes = {name: load_config(REPO / "configs" / "study" / f"{name}.yaml")["dataset"]["num_images"] for name in names}
     assert sizes["faithfulness"] >= 200 and sizes["faithfulness-rise"] == sizes["faithfulness"]
     assert sizes["plausibility-osie"] >= 150 and sizes["plausibility-nus-scene500"] >= 50
-    assert sizes["receptive-field"] >= 100
+    assert sizes["receptive-field"] >= 100 and sizes["fast-vs-published"] == 1000
 
 
 def _tiny_study(root: Path) -> None:
     """A study tree with two tiny faithfulness runs on the bundled sample photos."""
     (root / "configs" / "study").mkdir(parents=True)
     common = {"config_version": 1, "models": ["efficientnet_lite0"], "metrics": ["drop_increase", "insertion", "deletion"],
-              "dataset": {"name": "samples", "split": "imagenet", "num_images": 2, "order": "spread"},
+              "dataset": {"name": "samples", "split": "imagenet", "num_images": 4, "order": "spread"},
               "metric_settings": {"faithfulness": {"step": 12544}}, "batch_size": 2}  # fmt: skip
     runs = {"faithfulness": [{"name": "fovex", "settings": {"steps": 1}}, "gradcam", "centre"],
             "faithfulness-rise": [{"name": "rise", "settings": {"masks": 8}}]}  # fmt: skip
@@ -62,19 +66,32 @@ def _tiny_study(root: Path) -> None:
         (root / "configs" / "study" / f"{name}.yaml").write_text(yaml.safe_dump(config))
 
 
-def test_export_and_read_back_an_axis(tmp_path, shared_data):
+def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     _tiny_study(tmp_path)
     assert load_axis("faithfulness", tmp_path) is None
     for name in ("faithfulness", "faithfulness-rise"):
         run(tmp_path / "configs" / "study" / f"{name}.yaml", run_dir(name, tmp_path), quiet=True)
     variants = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
     assert len(variants) == 2 * len(map_variants()) and set(variants["variant"]) == {v.label for v in map_variants()}
+    # The variant is chosen once on the development photos (here the first 2), then scored on the others.
+    with pytest.raises(ValueError, match="development set is incomplete: 2 of 100"):
+        record_variant_choice(tmp_path)
+    monkeypatch.setattr(study, "DEVELOPMENT_PHOTOS", 2)
+    choice = record_variant_choice(tmp_path)
+    assert choice["development_photos"] == sorted(set(variants["image_id"])) and len(choice["candidates"]) == 11
+    assert choice["choice"] is None or choice["choice"] in set(variants["variant"])
+    with pytest.raises(FileExistsError, match="a choice is made once"):
+        record_variant_choice(tmp_path)
+    held_out = compute_held_out(tmp_path, quiet=True, chunk=2)
+    if choice["choice"] is not None:
+        assert set(held_out["variant"]) == {choice["choice"]} and len(held_out) == 2
+        assert not set(held_out["image_id"]) & set(choice["development_photos"])
     exported = export_study(root=tmp_path)
-    assert sorted(exported) == ["faithfulness", "faithfulness-rise", "map-variants"]
+    assert {"faithfulness", "faithfulness-rise", "map-variants"} <= set(exported)
     spread = pd.read_csv(export_path("map-spread", tmp_path))
-    assert len(spread) == 2 * 3 and spread["map_mean"].between(0, 1).all()
+    assert len(spread) == 4 * 3 and spread["map_mean"].between(0, 1).all()
     provenance = json.loads(export_path("faithfulness", tmp_path).with_suffix(".json").read_text())
-    assert provenance["source"] == "build/eval/study-faithfulness" and provenance["images"] == 2
+    assert provenance["source"] == "build/eval/study-faithfulness" and provenance["images"] == 4
     assert provenance["status"] == "complete" and provenance["exported_at"]
     fresh = load_axis("faithfulness", tmp_path)
     shutil.rmtree(tmp_path / "build")  # the committed export is all a reader may have
@@ -88,13 +105,13 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data):
     pd.testing.assert_frame_equal(fresh.rows[columns].sort_values(key).reset_index(drop=True),
                                   committed.rows[columns].sort_values(key).reset_index(drop=True))  # fmt: skip
     assert committed.rows["unit"].str.startswith("samples/").all()
-    assert "2 of 2 images" in committed.describe()
+    assert "4 of 4 images" in committed.describe()
     status = study_status(tmp_path)
-    assert status.loc["faithfulness", "images_export"] == 2 and np.isnan(status.loc["faithfulness", "images_run_dir"])
+    assert status.loc["faithfulness", "images_export"] == 4 and np.isnan(status.loc["faithfulness", "images_run_dir"])
     claims = findings(tmp_path).set_index("claim")
     assert claims.loc["FovEx has the highest EBPG on ViT-B/16", "verdict"] == "not tested here"
-    assert claims.loc["FovEx has the lowest %Drop", "N"] == 2
-    # Two photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
+    assert claims.loc["FovEx has the lowest %Drop", "N"] == 4
+    # Four photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
     assert claims.loc["FovEx has the lowest %Drop", "verdict"] in ("inconclusive", "contradicted")
 
 
@@ -125,3 +142,12 @@ def test_committed_study_rows_are_reproduced_by_the_current_code(tmp_path, share
     for column in FAITHFULNESS_COLUMNS:
         np.testing.assert_allclose(merged[column].astype(float), merged[f"{column}_committed"].astype(float),
                                    rtol=0, atol=1e-5, err_msg=column)  # fmt: skip
+
+
+def test_scored_by_all_keeps_only_images_every_method_scored():
+    rows = pd.DataFrame({
+        "unit": ["a", "a", "b", "b", "c"], "explainer": ["fovex", "rise", "fovex", "rise", "fovex"],
+        "status": ["ok", "ok", "ok", "failed", "ok"], "drop_pct": [1.0, 2.0, 3.0, None, 5.0],
+    })  # fmt: skip
+    kept = study.StudyRows(rows, {}, {}).scored_by_all()
+    assert sorted(kept["unit"]) == ["a", "a"]  # b: rise failed; c: rise has not reached it
