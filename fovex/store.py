@@ -25,7 +25,6 @@ import json
 from datetime import datetime, timezone
 import os
 import re
-import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -71,6 +70,13 @@ _METADATA_KEY = b"fovex"
 # ----------------------------------------------------------------------------- atomic writes
 
 
+def _umask() -> int:
+    """The process's umask (read by setting and restoring it: POSIX has no plain getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
     """Open a temporary file next to ``path``; on success it replaces ``path`` in one rename.
@@ -81,6 +87,8 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; results are shared (e.g. a cluster's filesystem): use the umask like open() does.
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(descriptor, mode) as handle:
             yield handle
             handle.flush()
@@ -273,15 +281,43 @@ def remove_temporary_files(run_dir: str | os.PathLike) -> int:
     return removed
 
 
-def remove_store(run_dir: str | os.PathLike) -> None:
-    """Delete the store's own files (manifest, summary, parts, maps); other files are left alone."""
+#: File stems the store gives parts and maps (``PartKey.stem``): nothing else in parts/ or maps/ is ours.
+_STEM = re.compile(r"\d{2}-[A-Za-z0-9.+_-]*__\d{2}-[A-Za-z0-9.+_-]*__b\d{6}__r\d{4}")
+
+
+def remove_store(run_dir: str | os.PathLike) -> list[Path]:
+    """Delete what the store itself wrote in ``run_dir``, and nothing else; returns the deleted paths.
+
+    Only a directory with a manifest is a result directory; without one nothing is deleted. Then:
+    the manifest and summary, every part in ``parts/`` that carries fovex metadata, every ``.npz`` in
+    ``maps/`` named like a part, and the store's temporary files; ``parts/`` and ``maps/`` go only when
+    that leaves them empty. A user's own files there (any other name or content) are kept.
+    """
     run_dir = Path(run_dir)
-    for name in (MANIFEST, SUMMARY):
+    if not (run_dir / MANIFEST).is_file():
+        return []
+    removed: list[Path] = []
+    for path in sorted((run_dir / PARTS).glob("*.parquet")):
+        try:
+            _part_metadata(path)
+        except StoreError:
+            continue  # not provably ours
+        if _STEM.fullmatch(path.stem):
+            path.unlink()
+            removed.append(path)
+    for path in sorted((run_dir / MAPS).glob("*.npz")):
+        if _STEM.fullmatch(path.stem):
+            path.unlink()
+            removed.append(path)
+    for name in (SUMMARY, MANIFEST):
         with contextlib.suppress(FileNotFoundError):
             (run_dir / name).unlink()
-    for name in (PARTS, MAPS):
-        shutil.rmtree(run_dir / name, ignore_errors=True)
+            removed.append(run_dir / name)
     remove_temporary_files(run_dir)
+    for name in (PARTS, MAPS):
+        with contextlib.suppress(OSError):  # not there, or still holding a user's files
+            (run_dir / name).rmdir()
+    return removed
 
 
 # ----------------------------------------------------------------------------- reading
@@ -417,6 +453,14 @@ def export_results(run_dir: str | os.PathLike, path: str | os.PathLike, columns:
     (``source`` if given, else ``run_dir``). Both files are written atomically. Returns the provenance.
     """
     run_dir, path = Path(run_dir), Path(path)
+    sidecar = path.with_suffix(".json")
+    if path.resolve() == sidecar.resolve():
+        raise ValueError(f"{path}: the table and its provenance ({sidecar.name}) would be the same file; name the table *.csv")
+    own = [run_dir / MANIFEST, run_dir / SUMMARY]
+    for target in (path, sidecar):
+        inside_store = any(target.resolve().is_relative_to((run_dir / name).resolve()) for name in (PARTS, MAPS))
+        if inside_store or any(target.resolve() == file.resolve() for file in own):
+            raise ValueError(f"{target}: would overwrite the run's own files; write the export outside {run_dir}'s store files")
     table = load_results(run_dir)
     if columns is not None:
         columns = list(columns)
@@ -433,7 +477,7 @@ def export_results(run_dir: str | os.PathLike, path: str | os.PathLike, columns:
         provenance["images"] = int(table["image_id"].nunique())
     with atomic_writer(path, "w") as handle:
         table.to_csv(handle, index=False)
-    atomic_write_bytes(path.with_suffix(".json"), json.dumps(provenance, indent=2, default=_json_default).encode())
+    atomic_write_bytes(sidecar, json.dumps(provenance, indent=2, default=_json_default).encode())
     return provenance
 
 

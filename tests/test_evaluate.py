@@ -306,3 +306,26 @@ def test_run_study_builds_runs_and_resumes(tmp_path):
     again = run_study(tmp_path / "run", **kwargs)  # resumes: nothing recomputed, same rows
     assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "run" / "parts").iterdir())] == stamps
     assert again["drop_pct"].tolist() == rows["drop_pct"].tolist()
+
+
+def test_overwrite_and_summary_never_touch_a_users_files(tmp_path, shared_data):
+    """Issue 15, item 1: only files the store wrote (and can prove it wrote) are deleted or replaced."""
+    config = {**TINY, "explainers": ["random"], "dataset": {**TINY["dataset"], "num_images": 2}}
+    folder = tmp_path / "mine"
+    (folder / "maps").mkdir(parents=True)
+    (folder / "maps" / "keep.txt").write_text("a user's notes")
+    (folder / "parts").mkdir()
+    (folder / "parts" / "draft.txt").write_text("a user's draft")
+    run(config, folder, quiet=True, overwrite=True)
+    assert (folder / "maps" / "keep.txt").read_text() == "a user's notes"
+    assert (folder / "parts" / "draft.txt").read_text() == "a user's draft"
+    run(config, folder, quiet=True, overwrite=True)  # overwriting its own run still keeps them
+    assert (folder / "maps" / "keep.txt").exists() and (folder / "parts" / "draft.txt").exists()
+    assert len(store.load_results(folder)) == 2
+    # A folder that is not a run but holds a summary.csv is refused, not overwritten.
+    other = tmp_path / "report"
+    other.mkdir()
+    (other / "summary.csv").write_text("my,own\n1,2\n")
+    with pytest.raises(store.StoreError, match="not a fovex result directory.*summary.csv"):
+        run(config, other, quiet=True)
+    assert (other / "summary.csv").read_text() == "my,own\n1,2\n" and not (other / "manifest.json").exists()

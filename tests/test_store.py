@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet  # noqa: F401  (pa.parquet)
 import pytest
 
 from fovex import store
@@ -230,3 +231,60 @@ def test_first_available_source_prefers_the_run_over_its_export(tmp_path):
     store.remove_store(run)
     rows, provenance, source = store.load_first_available([run, exported])
     assert source == exported and rows["image_id"].tolist() == ["a", "b"] and provenance["rows"] == 2
+
+
+# ----------------------------------------------------------------------------- never touch a user's files (issue 15)
+
+
+def test_removal_deletes_only_what_the_store_wrote(tmp_path):
+    _manifest(tmp_path)
+    arrays = {"row_keys": np.array(["a"]), "image_ids": np.array(["a"]), "target": np.array([1]),
+              "attribution": np.zeros((1, 2, 2), np.float16)}  # fmt: skip
+    ours = [_write(tmp_path, 0, ["a"], arrays=arrays), _write(tmp_path, 1, ["b"])]
+    (tmp_path / store.MAPS / "keep.txt").write_text("a user's notes")
+    (tmp_path / store.MAPS / "figure.npz").write_bytes(b"a user's arrays")
+    pq_foreign = tmp_path / store.PARTS / "mine.parquet"
+    pa.parquet.write_table(pa.table({"x": [1]}), pq_foreign)
+    removed = store.remove_store(tmp_path)
+    assert set(ours) <= set(removed) and not any(p.exists() for p in ours)
+    assert (tmp_path / store.MAPS / "keep.txt").read_text() == "a user's notes"
+    assert (tmp_path / store.MAPS / "figure.npz").exists() and pq_foreign.exists()
+    assert not (tmp_path / store.MANIFEST).exists()
+
+
+def test_a_directory_without_a_manifest_is_not_a_store_and_keeps_everything(tmp_path):
+    (tmp_path / store.MAPS).mkdir()
+    (tmp_path / store.MAPS / "keep.txt").write_text("x")
+    (tmp_path / store.SUMMARY).write_text("my,table\n")
+    assert store.remove_store(tmp_path) == []
+    assert (tmp_path / store.MAPS / "keep.txt").exists() and (tmp_path / store.SUMMARY).exists()
+
+
+def test_files_follow_the_umask(tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        store.atomic_write_bytes(tmp_path / "shared.bin", b"x")
+        assert (tmp_path / "shared.bin").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        store.save_npz(tmp_path / "private.npz", x=np.arange(2))
+        assert (tmp_path / "private.npz").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(previous)
+
+
+def test_export_refuses_names_that_collide(tmp_path):
+    run = tmp_path / "run"
+    _manifest(run)
+    _write(run, 0, ["a"])
+    before = (run / store.MANIFEST).read_bytes()
+    with pytest.raises(ValueError, match="same file"):
+        store.export_results(run, tmp_path / "out.json")
+    with pytest.raises(ValueError, match="run's own files"):
+        store.export_results(run, run / "manifest.csv")  # its provenance would replace manifest.json
+    with pytest.raises(ValueError, match="run's own files"):
+        store.export_results(run, run / store.PARTS / "rows.csv")
+    assert (run / store.MANIFEST).read_bytes() == before and not (tmp_path / "out.json").exists()
+    store.export_results(run, run / "rows.csv")  # beside the store's files is fine
+    assert (run / "rows.json").exists()

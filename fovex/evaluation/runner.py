@@ -224,6 +224,11 @@ def _prepare_store(out: Path, config: EvalConfig, overwrite: bool, dist: distrib
     except store.StoreError:
         if not overwrite:
             raise
+    if not (out / store.MANIFEST).exists() and (out / store.SUMMARY).exists():
+        raise store.StoreError(
+            f"{out} is not a fovex result directory (no {store.MANIFEST}) but holds a {store.SUMMARY}, which a run "
+            "would replace: use an empty or new --out directory"
+        )
     if existing is not None and not overwrite:
         store.check_compatible(existing, out)
         if existing.get("config_hash") != config.hash:
