@@ -21,6 +21,16 @@ def _safe_stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem) or "image"
 
 
+def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``, ... when this call already wrote it, or (without ``overwrite``)
+    an earlier run left ``stem.png`` / ``stem.npz`` in ``out``: outputs never replace each other silently."""
+    candidate, number = stem, 1
+    while candidate in used or (not overwrite and any((out / f"{candidate}{suffix}").exists() for suffix in (".png", ".npz"))):
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
+
+
 def _explain(args) -> int:
     import torch
     from tqdm.auto import tqdm
@@ -64,10 +74,10 @@ def _explain(args) -> int:
         lines.append(f"  explained: {model.class_names[target]} ({target}) p={float(probabilities[target]):.3f}")
         tqdm.write("\n".join(lines))
 
-        stem = _safe_stem(path)
-        while stem in used_names:  # two inputs with the same name must not overwrite each other
-            stem += "_"
+        stem = _output_stem(out, _safe_stem(path), used_names, args.overwrite)
         used_names.add(stem)
+        if stem != _safe_stem(path):
+            tqdm.write(f"  written as {stem}.png / {stem}.npz ({_safe_stem(path)} is taken; --overwrite replaces earlier outputs)")
         save_npz(
             out / f"{stem}.npz",
             attribution=explanation.attribution[0].cpu().numpy(),
@@ -166,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--steps", type=int, default=20, help="K, optimisation steps per fixation (default 20)")
     explain.add_argument("--seed", type=int, default=42)
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
+    explain.add_argument("--overwrite", action="store_true",
+                         help="replace outputs an earlier run left under the same names (default: write NAME-2, ...)")  # fmt: skip
     explain.set_defaults(handler=_explain)
 
     # `fovex data ...` is forwarded whole to fovex.data.cli (fetch, list, where); listed here for --help.

@@ -54,3 +54,21 @@ def test_console_script_and_data_subcommand():
     completed = subprocess.run([str(executable), "data", "list"], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0
     assert "samples" in completed.stdout and "mit1003" in completed.stdout
+
+
+def test_explain_never_overwrites_earlier_outputs_or_same_named_inputs(tmp_path, capsys):
+    """Issue 15, item 4: a second run, or two inputs with one stem, get new names unless --overwrite."""
+    (image, _), *_ = foolbox_imagenet_files()
+    twin = tmp_path / "b" / image.name
+    twin.parent.mkdir()
+    twin.write_bytes(image.read_bytes())
+    out = tmp_path / "out"
+    common = ["--out", str(out), "--fixations", "1", "--steps", "1", "--quiet"]
+    assert main(["explain", str(image), str(twin), *common]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{image.stem}{n}.{e}" for n in ("", "-2") for e in ("npz", "png"))
+    earlier = (out / f"{image.stem}.png").read_bytes()
+    assert main(["explain", str(image), *common]) == 0
+    assert (out / f"{image.stem}.png").read_bytes() == earlier and (out / f"{image.stem}-3.npz").exists()
+    assert f"written as {image.stem}-3.png" in capsys.readouterr().out
+    assert main(["explain", str(image), *common, "--overwrite"]) == 0
+    assert not (out / f"{image.stem}-4.npz").exists()
