@@ -128,9 +128,10 @@ def _export(args) -> int:
 
 
 def _study(args) -> int:
-    from .evaluate import ConfigError, EvaluationError, StoreError
+    from .evaluate import ConfigError, EvaluationError, StoreError, handle_interrupts
     from .study import compute_study, export_study, record_variant_choice, study_status
 
+    handle_interrupts()
     try:
         if args.action == "run":
             compute_study(args.runs, quiet=args.quiet, device=args.device)

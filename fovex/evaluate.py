@@ -20,7 +20,7 @@ from .evaluation.config import ConfigError, load_config
 from .evaluation.runner import EvaluationError, run, summarize
 from .store import StoreError, load_maps, load_results
 
-__all__ = ["run", "run_study", "main", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
+__all__ = ["run", "run_study", "main", "handle_interrupts", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
 
 
 def run_study(
@@ -72,10 +72,21 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def handle_interrupts() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, whatever this process inherited.
+
+    A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it: without
+    this, ``kill -INT`` (or Ctrl-C forwarded by a job manager) would let such a run carry on to the
+    end instead of stopping between batches with exit status 130 as documented.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _terminate)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+    handle_interrupts()
     try:
         run(args.config, args.out, quiet=args.quiet, overwrite=args.overwrite, device=args.device)
     except (ConfigError, EvaluationError, StoreError, FileNotFoundError) as error:

@@ -24,7 +24,7 @@ import fovex.cli
 from fovex import store
 from fovex.evaluate import main as evaluate_main
 from fovex.evaluate import run
-from fovex.evaluation.runner import PART_DELAY_ENV
+from fovex.evaluation.runner import PART_GATE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 TIMING_COLUMNS = ["explain_seconds", "metric_seconds"]  # wall-clock, the only columns allowed to differ
@@ -46,7 +46,7 @@ TINY_PARTS = 4  # 2 batches x 2 explainers
 
 
 def _env(**extra) -> dict:
-    env = {key: value for key, value in os.environ.items() if key != PART_DELAY_ENV}
+    env = {key: value for key, value in os.environ.items() if key != PART_GATE_ENV}
     return {**env, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **extra}
 
 
@@ -128,13 +128,22 @@ def test_torchrun_two_processes_equal_one_process(reference, tmp_path):
     pd.testing.assert_frame_equal(_table(out), _table(reference[0]), check_exact=True)
 
 
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name)
-def test_killed_run_resumes_without_loss_duplication_or_rework(reference, tmp_path, signum):
+def test_killed_run_resumes_without_loss_duplication_or_rework(reference, tmp_path, signum, inherited):
+    if signum == signal.SIGKILL and inherited == "ignored":
+        pytest.skip("SIGKILL cannot be ignored")
     config = _write_config(tmp_path / "tiny.yaml", TINY)
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "fovex.evaluate", str(config), "--out", str(out), "--quiet"]
-    # The test hook pauses after each committed part, so the kill lands with work left to do.
-    process = subprocess.Popen(command, cwd=REPO, env=_env(**{PART_DELAY_ENV: "2"}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The test hook holds the run after each committed part while the gate file exists, so the signal
+    # lands between two batches with work left, however fast or loaded the machine is.
+    gate = tmp_path / "gate"
+    gate.touch()
+    # "ignored": started as a shell starts a background job, with SIGINT ignored; the run must still stop.
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if inherited == "ignored" else None
+    process = subprocess.Popen(command, cwd=REPO, env=_env(**{PART_GATE_ENV: str(gate)}), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, preexec_fn=ignore)  # fmt: skip
     parts_dir = out / store.PARTS
     deadline = time.monotonic() + 120
     while not list(parts_dir.glob("*.parquet")):

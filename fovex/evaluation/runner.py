@@ -31,10 +31,11 @@ from . import distributed
 from .config import CONFIG_VERSION, HASH_EXCLUDED_KEYS, EvalConfig, load_config
 from .metrics import METRICS, FixationPool, Item, compute_metrics
 
-__all__ = ["EvaluationError", "run", "summarize", "row_columns", "spread_order", "PART_DELAY_ENV"]
+__all__ = ["EvaluationError", "run", "summarize", "row_columns", "spread_order", "PART_GATE_ENV"]
 
-#: Test hook: seconds to sleep after each committed part (lets a test kill a run between batches).
-PART_DELAY_ENV = "FOVEX_EVALUATE_PART_DELAY_S"
+#: Test hook: a file path; while that file exists, the run waits after each committed part. A test
+#: holds a run between two batches with it, whatever the machine's speed, and interrupts it there.
+PART_GATE_ENV = "FOVEX_EVALUATE_PART_GATE"
 
 _BASE_COLUMNS: dict[str, str] = {
     "dataset": "string",
@@ -517,7 +518,7 @@ def _shard(context: RunContext, plans: list[ModelPlan], done: set, quiet: bool) 
             if pending:
                 todo[(plan.index, b)] = pending
     total = sum(len(plans[m].batches[b]) * len(e) for (m, b), e in todo.items())
-    delay_s = float(os.environ.get(PART_DELAY_ENV, "0") or 0)
+    gate = os.environ.get(PART_GATE_ENV)
     resolved = {}
     with tqdm(total=total, unit="img", desc=f"rank {dist.rank}/{dist.world_size}" if dist.enabled else "evaluate",
               disable=quiet or not dist.is_main, dynamic_ncols=True) as bar:  # fmt: skip
@@ -542,8 +543,8 @@ def _shard(context: RunContext, plans: list[ModelPlan], done: set, quiet: bool) 
                     rows, arrays = _batch_rows(context, plan, model, explainers[e], entry, b, batch, items, skipped, pool)
                     _commit(context, plan, e, b, rows, arrays)
                     bar.update(len(plan.batches[b]))
-                    if delay_s:
-                        time.sleep(delay_s)
+                    while gate and os.path.exists(gate):
+                        time.sleep(0.05)
     return resolved
 
 
