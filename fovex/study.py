@@ -33,6 +33,7 @@ __all__ = [
     "findings",
     "load_axis",
     "load_map_variants",
+    "restore_from_export",
     "observer_ceiling",
     "study_status",
 ]
@@ -106,9 +107,49 @@ def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device
             else:
                 compute_held_out(root, quiet=quiet)
             continue
+        seeded = restore_from_export(name, root)
         if not quiet:
-            print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}", flush=True)
+            restored = f" ({seeded} batches restored from {export_path(name, root).name})" if seeded else ""
+            print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}{restored}", flush=True)
         run(config_path(name, root), run_dir(name, root), quiet=quiet, device=device)
+
+
+def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
+    """Rebuild a lost run directory's parts from its committed export; returns the batches restored.
+
+    ``build/`` does not survive a fresh checkout, the committed export does: when the run directory
+    has no manifest and the export was made from the same config (same hash), every exported
+    (model, explainer, batch) becomes a part again, so ``fovex study run`` continues where the export
+    stopped instead of recomputing it. Maps are not restored (the export holds rows only).
+    """
+    import json
+
+    import pyarrow as pa
+
+    from .evaluate import load_config
+    from .evaluation.runner import _arrow_schema, row_columns
+    from .store import MANIFEST, PartKey, write_part
+
+    target, source = run_dir(name, root), export_path(name, root)
+    if (target / MANIFEST).is_file() or not source.is_file():
+        return 0
+    config = load_config(config_path(name, root))
+    provenance = json.loads(source.with_suffix(".json").read_text())
+    if provenance.get("config_hash") != config.hash:
+        return 0  # the config changed since the export: its rows are not this run's
+    rows = pd.read_csv(source, dtype={"image_id": str})
+    if rows.empty:
+        return 0
+    schema = _arrow_schema(row_columns(config["metrics"]))
+    models = [m["label"] for m in config["models"]]
+    explainers = [e["label"] for e in config["explainers"]]
+    count = 0
+    for (model, explainer, batch), group in rows.groupby(["model", "explainer", "batch"], sort=True):
+        key = PartKey(models.index(model), explainers.index(explainer), int(batch), model, explainer)
+        table = pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False)
+        write_part(target, key, 0, table, config.hash, extra_metadata={"restored_from": source.name})
+        count += 1
+    return count
 
 
 def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
@@ -343,9 +384,20 @@ def compute_map_variants(root: Path = REPO_ROOT, photos: int | None = DEVELOPMEN
         model = load_model(config["models"][0]["name"])
         dataset = open_dataset(config["dataset"]["name"], image_size=config["dataset"]["image_size"] or model.input_size)
         maps = load_maps(source, explainer="fovex", ids=ids)
+        explainer = None
         for k in tqdm(todo, desc="map variants", unit="chunk", disable=quiet):
             part = chunks[k]
             images = torch.stack([dataset[dataset.index_of(i)].image for i in part])
+            missing = [i for i in part if i not in maps]
+            if missing:  # a run restored from its export has rows but no maps: redo the (deterministic) scanpaths
+                from .explain import explainer as build_explainer
+
+                entry = next(e for e in config["explainers"] if e["label"] == "fovex")
+                explainer = explainer or build_explainer("fovex", model, **entry["settings"])
+                redo = explainer.explain(torch.stack([dataset[dataset.index_of(i)].image for i in missing]))
+                for j, i in enumerate(missing):
+                    maps[i] = {"fixations_xy": redo.fixations_xy[j].numpy(), "losses": redo.losses[j].numpy(),
+                               "blurred_loss": redo.extras["blurred_loss"][j].numpy(), "target": int(redo.targets[j])}  # fmt: skip
             targets = torch.tensor([int(maps[i]["target"]) for i in part])
             table = rescore_scanpath_variants(model, images, targets, [maps[i] for i in part], variants or map_variants(),
                                               image_ids=part, step=settings["step"], batch_size=settings["batch_size"])  # fmt: skip
@@ -400,7 +452,12 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
         "versions": _package_versions(),
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    for name, table in (("map-variants", rows), ("map-spread", pd.DataFrame(spreads))):
+    spreads = pd.DataFrame(spreads)
+    committed_spread = export_path("map-spread", root)
+    if committed_spread.is_file():  # keep the spreads of maps that a restored run no longer has on disk
+        earlier = pd.read_csv(committed_spread, dtype={"image_id": str})
+        spreads = pd.concat([earlier, spreads]).drop_duplicates(["image_id", "explainer"], keep="last")
+    for name, table in (("map-variants", rows), ("map-spread", spreads)):
         if table.empty:
             continue
         path = export_path(name, root)

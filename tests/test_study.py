@@ -153,3 +153,23 @@ def test_scored_by_all_keeps_only_images_every_method_scored():
     })  # fmt: skip
     kept = study.StudyRows(rows, {}, {}).scored_by_all()
     assert sorted(kept["unit"]) == ["a", "a"]  # b: rise failed; c: rise has not reached it
+
+
+def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared_data):
+    _tiny_study(tmp_path)
+    config = tmp_path / "configs" / "study" / "faithfulness.yaml"
+    first = run(config, run_dir("faithfulness", tmp_path), quiet=True)
+    from_maps = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
+    export_study(["faithfulness"], tmp_path)
+    shutil.rmtree(tmp_path / "build")  # a fresh checkout: build/ is gone, the export is committed
+    assert study.restore_from_export("faithfulness", tmp_path) == 2 * 3  # 2 batches x 3 explainers
+    again = run(config, run_dir("faithfulness", tmp_path), quiet=True)
+    key = ["image_id", "explainer"]
+    columns = key + ["drop_pct", "insertion_auc", "deletion_auc", "explain_seconds", "status"]
+    # Nothing was recomputed: even the wall-clock seconds are the exported ones.
+    pd.testing.assert_frame_equal(first[columns].sort_values(key).reset_index(drop=True),
+                                  again[columns].sort_values(key).reset_index(drop=True))  # fmt: skip
+    assert study.restore_from_export("faithfulness", tmp_path) == 0  # the run directory exists now
+    # The restored run has no maps: the map variants redo FovEx's (deterministic) scanpaths instead.
+    redone = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
+    pd.testing.assert_frame_equal(from_maps, redone)
