@@ -130,10 +130,11 @@ def test_auc_judd_perfect_and_constant_maps():
     fixations = np.zeros((4, 4), dtype=bool)
     fixations[1, 2] = fixations[3, 0] = True
     assert auc_judd(fixations.astype(float), fixations) == pytest.approx(1.0)
-    assert auc_judd(np.full((4, 4), 0.3), fixations) == pytest.approx(0.5)
-    # Inverted map: the only threshold (0) already admits every pixel, so the curve is the
-    # diagonal. AUC-Judd cannot go below 1/2 when the fixated values share one threshold.
-    assert auc_judd(1.0 - fixations.astype(float), fixations) == pytest.approx(0.5)
+    # Constant map, F = 2 fixated of 16: the jittered benchmark puts the fixated pixels at random
+    # ranks; expected points (j / 3, j / 2), then (1, 1): area (F + 2) / (2 (F + 1)) = 2 / 3.
+    assert auc_judd(np.full((4, 4), 0.3), fixations) == pytest.approx(2 / 3)
+    # Inverted map: both fixated pixels rank below all 14 others: points (1, 1/2), (1, 1); area 1/4.
+    assert auc_judd(1.0 - fixations.astype(float), fixations) == pytest.approx(0.25)
     # Fixated pixels ranked below all others but distinct: thresholds 0.2 and 0.1 have TPR 1/2
     # and 1 at FPR 1: the curve is (0,0)-(1,1/2)-(1,1), area 1/4.
     ranked_low = np.full((4, 4), 0.9)
@@ -274,3 +275,40 @@ def test_sauc_and_density_reject_bad_points():
         fixation_density(np.zeros((0, 2)), (3, 3), 1.0)
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         fixation_density(np.zeros((4, 3)), (3, 3), 1.0)
+
+
+def _jittered_mit_auc_judd(saliency, fixations, rng):
+    """The MIT benchmark's AUC_Judd as its code runs it: jitter, thresholds at fixated values."""
+    s = saliency + rng.random(saliency.shape) / 1e7
+    s = (s - s.min()) / (s.max() - s.min())
+    thresholds = np.sort(s[fixations])[::-1]
+    n_fix, n_pix = thresholds.size, s.size
+    tp, fp = [0.0], [0.0]
+    for k, t in enumerate(thresholds, start=1):
+        above = (s >= t).sum()
+        tp.append(k / n_fix)
+        fp.append((above - k) / (n_pix - n_fix))
+    tp.append(1.0)
+    fp.append(1.0)
+    return np.trapezoid(tp, fp)
+
+
+def test_auc_judd_is_the_expectation_of_the_jittered_benchmark_on_tied_maps():
+    """Issue 15, item 14: on maps of large constant blocks the exact value is the jittered mean."""
+    rng = np.random.default_rng(0)
+    saliency = np.kron(rng.integers(0, 4, (4, 4)).astype(float), np.ones((6, 6)))  # 24 x 24, 16 tied blocks
+    fixations = rng.random((24, 24)) < 0.06
+    runs = np.array([_jittered_mit_auc_judd(saliency, fixations, rng) for _ in range(400)])
+    standard_error = runs.std() / np.sqrt(runs.size)
+    assert auc_judd(saliency, fixations) == pytest.approx(runs.mean(), abs=4 * standard_error + 1e-9)
+    # The straight segment through each tie block (the previous rule) is further off.
+    straight = _straight_segment_auc(saliency, fixations)
+    assert abs(straight - runs.mean()) > 10 * standard_error
+
+
+def _straight_segment_auc(saliency, fixations):
+    values = np.unique(saliency[fixations])[::-1]
+    pos, neg = saliency[fixations], saliency[~fixations]
+    tpr = [0.0] + [(pos >= v).mean() for v in values] + [1.0]
+    fpr = [0.0] + [(neg >= v).mean() for v in values] + [1.0]
+    return np.trapezoid(tpr, fpr)

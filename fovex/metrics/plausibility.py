@@ -198,23 +198,28 @@ def _minmax(m: torch.Tensor) -> torch.Tensor:
 
 
 def auc_judd(saliency: Any, fixations: Any):
-    """Area under the ROC curve, Judd variant (MIT benchmark ``AUC_Judd``).
+    """Area under the ROC curve, Judd variant (MIT benchmark ``AUC_Judd``), ties in expectation.
 
-    Thresholds are the distinct map values at fixated pixels. For a threshold t,
-    ``TPR(t) = #{fixated i: S_i >= t} / #fixated`` and
-    ``FPR(t) = #{non-fixated i: S_i >= t} / #non-fixated``; the curve runs from (0, 0) through
-    the thresholds in decreasing order to (1, 1) and is integrated by the trapezoid rule.
+    The benchmark breaks ties with a tiny random jitter, sorts the map values at the ``F`` fixated
+    pixels (each pixel once) in decreasing order, and for the k-th of them puts the point
+    ``(FPR_k, TPR_k) = (#non-fixated pixels ranked above it / N_neg, k / F)`` on the curve, which
+    runs from (0, 0) through these points to (1, 1) and is integrated by the trapezoid rule.
 
-    Ties are handled exactly rather than by the benchmark's random jitter: a block of tied
-    values contributes the straight segment that is the expectation of the jittered curve,
-    so a constant map scores exactly 0.5 (the jittered benchmark gives 0.5 +- noise).
+    Here ties are handled exactly: the result is the *expectation* of the jittered benchmark
+    (jitter = a uniformly random order within each block of equal values). ``TPR_k`` does not
+    depend on the jitter, and the area is linear in the ``FPR_k``, so the expected area is the
+    area through the expected points: for the j-th of the ``f`` fixated pixels of a block of equal
+    value that also holds ``n`` non-fixated pixels, with ``N_above`` non-fixated pixels of larger
+    value, ``E[FPR] = (N_above + j n / (f + 1)) / N_neg``. The block's non-fixated pixels ranked
+    after its last fixated one are only counted at the next threshold, as in the benchmark, so a
+    constant map scores ``(F + 2) / (2 (F + 1))`` (> 0.5), not 0.5.
 
     Args:
         saliency: map ``(H, W)`` or ``(B, H, W)``.
         fixations: boolean fixation map of the same shape; needs at least one fixated and
             one non-fixated pixel.
     Returns:
-        float in [0, 1], or float64 tensor ``(B,)``. Higher is better; 0.5 is chance.
+        float in [0, 1], or float64 tensor ``(B,)``. Higher is better.
     """
     sal, fix, batched = _pair(saliency, fixations, "fixations", other_is_bool=True)
     values = []
@@ -223,13 +228,18 @@ def auc_judd(saliency: Any, fixations: Any):
         positives, negatives = s[f], s[~f]
         if negatives.numel() == 0:
             raise ValueError("AUC-Judd needs at least one non-fixated pixel; every pixel is fixated")
-        pos_sorted = positives.sort().values
-        neg_sorted = negatives.sort().values
-        thresholds = torch.unique(positives).flip(0)  # decreasing, so the FPR increases
-        tpr = (pos_sorted.numel() - torch.searchsorted(pos_sorted, thresholds)) / pos_sorted.numel()
-        fpr = (neg_sorted.numel() - torch.searchsorted(neg_sorted, thresholds)) / neg_sorted.numel()
+        pos_sorted, neg_sorted = positives.sort().values, negatives.sort().values
+        blocks = torch.unique(positives).flip(0)  # distinct fixated values, decreasing
+        fixated = torch.searchsorted(pos_sorted, blocks, right=True) - torch.searchsorted(pos_sorted, blocks)
+        fixated_above = pos_sorted.numel() - torch.searchsorted(pos_sorted, blocks, right=True)
+        tied = torch.searchsorted(neg_sorted, blocks, right=True) - torch.searchsorted(neg_sorted, blocks)
+        above = neg_sorted.numel() - torch.searchsorted(neg_sorted, blocks, right=True)
+        block = torch.repeat_interleave(torch.arange(blocks.numel(), device=s.device), fixated)
+        j = torch.arange(block.numel(), device=s.device) - (torch.cumsum(fixated, 0) - fixated)[block] + 1
+        tpr = (fixated_above[block] + j).to(s.dtype) / pos_sorted.numel()
+        fpr = (above[block] + j * tied[block].to(s.dtype) / (fixated[block] + 1)).to(s.dtype) / neg_sorted.numel()
         zero, one = s.new_zeros(1), s.new_ones(1)
-        values.append(_trapezoid(torch.cat([zero, tpr.to(s.dtype), one]), torch.cat([zero, fpr.to(s.dtype), one])))
+        values.append(_trapezoid(torch.cat([zero, tpr, one]), torch.cat([zero, fpr, one])))
     return _finish(values, batched, sal.device)
 
 
