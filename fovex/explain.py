@@ -108,7 +108,10 @@ def resolve_targets(model, images: torch.Tensor, targets=None) -> tuple[torch.Te
     batch = images.shape[0]
     if targets is None:
         with torch.no_grad():
-            return model(images).argmax(dim=1), 1
+            logits = model(images)
+        if not bool(torch.isfinite(logits).all()):
+            raise ValueError("the model returned NaN or infinite logits; there is no top-1 class to explain")
+        return logits.argmax(dim=1), 1
     if isinstance(targets, (int, str)):
         targets = [targets] * batch
     if isinstance(targets, torch.Tensor):
@@ -141,12 +144,33 @@ def _class_index(model, target) -> int:
     return target
 
 
-def _check_images(images: torch.Tensor) -> torch.Tensor:
+#: Smallest image side the explainers accept (the models' strided stems need at least this much).
+MIN_IMAGE_PX = 32
+#: How far outside [0, 1] a pixel may be (resampling overshoot) before the images are refused.
+PIXEL_TOLERANCE = 1e-3
+
+
+def _check_images(images: torch.Tensor, model=None) -> torch.Tensor:
+    """Refuse what would be explained silently wrong; return the images in the model's dtype."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must be a (B, 3, H, W) tensor in [0, 1], got {shape}")
     if not images.is_floating_point():
         raise ValueError(f"images must be floating point in [0, 1], got {images.dtype}")
+    if images.shape[0] == 0:
+        raise ValueError("images is an empty batch (B = 0): nothing to explain")
+    if min(images.shape[-2:]) < MIN_IMAGE_PX:
+        raise ValueError(f"images must be at least {MIN_IMAGE_PX} px on each side, got {tuple(images.shape[-2:])}")
+    finite = torch.isfinite(images)
+    if not bool(finite.all()):
+        raise ValueError(f"images contain {int((~finite).sum())} NaN or infinite values")
+    low, high = float(images.min()), float(images.max())
+    if low < -PIXEL_TOLERANCE or high > 1 + PIXEL_TOLERANCE:
+        hint = " (0..255 pixels? divide by 255)" if high > 1.5 else ""
+        raise ValueError(f"images must lie in [0, 1] (pixel space; the model normalises), got [{low:.4g}, {high:.4g}]{hint}")
+    parameter = next(iter(model.parameters()), None) if isinstance(model, torch.nn.Module) else None
+    if parameter is not None and parameter.is_floating_point() and images.dtype != parameter.dtype:
+        images = images.to(parameter.dtype)  # float64 / float16 photos are explained in the model's dtype
     return images
 
 
@@ -200,9 +224,13 @@ class Explainer:
         raise NotImplementedError
 
     def explain(self, images: torch.Tensor, targets=None) -> Explanation:
-        images = _check_images(images)
+        images = _check_images(images, self.model)
         targets, target_passes = resolve_targets(self.model, images, targets)
         raw, fields = self.attribute(images, targets)
+        losses = fields.get("losses")
+        if not bool(torch.isfinite(raw).all()) or (losses is not None and not bool(torch.isfinite(losses).all())):
+            raise ValueError(f"{self.name}: the model's outputs were not finite (NaN or infinite maps or losses); "
+                             "no explanation is returned for them")  # fmt: skip
         forward, backward = fields.pop("passes", None) or self.cost()
         return Explanation(
             attribution=normalize_per_image(raw.detach().float()),

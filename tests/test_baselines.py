@@ -457,3 +457,48 @@ def test_maps_are_class_specific(bundled_model, shared_data):
         foreign = explainer.explain(image, targets="ostrich").attribution
         assert foreign.shape == own.shape and int(explainer.explain(image, targets=other).targets) == other
         assert float((own - foreign).abs().mean()) > 0.02, f"{name} gives the same map for two classes"
+
+
+# --- bad input is refused, never explained silently (issue 15, items 5 and 11) ----------------------
+
+
+def test_images_out_of_range_or_not_finite_are_refused(patch_classifier):
+    image = make_textured_images(1, seed=9)
+    for name in ("fovex", "gradcam"):
+        explainer = fovex.explainer(name, patch_classifier)
+        with pytest.raises(ValueError, match=r"must lie in \[0, 1\].*divide by 255"):
+            explainer.explain(image * 255)
+        broken = image.clone()
+        broken[0, 1, 5, 5] = float("nan")
+        with pytest.raises(ValueError, match="1 NaN or infinite values"):
+            explainer.explain(broken)
+        with pytest.raises(ValueError, match="empty batch"):
+            explainer.explain(image[:0])
+        with pytest.raises(ValueError, match="at least 32 px"):
+            explainer.explain(image[..., :20, :20])
+
+
+def test_non_finite_model_outputs_give_no_map():
+    class NaNModel(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, x):
+            return torch.full((x.shape[0], 2), float("nan")) * self.scale + 0 * x.mean()
+
+    model = NaNModel()
+    image = make_textured_images(1, 64, seed=1)
+    with pytest.raises(ValueError, match="NaN or infinite logits"):
+        fovex.FovEx(model, fixations=1, steps=1).explain(image)
+    with pytest.raises(ValueError, match="outputs were not finite"):
+        fovex.FovEx(model, fixations=1, steps=1).explain(image, targets=1)
+
+
+def test_float64_and_float16_images_are_explained_in_the_models_dtype(small_patch):
+    model, _ = small_patch
+    image = make_textured_images(1, 64, seed=2)
+    reference = fovex.explainer("gradcam", model).explain(image, targets=1).attribution
+    for dtype in (torch.float64, torch.float16):
+        attribution = fovex.explainer("gradcam", model).explain(image.to(dtype), targets=1).attribution
+        torch.testing.assert_close(attribution, reference, atol=2e-3, rtol=0)
