@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import check_float, check_int, check_odd_int
 from .explain import Explainer, register_explainer, scanpath_attribution
 from .foveation import blur
 from .seeding import image_generator
@@ -267,8 +268,7 @@ class ScoreCAM(_CAMExplainer):
     uses_gradients = False
 
     def __init__(self, model, target_layer: str | None = None, batch_size: int = 32):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        check_int("batch_size", batch_size, minimum=1)
         self._init_cam(model, target_layer, batch_size=batch_size)
         self._channels: int | None = None
 
@@ -356,10 +356,16 @@ class MeaningfulPerturbation(Explainer):
         init_noise: float = 0.1,
         seed: int = 42,
     ):
-        if steps < 1 or mask_size < 2 or lr <= 0:
-            raise ValueError(f"need steps >= 1, mask_size >= 2 and lr > 0; got {steps}, {mask_size}, {lr}")
-        if not 0.0 <= init <= 1.0 or init_noise < 0:
-            raise ValueError(f"init must be in [0, 1] and init_noise >= 0; got {init}, {init_noise}")
+        check_int("steps", steps, minimum=1)
+        check_int("mask_size", mask_size, minimum=2)
+        check_float("lr", lr, above=0.0)
+        for name, value in (("l1", l1), ("tv", tv), ("tv_beta", tv_beta), ("init_noise", init_noise),
+                            ("mask_blur_sigma_px", mask_blur_sigma_px)):  # fmt: skip
+            check_float(name, value, minimum=0.0)
+        check_float("blur_sigma_px", blur_sigma_px, above=0.0)
+        check_odd_int("blur_kernel_px", blur_kernel_px)
+        check_float("init", init, minimum=0.0, maximum=1.0)
+        check_int("seed", seed)
         super().__init__(
             model, steps=steps, lr=lr, mask_size=mask_size, l1=l1, tv=tv, tv_beta=tv_beta,
             blur_sigma_px=blur_sigma_px, blur_kernel_px=blur_kernel_px, mask_blur_sigma_px=mask_blur_sigma_px,
@@ -428,10 +434,10 @@ class RISE(Explainer):
     name = "rise"
 
     def __init__(self, model, masks: int = 4000, cells: int = 7, p1: float = 0.5, batch_size: int = 50, seed: int = 42):
-        if masks < 1 or cells < 1 or batch_size < 1 or not 0.0 < p1 <= 1.0:
-            raise ValueError(
-                f"need masks, cells, batch_size >= 1 and 0 < p1 <= 1; got {masks}, {cells}, {batch_size}, {p1}"
-            )
+        for name, value in (("masks", masks), ("cells", cells), ("batch_size", batch_size)):
+            check_int(name, value, minimum=1)
+        check_float("p1", p1, above=0.0, maximum=1.0)
+        check_int("seed", seed)
         super().__init__(model, masks=masks, cells=cells, p1=p1, batch_size=batch_size, seed=seed)
 
     def cost(self):
@@ -560,7 +566,7 @@ class RandomBaseline(Explainer):
     name = "random"
 
     def __init__(self, model, seed: int = 42):
-        super().__init__(model, seed=seed)
+        super().__init__(model, seed=check_int("seed", seed))
 
     def cost(self):
         return 0, 0
@@ -582,9 +588,7 @@ class CentreBaseline(Explainer):
     name = "centre"
 
     def __init__(self, model, sigma: float = 0.25):
-        if sigma <= 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
-        super().__init__(model, sigma=sigma)
+        super().__init__(model, sigma=check_float("sigma", sigma, above=0.0))
 
     def cost(self):
         return 0, 0
@@ -611,9 +615,9 @@ class CentreScanpath(Explainer):
     name = "centre_scanpath"
 
     def __init__(self, model, fixations: int = 10, sigma: float = 0.25, heatmap_s: float = 0.15, seed: int = 42):
-        if fixations < 1 or sigma <= 0 or heatmap_s <= 0:
-            raise ValueError(f"need fixations >= 1, sigma > 0 and heatmap_s > 0; got {fixations}, {sigma}, {heatmap_s}")
-        super().__init__(model, fixations=fixations, sigma=sigma, heatmap_s=heatmap_s, seed=seed)
+        super().__init__(model, fixations=check_int("fixations", fixations, minimum=1),
+                         sigma=check_float("sigma", sigma, above=0.0), heatmap_s=check_float("heatmap_s", heatmap_s, above=0.0),
+                         seed=check_int("seed", seed))  # fmt: skip
 
     def cost(self):
         return 0, 0

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from .checks import check_float
 from .foveation import gaussian_fovea, normalized_to_pixels, pixels_to_normalized
 from .neva import NevaSettings, neva_scanpaths
 
@@ -352,6 +353,7 @@ class FovEx(Explainer):
                  **neva_settings):  # fmt: skip
         if aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+        check_float("heatmap_s", heatmap_s, above=0.0)
         if preset not in PRESETS:
             raise ValueError(f"unknown FovEx preset {preset!r}; available: {', '.join(PRESETS)}")
         self.neva = NevaSettings(**{**PRESETS[preset], **neva_settings})

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from .checks import check_bool, check_float, check_int, check_odd_int
 from .foveation import blur, blur_mask, foveate_detail, gaussian_fovea
 from .seeding import image_generators
 
@@ -60,12 +61,15 @@ class NevaSettings:
     def __post_init__(self):
         if self.autocast not in (None, "bfloat16", "float16"):
             raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {self.autocast!r}")
-        if self.fixations < 1 or self.steps < 1:
-            raise ValueError(f"fixations and steps must be >= 1, got {self.fixations} and {self.steps}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if not 0.0 <= self.forgetting <= 1.0:
-            raise ValueError(f"forgetting must be in [0, 1], got {self.forgetting}")
+        check_int("fixations", self.fixations, minimum=1)
+        check_int("steps", self.steps, minimum=1)
+        check_float("lr", self.lr, above=0.0)
+        check_float("fovea_s", self.fovea_s, above=0.0)
+        check_odd_int("blur_kernel_px", self.blur_kernel_px)
+        check_float("blur_sigma_px", self.blur_sigma_px, above=0.0)
+        check_float("forgetting", self.forgetting, minimum=0.0, maximum=1.0)
+        check_bool("restarts", self.restarts)
+        check_int("seed", self.seed)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -153,6 +153,29 @@ def test_bad_settings_are_rejected(patch_classifier):
         fovex.explainer("gradcam", patch_classifier, no_such_setting=1)
 
 
+@pytest.mark.parametrize("name, settings, message", [
+    ("fovex", {"fovea_s": float("nan")}, "fovea_s must be a finite number"),
+    ("fovex", {"lr": float("nan")}, "lr must be a finite number"),
+    ("fovex", {"fovea_s": 0}, "fovea_s must be > 0"),
+    ("fovex", {"heatmap_s": 0}, "heatmap_s must be > 0"),
+    ("fovex", {"restarts": "no"}, "restarts must be true or false"),
+    ("fovex", {"steps": 2.5}, "steps must be an integer"),
+    ("fovex", {"seed": None}, "seed must be an integer"),
+    ("fovex", {"blur_kernel_px": 40}, "blur_kernel_px must be odd"),
+    ("fovex", {"forgetting": 1.5}, r"forgetting must be in \[0.0, 1.0\]"),
+    ("rise", {"masks": True}, "masks must be an integer"),
+    ("rise", {"p1": float("inf")}, "p1 must be a finite number"),
+    ("meaningful_perturbation", {"lr": -1.0}, "lr must be > 0"),
+    ("centre", {"sigma": float("nan")}, "sigma must be a finite number"),
+    ("centre_scanpath", {"fixations": 0}, "fixations must be >= 1"),
+    ("random", {"seed": 1.5}, "seed must be an integer"),
+])  # fmt: skip
+def test_every_setting_is_validated_at_construction_with_its_name(patch_classifier, name, settings, message):
+    """Issue 15, item 6: types, finiteness and ranges are checked before any work, naming the setting."""
+    with pytest.raises(ValueError, match=message):
+        fovex.explainer(name, patch_classifier, **settings)
+
+
 # --- correctness against hand computations -----------------------------------------------------
 
 
