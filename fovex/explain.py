@@ -7,6 +7,8 @@ the input resolution. FovEx is registered as ``"fovex"``; the baselines live in
 """
 from __future__ import annotations
 
+import difflib
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -126,23 +128,36 @@ def resolve_targets(model, images: torch.Tensor, targets=None) -> tuple[torch.Te
 
 
 def _class_index(model, target) -> int:
+    """A class index from an index or a class name; ambiguous names and non-integers are refused."""
     names = getattr(model, "class_names", None)
     if isinstance(target, str):
         if target.lstrip("-").isdigit():
             target = int(target)
-        elif names is not None and target in names:
-            return names.index(target)
         else:
-            lowered = target.lower()
-            matches = [i for i, name in enumerate(names or ()) if name.lower() == lowered]
-            if len(matches) != 1:
-                raise ValueError(f"unknown class name {target!r}")
-            return matches[0]
+            return _class_by_name(names, target)
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        raise ValueError(f"a target is a class index (an integer) or a class name, got {target!r}")
     target = int(target)
     num_classes = len(names) if names is not None else None
     if target < 0 or (num_classes is not None and target >= num_classes):
         raise ValueError(f"class index {target} outside 0..{(num_classes or 0) - 1}")
     return target
+
+
+def _class_by_name(names, target: str) -> int:
+    if not names:
+        raise ValueError(f"unknown class name {target!r}: the model has no class names; pass a class index")
+    matches = [i for i, name in enumerate(names) if name == target]
+    matches = matches or [i for i, name in enumerate(names) if name.lower() == target.lower()]
+    if len(matches) > 1:
+        listed = ", ".join(f"{i} ({names[i]})" for i in matches)
+        raise ValueError(f"class name {target!r} is ambiguous: {listed}; pass the class index")
+    if not matches:
+        close = difflib.get_close_matches(target.lower(), [name.lower() for name in names], n=3, cutoff=0.6)
+        lowered = [name.lower() for name in names]
+        hint = "; did you mean " + ", ".join(f"{names[lowered.index(c)]!r} ({lowered.index(c)})" for c in close) + "?" if close else ""
+        raise ValueError(f"unknown class name {target!r}{hint}")
+    return matches[0]
 
 
 #: Smallest image side the explainers accept (the models' strided stems need at least this much).

@@ -525,3 +525,21 @@ def test_float64_and_float16_images_are_explained_in_the_models_dtype(small_patc
     for dtype in (torch.float64, torch.float16):
         attribution = fovex.explainer("gradcam", model).explain(image.to(dtype), targets=1).attribution
         torch.testing.assert_close(attribution, reference, atol=2e-3, rtol=0)
+
+
+def test_class_names_are_never_resolved_silently(bundled_model):
+    """Issue 15, item 7: ambiguous names, non-integers and unknown names are refused with help."""
+    from fovex.explain import resolve_targets
+
+    image = torch.zeros(1, 3, 224, 224)
+    with pytest.raises(ValueError, match=r"'crane' is ambiguous: 134 \(crane\), 517 \(crane\)"):
+        resolve_targets(bundled_model, image, "crane")
+    with pytest.raises(ValueError, match="'maillot' is ambiguous: 638"):
+        resolve_targets(bundled_model, image, ["maillot"])
+    for bad in (2.7, True, 2.0):
+        with pytest.raises(ValueError, match="class index \\(an integer\\)"):
+            resolve_targets(bundled_model, image, [bad])
+    with pytest.raises(ValueError, match="unknown class name 'tabbie'; did you mean 'tabby' \\(281\\)"):
+        resolve_targets(bundled_model, image, "tabbie")
+    assert resolve_targets(bundled_model, image, "Tabby")[0].tolist() == [281]
+    assert resolve_targets(bundled_model, image, "134")[0].tolist() == [134]
