@@ -320,3 +320,24 @@ def test_sequence_protocol():
         dataset[len(dataset)]
     with pytest.raises(KeyError):
         dataset.index_of("nope")
+
+
+def test_fixations_csv_confines_stimuli_to_the_set_and_keeps_ids_unique(tmp_path):
+    """Issue 15, item 8: the CSV cannot point outside stimuli/, and two files with one stem stay apart."""
+    outside = tmp_path / "secret.jpg"
+    _jpeg(outside)
+    for name in ("../../secret.jpg", str(outside), "../secret.jpg"):
+        root = tmp_path / f"set{len(name)}"
+        _jpeg(root / "stimuli" / "1.jpg")
+        (root / "fixations.csv").write_text(
+            f"stimulus,width,height,subject,order,x,y,onset_s,duration_s\n{name},80,60,0,0,1,1,,0.1\n")
+        with pytest.raises(ValueError, match="outside"):
+            open_dataset("fixations-csv", root=root)
+    root = tmp_path / "twins"
+    for name in ("dog.jpg", "dog.png", "a/dog.jpg", "cat.jpg"):
+        _jpeg(root / "stimuli" / name)
+    rows = ["stimulus,width,height,subject,order,x,y,onset_s,duration_s"]
+    rows += [f"{name},80,60,0,0,1,1,,0.1" for name in ("dog.jpg", "dog.png", "a/dog.jpg", "cat.jpg")]
+    (root / "fixations.csv").write_text("\n".join(rows) + "\n")
+    ids = open_dataset("fixations-csv", root=root).ids
+    assert sorted(ids) == ["a/dog.jpg", "cat", "dog.jpg", "dog.png"] and len(set(ids)) == 4

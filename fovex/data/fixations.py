@@ -155,13 +155,20 @@ def open_fixations_csv(root: Path, split: str | None = None, image_size: int | N
         degrees_w, degrees_h = display_degrees
         pixels_per_degree = lambda width, height: max(width / degrees_w, height / degrees_h)  # noqa: E731
     table = read_fixations_csv(root / "fixations.csv")
+    stimuli = (root / "stimuli").resolve()
+    # Ids are file stems, unless two stimuli share one (dog.jpg, dog.png, a/dog.jpg): then their names.
+    stems = [Path(stimulus).stem for stimulus in table]
     records = []
     for stimulus in sorted(table, key=_natural_key):
         (width, height), fixations = table[stimulus]
         path = root / "stimuli" / stimulus
+        # The CSV is data, not a path to trust: its stimuli must stay inside the set's stimuli/ folder.
+        if Path(stimulus).is_absolute() or not path.resolve().is_relative_to(stimuli):
+            raise ValueError(f"{name}: fixations.csv names {stimulus!r}, which lies outside {root / 'stimuli'}")
         if not path.is_file():
             raise DatasetNotFoundError(f"{name}: fixations.csv lists {stimulus} but {path} is missing")
-        records.append(_Record(id=Path(stimulus).stem, path=path, extra=_CsvFixations(path, (width, height), fixations)))
+        sample_id = Path(stimulus).stem if stems.count(Path(stimulus).stem) == 1 else stimulus
+        records.append(_Record(id=sample_id, path=path, extra=_CsvFixations(path, (width, height), fixations)))
     if display_degrees is not None:
         ppd_text = f"max(W / {display_degrees[0]}, H / {display_degrees[1]}) per image"
     else:
