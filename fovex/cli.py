@@ -1,6 +1,8 @@
 """The ``fovex`` command line.
 
     fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
+        exit status: 0 every image explained; 1 some image failed (one line each, the others go on);
+        2 a bad command (model, weights, settings, --out), found before any work; 130 interrupted
     fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
     fovex evaluate CONFIG.yaml --out DIR
     fovex study run|export|status|choose [RUN ...]
@@ -32,26 +34,45 @@ def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool) -> str:
 
 
 def _explain(args) -> int:
+    from .explain import FovEx
+    from .models import load_model
+
+    weights = None if args.weights == "none" else args.weights
+    out = Path(args.out)
+    try:  # everything that can be wrong with the command is found before any work
+        _check_writable(out)
+        model = load_model(args.model, weights=weights, device=args.device)
+        explainer = FovEx(model, fixations=args.fixations, steps=args.steps, seed=args.seed)
+    except (RuntimeError, ValueError, FileNotFoundError, OSError) as error:
+        print(f"fovex: error: {error}", file=sys.stderr)
+        return 2
+    size = args.size or model.input_size
+    try:
+        return _explain_files(args, model, explainer, out, size)
+    except KeyboardInterrupt:
+        print("fovex: interrupted; the outputs written so far are complete", file=sys.stderr)
+        return 130
+
+
+def _check_writable(out: Path) -> None:
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise OSError(f"cannot write to --out {out} ({error.strerror or error})") from None
+
+
+def _explain_files(args, model, explainer, out: Path, size: int) -> int:
     import torch
     from tqdm.auto import tqdm
 
-    from .explain import FovEx
     from .io import ImageLoadError, load_image
-    from .models import load_model
     from .store import atomic_write_bytes, save_npz
     from .viz import explanation_figure
 
-    weights = None if args.weights == "none" else args.weights
-    try:
-        model = load_model(args.model, weights=weights, device=args.device)
-    except (RuntimeError, ValueError, FileNotFoundError) as error:
-        print(f"fovex: error: {error}", file=sys.stderr)
-        return 2
-    settings = {"fixations": args.fixations, "steps": args.steps, "seed": args.seed}
-    explainer = FovEx(model, **settings)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    size = args.size or model.input_size
     failures = 0
     used_names: set[str] = set()
     for path in tqdm([Path(p) for p in args.images], desc="explaining", unit="image", disable=args.quiet):
@@ -61,7 +82,7 @@ def _explain(args) -> int:
                 probabilities = model(image[None]).softmax(dim=1)[0]
             top5 = probabilities.topk(5)
             explanation = explainer.explain(image[None], None if args.target is None else [args.target])
-        except (ImageLoadError, ValueError) as error:
+        except (ImageLoadError, ValueError, OSError) as error:
             failures += 1
             tqdm.write(f"fovex: error: {error}", file=sys.stderr)
             continue
@@ -159,6 +180,25 @@ def _book(args) -> int:
     return build_book(args.profile, args.only, args.force, html=not args.no_html)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _image_size(text: str) -> int:
+    from .explain import MIN_IMAGE_PX
+
+    value = _positive_int(text)
+    if value < MIN_IMAGE_PX:
+        raise argparse.ArgumentTypeError(f"must be >= {MIN_IMAGE_PX} pixels, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .models import list_models
 
@@ -172,9 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--target", default=None, help="class index or ImageNet class name (default: top-1)")
     explain.add_argument("--out", default="fovex-out", help="output directory (default: fovex-out)")
     explain.add_argument("--device", default="cpu")
-    explain.add_argument("--size", type=int, default=None, help="input size in pixels (default: the model's)")
-    explain.add_argument("--fixations", type=int, default=10, help="T, fixations per scanpath (default 10)")
-    explain.add_argument("--steps", type=int, default=20, help="K, optimisation steps per fixation (default 20)")
+    explain.add_argument("--size", type=_image_size, default=None, help="input size in pixels, >= 32 (default: the model's)")
+    explain.add_argument("--fixations", type=_positive_int, default=10, help="T, fixations per scanpath (default 10)")
+    explain.add_argument("--steps", type=_positive_int, default=20, help="K, optimisation steps per fixation (default 20)")
     explain.add_argument("--seed", type=int, default=42)
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
     explain.add_argument("--overwrite", action="store_true",

@@ -73,6 +73,8 @@ def load_image(path: str | os.PathLike, size: int | None = 224, crop_fraction: f
             image.load()
             image = ImageOps.exif_transpose(image)
             tensor = pil_to_tensor(image)
+    except Image.DecompressionBombError as error:
+        raise ImageLoadError(f"{path}: refused, too many pixels to decode safely ({error})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageLoadError(f"{path}: cannot be read as an image ({error})") from error
     if size is not None:

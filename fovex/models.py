@@ -86,14 +86,27 @@ class Classifier(nn.Module):
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a checkpoint safely: safetensors, or ``torch.load(weights_only=True)``."""
-    path = Path(path)
+    text = os.fspath(path)
+    if "://" in text:
+        raise ValueError(f"weights must be a local checkpoint file, not a URL ({text}); download it first, then pass its path")
+    path = Path(text)
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir() if p.suffix in (".safetensors", ".pth", ".pt", ".bin"))
+        hint = f" (it holds {', '.join(found)})" if found else ""
+        raise ValueError(f"checkpoint {path} is a directory; pass the checkpoint file inside it{hint}")
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(str(path), device="cpu")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+            return load_file(str(path), device="cpu")
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001  (pickle, zip, safetensors and torch raise many types)
+        raise ValueError(
+            f"{path} is not a readable PyTorch or safetensors checkpoint ({type(error).__name__}). FovEx reads weights "
+            "only (safetensors, or torch.load with weights_only=True) and never runs pickled code from a file."
+        ) from None
     for key in ("state_dict", "model", "model_state_dict"):
         if isinstance(checkpoint, dict) and isinstance(checkpoint.get(key), dict):
             checkpoint = checkpoint[key]
@@ -208,15 +221,21 @@ def _build_timm(architecture: str, weights) -> Classifier:
     import timm
 
     if weights == "default":
+        if os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false", "False"):
+            # The hub retries for tens of seconds when there is no network: say what is going on.
+            logging.getLogger("fovex").warning(
+                "fovex: fetching timm's pretrained %s weights from the Hugging Face hub or its cache "
+                "(offline? set HF_HUB_OFFLINE=1 to fail at once, or pass weights=PATH)", architecture)
         try:
             with _quiet_hub():
                 backbone = timm.create_model(architecture, pretrained=True)
         except Exception as error:  # hub errors come in many types; all mean "no weights here"
             raise RuntimeError(
-                f"could not obtain timm's pretrained ImageNet weights for {architecture!r} ({error}). "
+                f"could not obtain timm's pretrained ImageNet weights for {architecture!r} ({type(error).__name__}). "
                 "Either connect to the internet once so timm can cache them (Hugging Face hub), or download "
                 f"the checkpoint (e.g. 'timm/{architecture}' on huggingface.co, model.safetensors) and pass "
-                f"weights=PATH (CLI: --weights PATH). FovEx never substitutes another model."
+                f"weights=PATH (CLI: --weights PATH). Offline, set HF_HUB_OFFLINE=1 so the hub fails at once "
+                "instead of retrying. FovEx never substitutes another model."
             ) from error
     else:
         backbone = timm.create_model(architecture, pretrained=False)

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,41 @@ def test_explain_never_overwrites_earlier_outputs_or_same_named_inputs(tmp_path,
     assert f"written as {image.stem}-3.png" in capsys.readouterr().out
     assert main(["explain", str(image), *common, "--overwrite"]) == 0
     assert not (out / f"{image.stem}-4.npz").exists()
+
+
+def test_explain_bad_commands_fail_before_any_work_with_one_line(tmp_path, capsys):
+    """Issue 15, item 9: bad sizes, settings, weights and --out end in one clear line and exit status 2."""
+    (image, _), *_ = foolbox_imagenet_files()
+    for size in ("30", "-5", "0"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["explain", str(image), "--size", size, "--out", str(tmp_path)])
+        assert exit_info.value.code == 2
+    assert "must be >= 32 pixels" in capsys.readouterr().err
+    assert main(["explain", str(image), "--out", str(tmp_path), "--fixations", "1", "--steps", "1", "--seed", "-1"]) == 0
+    garbage = tmp_path / "random.bin"
+    garbage.write_bytes(b"\x80\x04not a checkpoint")
+    assert main(["explain", str(image), "--out", str(tmp_path / "o"), "--weights", str(garbage)]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable PyTorch or safetensors checkpoint" in err and "Traceback" not in err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root can write anywhere: nothing to test then
+            assert main(["explain", str(image), "--out", str(locked)]) == 2
+            assert "cannot write to --out" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_explain_decompression_bomb_is_one_line_and_the_others_go_on(tmp_path, capsys):
+    from PIL import Image
+
+    (image, _), *_ = foolbox_imagenet_files()
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(bomb)  # 400 Mpx: above PIL's decompression-bomb limit
+    out = tmp_path / "out"
+    code = main(["explain", str(bomb), str(image), "--out", str(out), "--fixations", "1", "--steps", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "bomb.png: refused, too many pixels" in err and "Traceback" not in err
+    assert (out / f"{image.stem}.png").exists()

@@ -117,3 +117,22 @@ def test_bundled_model_explanations_keep_the_evidence(bundled_model, imagenet_sa
 def test_public_api():
     assert "fovex" in fovex.explainers()
     assert set(fovex.list_models()) >= {"efficientnet_lite0", "resnet50", "vit_base_patch16_224"}
+
+
+def test_weights_paths_fail_fast_with_what_to_do(tmp_path):
+    """Issue 15, item 12: a directory, a URL and a non-checkpoint file each get a clear error."""
+    folder = tmp_path / "resnet50"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"")
+    with pytest.raises(ValueError, match="is a directory; pass the checkpoint file inside it.*model.safetensors"):
+        load_model("resnet50", weights=folder)
+    with pytest.raises(ValueError, match="not a URL \\(https://example.org/r50.pth\\)"):
+        load_model("resnet50", weights="https://example.org/r50.pth")
+    for path in (tmp_path / "random.bin", tmp_path / "random.safetensors"):
+        path.write_bytes(bytes(range(256)) * 8)
+    for path in (tmp_path / "random.bin", tmp_path / "random.safetensors"):
+        with pytest.raises(ValueError, match="not a readable PyTorch or safetensors checkpoint") as caught:
+            load_model("resnet50", weights=path)
+        assert "weights_only=False" not in str(caught.value)
+    with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE=1"):
+        load_model("resnet50", weights="default")  # the tests run offline (conftest)
