@@ -8,22 +8,26 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_bool", "check_float", "check_int", "check_odd_int"]
+__all__ = ["SettingError", "check_bool", "check_choice", "check_float", "check_int", "check_odd_int"]
+
+
+class SettingError(ValueError):
+    """A setting with a wrong type, a non-finite value or a value out of range (the message names it)."""
 
 
 def check_int(name: str, value, minimum: int | None = None) -> int:
     """An integer (not a bool, not a float such as 2.5 or 2.0) ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise SettingError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise SettingError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 
 def check_odd_int(name: str, value, minimum: int = 1) -> int:
     value = check_int(name, value, minimum)
     if value % 2 == 0:
-        raise ValueError(f"{name} must be odd, got {value}")
+        raise SettingError(f"{name} must be odd, got {value}")
     return value
 
 
@@ -31,18 +35,25 @@ def check_float(name: str, value, minimum: float | None = None, maximum: float |
                 above: float | None = None) -> float:  # fmt: skip
     """A finite real number (not a bool) within ``[minimum, maximum]`` and ``> above`` where given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise SettingError(f"{name} must be a finite number, got {value!r}")
     if above is not None and not value > above:
-        raise ValueError(f"{name} must be > {above}, got {value}")
+        raise SettingError(f"{name} must be > {above}, got {value}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         low = "-inf" if minimum is None else minimum
         high = "inf" if maximum is None else maximum
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+        raise SettingError(f"{name} must be in [{low}, {high}], got {value}")
     return float(value)
 
 
 def check_bool(name: str, value) -> bool:
     """A real bool: the string "no" or the number 0 are refused, not read as truth values."""
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
+        raise SettingError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value, choices) -> object:
+    """One of ``choices``."""
+    if value not in tuple(choices):
+        raise SettingError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value

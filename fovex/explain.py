@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from .checks import check_float
+from .checks import check_choice, check_float
 from .foveation import gaussian_fovea, normalized_to_pixels, pixels_to_normalized
 from .neva import NevaSettings, neva_scanpaths
 
@@ -366,11 +366,9 @@ class FovEx(Explainer):
 
     def __init__(self, model, heatmap_s: float = 0.15, aggregation: str = "sum", preset: str = "published",
                  **neva_settings):  # fmt: skip
-        if aggregation not in AGGREGATIONS:
-            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+        check_choice("aggregation", aggregation, AGGREGATIONS)
         check_float("heatmap_s", heatmap_s, above=0.0)
-        if preset not in PRESETS:
-            raise ValueError(f"unknown FovEx preset {preset!r}; available: {', '.join(PRESETS)}")
+        check_choice("preset", preset, tuple(PRESETS))
         self.neva = NevaSettings(**{**PRESETS[preset], **neva_settings})
         super().__init__(model, **self.neva.as_dict(), heatmap_s=heatmap_s, aggregation=aggregation, preset=preset)
         self.heatmap_s = heatmap_s

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .checks import check_bool, check_float, check_int, check_odd_int
+from .checks import check_bool, check_choice, check_float, check_int, check_odd_int
 from .foveation import blur, blur_mask, foveate_detail, gaussian_fovea
 from .seeding import image_generators
 
@@ -59,8 +59,7 @@ class NevaSettings:
     autocast: str | None = None
 
     def __post_init__(self):
-        if self.autocast not in (None, "bfloat16", "float16"):
-            raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {self.autocast!r}")
+        check_choice("autocast", self.autocast, (None, "bfloat16", "float16"))
         check_int("fixations", self.fixations, minimum=1)
         check_int("steps", self.steps, minimum=1)
         check_float("lr", self.lr, above=0.0)

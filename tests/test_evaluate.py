@@ -338,3 +338,30 @@ def test_overwrite_and_summary_never_touch_a_users_files(tmp_path, shared_data):
     with pytest.raises(store.StoreError, match="not a fovex result directory.*summary.csv"):
         run(config, other, quiet=True)
     assert (other / "summary.csv").read_text() == "my,own\n1,2\n" and not (other / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"explainers": [{"name": "fovex", "settings": {"fovea_s": 0}}]}, "fovea_s must be > 0"),
+    ({"explainers": [{"name": "fovex", "settings": {"steps": 2.5}}]}, "steps must be an integer"),
+    ({"dataset": {**TINY["dataset"], "image_size": 16}}, "image_size: must be >= 32"),
+    ({"models": [{"name": "efficientnet_lite0", "weights": "missing.pth"}]}, "not a local checkpoint file"),
+])  # fmt: skip
+def test_bad_settings_are_config_errors_before_any_work(tmp_path, capsys, change, message):
+    """Issue 15, item 10: exit status 2 and no result directory, instead of a crash mid-run."""
+    config = _write_config(tmp_path / "bad.yaml", {**TINY, **change})
+    assert evaluate_main([str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_a_crashing_run_marks_its_manifest_failed(tmp_path, monkeypatch, shared_data):
+    import fovex.evaluation.runner as runner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the metric exploded")
+
+    monkeypatch.setattr(runner, "compute_metrics", broken)
+    with pytest.raises(RuntimeError, match="exploded"):
+        run({**TINY, "explainers": ["random"]}, tmp_path / "out", quiet=True)
+    manifest = store.read_manifest(tmp_path / "out")
+    assert manifest["status"] == "failed" and "RuntimeError: the metric exploded" in manifest["error"]

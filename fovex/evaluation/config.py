@@ -220,6 +220,8 @@ def _models(value, where: str) -> list[dict]:
         _unknown_name(entry.get("name"), list_models(), "model", here)
         weights = entry.get("weights", "default")
         weights = None if weights in (None, "none") else str(weights)
+        if weights not in (None, "default") and ("://" in weights or not Path(weights).is_file()):
+            raise ConfigError(f"{here}: weights {weights!r} is not a local checkpoint file ('default', 'none' or a path)")
         models.append({"name": entry["name"], "label": str(entry.get("label") or entry["name"]), "weights": weights})
     _unique_labels(models, f"{where}: models")
     return models
@@ -236,6 +238,26 @@ def _explainer_parameters(cls) -> set[str] | None:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return None
     return {name for name in parameters if name not in ("self", "model")}
+
+
+class _NoModel:
+    """Stands in for the model while a config is validated: settings are checked before any model is used."""
+
+
+def _check_explainer_settings(cls, settings: dict, where: str) -> None:
+    """Build the explainer without a model, so its own checks (types, ranges) run before any work.
+
+    Explainers check their settings before they touch the model; whatever fails later because there
+    is no model (e.g. finding a CAM layer) is left to the run.
+    """
+    from ..checks import SettingError
+
+    try:
+        cls(_NoModel(), **settings)
+    except SettingError as error:
+        raise ConfigError(f"{where} ({cls.name}) settings: {error}") from None
+    except Exception:  # noqa: BLE001  (needs the real model: checked when the run builds it)
+        pass
 
 
 def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[dict]:
@@ -272,6 +294,7 @@ def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[d
                 raise ConfigError(f"{here}: models must be a non-empty list of model labels, got {models!r}")
             for label in models:
                 _unknown_name(label, model_labels, "model label", f"{here}.models")
+        _check_explainer_settings(_EXPLAINERS[entry["name"]], settings, here)
         label = str(entry.get("label") or entry["name"])
         result.append({"name": entry["name"], "label": label, "settings": settings, "models": list(models)})
     _unique_labels(result, f"{where}: explainers")
@@ -291,7 +314,7 @@ def _dataset(value, where: str) -> dict:
     _unknown_name(dataset["name"], dataset_names(), "data set", here)
     if dataset["name"] not in DATASET_KINDS:
         raise ConfigError(f"{here}: data set {dataset['name']!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}")
-    dataset["image_size"] = _int(dataset["image_size"], f"{here}.image_size", minimum=16, allow_none=True)
+    dataset["image_size"] = _int(dataset["image_size"], f"{here}.image_size", minimum=32, allow_none=True)
     dataset["num_images"] = _int(dataset["num_images"], f"{here}.num_images", minimum=1, allow_none=True)
     dataset["offset"] = _int(dataset["offset"], f"{here}.offset", minimum=0)
     if dataset["order"] not in DATASET_ORDERS:

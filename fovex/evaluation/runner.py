@@ -677,7 +677,14 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
             raise payload
         columns = row_columns(config["metrics"])
         context = RunContext(config, out, dist, torch_device, columns, _arrow_schema(columns))
-        resolved = _shard(context, plans, done, quiet)
+        try:
+            resolved = _shard(context, plans, done, quiet)
+        except Exception as error:
+            # A crash (not an interrupt: that stays "running", to resume) is recorded in the manifest.
+            if dist.is_main:
+                store.write_manifest(out, {**payload, "status": "failed", "error": f"{type(error).__name__}: {error}",
+                                           "failed_at": _now()})  # fmt: skip
+            raise
         distributed.barrier(dist)
         return _finish(context, plans, payload, resolved, quiet) if dist.is_main else None
     finally:
