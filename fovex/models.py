@@ -217,15 +217,44 @@ def _quiet_hub():
         logger.setLevel(level)
 
 
+def _hub_cached(architecture: str) -> bool:
+    """Whether timm's default weights for ``architecture`` are in the local Hugging Face cache."""
+    try:
+        import timm
+        from huggingface_hub import try_to_load_from_cache
+
+        repo = timm.models.get_pretrained_cfg(architecture).hf_hub_id
+        return any(isinstance(try_to_load_from_cache(repo, name), str)
+                   for name in ("model.safetensors", "pytorch_model.bin"))  # fmt: skip
+    except Exception:  # noqa: BLE001  (no cache API, no config: let timm try)
+        return False
+
+
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    """One TCP connection to the hub's host, instead of the hub client's retries over tens of seconds."""
+    import socket
+
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
 def _build_timm(architecture: str, weights) -> Classifier:
     import timm
 
     if weights == "default":
-        if os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false", "False"):
-            # The hub retries for tens of seconds when there is no network: say what is going on.
-            logging.getLogger("fovex").warning(
-                "fovex: fetching timm's pretrained %s weights from the Hugging Face hub or its cache "
-                "(offline? set HF_HUB_OFFLINE=1 to fail at once, or pass weights=PATH)", architecture)
+        if os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false", "False") and not _hub_cached(architecture):
+            # Not cached: the hub would retry for tens of seconds without a network, so look first.
+            if not _hub_reachable():
+                raise RuntimeError(
+                    f"timm's pretrained weights for {architecture!r} are not cached and the Hugging Face hub is "
+                    f"unreachable. Download the checkpoint (e.g. 'timm/{architecture}' on huggingface.co, "
+                    "model.safetensors) on a machine with internet and pass weights=PATH (CLI: --weights PATH), "
+                    "or connect once so timm can cache them. FovEx never substitutes another model."
+                )
+            logging.getLogger("fovex").warning("fovex: downloading timm's pretrained %s weights", architecture)
         try:
             with _quiet_hub():
                 backbone = timm.create_model(architecture, pretrained=True)

@@ -136,3 +136,14 @@ def test_weights_paths_fail_fast_with_what_to_do(tmp_path):
         assert "weights_only=False" not in str(caught.value)
     with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE=1"):
         load_model("resnet50", weights="default")  # the tests run offline (conftest)
+
+
+def test_offline_without_cached_weights_fails_at_once(monkeypatch):
+    import fovex.models as models
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(models, "_hub_cached", lambda architecture: False)
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout_s=3.0: False)
+    monkeypatch.setattr("timm.create_model", lambda *a, **k: pytest.fail("the hub must not be tried"))
+    with pytest.raises(RuntimeError, match="not cached and the Hugging Face hub is unreachable.*weights=PATH"):
+        load_model("vit_base_patch16_224")
