@@ -149,11 +149,10 @@ def _export(args) -> int:
 
 
 def _study(args) -> int:
-    from .evaluate import ConfigError, EvaluationError, StoreError, handle_interrupts
+    from .evaluate import USER_ERRORS, exit_status
     from .study import compute_study, export_study, record_variant_choice, study_status
 
-    handle_interrupts()
-    try:
+    def action():
         if args.action == "run":
             compute_study(args.runs, quiet=args.quiet, device=args.device)
         elif args.action == "export":
@@ -165,13 +164,8 @@ def _study(args) -> int:
                   f"{choice['choice'] or 'none meets the rule'} (recorded in book/measurements/study-variant-choice.json)")
         else:
             print(study_status().to_string())
-    except (ConfigError, EvaluationError, StoreError, ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f"fovex study: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("fovex study: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)
-        return 130
-    return 0
+
+    return exit_status("fovex study", action, USER_ERRORS + (ValueError, FileExistsError))
 
 
 def _book(args) -> int:

@@ -20,7 +20,7 @@ from .evaluation.config import ConfigError, load_config
 from .evaluation.runner import EvaluationError, run, summarize
 from .store import StoreError, load_maps, load_results
 
-__all__ = ["run", "run_study", "main", "handle_interrupts", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
+__all__ = ["run", "run_study", "main", "exit_status", "handle_interrupts", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
 
 
 def run_study(
@@ -84,18 +84,28 @@ def handle_interrupts() -> None:
         signal.signal(signal.SIGTERM, _terminate)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+#: What a run can fail with that is the user's to fix (exit status 2), not a bug.
+USER_ERRORS = (ConfigError, EvaluationError, StoreError, FileNotFoundError)
+
+
+def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:
+    """Run ``action()`` as a command: 0 done, 2 one line for a user error, 130 interrupted (resumable)."""
     handle_interrupts()
     try:
-        run(args.config, args.out, quiet=args.quiet, overwrite=args.overwrite, device=args.device)
-    except (ConfigError, EvaluationError, StoreError, FileNotFoundError) as error:
-        print(f"fovex evaluate: error: {error}", file=sys.stderr)
+        action()
+    except errors as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("fovex evaluate: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)
+        print(f"{prog}: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)
         return 130
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return exit_status("fovex evaluate",
+                       lambda: run(args.config, args.out, quiet=args.quiet, overwrite=args.overwrite, device=args.device))  # fmt: skip
 
 
 if __name__ == "__main__":
