@@ -1,6 +1,6 @@
 """Build the study: execute the notebooks with papermill, then compile the Jupyter Book.
 
-    fovex book [--profile quick] [--only 03_faithfulness] [--force] [--no-html]
+    fovex book [--profile quick] [--only 03_faithfulness] [--force] [--no-html] [-p NAME VALUE ...]
 
 0. A profile with ``compute_study: true`` (``study``) first computes or resumes the study's runs
    (:func:`fovex.study.compute_study`), which the chapters then read.
@@ -52,6 +52,41 @@ def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
 def parameters_for(profile: dict, stem: str, profile_name: str) -> dict:
     parameters = {"profile": profile_name, **profile["common"], **(profile["notebooks"].get(stem) or {})}
     return parameters
+
+
+def declared_parameters(source: Path) -> list[str]:
+    """Names assigned in a notebook's ``parameters`` cell (the ones papermill can set)."""
+    import ast
+
+    import jupytext
+
+    cell = next((c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return []
+    return [target.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)]  # fmt: skip
+
+
+def parse_value(text: str):
+    """A ``-p NAME VALUE`` value as papermill's own ``-p`` reads it: True/False/None, int, float, else text."""
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _check_parameters(sources: list[Path], parameters: dict) -> None:
+    for source in sources:
+        declared = declared_parameters(source)
+        unknown = sorted(set(parameters) - set(declared))
+        if unknown:
+            raise ValueError(f"{source.stem} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(declared)}")
 
 
 def _fingerprint(source: Path, parameters: dict) -> str:
@@ -107,13 +142,16 @@ def build_book(
     html: bool = True,
     workdir: Path = REPO_ROOT,
     overrides: dict | None = None,
+    parameters: dict | None = None,
 ) -> int:
     """Execute every (or the ``only``) chapter for ``profile``, then build the HTML. Returns an exit code.
 
     ``workdir``: where the book is assembled (chapters in ``workdir/book/chapters``, HTML in
     ``workdir/build/book``); another folder than the repository gets a copy of the book's skeleton,
     so a smoke build never touches the repository's own chapters. ``overrides``: parameters that
-    replace the profile's for every notebook (e.g. ``results_dir``).
+    replace the profile's for every notebook (e.g. ``results_dir``). ``parameters``: values for the
+    executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
+    a notebook does not declare is refused with the ones it does.
     """
     import shutil
 
@@ -137,10 +175,13 @@ def build_book(
         if unknown:
             raise ValueError(f"unknown notebooks {sorted(unknown)}; available: {[s.stem for s in sources]}")
         sources = [s for s in sources if s.stem in only]
+    if parameters:
+        _check_parameters(sources, parameters)
+    given = dict(parameters or {})
     failures = []
     chapters = workdir / "book" / "chapters"
     for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
-        parameters = parameters_for(settings, source.stem, profile)
+        parameters = {**parameters_for(settings, source.stem, profile), **given}
         output = chapters / f"{source.stem}.ipynb"
         if not force and _up_to_date(output, _fingerprint(source, parameters)):
             tqdm.write(f"{source.stem}: up to date")
@@ -172,8 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
     parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
     parser.add_argument("--no-html", action="store_true", help="execute notebooks only")
+    add_parameter_option(parser)
     args = parser.parse_args(argv)
-    return build_book(args.profile, args.only, args.force, html=not args.no_html)
+    return build_book(args.profile, args.only, args.force, html=not args.no_html, parameters=parameter_values(args))
+
+
+def add_parameter_option(parser) -> None:
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                        help="set a notebook parameter, as papermill's -p does (use with --only)")  # fmt: skip
+
+
+def parameter_values(args) -> dict:
+    return {name: parse_value(value) for name, value in args.parameter}
 
 
 if __name__ == "__main__":

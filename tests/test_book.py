@@ -31,11 +31,9 @@ def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
 def test_profiles_only_name_parameters_the_notebooks_have():
     import jupytext
 
-    declared = {}
-    for source in notebook_sources():
-        cell = next(c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", []))
-        names = {line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line and not line.startswith("#")}
-        declared[source.stem] = names
+    from fovex.book import declared_parameters
+
+    declared = {source.stem: set(declared_parameters(source)) for source in notebook_sources()}
     for profile in ("smoke", "quick", "full", "paper", "study"):
         settings = load_profile(profile)
         assert set(settings["notebooks"]) <= set(CHAPTERS), profile
@@ -110,3 +108,29 @@ def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
                 assert "Traceback (most recent call last)" not in driver.execute_script("return document.body.innerText")
     finally:
         driver.quit()
+
+
+def test_parameter_values_are_read_as_papermill_reads_them():
+    from fovex.book import parse_value
+
+    assert [parse_value(v) for v in ("50", "0.5", "True", "False", "None", "efficientnet_lite1", "1e-3")] == [
+        50, 0.5, True, False, None, "efficientnet_lite1", 1e-3]  # fmt: skip
+
+
+def test_book_refuses_unknown_parameters_with_the_valid_ones(capsys):
+    from fovex.cli import main
+
+    assert main(["book", "--only", "03_faithfulness", "-p", "num_imagez", "5", "--no-html"]) == 2
+    err = capsys.readouterr().err
+    assert "03_faithfulness has no parameter(s) num_imagez" in err and "num_images" in err
+
+
+def test_book_executes_a_chapter_with_given_parameters(tmp_path):
+    import nbformat
+
+    code = build_book("smoke", only=["06_explorer"], html=False, workdir=tmp_path,
+                      overrides={"results_dir": str(tmp_path / "results")}, parameters={"max_images": 1})  # fmt: skip
+    assert code == 0
+    notebook = nbformat.read(tmp_path / "book" / "chapters" / "06_explorer.ipynb", as_version=4)
+    injected = next(c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "max_images = 1" in injected.source
