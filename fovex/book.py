@@ -124,6 +124,12 @@ def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = R
     )
     seconds = time.perf_counter() - start
     result = nbformat.read(executed, as_version=4)
+    for cell in result.cells:
+        # The parameters (the notebook's and papermill's injected ones) fold away on the page: a reader
+        # meets the chapter's text first, and can still open them to see how it was run.
+        tags = cell.metadata.setdefault("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "hide-cell" not in tags:
+            tags.append("hide-cell")
     result.metadata[FINGERPRINT_KEY] = {"fingerprint": _fingerprint(source, parameters), "seconds": round(seconds, 1)}
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(output, nbformat.writes(result).encode())

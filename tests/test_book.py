@@ -134,3 +134,6 @@ def test_book_executes_a_chapter_with_given_parameters(tmp_path):
     notebook = nbformat.read(tmp_path / "book" / "chapters" / "06_explorer.ipynb", as_version=4)
     injected = next(c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "max_images = 1" in injected.source
+    # Both parameters cells fold away on the page (issue 14): the chapter opens with its text.
+    declared = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert "hide-cell" in injected.metadata["tags"] and "hide-cell" in declared.metadata["tags"]
