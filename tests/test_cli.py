@@ -89,6 +89,10 @@ def test_explain_bad_commands_fail_before_any_work_with_one_line(tmp_path, capsy
     assert main(["explain", str(image), "--out", str(tmp_path / "o"), "--weights", str(garbage)]) == 2
     err = capsys.readouterr().err
     assert "not a readable PyTorch or safetensors checkpoint" in err and "Traceback" not in err
+    not_a_folder = tmp_path / "taken"
+    not_a_folder.write_text("a file where --out should be")
+    assert main(["explain", str(image), "--out", str(not_a_folder)]) == 2
+    assert "cannot write to --out" in capsys.readouterr().err
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
