@@ -335,18 +335,18 @@ def _development_ids(source: Path, count: int | None) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rows = load_results(source)
-    fovex_rows = rows[(rows["explainer"] == "fovex") & (rows["status"] == "ok")].sort_values(["batch", "index"])
+    fovex_rows = rows[(rows["explainer"] == "fovex") & (rows["status"] == "ok")]
     order = {index: k for k, index in enumerate(_selection(source))}
     ids = fovex_rows.assign(position=fovex_rows["index"].map(order)).sort_values("position")["image_id"]
-    return list(ids)[:count] if count is not None else list(ids)
+    return list(ids)[:count]  # count None: all
 
 
 def _selection(source: Path) -> list[int]:
+    from .data import open_dataset
     from .evaluation.runner import spread_order
     from .store import read_manifest
 
     dataset = read_manifest(source)["config"]["dataset"]
-    from .data import open_dataset
 
     length = len(open_dataset(dataset["name"], root=dataset["root"], split=dataset["split"]))
     order = spread_order(length) if dataset.get("order") == "spread" else list(range(length))
