@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fovex-installed
 
-.PHONY: setup browser run test explain benchmark clean
+.PHONY: setup browser run test lint format explain benchmark clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,16 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Lint and formatting as configured in pyproject.toml (the test suite runs the same checks).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Apply the formatter and the safe lint fixes.
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py

@@ -10,6 +10,7 @@ ResNet-50 and ViT-B/16 run with random weights: speed does not depend on the wei
 ``--dtype bfloat16`` runs FovEx (and its floor) under autocast; the baselines stay in float32.
 The last lines name the FovEx batch size with the most images/s per model.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,7 @@ PRESETS = {
         [1, 2, 4, 8, 16, 32, 64],
         ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre"],
         64,
-    ),    # A GPU fills only at large batches: FovEx up to 256 images at once.
+    ),  # A GPU fills only at large batches: FovEx up to 256 images at once.
     "gpu": (
         ["efficientnet_lite0", "resnet50", "vit_base_patch16_224"],
         [1, 8, 32, 64, 128, 256],
@@ -62,13 +63,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
-                        help="autocast dtype on GPU (float32: no autocast)")  # fmt: skip
+    parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "bfloat16", "float16"],
+        help="autocast dtype on GPU (float32: no autocast)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     parser.add_argument("--fixations", type=int, default=10)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--models", nargs="*", default=None, help="override the preset's models")
-    parser.add_argument("--batch-sizes", nargs="*", type=int, default=None, help="override the preset's FovEx batch sizes")
+    parser.add_argument(
+        "--batch-sizes", nargs="*", type=int, default=None, help="override the preset's FovEx batch sizes"
+    )
     parser.add_argument("--baselines", nargs="*", default=None, help="override the preset's baselines")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -91,9 +98,11 @@ def main(argv=None) -> int:
         for batch_size in batch_sizes:
             row = time_explainer(explainer, images[:batch_size])
             rows.append(row.as_dict())
-            print(f"  {model_name:22s} fovex      B={batch_size:<3d} {row.seconds_per_image:8.3f} s/image  "
-                  f"floor {row.floor_seconds_per_image:8.3f}  ratio {row.ratio_to_floor:5.2f}  "
-                  f"{row.tflops_per_s:7.3f} TFLOP/s")  # fmt: skip
+            print(
+                f"  {model_name:22s} fovex      B={batch_size:<3d} {row.seconds_per_image:8.3f} s/image  "
+                f"floor {row.floor_seconds_per_image:8.3f}  ratio {row.ratio_to_floor:5.2f}  "
+                f"{row.tflops_per_s:7.3f} TFLOP/s"
+            )
         available = fovex.explainers()
         for name in baselines:
             if name not in available:
@@ -110,15 +119,29 @@ def main(argv=None) -> int:
     out = args.out or Path("build") / "benchmarks" / f"{device.type}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
-    columns = ["model", "explainer", "batch_size", "dtype", "seconds_per_image", "images_per_s", "forward_passes",
-               "backward_passes", "floor_seconds_per_image", "ratio_to_floor", "tflops_per_s", "fraction_of_peak",
-               "peak_memory_mb"]  # fmt: skip
+    columns = [
+        "model",
+        "explainer",
+        "batch_size",
+        "dtype",
+        "seconds_per_image",
+        "images_per_s",
+        "forward_passes",
+        "backward_passes",
+        "floor_seconds_per_image",
+        "ratio_to_floor",
+        "tflops_per_s",
+        "fraction_of_peak",
+        "peak_memory_mb",
+    ]
     print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     fovex_rows = table[table["explainer"] == "fovex"]
     for model_name, rows_of_model in fovex_rows.groupby("model", sort=False):
         best = rows_of_model.loc[rows_of_model["images_per_s"].idxmax()]
-        print(f"best FovEx batch size for {model_name}: {int(best.batch_size)} "
-              f"({best.images_per_s:.2f} images/s, {best.tflops_per_s:.3f} TFLOP/s)")  # fmt: skip
+        print(
+            f"best FovEx batch size for {model_name}: {int(best.batch_size)} "
+            f"({best.images_per_s:.2f} images/s, {best.tflops_per_s:.3f} TFLOP/s)"
+        )
     print(f"written: {out}")
     return 0
 

@@ -1,8 +1,10 @@
 """FovEx: explain image classifiers with foveated scanpaths (NeVA) turned into attribution maps."""
+
 from .explain import Explainer, Explanation, FovEx, explainer, explainers, scanpath_heatmap
 from .io import ImageLoadError, load_image
 from .models import Classifier, imagenet_class_names, list_models, load_model
 from .neva import NevaSettings, neva_scanpaths
+from .runs import Run, open_run
 from .store import load_maps, load_results
 
 __version__ = "0.1.0"
@@ -14,14 +16,16 @@ __all__ = [
     "FovEx",
     "ImageLoadError",
     "NevaSettings",
+    "Run",
     "explainer",
     "explainers",
     "imagenet_class_names",
     "list_models",
-    "load_maps",
-    "load_results",
     "load_image",
+    "load_maps",
     "load_model",
+    "load_results",
     "neva_scanpaths",
+    "open_run",
     "scanpath_heatmap",
 ]

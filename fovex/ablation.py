@@ -6,6 +6,7 @@ fixations. :func:`rescore_scanpath_variants` builds each variant with
 :func:`fovex.explain.scanpath_attribution` and scores it with the RISE insertion/deletion protocol,
 so the receptive-field chapter can sweep these choices at the cost of the metric alone.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -62,7 +63,9 @@ def rescore_scanpath_variants(
     (:func:`map_spread`). ``step``: pixels per insertion/deletion step (None: 224 steps).
     """
     if len(scanpaths) != images.shape[0] or targets.shape[0] != images.shape[0]:
-        raise ValueError(f"need one scanpath and one target per image: {len(scanpaths)}, {targets.shape[0]}, {images.shape[0]}")
+        raise ValueError(
+            f"need one scanpath and one target per image: {len(scanpaths)}, {targets.shape[0]}, {images.shape[0]}"
+        )
     height, width = images.shape[-2:]
     fixations = torch.stack([torch.as_tensor(entry["fixations_xy"], dtype=torch.float32) for entry in scanpaths])
     losses = torch.stack([torch.as_tensor(entry["losses"], dtype=torch.float32) for entry in scanpaths])
@@ -72,22 +75,32 @@ def rescore_scanpath_variants(
     image_ids = image_ids or [str(i) for i in range(images.shape[0])]
     rows = []
     for variant in variants:
-        maps = scanpath_attribution(fixations, height, width, variant.heatmap_s, variant.aggregation,
-                                    losses=losses, blurred_loss=blurred, upto=variant.upto)  # fmt: skip
+        maps = scanpath_attribution(
+            fixations,
+            height,
+            width,
+            variant.heatmap_s,
+            variant.aggregation,
+            losses=losses,
+            blurred_loss=blurred,
+            upto=variant.upto,
+        )
         maps = maps.to(images.device)
         scores = insertion_deletion(model, images, maps, targets, step=step, batch_size=batch_size)
         drop = average_drop_increase(model, images, maps, targets, batch_size=batch_size)
         spread = map_spread(maps)
         for i, image_id in enumerate(image_ids):
-            rows.append({
-                "image_id": image_id,
-                "variant": variant.label,
-                **asdict(variant),
-                "drop_pct": float(drop.drop_pct[i]),
-                "increase": bool(drop.increase[i]),
-                "deletion_auc": float(scores.deletion.auc[i]),
-                "insertion_auc": float(scores.insertion.auc[i]),
-                "map_mean": float(spread["map_mean"][i]),
-                "map_above_half": float(spread["map_above_half"][i]),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "image_id": image_id,
+                    "variant": variant.label,
+                    **asdict(variant),
+                    "drop_pct": float(drop.drop_pct[i]),
+                    "increase": bool(drop.increase[i]),
+                    "deletion_auc": float(scores.deletion.auc[i]),
+                    "insertion_auc": float(scores.insertion.auc[i]),
+                    "map_mean": float(spread["map_mean"][i]),
+                    "map_above_half": float(spread["map_above_half"][i]),
+                }
+            )
     return pd.DataFrame(rows)

@@ -8,6 +8,7 @@ Hardware use: the FLOPs of those passes (counted by :class:`torch.utils.flop_cou
 2 FLOPs per multiply-add, gradients w.r.t. the input only) divided by the explainer's seconds give
 the reached FLOP/s, ``fraction_of_peak = reached / peak`` where :func:`peak_flops` knows the GPU.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,15 +20,18 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from .devices import synchronize
+
 __all__ = [
-    "BenchmarkRow", "PEAK_TFLOPS", "machine_description", "pass_flops", "pass_times", "peak_flops",
-    "peak_memory_mb", "time_explainer",
+    "BenchmarkRow",
+    "PEAK_TFLOPS",
+    "machine_description",
+    "pass_flops",
+    "pass_times",
+    "peak_flops",
+    "peak_memory_mb",
+    "time_explainer",
 ]
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def machine_description(device: torch.device | str = "cpu") -> str:
@@ -133,11 +137,11 @@ def pass_times(
     for function in (forward, forward_backward):
         for _ in range(warmup):
             function()
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
         for _ in range(repeats):
             function()
-        _sync(device)
+        synchronize(device)
         results.append((time.perf_counter() - start) / repeats)
     return results[0], results[1]
 
@@ -176,11 +180,11 @@ def time_explainer(
     autocast = getattr(explainer, "autocast", None)
     batch = images.shape[0]
     explanation = explainer.explain(images[:1], None if targets is None else targets[:1])  # warm-up
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(repeats):
         explanation = explainer.explain(images, targets)
-    _sync(device)
+    synchronize(device)
     seconds = (time.perf_counter() - start) / repeats / batch
     forward_s, forward_backward_s = pass_times(explainer.model, images, repeats=floor_repeats, autocast=autocast)
     forward_only = explanation.forward_passes - explanation.backward_passes

@@ -6,11 +6,15 @@
    (:func:`fovex.study.compute_study`), which the chapters then read.
 1. Each ``notebooks/NN_name.py`` (jupytext percent format) becomes a notebook and is executed by
    papermill with the parameters of the profile (``configs/book/<profile>.yaml``: ``common`` for every
-   notebook, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``, written atomically.
+   notebook that declares the parameter, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``,
+   written atomically. A chapter that runs explainers takes their names (``explainers``) and the
+   profile's ``explainer_settings`` (name -> settings, written once in ``common``), joined into
+   evaluation-config entries by :func:`explainer_entries`.
    A chapter whose source and parameters are unchanged since its last successful execution is
    skipped, so an interrupted build resumes where it stopped.
 2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +27,9 @@ from pathlib import Path
 
 import yaml
 
-from .store import atomic_write_bytes
+from .files import atomic_write_bytes
 
-__all__ = ["build_book", "execute_notebook", "load_profile", "main", "notebook_sources"]
+__all__ = ["build_book", "execute_notebook", "explainer_entries", "load_profile", "main", "notebook_sources"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT_KEY = "fovex_build"
@@ -44,14 +48,39 @@ def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
     config = yaml.safe_load(path.read_text()) or {}
     unknown = set(config) - {"common", "notebooks", "description", "compute_study"}
     if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description, compute_study)")
-    return {"common": config.get("common") or {}, "notebooks": config.get("notebooks") or {},
-            "compute_study": bool(config.get("compute_study", False))}  # fmt: skip
+        raise ValueError(
+            f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description, compute_study)"
+        )
+    return {
+        "common": config.get("common") or {},
+        "notebooks": config.get("notebooks") or {},
+        "compute_study": bool(config.get("compute_study", False)),
+    }
 
 
-def parameters_for(profile: dict, stem: str, profile_name: str) -> dict:
-    parameters = {"profile": profile_name, **profile["common"], **(profile["notebooks"].get(stem) or {})}
-    return parameters
+def parameters_for(profile: dict, stem: str, profile_name: str, declared: list[str]) -> dict:
+    """A notebook's parameters: the profile's name, the ``common`` ones it ``declared``, its own overrides."""
+    common = {name: value for name, value in profile["common"].items() if name in declared}
+    return {"profile": profile_name, **common, **(profile["notebooks"].get(stem) or {})}
+
+
+def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
+    """A chapter's explainers as evaluation-config entries, in the given order.
+
+    A name becomes ``{"name": name}``, with ``"settings": settings[name]`` when ``settings`` (the
+    profile's ``explainer_settings``, name -> settings) has it; a mapping (an entry with its own
+    ``label`` or ``settings``) is kept as it is. Settings of methods a chapter does not run are unused.
+    """
+    settings = settings or {}
+    entries = []
+    for entry in explainers:
+        if isinstance(entry, dict):
+            entries.append(dict(entry))
+        elif entry in settings:
+            entries.append({"name": entry, "settings": dict(settings[entry])})
+        else:
+            entries.append({"name": entry})
+    return entries
 
 
 def declared_parameters(source: Path) -> list[str]:
@@ -63,8 +92,13 @@ def declared_parameters(source: Path) -> list[str]:
     cell = next((c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])), None)
     if cell is None:
         return []
-    return [target.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name)]  # fmt: skip
+    return [
+        target.id
+        for node in ast.parse(cell.source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
 
 
 def parse_value(text: str):
@@ -86,7 +120,9 @@ def _check_parameters(sources: list[Path], parameters: dict) -> None:
         declared = declared_parameters(source)
         unknown = sorted(set(parameters) - set(declared))
         if unknown:
-            raise ValueError(f"{source.stem} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(declared)}")
+            raise ValueError(
+                f"{source.stem} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(declared)}"
+            )
 
 
 def _fingerprint(source: Path, parameters: dict) -> str:
@@ -137,8 +173,14 @@ def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = R
     return seconds
 
 
-BOOK_SKELETON = ("_config.yml", "_toc.yml", "book/intro.md", "book/methods.md", "book/references.md",
-                 "book/references.bib")  # fmt: skip
+BOOK_SKELETON = (
+    "_config.yml",
+    "_toc.yml",
+    "book/intro.md",
+    "book/methods.md",
+    "book/references.md",
+    "book/references.bib",
+)
 
 
 def build_book(
@@ -187,7 +229,7 @@ def build_book(
     failures = []
     chapters = workdir / "book" / "chapters"
     for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
-        parameters = {**parameters_for(settings, source.stem, profile), **given}
+        parameters = {**parameters_for(settings, source.stem, profile, declared_parameters(source)), **given}
         output = chapters / f"{source.stem}.ipynb"
         if not force and _up_to_date(output, _fingerprint(source, parameters)):
             tqdm.write(f"{source.stem}: up to date")
@@ -203,9 +245,15 @@ def build_book(
         return 1
     if html:
         command = [
-            sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
-            "build", str(workdir), "--path-output", str(workdir / "build" / "book"), "--keep-going",
-        ]  # fmt: skip
+            sys.executable,
+            "-c",
+            "from jupyter_book.cli.main import main; main()",
+            "build",
+            str(workdir),
+            "--path-output",
+            str(workdir / "build" / "book"),
+            "--keep-going",
+        ]
         completed = subprocess.run(command, cwd=workdir)
         if completed.returncode != 0:
             return completed.returncode
@@ -225,8 +273,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_parameter_option(parser) -> None:
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-                        help="set a notebook parameter, as papermill's -p does (use with --only)")  # fmt: skip
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        default=[],
+        help="set a notebook parameter, as papermill's -p does (use with --only)",
+    )
 
 
 def parameter_values(args) -> dict:

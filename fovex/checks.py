@@ -3,6 +3,7 @@
 Every explainer checks its settings when it is constructed, so a bad value fails at once with
 its name, never deep inside a run (``fovea_s=nan``, ``steps=2.5``, ``restarts="no"``, ...).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,9 @@ def check_odd_int(name: str, value, minimum: int = 1) -> int:
     return value
 
 
-def check_float(name: str, value, minimum: float | None = None, maximum: float | None = None,
-                above: float | None = None) -> float:  # fmt: skip
+def check_float(
+    name: str, value, minimum: float | None = None, maximum: float | None = None, above: float | None = None
+) -> float:
     """A finite real number (not a bool) within ``[minimum, maximum]`` and ``> above`` where given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise SettingError(f"{name} must be a finite number, got {value!r}")

@@ -1,17 +1,17 @@
 """The ``fovex`` command line.
 
-    fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
-        exit status: 0 every image explained; 1 some image failed (one line each, the others go on);
-        2 a bad command (model, weights, settings, --out), found before any work; 130 interrupted
-    fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
-    fovex evaluate CONFIG.yaml --out DIR
-    fovex study run|export|status|choose [RUN ...]
-    fovex book [--profile quick]
+fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR] [--device cpu]
+    exit status: 0 every image explained; 1 some image failed (one line each, the others go on);
+    2 a bad command (model, weights, settings, --out), found before any work; 130 interrupted
+fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
+fovex evaluate CONFIG.yaml --out DIR
+fovex study run|export|status|choose [RUN ...]
+fovex book [--profile quick]
 """
+
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import sys
 from pathlib import Path
@@ -27,7 +27,9 @@ def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool) -> str:
     """``stem``, or ``stem-2``, ``stem-3``, ... when this call already wrote it, or (without ``overwrite``)
     an earlier run left ``stem.png`` / ``stem.npz`` in ``out``: outputs never replace each other silently."""
     candidate, number = stem, 1
-    while candidate in used or (not overwrite and any((out / f"{candidate}{suffix}").exists() for suffix in (".png", ".npz"))):
+    while candidate in used or (
+        not overwrite and any((out / f"{candidate}{suffix}").exists() for suffix in (".png", ".npz"))
+    ):
         number += 1
         candidate = f"{stem}-{number}"
     return candidate
@@ -69,9 +71,9 @@ def _explain_files(args, model, explainer, out: Path, size: int) -> int:
     import torch
     from tqdm.auto import tqdm
 
+    from .files import atomic_write_bytes, save_npz
     from .io import ImageLoadError, load_image
-    from .store import atomic_write_bytes, save_npz
-    from .viz import explanation_figure
+    from .viz import explanation_figure, figure_to_png
 
     failures = 0
     used_names: set[str] = set()
@@ -98,7 +100,10 @@ def _explain_files(args, model, explainer, out: Path, size: int) -> int:
         stem = _output_stem(out, _safe_stem(path), used_names, args.overwrite)
         used_names.add(stem)
         if stem != _safe_stem(path):
-            tqdm.write(f"  written as {stem}.png / {stem}.npz ({_safe_stem(path)} is taken; --overwrite replaces earlier outputs)")
+            tqdm.write(
+                f"  written as {stem}.png / {stem}.npz ({_safe_stem(path)} is taken; "
+                "--overwrite replaces earlier outputs)"
+            )
         save_npz(
             out / f"{stem}.npz",
             attribution=explanation.attribution[0].cpu().numpy(),
@@ -115,19 +120,14 @@ def _explain_files(args, model, explainer, out: Path, size: int) -> int:
             explanation.fixations_xy[0].cpu(),
             title=f"{path.name}: {model.class_names[target]} ({model.name})",
         )
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110)
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-        atomic_write_bytes(out / f"{stem}.png", buffer.getvalue())
+        atomic_write_bytes(out / f"{stem}.png", figure_to_png(figure, dpi=110))
     if failures:
         print(f"fovex: {failures} of {len(args.images)} image(s) failed", file=sys.stderr)
     return 1 if failures else 0
 
 
 def _evaluate(args) -> int:
-    from .evaluate import main as evaluate_main
+    from .evaluation.command import main as evaluate_main
 
     argv = [str(args.config), "--out", str(args.out)]
     argv += ["--quiet"] * args.quiet + ["--overwrite"] * args.overwrite
@@ -143,13 +143,15 @@ def _export(args) -> int:
     except (StoreError, ValueError, FileNotFoundError) as error:
         print(f"fovex export: {error}", file=sys.stderr)
         return 2
-    print(f"{args.csv}: {provenance['rows']} rows ({provenance.get('status')} run {provenance['config'].get('name')}); "
-          f"provenance in {Path(args.csv).with_suffix('.json')}")  # fmt: skip
+    print(
+        f"{args.csv}: {provenance['rows']} rows ({provenance.get('status')} run {provenance['config'].get('name')}); "
+        f"provenance in {Path(args.csv).with_suffix('.json')}"
+    )
     return 0
 
 
 def _study(args) -> int:
-    from .evaluate import USER_ERRORS, exit_status
+    from .evaluation.command import USER_ERRORS, exit_status
     from .study import compute_study, export_study, record_variant_choice, study_status
 
     def action():
@@ -157,11 +159,16 @@ def _study(args) -> int:
             compute_study(args.runs, quiet=args.quiet, device=args.device)
         elif args.action == "export":
             for name, provenance in export_study(args.runs).items():
-                print(f"{name}: {provenance['images']} images, {provenance['rows']} rows ({provenance.get('status')}) exported")
+                print(
+                    f"{name}: {provenance['images']} images, {provenance['rows']} rows "
+                    f"({provenance.get('status')}) exported"
+                )
         elif args.action == "choose":
             choice = record_variant_choice()
-            print(f"variant chosen on {len(choice['development_photos'])} development photos: "
-                  f"{choice['choice'] or 'none meets the rule'} (recorded in book/measurements/study-variant-choice.json)")
+            print(
+                f"variant chosen on {len(choice['development_photos'])} development photos: "
+                f"{choice['choice'] or 'none meets the rule'} (recorded in book/measurements/study-variant-choice.json)"
+            )
         else:
             print(study_status().to_string())
 
@@ -189,7 +196,7 @@ def _positive_int(text: str) -> int:
 
 
 def _image_size(text: str) -> int:
-    from .explain import MIN_IMAGE_PX
+    from .explain.base import MIN_IMAGE_PX
 
     value = _positive_int(text)
     if value < MIN_IMAGE_PX:
@@ -210,13 +217,20 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--target", default=None, help="class index or ImageNet class name (default: top-1)")
     explain.add_argument("--out", default="fovex-out", help="output directory (default: fovex-out)")
     explain.add_argument("--device", default="cpu")
-    explain.add_argument("--size", type=_image_size, default=None, help="input size in pixels, >= 32 (default: the model's)")
+    explain.add_argument(
+        "--size", type=_image_size, default=None, help="input size in pixels, >= 32 (default: the model's)"
+    )
     explain.add_argument("--fixations", type=_positive_int, default=10, help="T, fixations per scanpath (default 10)")
-    explain.add_argument("--steps", type=_positive_int, default=20, help="K, optimisation steps per fixation (default 20)")
+    explain.add_argument(
+        "--steps", type=_positive_int, default=20, help="K, optimisation steps per fixation (default 20)"
+    )
     explain.add_argument("--seed", type=int, default=42)
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
-    explain.add_argument("--overwrite", action="store_true",
-                         help="replace outputs an earlier run left under the same names (default: write NAME-2, ...)")  # fmt: skip
+    explain.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace outputs an earlier run left under the same names (default: write NAME-2, ...)",
+    )
     explain.set_defaults(handler=_explain)
 
     # `fovex data ...` is forwarded whole to fovex.data.cli (fetch, list, where); listed here for --help.
@@ -230,16 +244,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default=None, help="override the config's device (not part of its hash)")
     evaluate.set_defaults(handler=_evaluate)
 
-    export = commands.add_parser("export", help="write a run's rows as CSV plus its provenance (.json), e.g. for the book")
+    export = commands.add_parser(
+        "export", help="write a run's rows as CSV plus its provenance (.json), e.g. for the book"
+    )
     export.add_argument("run", type=Path, help="result directory of `fovex evaluate`")
     export.add_argument("csv", type=Path, help="output table; the provenance goes next to it as .json")
     export.add_argument("--columns", nargs="*", default=None, help="keep only these columns (default: all)")
     export.set_defaults(handler=_export)
 
     study = commands.add_parser("study", help="compute, export or inspect the study's runs (configs/study/)")
-    study.add_argument("action", choices=["run", "export", "status", "choose"],
-                       help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached; "
-                            "choose: record the map variant chosen on the development photos (once)")  # fmt: skip
+    study.add_argument(
+        "action",
+        choices=["run", "export", "status", "choose"],
+        help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached; "
+        "choose: record the map variant chosen on the development photos (once)",
+    )
     study.add_argument("runs", nargs="*", help="run names (default: all, in the study's order)")
     study.add_argument("--quiet", action="store_true", help="no progress bars")
     study.add_argument("--device", default=None, help="override the configs' device (not part of their hash)")

@@ -1,4 +1,4 @@
-"""Differentiable foveation (SPEC §1.1).
+"""Differentiable foveation (book/spec.md §1.1).
 
 Coordinates. A fixation ``p = (p_row, p_col)`` lives in ``[-1, 1]^2``: the image's rows and columns
 are sampled at ``linspace(-1, 1, H)`` and ``linspace(-1, 1, W)``, so ``(-1, -1)`` is the centre of
@@ -16,6 +16,7 @@ at 224 px; reflection padding, per channel), computed once per image.
 Foveated image. With memory ``M`` (one channel, image sized) the blur mask is
 ``m = clip(1 - (M + G(p)), 0, 1)`` and ``x_fov = x + m * (B(x) - x) = m * B(x) + (1 - m) * x``.
 """
+
 from __future__ import annotations
 
 import math

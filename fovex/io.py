@@ -6,6 +6,7 @@ cropped. ``crop_fraction=1.0`` (the default) keeps the whole shorter side, so no
 longer side's margins is lost; ``0.875`` reproduces the classic 256 -> 224 ImageNet crop.
 ``size=None`` keeps the original resolution.
 """
+
 from __future__ import annotations
 
 import math

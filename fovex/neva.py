@@ -1,4 +1,4 @@
-"""NeVA scanpath optimisation (SPEC §1.2), batched over images.
+"""NeVA scanpath optimisation (book/spec.md §1.2), batched over images.
 
 For each of ``T`` fixations, ``p`` starts at the image centre and takes ``K`` signed-gradient steps
 ``p <- clamp(p - lr * sign(dL/dp), -1, 1)`` on the cross-entropy ``L`` of the model's output on the
@@ -9,7 +9,7 @@ When a step does not improve an image's best loss, that image's next position is
 in ``[-1, 1]^2`` (``restarts=True``, as published for FovEx) or the step is jittered by
 ``U(-lr/2, lr/2)`` per coordinate (``restarts=False``).
 
-Differences from the published code (SPEC §1.5), all deliberate:
+Differences from the published code (book/spec.md §1.5), all deliberate:
 - the loss measured at ``p_k`` is booked against ``p_k`` itself (the published code books it against
   ``p_{k+1}``);
 - every image has its own best loss, restarts and memory, so B images optimise in parallel exactly as
@@ -21,6 +21,7 @@ on the fully blurred image whose loss is the reference for the first fixation's 
 Gradients are taken w.r.t. ``p`` only. All random numbers are drawn up front, so the step loop has
 no host synchronisation.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -37,7 +38,7 @@ __all__ = ["NevaSettings", "Scanpaths", "neva_scanpaths"]
 
 @dataclass(frozen=True)
 class NevaSettings:
-    """Published FovEx settings (SPEC §1.4).
+    """Published FovEx settings (book/spec.md §1.4).
 
     fixations: T, fixations per scanpath. steps: K, gradient steps per fixation. lr: step length in
     normalised units (0.1 = 5 % of the image side). fovea_s: divisor ``s`` of the fovea exponent.

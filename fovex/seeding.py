@@ -4,6 +4,7 @@ Every stochastic step of an explainer (NeVA restarts and jitter, RISE masks, ran
 from a generator seeded by ``(seed, digest of the image)``. An image's explanation is therefore the
 same alone, in any batch, at any batch position and on any distributed rank.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,19 +5,23 @@ values and call :meth:`Explorer.refresh`, so it runs headless: setting ``explore
 in a test does what a click does in Jupyter. Explanations are cached per
 ``(image, model, explainer, target)``; moving the "fixations shown" slider only re-renders.
 
-Figures are drawn on matplotlib's Agg canvas, without pyplot: PNG bytes that depend neither on a
-display nor on the notebook's backend. :func:`replay_figure` draws the replay frames side by side,
-the static stand-in for the live widget on pages built without a kernel.
+Figures come from :func:`fovex.viz.new_figure` (matplotlib's Agg canvas, without pyplot): PNG bytes
+that depend neither on a display nor on the notebook's backend. :func:`replay_figure` draws the
+replay frames side by side; :mod:`fovex.explorer_page` renders every view of an :class:`Explorer`
+ahead of time for pages without a kernel.
+
+Size: one class, the live explorer (its widgets, cache, callbacks and the two drawings it shows);
+splitting it would separate the callbacks from the state they change.
 """
+
 from __future__ import annotations
 
-import io
 import os
 import re
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -25,13 +29,12 @@ import torch
 from .explain import Explanation, explainer, explainers, resolve_targets, scanpath_attribution
 from .io import load_image
 from .models import Classifier, load_model
-from .viz import plot_attribution, plot_scanpath, to_numpy_image
+from .viz import figure_to_png, new_figure, plot_attribution, plot_scanpath, to_numpy_image
 
 __all__ = [
     "BASELINES_SHOWN",
     "Explorer",
     "default_explainers",
-    "figure_to_png",
     "replay_attribution",
     "replay_figure",
 ]
@@ -48,23 +51,6 @@ def default_explainers() -> list[str]:
 
 
 # --- figures -----------------------------------------------------------------------------------
-
-
-def _new_figure(figsize):
-    """A figure on its own Agg canvas: no pyplot state, no display, same bytes every time."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def figure_to_png(figure, dpi: int = 100) -> bytes:
-    """PNG bytes of a figure; no timestamp or software tag, so equal figures give equal bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def _is_scanpath(explanation: Explanation) -> bool:
@@ -111,8 +97,8 @@ def replay_figure(image: torch.Tensor, explanation: Explanation, n_frames: int |
     """
     image = image.detach().cpu()
     if not _is_scanpath(explanation):
-        figure = _new_figure((6.4, 3.6))
-        axes = figure.subplots(1, 2)
+        figure, axes = new_figure(6.4, 3.6, 1, 2)
+        axes = axes[0]
         axes[0].imshow(to_numpy_image(image))
         axes[0].set_axis_off()
         axes[0].set_title("image", fontsize=9)
@@ -122,8 +108,7 @@ def replay_figure(image: torch.Tensor, explanation: Explanation, n_frames: int |
         explanation = explanation[0].to("cpu")
         counts = _frame_counts(explanation.fixations_xy.shape[1], n_frames)
         height, width = image.shape[-2:]
-        figure = _new_figure((1.75 * len(counts) + 0.2, 4.0))
-        axes = figure.subplots(2, len(counts), squeeze=False)
+        figure, axes = new_figure(1.75 * len(counts) + 0.2, 4.0, 2, len(counts))
         for column, upto in enumerate(counts):
             plot_attribution(axes[0, column], image, replay_attribution(explanation, upto, height, width))
             axes[0, column].set_title(f"{upto} fixation{'s' if upto > 1 else ''}", fontsize=9)
@@ -137,8 +122,8 @@ def _explorer_figure(image: torch.Tensor, explanation: Explanation, upto: int, t
     """What the widget shows: heat map of the first ``upto`` fixations and the scanpath up to them
     (scanpath explainers), or the image and its attribution (others)."""
     image = image.detach().cpu()
-    figure = _new_figure((6.4, 3.6))
-    axes = figure.subplots(1, 2)
+    figure, axes = new_figure(6.4, 3.6, 1, 2)
+    axes = axes[0]
     if _is_scanpath(explanation):
         explanation = explanation[0].to("cpu")
         steps = explanation.fixations_xy.shape[1]
@@ -266,7 +251,9 @@ class Explorer:
     @staticmethod
     def _name_images(images) -> dict[str, torch.Tensor | Path]:
         if isinstance(images, Mapping):
-            named = {str(name): value if isinstance(value, torch.Tensor) else Path(value) for name, value in images.items()}
+            named = {
+                str(name): value if isinstance(value, torch.Tensor) else Path(value) for name, value in images.items()
+            }
             for name, value in named.items():
                 if isinstance(value, torch.Tensor) and (value.ndim != 3 or value.shape[0] != 3):
                     raise ValueError(f"image {name!r} must be a (3, H, W) tensor, got {tuple(value.shape)}")
@@ -346,7 +333,12 @@ class Explorer:
         return self._explainers[key]
 
     def _entry(self) -> tuple[tuple[str, str, str, int], CachedExplanation]:
-        key = (self.image_dropdown.value, self.model_dropdown.value, self.explainer_dropdown.value, self.resolved_target())
+        key = (
+            self.image_dropdown.value,
+            self.model_dropdown.value,
+            self.explainer_dropdown.value,
+            self.resolved_target(),
+        )
         if key not in self.cache:
             started = time.perf_counter()
             explanation = self._explainer().explain(self.image()[None], [key[3]])

@@ -31,7 +31,6 @@ profile = "quick"
 source = "export"  # "export": the committed measurements (book/measurements/); "run": build/eval/study-* first
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from fovex.report import findings_summary, paired_differences, summary_table
@@ -57,8 +56,7 @@ display(claims.set_index("claim"))
 if axes["faithfulness"] is not None:
     rivals = axes["faithfulness"].ok[~axes["faithfulness"].ok["explainer"].isin(["random", "centre"])]
     differences = paired_differences(rivals, FAITHFULNESS_METRICS, unit="unit")
-    paired_differences_figure(differences, title="the study's faithfulness photos, paired per rival")
-    plt.show()
+    display(paired_differences_figure(differences, title="the study's faithfulness photos, paired per rival"))
 
 # %% [markdown]
 # ## What was measured
@@ -80,4 +78,6 @@ for axis, study in axes.items():
 # %% tags=["hide-input"]
 faithfulness = axes["faithfulness"]
 if faithfulness is not None:
-    display(summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS))
+    display(
+        summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS)
+    )

@@ -25,20 +25,18 @@ fixations = 10  # T
 steps = 20  # K
 seed = 42
 baselines = ["gradcam", "gradcam++", "meaningful_perturbation", "rise"]
-baseline_settings = {"rise": {"masks": 1000}, "meaningful_perturbation": {"steps": 150}}
+explainer_settings = {"rise": {"masks": 1000}, "meaningful_perturbation": {"steps": 150}}  # below the published budgets
 other_models = ["resnet50", "vit_base_patch16_224"]
 device = "cpu"
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 
 import fovex
 from fovex.data import open_dataset
 from fovex.viz import comparison_grid
-from IPython.display import Image, display
-
-from fovex.widgets import figure_to_png, replay_figure
+from fovex.widgets import replay_figure
 
 torch.manual_seed(seed)
 model = fovex.load_model(model_name, device=device)
@@ -46,8 +44,10 @@ samples = open_dataset(dataset, image_size=model.input_size)
 samples = [samples[i] for i in range(min(max_images, len(samples)))]
 images = torch.stack([s.image for s in samples]).to(device)
 fovex_settings = {"fixations": fixations, "steps": steps, "seed": seed}
-print(f"model: {model_name}; data: {dataset}, {len(samples)} images at {model.input_size} px; "
-      f"FovEx T={fixations}, K={steps}, seed {seed}")
+print(
+    f"model: {model_name}; data: {dataset}, {len(samples)} images at {model.input_size} px; "
+    f"FovEx T={fixations}, K={steps}, seed {seed}"
+)
 
 # %% [markdown]
 # ## A scanpath, fixation by fixation
@@ -59,8 +59,10 @@ print(f"model: {model_name}; data: {dataset}, {len(samples)} images at {model.in
 explanation = fovex.explainer("fovex", model, **fovex_settings).explain(images)
 names = [model.class_names[int(t)] for t in explanation.targets]
 for index in range(len(samples)):
-    figure = replay_figure(images[index], explanation[index], title=f"{samples[index].id}: {names[index]} ({model_name})")
-    display(Image(figure_to_png(figure)))
+    figure = replay_figure(
+        images[index], explanation[index], title=f"{samples[index].id}: {names[index]} ({model_name})"
+    )
+    display(figure)
 
 # %% [markdown]
 # ## FovEx next to the baselines
@@ -75,11 +77,10 @@ for name in baselines:
     if name not in available:
         print(f"{name}: not registered in this version of fovex, skipped")
         continue
-    result = fovex.explainer(name, model, **baseline_settings.get(name, {})).explain(images, explanation.targets)
+    result = fovex.explainer(name, model, **explainer_settings.get(name, {})).explain(images, explanation.targets)
     attributions[name] = result.attribution.cpu()
-figure = comparison_grid(images.cpu(), attributions, row_titles=names, fixations_xy=scanpaths)
-figure.suptitle(f"{model_name}, {dataset}: top-1 class explained", fontsize=10)
-plt.show()
+title = f"{model_name}, {dataset}: top-1 class explained"
+display(comparison_grid(images.cpu(), attributions, row_titles=names, fixations_xy=scanpaths, title=title))
 
 # %% [markdown]
 # ## Class-specific explanations
@@ -92,10 +93,14 @@ with torch.no_grad():
 pair = images[:1].expand(2, -1, -1, -1)
 class_specific = fovex.explainer("fovex", model, **fovex_settings).explain(pair, top2)
 titles = [f"{model.class_names[int(c)]} ({int(c)})" for c in top2]
-figure = comparison_grid(pair.cpu(), {"fovex": class_specific.attribution.cpu()}, row_titles=titles,
-                         fixations_xy={"fovex": class_specific.fixations_xy.cpu()})
+figure = comparison_grid(
+    pair.cpu(),
+    {"fovex": class_specific.attribution.cpu()},
+    row_titles=titles,
+    fixations_xy={"fovex": class_specific.fixations_xy.cpu()},
+)
 figure.suptitle(f"{samples[0].id}: top-1 vs top-2 class ({model_name})", fontsize=10)
-plt.show()
+display(figure)
 difference = (class_specific.attribution[0] - class_specific.attribution[1]).abs().mean()
 print(f"mean absolute difference between the two maps: {float(difference):.3f}")
 
@@ -115,7 +120,11 @@ for name in other_models:
     other_images = torch.stack([fovex.load_image(s.path, other.input_size) for s in samples]).to(device)
     result = fovex.explainer("fovex", other, **fovex_settings).explain(other_images)
     labels = [other.class_names[int(t)] for t in result.targets]
-    figure = comparison_grid(other_images.cpu(), {"fovex": result.attribution.cpu()}, row_titles=labels,
-                             fixations_xy={"fovex": result.fixations_xy.cpu()})
+    figure = comparison_grid(
+        other_images.cpu(),
+        {"fovex": result.attribution.cpu()},
+        row_titles=labels,
+        fixations_xy={"fovex": result.fixations_xy.cpu()},
+    )
     figure.suptitle(f"{name}, {dataset}", fontsize=10)
-    plt.show()
+    display(figure)

@@ -43,19 +43,26 @@ seed = 42
 # %% tags=["hide-input"]
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
 
 import fovex
 from fovex.ablation import MapVariant, rescore_scanpath_variants
-from fovex.data import first_available, open_dataset
-from fovex.evaluate import run_study
+from fovex.data import first_available
 from fovex.foveation import fovea_sigma_px
-from fovex.report import choose_variant, paired_differences, summary_table
+from fovex.report import choose_variant, paired_differences, reverse_differences, summary_table
+from fovex.runs import run_chapter
 from fovex.study import DEVELOPMENT_PHOTOS, FAITHFULNESS_METRICS, load_axis, load_map_variants
-from fovex.viz import METRIC_LABELS, comparison_grid, paired_differences_figure, spread_figure
+from fovex.viz import (
+    METRIC_LABELS,
+    comparison_grid,
+    paired_differences_figure,
+    settings_figure,
+    spread_figure,
+    stack_maps,
+    trend_figure,
+)
 
 faithfulness = load_axis("faithfulness", prefer=source)
 fovea_sweep = load_axis("receptive-field", prefer=source)
@@ -95,17 +102,15 @@ else:
     own = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["image_id"].isin(ids)]
     reference = "s=0.15, sum, all fixations (published)"
     table = pd.concat([own.assign(variant=reference), rows.assign(increase_pct=rows["increase"].astype(float) * 100)])
-    print(f"{len(ids)} of the {DEVELOPMENT_PHOTOS} development photos re-scored ({provenance.get('exported_at', 'not exported')})")
+    exported = provenance.get("exported_at", "not exported")
+    print(f"{len(ids)} of the {DEVELOPMENT_PHOTOS} development photos re-scored ({exported})")
     display(summary_table(table, FAITHFULNESS_METRICS, by="variant").rename(columns=METRIC_LABELS))
 
 # %% tags=["hide-input"]
 if len(rows) and faithfulness is not None:
     differences = paired_differences(table, ["deletion_auc", "insertion_auc"], candidate=reference, by="variant")
-    differences = differences.assign(candidate="variant", reference=differences["reference"],
-                                     difference=-differences["difference"], ci_low=-differences["ci_high"],
-                                     ci_high=-differences["ci_low"])  # fmt: skip
-    paired_differences_figure(differences, title=f"variant − published map, {len(ids)} photos, paired")
-    plt.show()
+    title = f"variant − published map, {len(ids)} photos, paired"
+    display(paired_differences_figure(reverse_differences(differences, "variant"), title=title))
 
 # %% [markdown]
 # ## Beyond the paper: a variant against FovEx's weak deletion
@@ -119,8 +124,19 @@ if len(rows) and faithfulness is not None:
 if len(rows) and faithfulness is not None:
     choice = choose_variant(table, reference)
     candidates = pd.DataFrame(choice["candidates"]).set_index("variant")
-    display(candidates[["n", "deletion_difference", "deletion_ci", "insertion_difference", "insertion_ci",
-                        "keeps_insertion", "helps_deletion"]].round(4))  # fmt: skip
+    display(
+        candidates[
+            [
+                "n",
+                "deletion_difference",
+                "deletion_ci",
+                "insertion_difference",
+                "insertion_ci",
+                "keeps_insertion",
+                "helps_deletion",
+            ]
+        ].round(4)
+    )
     complete = len(ids) >= DEVELOPMENT_PHOTOS
     status = "final" if complete else f"provisional: {len(ids)} of {DEVELOPMENT_PHOTOS} development photos so far"
     print(f"choice ({status}): {choice['choice'] or 'no variant meets the rule'}")
@@ -139,13 +155,21 @@ if len(spreads) and faithfulness is not None:
     shown, note = scored, ""
     if len(rows):  # FovEx's heat-map s variants: the same fixations, only the map's width changes
         widths = rows[rows["upto"].isna() & (rows["aggregation"] == "sum")]
-        widths = widths.assign(explainer="fovex s=" + widths["heatmap_s"].map("{:g}".format),
-                               increase_pct=widths["increase"].astype(float) * 100)  # fmt: skip
-        shown, note = pd.concat([scored, widths]), f", {widths['image_id'].nunique()} photos (FovEx heat-map s variants)"
-    spread_figure(shown, FAITHFULNESS_METRICS, title=f"{scored['unit'].nunique()} photos (methods){note}")
-    plt.show()
-    display(scored.groupby("explainer", sort=False)[["map_mean", "drop_pct"]].mean().round(3)
-            .rename(columns={"map_mean": "mean map value", "drop_pct": "%Drop"}))  # fmt: skip
+        widths = widths.assign(
+            explainer="fovex s=" + widths["heatmap_s"].map("{:g}".format),
+            increase_pct=widths["increase"].astype(float) * 100,
+        )
+        shown, note = (
+            pd.concat([scored, widths]),
+            f", {widths['image_id'].nunique()} photos (FovEx heat-map s variants)",
+        )
+    display(spread_figure(shown, FAITHFULNESS_METRICS, title=f"{scored['unit'].nunique()} photos (methods){note}"))
+    display(
+        scored.groupby("explainer", sort=False)[["map_mean", "drop_pct"]]
+        .mean()
+        .round(3)
+        .rename(columns={"map_mean": "mean map value", "drop_pct": "%Drop"})
+    )
 
 # %% [markdown]
 # ## Computed while this book is built
@@ -155,22 +179,34 @@ if len(spreads) and faithfulness is not None:
 
 # %% tags=["hide-input"]
 dataset = first_available([dataset, fallback_dataset])
-model = fovex.load_model(model_name, device="cpu")
 labels = {s: f"fovex s={s:g}" for s in s_values}
-out = Path(results_dir) / "receptive-field"
-results = run_study(
-    out, name=f"receptive-field-{profile}", model=model_name, dataset=dataset, num_images=num_images,
-    explainers=[{"name": "fovex", "label": labels[s],
-                 "settings": {"fovea_s": s, "heatmap_s": s, "fixations": fixations, "steps": steps}}
-                for s in s_values],
+run = run_chapter(
+    Path(results_dir) / "receptive-field",
+    name=f"receptive-field-{profile}",
+    model=model_name,
+    dataset=dataset,
+    num_images=num_images,
+    explainers=[
+        {
+            "name": "fovex",
+            "label": labels[s],
+            "settings": {"fovea_s": s, "heatmap_s": s, "fixations": fixations, "steps": steps},
+        }
+        for s in s_values
+    ],
     metrics=["drop_increase", "insertion", "deletion"],
     metric_settings={"faithfulness": {"batch_size": 16, "step": step_px}},
-    batch_size=batch_size, device=device, threads=threads, seed=seed,
+    batch_size=batch_size,
+    device=device,
+    threads=threads,
+    seed=seed,
 )
-ok = results[results["status"] == "ok"].copy()
-ok["increase_pct"] = ok["increase"].astype(float) * 100
+ok = run.ok.assign(
+    increase_pct=run.ok["increase"].astype(float) * 100,
+    s=run.ok["explainer"].map({label: s for s, label in labels.items()}),
+)
 count = ok["image_id"].nunique()
-size = model.input_size
+size = run.image_size()
 steps_text = "224 steps" if step_px is None else f"{step_px} px per step"
 protocol = f"{model_name}, {dataset}, {count} images, T={fixations}, K={steps}; insertion/deletion with {steps_text}"
 print(protocol)
@@ -180,32 +216,24 @@ print({f"s={s:g}": f"σ ≈ {fovea_sigma_px(s, size):.0f} px at {size} px" for s
 # ## Maps as the receptive field grows
 
 # %% tags=["hide-input"]
-samples = open_dataset(dataset, image_size=size)
-by_id = {samples[i].id: samples[i] for i in range(min(len(samples), num_images))}
+samples = run.dataset()
 shown = list(dict.fromkeys(ok["image_id"]))[:3]
-maps = {labels[s]: fovex.load_maps(out, model=model_name, explainer=labels[s]) for s in s_values}
-images = torch.stack([by_id[i].image for i in shown])
+maps = {label: run.maps(label, ids=shown) for label in labels.values()}
 figure = comparison_grid(
-    images,
-    {label: torch.stack([torch.as_tensor(maps[label][i]["attribution"].astype(np.float32)) for i in shown]) for label in maps},
+    torch.stack([samples[samples.index_of(i)].image for i in shown]),
+    {label: stack_maps(maps[label], shown) for label in maps},
     row_titles=shown,
-    fixations_xy={label: torch.stack([torch.as_tensor(maps[label][i]["fixations_xy"]) for i in shown]) for label in maps},
+    fixations_xy={label: stack_maps(maps[label], shown, "fixations_xy") for label in maps},
+    title=f"fovea s = heat-map s ({model_name}, {dataset})",
 )
-figure.suptitle(f"fovea s = heat-map s ({model_name}, {dataset})", fontsize=9)
-plt.show()
+display(figure)
 
 # %% tags=["hide-input"]
 display(summary_table(ok, ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"], by="explainer"))
-figure, axes = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True)
-for axis, metric in zip(axes, ["deletion_auc", "insertion_auc"]):
-    means = [ok.loc[ok["explainer"] == labels[s], metric].mean() for s in s_values]
-    spread = [ok.loc[ok["explainer"] == labels[s], metric].sem() for s in s_values]
-    axis.errorbar(s_values, means, yerr=spread, marker="o", capsize=3)
-    axis.set_xscale("log")
-    axis.set_xlabel("s (fovea and heat map)")
-    axis.set_title(metric.replace("_auc", " AUC") + (" (lower is better)" if "deletion" in metric else " (higher is better)"), fontsize=9)
-figure.suptitle(protocol + "; error bars: standard error", fontsize=8)
-plt.show()
+title = protocol + "; error bars: standard error"
+display(
+    trend_figure(ok, "s", ["deletion_auc", "insertion_auc"], xscale="log", xlabel="s (fovea and heat map)", title=title)
+)
 
 # %% [markdown]
 # ## Heat-map $s$, number of fixations and aggregation
@@ -216,36 +244,27 @@ plt.show()
 # %% tags=["hide-input"]
 published = labels[0.15] if 0.15 in labels else labels[s_values[len(s_values) // 2]]
 ids = list(dict.fromkeys(ok["image_id"]))
-stored = fovex.load_maps(out, model=model_name, explainer=published)
+stored = run.maps(published)
 targets = torch.tensor([int(stored[i]["target"]) for i in ids])
-images = torch.stack([by_id[i].image for i in ids])
-variants = ([MapVariant(heatmap_s=s) for s in s_values]
-            + [MapVariant(upto=n) for n in fixation_counts if n < fixations]
-            + [MapVariant(aggregation=a) for a in aggregations if a != "sum"])
-ablation = rescore_scanpath_variants(model, images, targets, [stored[i] for i in ids], variants, image_ids=ids,
-                                     step=step_px, batch_size=16)
-summary = ablation.groupby("variant", sort=False)[["deletion_auc", "insertion_auc"]].agg(["mean", "sem"]).round(3)
-summary
+images = torch.stack([samples[samples.index_of(i)].image for i in ids])
+variants = (
+    [MapVariant(heatmap_s=s) for s in s_values]
+    + [MapVariant(upto=n) for n in fixation_counts if n < fixations]
+    + [MapVariant(aggregation=a) for a in aggregations if a != "sum"]
+)
+model = fovex.load_model(model_name, device="cpu")
+ablation = rescore_scanpath_variants(
+    model, images, targets, [stored[i] for i in ids], variants, image_ids=ids, step=step_px, batch_size=16
+)
+display(ablation.groupby("variant", sort=False)[["deletion_auc", "insertion_auc"]].agg(["mean", "sem"]).round(3))
 
 # %% tags=["hide-input"]
-figure, axes = plt.subplots(1, 3, figsize=(13, 3.2), constrained_layout=True)
-full = ablation[(ablation["upto"].isna()) & (ablation["aggregation"] == "sum") & (ablation["heatmap_s"] == 0.15)]
-panels = [
-    ("heat-map s", ablation[(ablation["aggregation"] == "sum") & ablation["upto"].isna()], "heatmap_s"),
-    ("fixations used", ablation[ablation["aggregation"] == "sum"].assign(upto=lambda f: f["upto"].fillna(fixations)), "upto"),
-    ("aggregation", ablation[(ablation["heatmap_s"] == 0.15) & ablation["upto"].isna()], "aggregation"),
-]
-for axis, (title, frame, column) in zip(axes, panels):
-    if column == "heatmap_s":
-        frame = frame[frame["heatmap_s"].isin(s_values)]
-    if column == "upto":
-        frame = frame[frame["heatmap_s"] == 0.15]
-    grouped = frame.groupby(column)[["deletion_auc", "insertion_auc"]].mean()
-    positions = np.arange(len(grouped))
-    axis.plot(positions, grouped["insertion_auc"], "o-", label="insertion ↑")
-    axis.plot(positions, grouped["deletion_auc"], "s-", label="deletion ↓")
-    axis.set_xticks(positions, [str(v) for v in grouped.index])
-    axis.set_title(title, fontsize=9)
-axes[0].legend(fontsize=8)
-figure.suptitle(f"{model_name}, {dataset}, {count} images: maps rebuilt from the published-setting scanpaths", fontsize=8)
-plt.show()
+# Each panel varies one setting from the published map (heat-map s 0.15, all fixations, sum).
+whole, summed, published_s = ablation["upto"].isna(), ablation["aggregation"] == "sum", ablation["heatmap_s"] == 0.15
+panels = {
+    "heat-map s": (ablation[summed & whole & ablation["heatmap_s"].isin(s_values)], "heatmap_s"),
+    "fixations used": (ablation[summed & published_s].assign(upto=lambda f: f["upto"].fillna(fixations)), "upto"),
+    "aggregation": (ablation[published_s & whole], "aggregation"),
+}
+title = f"{model_name}, {dataset}, {count} images: maps rebuilt from the published-setting scanpaths"
+display(settings_figure(panels, ["insertion_auc", "deletion_auc"], title=title))

@@ -28,15 +28,8 @@ model_name = "efficientnet_lite0"
 dataset = "imagenet-sample"
 fallback_dataset = "samples"  # used when `dataset` is not found (bundled photos, no download)
 num_images = 8
-explainers = [
-    {"name": "fovex"},
-    {"name": "gradcam"},
-    {"name": "gradcam++"},
-    {"name": "meaningful_perturbation", "settings": {"steps": 300}},
-    {"name": "rise", "settings": {"masks": 4000}},
-    {"name": "random"},
-    {"name": "centre"},
-]
+explainers = ["fovex", "gradcam", "gradcam++", "meaningful_perturbation", "rise", "random", "centre"]
+explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
 batch_size = 4
 step_px = None  # pixels changed per insertion/deletion step; None: the RISE reference (224 steps)
 metric_batch_size = 16
@@ -48,16 +41,14 @@ seed = 42
 # %% tags=["hide-input"]
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import Markdown, display
 
-import fovex
+from fovex.book import explainer_entries
 from fovex.data import first_available
-from fovex.evaluate import run_study
-from fovex.report import paired_differences, published_table, summary_table
+from fovex.report import paired_differences, paired_differences_table, published_table, summary_table
+from fovex.runs import run_chapter
 from fovex.study import FAITHFULNESS_METRICS, load_axis
-from fovex.viz import METRIC_LABELS, interval_bars, paired_differences_figure
+from fovex.viz import METRIC_LABELS, curves_figure, interval_bars, paired_differences_figure
 
 study = load_axis("faithfulness", prefer=source)
 
@@ -66,8 +57,10 @@ study = load_axis("faithfulness", prefer=source)
 
 # %% tags=["hide-input"]
 if study is None:
-    print("No study measurements yet: compute them with `fovex study run faithfulness faithfulness-rise`, "
-          "then `fovex study export`.")
+    print(
+        "No study measurements yet: compute them with `fovex study run faithfulness faithfulness-rise`, "
+        "then `fovex study export`."
+    )
 else:
     print(study.describe())
     ok, paired = study.ok, study.scored_by_all()
@@ -79,8 +72,7 @@ else:
 
 # %% tags=["hide-input"]
 if study is not None:
-    interval_bars(paired, FAITHFULNESS_METRICS, title=f"{common} photos; bars: 95 % bootstrap intervals")
-    plt.show()
+    display(interval_bars(paired, FAITHFULNESS_METRICS, title=f"{common} photos; bars: 95 % bootstrap intervals"))
 
 # %% [markdown]
 # FovEx against each method on the photos both scored (all the photos each pair shares, so a method
@@ -90,14 +82,10 @@ if study is not None:
 
 # %% tags=["hide-input"]
 if study is not None:
-    counts = differences.groupby("reference", sort=False)["n"].min()
-    paired_differences_figure(differences, title="paired; photos per method: "
-                              + ", ".join(f"{name} {n}" for name, n in counts.items()))  # fmt: skip
-    plt.show()
-    shown = differences.assign(**{"FovEx − method [95 % CI]": differences.apply(
-        lambda r: f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", axis=1)})
-    shown = shown.pivot(index="reference", columns="metric", values="FovEx − method [95 % CI]")
-    display(shown.rename(columns=METRIC_LABELS).assign(N=counts).rename_axis("method"))
+    table = paired_differences_table(differences)  # FovEx − method [95 % interval], N: photos per pair
+    counts = ", ".join(f"{name} {n}" for name, n in table["N"].items())
+    display(paired_differences_figure(differences, title=f"paired; photos per method: {counts}"))
+    display(table.rename(columns=METRIC_LABELS))
 
 # %% [markdown]
 # ## Computed while this book is built
@@ -107,39 +95,33 @@ if study is not None:
 
 # %% tags=["hide-input"]
 dataset = first_available([dataset, fallback_dataset])
-out = Path(results_dir) / "faithfulness"
-results = run_study(
-    out, name=f"faithfulness-{profile}", model=model_name, explainers=explainers, dataset=dataset,
-    num_images=num_images, metrics=["drop_increase", "insertion", "deletion"],
+run = run_chapter(
+    Path(results_dir) / "faithfulness",
+    name=f"faithfulness-{profile}",
+    model=model_name,
+    explainers=explainer_entries(explainers, explainer_settings),
+    dataset=dataset,
+    num_images=num_images,
+    metrics=["drop_increase", "insertion", "deletion"],
     metric_settings={"faithfulness": {"batch_size": metric_batch_size, "step": step_px}},
-    batch_size=batch_size, device=device, threads=threads, seed=seed,
+    batch_size=batch_size,
+    device=device,
+    threads=threads,
+    seed=seed,
 )
-built = results[results["status"] == "ok"].copy()
-built["increase_pct"] = built["increase"].astype(float) * 100
+built = run.ok.assign(increase_pct=run.ok["increase"].astype(float) * 100)
 images = built["image_id"].nunique()
 steps_text = "224 steps (RISE reference)" if step_px is None else f"{step_px} px per step (coarser than RISE's 224 px)"
-protocol = (f"computed during the build: {model_name}, {dataset}, {images} images; insertion/deletion: {steps_text}, "
-            "mean-colour deletion, the RISE reference's blurred insertion start, softmax score")
+protocol = (
+    f"computed during the build: {model_name}, {dataset}, {images} images; insertion/deletion: {steps_text}, "
+    "mean-colour deletion, the RISE reference's blurred insertion start, softmax score"
+)
 print(protocol)
 display(summary_table(built, FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS))
 
 # %% tags=["hide-input"]
-order = [label for label in (e.get("label", e["name"]) for e in explainers) if label in set(built["explainer"])]
-figure, axes = plt.subplots(1, 2, figsize=(7.0, 3.0), constrained_layout=True)
-for explainer_label in order:
-    maps = fovex.load_maps(out, model=model_name, explainer=explainer_label)
-    for axis, curve in zip(axes, ["deletion_curve", "insertion_curve"]):
-        curves = np.stack([entry[curve] for entry in maps.values() if curve in entry])
-        fraction = np.linspace(0, 1, curves.shape[1])
-        axis.plot(fraction, curves.mean(0), label=explainer_label,
-                  linewidth=2.2 if explainer_label == "fovex" else 1.0)
-for axis, name in zip(axes, ["deletion", "insertion"]):
-    axis.set_xlabel("fraction of pixels " + ("removed" if name == "deletion" else "restored"), fontsize=8)
-    axis.set_ylabel("softmax score", fontsize=8)
-    axis.set_title(f"mean {name} curve ({images} images)", fontsize=9)
-    axis.tick_params(labelsize=8)
-axes[1].legend(fontsize=7)
-plt.show()
+scored = [label for label in run.explainers if label in set(built["explainer"])]
+display(curves_figure({label: run.maps(label) for label in scored}))
 
 # %% [markdown]
 # ## Published numbers (other models, other data)

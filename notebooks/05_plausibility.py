@@ -27,13 +27,8 @@ ceiling_images = None  # study images whose human ceiling is computed during the
 model_name = "efficientnet_lite0"
 datasets = ["mit1003", "osie", "nus-scene500"]  # each run when found; the chapter says which are absent
 num_images = 8
-explainers = [
-    {"name": "fovex"},
-    {"name": "gradcam"},
-    {"name": "rise", "settings": {"masks": 4000}},
-    {"name": "centre"},
-    {"name": "random"},
-]
+explainers = ["fovex", "gradcam", "rise", "centre", "random"]
+explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
 batch_size = 4
 results_dir = "build/results/quick"
 device = "auto"
@@ -43,18 +38,15 @@ seed = 42
 # %% tags=["hide-input"]
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import torch
+from IPython.display import display
 
 import fovex
-from fovex.data import is_available, open_dataset
-from fovex.evaluate import run_study
-from fovex.metrics.scanpath import inter_observer_ceiling
-from fovex.report import paired_differences, summary_table
+from fovex.book import explainer_entries
+from fovex.data import is_available
+from fovex.report import paired_differences, scanpath_table, summary_table
+from fovex.runs import run_chapter
 from fovex.study import load_axis, observer_ceiling
-from fovex.viz import METRIC_LABELS, paired_differences_figure, plot_attribution, plot_scanpath
+from fovex.viz import METRIC_LABELS, gaze_figure, interval_bars, paired_differences_figure
 
 study = load_axis("plausibility", prefer=source)
 saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
@@ -69,13 +61,18 @@ saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
 
 # %% tags=["hide-input"]
 if study is None:
-    print("No study measurements yet: `fovex study run plausibility-osie plausibility-nus-scene500`, "
-          "then `fovex study export`.")
+    print(
+        "No study measurements yet: `fovex study run plausibility-osie plausibility-nus-scene500`, "
+        "then `fovex study export`."
+    )
 else:
     print(study.describe())
     for name, rows in study.ok.groupby("dataset", sort=False):
-        display(summary_table(rows, saliency, by="explainer").rename(columns=METRIC_LABELS)
-                .rename_axis(f"{name}: explainer"))  # fmt: skip
+        display(
+            summary_table(rows, saliency, by="explainer")
+            .rename(columns=METRIC_LABELS)
+            .rename_axis(f"{name}: explainer")
+        )
 
 # %% [markdown]
 # FovEx against each method on the same images (per data set; paired 95 % bootstrap intervals):
@@ -84,9 +81,12 @@ else:
 if study is not None:
     for name, rows in study.ok.groupby("dataset", sort=False):
         floors = rows[~rows["explainer"].isin(["centre_scanpath"])]
-        paired_differences_figure(paired_differences(floors, ["nss", "cc", "sauc", "kld"], unit="unit"),
-                                  title=f"{name}: {rows['unit'].nunique()} images")  # fmt: skip
-        plt.show()
+        display(
+            paired_differences_figure(
+                paired_differences(floors, ["nss", "cc", "sauc", "kld"], unit="unit"),
+                title=f"{name}: {rows['unit'].nunique()} images",
+            )
+        )
 
 # %% [markdown]
 # Scanpaths: FovEx's against each observer's, next to the centre-bias floor and the observers' own
@@ -99,9 +99,7 @@ if study is not None:
     for name, rows in study.ok.groupby("dataset", sort=False):
         paths = rows[rows["explainer"].isin(["fovex", "centre_scanpath"])]
         ids = list(dict.fromkeys(paths["image_id"]))[:ceiling_images]
-        ceiling = observer_ceiling(name, ids, image_size=size).assign(explainer="humans (leave one out)")
-        table = summary_table(pd.concat([paths[paths["image_id"].isin(ids)], ceiling]),
-                              ["scanpath_dtw_px", "scanpath_string_edit"], by="explainer")  # fmt: skip
+        table = scanpath_table(paths, observer_ceiling(name, ids, image_size=size))
         print(f"{name}: {len(ids)} images (the human ceiling computed during this build)")
         display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
 
@@ -111,22 +109,28 @@ if study is not None:
 # A small run with this chapter's parameters, for the examples below; its numbers are illustrations.
 
 # %% tags=["hide-input"]
-
 found = [name for name in datasets if is_available(name)]
 for name in sorted(set(datasets) - set(found)):
     print(f"{name}: not available here, no numbers shown for it (get it with `fovex data fetch {name}`).")
 print(f"running on: {found}")
 
 # %% tags=["hide-input"]
-metrics = ["nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"]
-results = {}
-for name in found:
-    out = Path(results_dir) / f"plausibility-{name}"
-    frame = run_study(
-        out, name=f"plausibility-{name}-{profile}", model=model_name, explainers=explainers, dataset=name,
-        num_images=num_images, metrics=metrics, batch_size=batch_size, device=device, threads=threads, seed=seed,
+runs = {
+    name: run_chapter(
+        Path(results_dir) / f"plausibility-{name}",
+        name=f"plausibility-{name}-{profile}",
+        model=model_name,
+        explainers=explainer_entries(explainers, explainer_settings),
+        dataset=name,
+        num_images=num_images,
+        metrics=[*saliency, "scanpath_dtw", "scanpath_string_edit"],
+        batch_size=batch_size,
+        device=device,
+        threads=threads,
+        seed=seed,
     )
-    results[name] = (out, frame[frame["status"] == "ok"])
+    for name in found
+}
 
 # %% [markdown]
 # ## Saliency metrics
@@ -134,24 +138,12 @@ for name in found:
 # Higher is better for all but KLD. sAUC discounts the centre bias: a centre map scores ~0.5 there.
 
 # %% tags=["hide-input"]
-columns = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
-for name, (out, ok) in results.items():
-    print(f"{model_name} on {name}: {ok['image_id'].nunique()} images; density σ = 1 degree of visual angle")
-    display(summary_table(ok, columns, by="explainer"))
-
-# %% tags=["hide-input"]
-for name, (out, ok) in results.items():
-    figure, axes = plt.subplots(1, len(columns), figsize=(2.3 * len(columns), 3), constrained_layout=True)
-    order = list(dict.fromkeys(ok["explainer"]))
-    for axis, metric in zip(axes, columns):
-        means = [ok.loc[ok["explainer"] == e, metric].mean() for e in order]
-        axis.barh(order, means, color=["tab:red" if e == "fovex" else "tab:gray" for e in order])
-        axis.invert_yaxis()
-        axis.set_title(metric + (" ↓" if metric == "kld" else " ↑"), fontsize=9)
-        if metric != columns[0]:
-            axis.set_yticklabels([])
-    figure.suptitle(f"{model_name} vs human fixations on {name} ({ok['image_id'].nunique()} images)", fontsize=9)
-    plt.show()
+for name, run in runs.items():
+    images = run.ok["image_id"].nunique()
+    print(f"{model_name} on {name}: {images} images; density σ = 1 degree of visual angle")
+    display(summary_table(run.ok, saliency, by="explainer").rename(columns=METRIC_LABELS))
+    title = f"{model_name} vs human fixations on {name}, {images} images; bars: 95 % bootstrap intervals"
+    display(interval_bars(run.ok, saliency, columns=3, title=title))
 
 # %% [markdown]
 # ## Scanpaths: FovEx against people
@@ -162,48 +154,17 @@ for name, (out, ok) in results.items():
 # observers (leave one out), cut to the same *T* fixations.
 
 # %% tags=["hide-input"]
-for name, (out, ok) in results.items():
-    fovex_rows = ok[ok["explainer"] == "fovex"]
-    samples = open_dataset(name, image_size=fovex.load_model(model_name).input_size)
-    by_id = {samples[i].id: samples[i] for i in range(min(len(samples), num_images or len(samples)))}
-    ceilings = []
-    for image_id in fovex_rows["image_id"]:
-        humans = [path for path in by_id[image_id].fixations.scanpaths().values() if len(path)]
-        steps = int(fovex.load_maps(out, model=model_name, explainer="fovex")[image_id]["fixations_xy"].shape[0])
-        ceilings.append({
-            "image_id": image_id,
-            "human_dtw_px": inter_observer_ceiling(humans, "dtw", max_fixations=steps).mean,
-            "human_string_edit": inter_observer_ceiling(humans, "string_edit", max_fixations=steps, grid=5,
-                                                        image_shape=tuple(by_id[image_id].image.shape[-2:])).mean,
-        })
-    ceiling = pd.DataFrame(ceilings)
-    table = pd.DataFrame({
-        "FovEx vs humans": [fovex_rows["scanpath_dtw_px"].mean(), fovex_rows["scanpath_string_edit"].mean()],
-        "human vs humans (ceiling)": [ceiling["human_dtw_px"].mean(), ceiling["human_string_edit"].mean()],
-    }, index=["DTW, px ↓", "string edit ↑"])
-    print(f"{name}: {len(fovex_rows)} images")
-    display(table.round(3))
+for name, run in runs.items():
+    ids = list(dict.fromkeys(run.ok.loc[run.ok["explainer"] == "fovex", "image_id"]))
+    fixations = len(next(iter(run.maps("fovex", ids=ids[:1]).values()))["fixations_xy"])  # FovEx's T
+    ceiling = observer_ceiling(name, ids, image_size=run.image_size(), max_fixations=fixations)
+    print(f"{name}: {len(ids)} images, the first {fixations} fixations of every scanpath")
+    display(scanpath_table(run.ok, ceiling).rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
 
 # %% [markdown]
 # ## Examples
 
 # %% tags=["hide-input"]
-for name, (out, ok) in results.items():
-    samples = open_dataset(name, image_size=fovex.load_model(model_name).input_size)
-    by_id = {samples[i].id: samples[i] for i in range(min(len(samples), num_images or len(samples)))}
-    fovex_maps = fovex.load_maps(out, model=model_name, explainer="fovex")
-    shown = list(fovex_maps)[:3]
-    figure, axes = plt.subplots(len(shown), 3, figsize=(7.5, 2.5 * len(shown)), squeeze=False, constrained_layout=True)
-    for r, image_id in enumerate(shown):
-        sample = by_id[image_id]
-        axes[r, 0].imshow(sample.density, cmap="magma")
-        axes[r, 0].set_axis_off()
-        axes[r, 0].set_title(f"{image_id}: human density", fontsize=8)
-        plot_attribution(axes[r, 1], sample.image, torch.as_tensor(fovex_maps[image_id]["attribution"].astype(np.float32)))
-        axes[r, 1].set_title("FovEx map", fontsize=8)
-        plot_scanpath(axes[r, 2], sample.image, torch.as_tensor(fovex_maps[image_id]["fixations_xy"]))
-        first = next(iter(sample.fixations.scanpaths().values()))
-        axes[r, 2].plot(first[:, 0], first[:, 1], "c.-", linewidth=1, label="observer 1")
-        axes[r, 2].set_title("FovEx (yellow) and one observer (cyan)", fontsize=8)
-    figure.suptitle(f"{model_name} on {name}", fontsize=9)
-    plt.show()
+for name, run in runs.items():
+    shown = list(dict.fromkeys(run.ok.loc[run.ok["explainer"] == "fovex", "image_id"]))[:3]
+    display(gaze_figure(run, shown, title=f"{model_name} on {name}"))

@@ -38,10 +38,10 @@ import re
 from pathlib import Path
 
 import foolbox
-from IPython.display import Image, display
+from IPython.display import display
 
 from fovex.models import imagenet_class_names
-from fovex.widgets import Explorer, figure_to_png
+from fovex.widgets import Explorer
 
 if not image_paths:
     # foolbox ships ImageNet validation photos named imagenet_<nr>_<label>.jpg.
@@ -87,5 +87,5 @@ display(explorer.widget)
 # %% tags=["hide-input"]
 for name in images:
     explorer.image_dropdown.value = name  # what a click on the dropdown does
-    display(Image(figure_to_png(explorer.static_figure())))
+    display(explorer.static_figure())
 explorer.image_dropdown.value = next(iter(images))  # leave the live widget on the first image (cached)

@@ -21,7 +21,7 @@
 profile = "quick"
 model_name = "efficientnet_lite0"
 explainers = ["fovex", "gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "random", "centre"]
-explainer_settings = {}
+explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
 batch_size = 2
 fovex_batch_sizes = [1, 2]
 fixations = 10
@@ -32,8 +32,12 @@ benchmark_csv = "build/benchmarks/cpu.csv"
 # from it into the book). configs/fast-vs-published.yaml, published-seed-reference.yaml, fast-candidates.yaml.
 fast_sources = [
     # the study's run (corrected insertion) when it exists, else the earlier 612-photo run (old insertion substrate)
-    ["build/eval/study-fast-vs-published", "book/measurements/study-fast-vs-published.csv",
-     "build/eval/fast-vs-published", "book/measurements/fast-vs-published.csv"],
+    [
+        "build/eval/study-fast-vs-published",
+        "book/measurements/study-fast-vs-published.csv",
+        "build/eval/fast-vs-published",
+        "book/measurements/fast-vs-published.csv",
+    ],
     ["build/eval/published-seed-reference", "book/measurements/published-seed-reference.csv"],
     ["build/eval/fast-candidates"],
 ]
@@ -43,19 +47,20 @@ results_dir = "build/results/quick"
 # %% tags=["hide-input"]
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
 import fovex
 from fovex.benchmark import machine_description, time_explainer
 from fovex.data import open_dataset
+from fovex.viz import cost_figure, relative_differences_figure
 
 model = fovex.load_model(model_name, device=device)
 dataset = open_dataset("samples", image_size=model.input_size)
 count = max([batch_size] + list(fovex_batch_sizes))
 images = torch.stack([dataset[i % len(dataset)].image for i in range(count)]).to(device)
-print(f"machine: {machine_description(device)}; model {model_name}; {count} bundled sample photos at {model.input_size} px")
+machine = machine_description(device)
+print(f"machine: {machine}; model {model_name}; {count} bundled sample photos at {model.input_size} px")
 
 # %% tags=["hide-input"]
 rows = []
@@ -76,21 +81,19 @@ for name in explainers:
     for size in sizes:
         rows.append(time_explainer(explainer, images[:size]).as_dict())
 cost = pd.DataFrame(rows)
-columns = ["explainer", "batch_size", "seconds_per_image", "forward_passes", "backward_passes",
-           "floor_seconds_per_image", "ratio_to_floor"]
+columns = [
+    "explainer",
+    "batch_size",
+    "seconds_per_image",
+    "forward_passes",
+    "backward_passes",
+    "floor_seconds_per_image",
+    "ratio_to_floor",
+]
 cost[columns].round(3)
 
 # %% tags=["hide-input"]
-best = cost.sort_values("seconds_per_image").drop_duplicates("explainer")
-figure, axes = plt.subplots(1, 2, figsize=(10, 3.4), constrained_layout=True)
-axes[0].barh(best["explainer"], best["seconds_per_image"], color="tab:blue")
-axes[0].set_xscale("log")
-axes[0].set_xlabel("seconds per explanation (log)")
-axes[1].barh(best["explainer"], best["forward_passes"] + best["backward_passes"], color="tab:orange")
-axes[1].set_xscale("log")
-axes[1].set_xlabel("model passes per image, forward + backward (log)")
-figure.suptitle(f"{model_name} on {machine_description(device)}; FovEx T={fixations}, K={steps}", fontsize=9)
-plt.show()
+display(cost_figure(cost, title=f"{model_name} on {machine}; FovEx T={fixations}, K={steps}"))
 
 # %% [markdown]
 # ## The full benchmark
@@ -106,8 +109,18 @@ path = Path(benchmark_csv)
 if path.is_file():
     full = pd.read_csv(path)
     print(f"{path}: measured on {full['machine'].iloc[0]}")
-    shown = ["model", "explainer", "batch_size", "dtype", "seconds_per_image", "images_per_s", "ratio_to_floor",
-             "tflops_per_s", "fraction_of_peak", "peak_memory_mb"]
+    shown = [
+        "model",
+        "explainer",
+        "batch_size",
+        "dtype",
+        "seconds_per_image",
+        "images_per_s",
+        "ratio_to_floor",
+        "tflops_per_s",
+        "fraction_of_peak",
+        "peak_memory_mb",
+    ]
     display(full[[column for column in shown if column in full.columns]].round(3))
 else:
     print(f"{path} not found: run `make benchmark` to produce it.")
@@ -125,8 +138,8 @@ else:
 # (first 100 photos), when their run is present.
 
 # %% tags=["hide-input"]
-from fovex.evaluate import run_study
-from fovex.report import paired_relative_difference
+from fovex.report import relative_differences
+from fovex.runs import run_chapter
 from fovex.store import load_first_available
 
 found = [result for result in map(load_first_available, fast_sources) if result is not None]
@@ -134,66 +147,51 @@ if found:
     comparison = pd.concat([rows for rows, _, _ in found], ignore_index=True)
     for _, provenance, source in found:
         git = provenance.get("git") or {}
-        print(f"{source}: config {provenance['config'].get('name')} ({provenance['config_hash'][:12]}), "
-              f"{provenance.get('status')}, device {provenance.get('device')}, commit {str(git.get('commit'))[:10]}, "
-              f"finished {provenance.get('finished_at')}")
+        print(
+            f"{source}: config {provenance['config'].get('name')} ({provenance['config_hash'][:12]}), "
+            f"{provenance.get('status')}, device {provenance.get('device')}, commit {str(git.get('commit'))[:10]}, "
+            f"finished {provenance.get('finished_at')}"
+        )
         substrate = provenance["config"].get("metric_settings", {}).get("faithfulness", {}).get("insertion_substrate")
         if substrate != "rise-blur":
-            print(f"  note: its insertion AUCs start from the {substrate!r} substrate, a sampled Gaussian with reflection "
-                  "padding, not the RISE reference's blurred image used everywhere else in this book (see the methods "
-                  "page); the comparison between settings is on equal terms, the absolute insertion values are not "
-                  "comparable with the other chapters'.")
+            print(
+                f"  note: its insertion AUCs start from the {substrate!r} substrate, a sampled Gaussian with "
+                "reflection padding, not the RISE reference's blurred image used everywhere else in this book (see "
+                "the methods page); the comparison between settings is on equal terms, the absolute insertion "
+                "values are not comparable with the other chapters'."
+            )
 else:
     dataset = "imagenet-sample" if fovex.data.is_available("imagenet-sample") else "samples"
-    comparison = run_study(
-        Path(results_dir) / "fast-vs-published", name=f"fast-vs-published-{profile}", model=model_name,
-        explainers=[{"name": "fovex", "label": "fovex-published", "settings": {"fixations": fixations, "steps": steps}},
-                    {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}}],
-        dataset=dataset, num_images=fast_num_images, metrics=["insertion", "deletion"],
-        metric_settings={"faithfulness": {"batch_size": 16}}, device=device,
-    )
+    comparison = run_chapter(
+        Path(results_dir) / "fast-vs-published",
+        name=f"fast-vs-published-{profile}",
+        model=model_name,
+        explainers=[
+            {"name": "fovex", "label": "fovex-published", "settings": {"fixations": fixations, "steps": steps}},
+            {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}},
+        ],
+        dataset=dataset,
+        num_images=fast_num_images,
+        metrics=["insertion", "deletion"],
+        metric_settings={"faithfulness": {"batch_size": 16}},
+        device=device,
+    ).results
     print(f"{fast_num_images} photos run here ({dataset})")
 comparison = comparison[comparison["status"] == "ok"].drop_duplicates(["image_id", "explainer"])
 passes = comparison.groupby("explainer")[["forward_passes", "backward_passes", "explain_seconds"]].mean()
 display(passes.rename(columns={"explain_seconds": "seconds per image"}).round(3))
-candidates = [label for label in passes.index if label != "fovex-published"]
-rows = []
-for label in candidates:
-    for metric in ("insertion_auc", "deletion_auc"):
-        try:
-            result = paired_relative_difference(comparison, metric, label, "fovex-published")
-        except ValueError as error:  # e.g. the published run has not reached these photos yet
-            print(f"{label}: skipped, {error}")
-            continue
-        rows.append({"candidate": label, "metric": metric, "candidate mean": result[label],
-                     "published mean": result["fovex-published"],
-                     "difference (AUC points)": result[label] - result["fovex-published"],
-                     "difference %": result["difference_pct"],
-                     "low %": result["ci_low_pct"], "high %": result["ci_high_pct"], "images": result["n"]})
-differences = pd.DataFrame(rows, columns=["candidate", "metric", "candidate mean", "published mean",
-                                          "difference (AUC points)", "difference %", "low %", "high %", "images"])
-print(f"{model_name}; exact RISE protocol (224 steps). Insertion: higher is better; deletion: lower is better. "
-      "low/high: paired bootstrap 95 % interval of the difference %.")
-differences.set_index(["candidate", "metric"]).round(4)
+differences = relative_differences(comparison, "fovex-published", ["insertion_auc", "deletion_auc"])
+unmatched = sorted(set(passes.index) - set(differences["candidate"]) - {"fovex-published"})
+if unmatched:  # e.g. the published run has not reached these photos yet
+    print(f"no photos shared with the published setting yet: {', '.join(unmatched)}")
+print(
+    f"{model_name}; exact RISE protocol (224 steps). Insertion: higher is better; deletion: lower is better. "
+    "ci_low_pct/ci_high_pct: paired bootstrap 95 % interval of the difference %."
+)
+display(differences.drop(columns="reference").set_index(["candidate", "metric"]).round(4))
 
 # %% tags=["hide-input"]
-candidates = list(dict.fromkeys(differences["candidate"]))
-shown = differences.copy()
-# An interval needs several images; with one photo (smoke profile) only the point is drawn.
-shown["below"] = (shown["difference %"] - shown["low %"]).clip(lower=0).fillna(0)
-shown["above"] = (shown["high %"] - shown["difference %"]).clip(lower=0).fillna(0)
-if candidates:
-    figure, axes = plt.subplots(1, 2, figsize=(10, 1 + 0.45 * len(candidates)), sharey=True, constrained_layout=True)
-    for axis, metric in zip(axes, ("insertion_auc", "deletion_auc")):
-        part = shown[shown["metric"] == metric].set_index("candidate").reindex(candidates)
-        positions = list(range(len(part)))
-        axis.errorbar(part["difference %"], positions, xerr=[part["below"], part["above"]], fmt="o", capsize=3)
-        axis.axvspan(-2, 2, color="tab:green", alpha=0.12, label="within 2 %")
-        axis.axvline(0, color="black", linewidth=0.8)
-        axis.set_yticks(positions, [f"{c} (n={n})" for c, n in zip(part.index, part["images"])])
-        axis.set_xlabel(f"{metric.split('_')[0]}: difference from published, % (95 % interval)")
-    axes[0].invert_yaxis()  # first candidate on top (the axes share y)
-    axes[0].legend(loc="lower left", fontsize=8)
-    plt.show()
+if len(differences):
+    display(relative_differences_figure(differences))
 else:
     print("nothing to compare yet: no candidate shares photos with the published setting")

@@ -1,4 +1,5 @@
 """Shared fixtures: a synthetic classifier with known evidence, the bundled model, the shared data."""
+
 from __future__ import annotations
 
 import os
@@ -59,7 +60,9 @@ def make_patch_classifier(box=PATCH_BOX, size=PATCH_SIZE):
     from fovex.models import Classifier
 
     net = PatchEvidenceNet(box, size)
-    classifier = Classifier(net, "patch_evidence", size, mean=(0.0,) * 3, std=(1.0,) * 3, class_names=["plain", "patch"])
+    classifier = Classifier(
+        net, "patch_evidence", size, mean=(0.0,) * 3, std=(1.0,) * 3, class_names=["plain", "patch"]
+    )
     # Grad-CAM style explainers look for this attribute before guessing a layer.
     classifier.cam_target_layer = net.features
     for parameter in classifier.parameters():

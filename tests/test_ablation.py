@@ -1,6 +1,6 @@
 import torch
-
 from conftest import make_textured_images
+
 from fovex import FovEx
 from fovex.ablation import MapVariant, map_spread, rescore_scanpath_variants
 from fovex.explain import scanpath_attribution
@@ -19,8 +19,15 @@ def test_rebuilt_maps_equal_the_explainers_own(patch_classifier):
     images = make_textured_images(2)
     for aggregation in ("sum", "max", "loss_weighted"):
         explanation = FovEx(patch_classifier, fixations=3, steps=3, aggregation=aggregation).explain(images, targets=1)
-        rebuilt = scanpath_attribution(explanation.fixations_xy, 224, 224, 0.15, aggregation,
-                                       losses=explanation.losses, blurred_loss=explanation.extras["blurred_loss"])
+        rebuilt = scanpath_attribution(
+            explanation.fixations_xy,
+            224,
+            224,
+            0.15,
+            aggregation,
+            losses=explanation.losses,
+            blurred_loss=explanation.extras["blurred_loss"],
+        )
         assert torch.allclose(rebuilt, explanation.attribution, atol=1e-5)
 
 
@@ -28,13 +35,27 @@ def test_variants_are_scored_like_the_metric_scores_their_maps(patch_classifier)
     images = make_textured_images(2, seed=5)
     explanation = FovEx(patch_classifier, fixations=3, steps=3).explain(images, targets=1)
     variants = [MapVariant(), MapVariant(upto=1), MapVariant(heatmap_s=0.05, aggregation="max")]
-    table = rescore_scanpath_variants(patch_classifier, images, explanation.targets,
-                                      [_stored(explanation, i) for i in range(2)], variants, image_ids=["a", "b"], step=3584)
+    table = rescore_scanpath_variants(
+        patch_classifier,
+        images,
+        explanation.targets,
+        [_stored(explanation, i) for i in range(2)],
+        variants,
+        image_ids=["a", "b"],
+        step=3584,
+    )
     assert len(table) == 6 and set(table["image_id"]) == {"a", "b"}
     for variant in variants:
-        maps = scanpath_attribution(explanation.fixations_xy, 224, 224, variant.heatmap_s, variant.aggregation,
-                                    upto=variant.upto, losses=explanation.losses,
-                                    blurred_loss=explanation.extras["blurred_loss"])
+        maps = scanpath_attribution(
+            explanation.fixations_xy,
+            224,
+            224,
+            variant.heatmap_s,
+            variant.aggregation,
+            upto=variant.upto,
+            losses=explanation.losses,
+            blurred_loss=explanation.extras["blurred_loss"],
+        )
         expected = insertion_deletion(patch_classifier, images, maps, explanation.targets, step=3584)
         rows = table[table["variant"] == variant.label]
         assert rows["deletion_auc"].tolist() == [float(v) for v in expected.deletion.auc]

@@ -1,5 +1,6 @@
 """Baseline explainers (fovex.baselines): correctness against hand computations, localisation on the
 synthetic patch classifier, batch independence, model coverage, errors and cost bookkeeping."""
+
 from __future__ import annotations
 
 import math
@@ -7,13 +8,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import PATCH_BOX, make_patch_classifier, make_textured_images
 from torch import nn
 
 import fovex
-from fovex.baselines import GAE, RISE, cam_target_layer
+from fovex.explain import GAE, RISE, cam_target_layer
 from fovex.models import Classifier
-
-from conftest import PATCH_BOX, make_patch_classifier, make_textured_images
 
 NON_RANDOM = {
     "gradcam": {},
@@ -38,9 +38,7 @@ def distance_to_box(x: int, y: int, box) -> float:
 
 
 def count_hooks(model: nn.Module) -> int:
-    return sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules()
-    )
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules())
 
 
 def make_tiny_cnn(seed: int = 0) -> Classifier:
@@ -52,9 +50,13 @@ def make_tiny_cnn(seed: int = 0) -> Classifier:
         )
         head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 5))
     classifier = Classifier(
-        nn.Sequential(features, head), "tiny_cnn", 32, mean=(0.5,) * 3, std=(0.25,) * 3,
+        nn.Sequential(features, head),
+        "tiny_cnn",
+        32,
+        mean=(0.5,) * 3,
+        std=(0.25,) * 3,
         class_names=[f"class{i}" for i in range(5)],
-    )  # fmt: skip
+    )
     classifier.cam_target_layer = features
     for parameter in classifier.parameters():
         parameter.requires_grad_(False)
@@ -109,7 +111,17 @@ def small_patch():
 
 def test_registered_names():
     names = fovex.explainers()
-    for name in ["gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "gae", "random", "centre", "centre_scanpath"]:
+    for name in [
+        "gradcam",
+        "gradcam++",
+        "scorecam",
+        "meaningful_perturbation",
+        "rise",
+        "gae",
+        "random",
+        "centre",
+        "centre_scanpath",
+    ]:
         assert name in names
 
 
@@ -149,27 +161,33 @@ def test_bad_settings_are_rejected(patch_classifier):
         fovex.explainer("rise", patch_classifier, p1=0.0)
     with pytest.raises(ValueError):
         fovex.explainer("meaningful_perturbation", patch_classifier, steps=0)
-    with pytest.raises(TypeError):
+    # An unknown name is refused with the valid ones (the explainer's Settings dataclass lists them).
+    with pytest.raises(ValueError, match="unknown setting.*no_such_setting; valid: target_layer"):
         fovex.explainer("gradcam", patch_classifier, no_such_setting=1)
+    with pytest.raises(ValueError, match="gae: unknown setting.*valid: none"):
+        fovex.explain.explainer_class("gae").resolve_settings({"masks": 10})
 
 
-@pytest.mark.parametrize("name, settings, message", [
-    ("fovex", {"fovea_s": float("nan")}, "fovea_s must be a finite number"),
-    ("fovex", {"lr": float("nan")}, "lr must be a finite number"),
-    ("fovex", {"fovea_s": 0}, "fovea_s must be > 0"),
-    ("fovex", {"heatmap_s": 0}, "heatmap_s must be > 0"),
-    ("fovex", {"restarts": "no"}, "restarts must be true or false"),
-    ("fovex", {"steps": 2.5}, "steps must be an integer"),
-    ("fovex", {"seed": None}, "seed must be an integer"),
-    ("fovex", {"blur_kernel_px": 40}, "blur_kernel_px must be odd"),
-    ("fovex", {"forgetting": 1.5}, r"forgetting must be in \[0.0, 1.0\]"),
-    ("rise", {"masks": True}, "masks must be an integer"),
-    ("rise", {"p1": float("inf")}, "p1 must be a finite number"),
-    ("meaningful_perturbation", {"lr": -1.0}, "lr must be > 0"),
-    ("centre", {"sigma": float("nan")}, "sigma must be a finite number"),
-    ("centre_scanpath", {"fixations": 0}, "fixations must be >= 1"),
-    ("random", {"seed": 1.5}, "seed must be an integer"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, settings, message",
+    [
+        ("fovex", {"fovea_s": float("nan")}, "fovea_s must be a finite number"),
+        ("fovex", {"lr": float("nan")}, "lr must be a finite number"),
+        ("fovex", {"fovea_s": 0}, "fovea_s must be > 0"),
+        ("fovex", {"heatmap_s": 0}, "heatmap_s must be > 0"),
+        ("fovex", {"restarts": "no"}, "restarts must be true or false"),
+        ("fovex", {"steps": 2.5}, "steps must be an integer"),
+        ("fovex", {"seed": None}, "seed must be an integer"),
+        ("fovex", {"blur_kernel_px": 40}, "blur_kernel_px must be odd"),
+        ("fovex", {"forgetting": 1.5}, r"forgetting must be in \[0.0, 1.0\]"),
+        ("rise", {"masks": True}, "masks must be an integer"),
+        ("rise", {"p1": float("inf")}, "p1 must be a finite number"),
+        ("meaningful_perturbation", {"lr": -1.0}, "lr must be > 0"),
+        ("centre", {"sigma": float("nan")}, "sigma must be a finite number"),
+        ("centre_scanpath", {"fixations": 0}, "fixations must be >= 1"),
+        ("random", {"seed": 1.5}, "seed must be an integer"),
+    ],
+)
 def test_every_setting_is_validated_at_construction_with_its_name(patch_classifier, name, settings, message):
     """Issue 15, item 6: types, finiteness and ranges are checked before any work, naming the setting."""
     with pytest.raises(ValueError, match=message):
@@ -234,9 +252,15 @@ def test_gae_equals_hand_rollout_on_tiny_vit():
     with torch.random.fork_rng():
         torch.manual_seed(0)
         backbone = timm.create_model(
-            "vit_base_patch16_224", pretrained=False, img_size=32, patch_size=8, embed_dim=32, depth=3,
-            num_heads=4, num_classes=5,
-        )  # fmt: skip
+            "vit_base_patch16_224",
+            pretrained=False,
+            img_size=32,
+            patch_size=8,
+            embed_dim=32,
+            depth=3,
+            num_heads=4,
+            num_classes=5,
+        )
     model = Classifier(backbone, "tiny_vit", 32, (0.5,) * 3, (0.5,) * 3, [f"c{i}" for i in range(5)])
     for parameter in model.parameters():
         parameter.requires_grad_(False)
@@ -435,9 +459,16 @@ def test_vit_reshape_follows_the_model():
     import timm
 
     backbone = timm.create_model(
-        "vit_base_patch16_224", pretrained=False, img_size=48, patch_size=12, embed_dim=24, depth=2, num_heads=2,
-        num_classes=4, reg_tokens=2,
-    )  # fmt: skip
+        "vit_base_patch16_224",
+        pretrained=False,
+        img_size=48,
+        patch_size=12,
+        embed_dim=24,
+        depth=2,
+        num_heads=2,
+        num_classes=4,
+        reg_tokens=2,
+    )
     model = Classifier(backbone, "odd_vit", 48, (0.5,) * 3, (0.5,) * 3, list("abcd"))
     assert backbone.num_prefix_tokens == 3
     explanation = fovex.explainer("gradcam", model).explain(torch.rand(2, 3, 48, 48), targets=1)

@@ -1,10 +1,10 @@
 """The study builds: a smoke build of the whole book (every notebook executed by papermill with tiny
 parameters, then Jupyter Book), checked the way a reader sees it, in headless Chromium."""
+
 from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -29,7 +29,6 @@ def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
 
 
 def test_profiles_only_name_parameters_the_notebooks_have():
-    import jupytext
 
     from fovex.book import declared_parameters
 
@@ -40,6 +39,9 @@ def test_profiles_only_name_parameters_the_notebooks_have():
         for stem, parameters in settings["notebooks"].items():
             unknown = set(parameters or {}) - declared[stem]
             assert not unknown, f"profile {profile}: {stem} has no parameters {unknown}"
+        # A common parameter goes to the notebooks that declare it: at least one must (no silent typo).
+        unused = set(settings["common"]) - set().union(*declared.values())
+        assert not unused, f"profile {profile}: no notebook has the common parameter(s) {unused}"
     with pytest.raises(ValueError, match="available: .*quick"):
         load_profile("nonexistent")
 
@@ -77,23 +79,35 @@ def _chromium():
     return None
 
 
-@pytest.mark.skipif(_chromium() is None or shutil.which("chromedriver") is None,
-                    reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)")
+@pytest.mark.skipif(
+    _chromium() is None or shutil.which("chromedriver") is None,
+    reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)",
+)
 def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = _chromium()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     html = smoke_book / "build" / "book" / "_build" / "html"
     try:
         for page in ["book/intro", "book/methods", "book/references"] + [f"book/chapters/{s}" for s in CHAPTERS]:
             driver.get((html / f"{page}.html").as_uri())
-            title = driver.execute_script("return document.querySelector('h1') && document.querySelector('h1').innerText")
+            title = driver.execute_script(
+                "return document.querySelector('h1') && document.querySelector('h1').innerText"
+            )
             assert title, f"{page}: no heading"
             if page.startswith("book/chapters/"):
                 figures = driver.execute_script(
@@ -103,9 +117,13 @@ def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
                 assert figures, f"{page}: no figures"
                 broken = [src for src, complete, width in figures if not complete or width == 0]
                 assert not broken, f"{page}: figures that do not decode: {broken}"
-                errored = driver.execute_script("return document.querySelectorAll('.output.traceback, .output.error').length")
+                errored = driver.execute_script(
+                    "return document.querySelectorAll('.output.traceback, .output.error').length"
+                )
                 assert errored == 0, f"{page}: an executed cell errored"
-                assert "Traceback (most recent call last)" not in driver.execute_script("return document.body.innerText")
+                assert "Traceback (most recent call last)" not in driver.execute_script(
+                    "return document.body.innerText"
+                )
     finally:
         driver.quit()
 
@@ -114,7 +132,14 @@ def test_parameter_values_are_read_as_papermill_reads_them():
     from fovex.book import parse_value
 
     assert [parse_value(v) for v in ("50", "0.5", "True", "False", "None", "efficientnet_lite1", "1e-3")] == [
-        50, 0.5, True, False, None, "efficientnet_lite1", 1e-3]  # fmt: skip
+        50,
+        0.5,
+        True,
+        False,
+        None,
+        "efficientnet_lite1",
+        1e-3,
+    ]
 
 
 def test_book_refuses_unknown_parameters_with_the_valid_ones(capsys):
@@ -128,8 +153,14 @@ def test_book_refuses_unknown_parameters_with_the_valid_ones(capsys):
 def test_book_executes_a_chapter_with_given_parameters(tmp_path):
     import nbformat
 
-    code = build_book("smoke", only=["06_explorer"], html=False, workdir=tmp_path,
-                      overrides={"results_dir": str(tmp_path / "results")}, parameters={"max_images": 1})  # fmt: skip
+    code = build_book(
+        "smoke",
+        only=["06_explorer"],
+        html=False,
+        workdir=tmp_path,
+        overrides={"results_dir": str(tmp_path / "results")},
+        parameters={"max_images": 1},
+    )
     assert code == 0
     notebook = nbformat.read(tmp_path / "book" / "chapters" / "06_explorer.ipynb", as_version=4)
     injected = next(c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", []))
@@ -137,3 +168,28 @@ def test_book_executes_a_chapter_with_given_parameters(tmp_path):
     # Both parameters cells fold away on the page (issue 14): the chapter opens with its text.
     declared = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     assert "hide-cell" in injected.metadata["tags"] and "hide-cell" in declared.metadata["tags"]
+
+
+def test_common_parameters_reach_only_the_notebooks_that_declare_them():
+    from fovex.book import parameters_for
+
+    profile = {"common": {"threads": 1, "results_dir": "r"}, "notebooks": {"03_faithfulness": {"num_images": 2}}}
+    assert parameters_for(profile, "03_faithfulness", "smoke", ["profile", "threads", "num_images"]) == {
+        "profile": "smoke",
+        "threads": 1,
+        "num_images": 2,
+    }
+    assert parameters_for(profile, "01_scanpaths", "smoke", ["profile"]) == {"profile": "smoke"}
+
+
+def test_explainer_entries_join_names_and_the_profiles_settings():
+    from fovex.book import explainer_entries
+
+    settings = {"rise": {"masks": 1000}, "meaningful_perturbation": {"steps": 100}}
+    own = {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}}
+    assert explainer_entries(["fovex", "rise", own], settings) == [
+        {"name": "fovex"},
+        {"name": "rise", "settings": {"masks": 1000}},
+        own,  # an entry of its own is kept as given
+    ]
+    assert explainer_entries(["rise"]) == [{"name": "rise"}]

@@ -15,8 +15,21 @@ def test_explain_writes_figures_and_arrays_and_survives_a_bad_file(tmp_path, cap
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
     out = tmp_path / "out"
-    code = main(["explain", str(first), str(broken), str(second), "--out", str(out),
-                 "--fixations", "2", "--steps", "2", "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "explain",
+            str(first),
+            str(broken),
+            str(second),
+            "--out",
+            str(out),
+            "--fixations",
+            "2",
+            "--steps",
+            "2",
+            "--quiet",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1  # one image failed ...
     assert "broken.jpg" in captured.err and "1 of 3" in captured.err
@@ -35,8 +48,21 @@ def test_explain_writes_figures_and_arrays_and_survives_a_bad_file(tmp_path, cap
 
 def test_explain_with_a_named_target(tmp_path, capsys):
     (image, _), *_ = foolbox_imagenet_files()
-    code = main(["explain", str(image), "--target", "boxer", "--out", str(tmp_path),
-                 "--fixations", "1", "--steps", "1", "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "explain",
+            str(image),
+            "--target",
+            "boxer",
+            "--out",
+            str(tmp_path),
+            "--fixations",
+            "1",
+            "--steps",
+            "1",
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert "explained: boxer (242)" in capsys.readouterr().out
     assert int(np.load(tmp_path / f"{image.stem}.npz")["target"]) == 242
@@ -66,7 +92,9 @@ def test_explain_never_overwrites_earlier_outputs_or_same_named_inputs(tmp_path,
     out = tmp_path / "out"
     common = ["--out", str(out), "--fixations", "1", "--steps", "1", "--quiet"]
     assert main(["explain", str(image), str(twin), *common]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{image.stem}{n}.{e}" for n in ("", "-2") for e in ("npz", "png"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{image.stem}{n}.{e}" for n in ("", "-2") for e in ("npz", "png")
+    )
     earlier = (out / f"{image.stem}.png").read_bytes()
     assert main(["explain", str(image), *common]) == 0
     assert (out / f"{image.stem}.png").read_bytes() == earlier and (out / f"{image.stem}-3.npz").exists()
@@ -83,7 +111,9 @@ def test_explain_bad_commands_fail_before_any_work_with_one_line(tmp_path, capsy
             main(["explain", str(image), "--size", size, "--out", str(tmp_path)])
         assert exit_info.value.code == 2
     assert "must be >= 32 pixels" in capsys.readouterr().err
-    assert main(["explain", str(image), "--out", str(tmp_path), "--fixations", "1", "--steps", "1", "--seed", "-1"]) == 0
+    assert (
+        main(["explain", str(image), "--out", str(tmp_path), "--fixations", "1", "--steps", "1", "--seed", "-1"]) == 0
+    )
     garbage = tmp_path / "random.bin"
     garbage.write_bytes(b"\x80\x04not a checkpoint")
     assert main(["explain", str(image), "--out", str(tmp_path / "o"), "--weights", str(garbage)]) == 2

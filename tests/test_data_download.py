@@ -1,4 +1,5 @@
 """fovex.data.download against a loopback HTTP server serving archives generated here."""
+
 from __future__ import annotations
 
 import hashlib
@@ -130,7 +131,7 @@ def _zip(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> b
             archive.writestr(name, data)
         for name, target in (symlinks or {}).items():
             info = zipfile.ZipInfo(name)
-            info.external_attr = (0o120777 << 16)  # S_IFLNK: a symlink entry
+            info.external_attr = 0o120777 << 16  # S_IFLNK: a symlink entry
             archive.writestr(info, target)
     return buffer.getvalue()
 
@@ -156,8 +157,13 @@ def _tree(folder: Path) -> set[str]:
 def test_download_verifies_sha256_and_md5(server, tmp_path):
     payload = _good_tar()
     server.files["/good.tar.gz"] = payload
-    dest = download_file(server.url("/good.tar.gz"), tmp_path / "good.tar.gz", sha256=_sha256(payload),
-                         md5=hashlib.md5(payload).hexdigest(), progress=False)  # fmt: skip
+    dest = download_file(
+        server.url("/good.tar.gz"),
+        tmp_path / "good.tar.gz",
+        sha256=_sha256(payload),
+        md5=hashlib.md5(payload).hexdigest(),
+        progress=False,
+    )
     assert dest.read_bytes() == payload
     assert not (tmp_path / "good.tar.gz.part").exists()
     # An existing, matching file is not downloaded again.
@@ -279,12 +285,15 @@ def test_hostile_tar_is_refused_and_writes_nothing(tmp_path, case):
     assert not Path("/tmp/fovex-evil.txt").exists()
 
 
-@pytest.mark.parametrize("entries,symlinks", [
-    ({"../evil.txt": b"x"}, None),
-    ({"/abs/evil.txt": b"x"}, None),
-    ({"C:/evil.txt": b"x"}, None),
-    ({"ok.txt": b"ok"}, {"link": "../../outside"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "entries,symlinks",
+    [
+        ({"../evil.txt": b"x"}, None),
+        ({"/abs/evil.txt": b"x"}, None),
+        ({"C:/evil.txt": b"x"}, None),
+        ({"ok.txt": b"ok"}, {"link": "../../outside"}),
+    ],
+)
 def test_hostile_zip_is_refused_and_writes_nothing(tmp_path, entries, symlinks):
     archive = tmp_path / "hostile.zip"
     archive.write_bytes(_zip(entries, symlinks))
@@ -326,8 +335,13 @@ def _register(monkeypatch, server, name, files: dict[str, bytes], checksums: dic
 
 def test_fetch_downloads_verifies_extracts_and_is_idempotent(server, tmp_path, monkeypatch):
     tar = _good_tar()
-    _register(monkeypatch, server, "toy", {"toy.tar.gz": tar, "more.zip": _zip({"extra/c.txt": b"c"})},
-              checksums={"toy.tar.gz": _sha256(tar)})  # fmt: skip
+    _register(
+        monkeypatch,
+        server,
+        "toy",
+        {"toy.tar.gz": tar, "more.zip": _zip({"extra/c.txt": b"c"})},
+        checksums={"toy.tar.gz": _sha256(tar)},
+    )
     folder = fetch("toy", tmp_path, progress=False)
     assert folder == tmp_path / "toy"
     assert (folder / "data" / "a.txt").read_bytes() == GOOD_FILES["data/a.txt"]
@@ -383,10 +397,11 @@ def test_cli_main_accepts_the_project_cli_namespace(tmp_path, monkeypatch, capsy
     import argparse
 
     import fovex.data
+    from fovex.data.cli import cli_main
 
     calls = []
     monkeypatch.setattr(fovex.data, "fetch", lambda name, root, **kw: calls.append((name, root, kw)) or tmp_path)
     args = argparse.Namespace(command="data", data_command="fetch", name="mit1003", data_root=str(tmp_path))
-    assert fovex.data.cli_main(args) == 0
+    assert cli_main(args) == 0
     assert calls == [("mit1003", str(tmp_path), {"progress": True, "checksums": {}, "keep_archives": False})]
     assert capsys.readouterr().out.strip() == str(tmp_path)

@@ -1,4 +1,5 @@
 """fovex.data.geometry: original pixels -> the frame of fovex.io.load_image, checked against real loads."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,6 @@ import pytest
 from PIL import Image
 
 from fovex.data import frame_geometry, to_frame
-from fovex.data._density import gaussian_fixation_density
 from fovex.io import load_image
 
 
@@ -16,13 +16,16 @@ def _centroid(image) -> tuple[float, float]:
     return float((cols * weights).sum() / weights.sum()), float((rows * weights).sum() / weights.sum())
 
 
-@pytest.mark.parametrize("width,height,size,crop,centre", [
-    (500, 375, 224, 1.0, (250, 190)),      # landscape: sides cropped
-    (300, 601, 224, 1.0, (140, 330)),      # portrait, odd height
-    (500, 375, 224, 0.875, (300, 150)),    # the classic 256 -> 224 crop
-    (200, 150, 224, 1.0, (60.0, 75.0)),    # upscaling
-    (640, 480, None, 1.0, (100, 400)),     # original resolution
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "width,height,size,crop,centre",
+    [
+        (500, 375, 224, 1.0, (250, 190)),  # landscape: sides cropped
+        (300, 601, 224, 1.0, (140, 330)),  # portrait, odd height
+        (500, 375, 224, 0.875, (300, 150)),  # the classic 256 -> 224 crop
+        (200, 150, 224, 1.0, (60.0, 75.0)),  # upscaling
+        (640, 480, None, 1.0, (100, 400)),  # original resolution
+    ],
+)
 def test_mapped_point_matches_the_loaded_image(tmp_path, width, height, size, crop, centre):
     # A bright square centred on an original pixel must appear, in the loaded frame, where to_frame says.
     canvas = np.zeros((height, width, 3), np.uint8)
@@ -67,25 +70,3 @@ def test_mask_follows_the_image(tmp_path):
     box, _ = frame_geometry(500, 375, 224).boxes_to_frame(np.array([[300, 100, 399, 199]]))
     assert abs(xs.min() - box[0, 0]) <= 1 and abs(xs.max() - box[0, 2]) <= 1
     assert abs(ys.min() - box[0, 1]) <= 1 and abs(ys.max() - box[0, 3]) <= 1
-
-
-def test_density_fallback_is_a_blurred_histogram_and_matches_the_metrics():
-    from scipy.ndimage import gaussian_filter
-
-    points = np.array([[10.0, 21.0], [10.0, 21.0], [40.0, 5.0], [-3.0, 5.0]])  # the last is outside
-    density = gaussian_fixation_density(points, (32, 48), sigma_px=3.0)
-    assert density.shape == (32, 48) and np.isclose(density.sum(), 1.0)
-    histogram = np.zeros((32, 48))
-    histogram[21, 10] += 2
-    histogram[5, 40] += 1
-    reference = gaussian_filter(histogram, 3.0, mode="constant", truncate=20)
-    assert np.allclose(density, reference / reference.sum(), atol=1e-9)
-    assert np.unravel_index(density.argmax(), density.shape) == (21, 10)
-    with pytest.raises(ValueError, match="inside"):
-        gaussian_fixation_density(np.array([[-10.0, -10.0]]), (8, 8), 1.0)
-
-    # Sample.density comes from fovex.metrics when present; the fallback must agree with it.
-    plausibility = pytest.importorskip("fovex.metrics.plausibility")
-    sub_pixel = np.array([[10.2, 20.7], [33.4, 3.9], [47.4, 31.4]])
-    metrics_density = plausibility.fixation_density(sub_pixel, (32, 48), 3.0)
-    assert np.allclose(np.asarray(metrics_density), gaussian_fixation_density(sub_pixel, (32, 48), 3.0), atol=1e-12)

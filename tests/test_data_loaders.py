@@ -1,5 +1,6 @@
 """Loaders on small layouts generated here: ImageNet val, VOC with splits, MIT1003, generic fixation CSV,
 package samples, roots and the not-found errors."""
+
 from __future__ import annotations
 
 import io
@@ -96,8 +97,9 @@ def test_imagenet_val_official_devkit(tmp_path):
     devkit = tmp_path / "ILSVRC2012_devkit_t12" / "data"
     devkit.mkdir(parents=True)
     # The devkit's ILSVRC2012_IDs are *not* class indices: ID 1 is n02119789 (kit fox, index 278).
-    synsets = np.array([(1, "n02119789"), (2, "n01440764"), (3, "n15075141")],
-                       dtype=[("ILSVRC2012_ID", "O"), ("WNID", "O")])  # fmt: skip
+    synsets = np.array(
+        [(1, "n02119789"), (2, "n01440764"), (3, "n15075141")], dtype=[("ILSVRC2012_ID", "O"), ("WNID", "O")]
+    )
     scipy.io.savemat(devkit / "meta.mat", {"synsets": synsets})
     (devkit / "ILSVRC2012_validation_ground_truth.txt").write_text("2\n1\n3\n")
     dataset = open_dataset("imagenet-val", root=tmp_path)
@@ -111,7 +113,9 @@ def test_imagenet_val_kaggle_solution_and_missing_labels(tmp_path):
     with pytest.raises(DatasetNotFoundError, match="no labels"):
         open_dataset("imagenet-val", root=tmp_path)
     (tmp_path / "LOC_val_solution.csv").write_text(
-        "ImageId,PredictionString\nILSVRC2012_val_00000002,n15075141 1 2 3 4 n15075141 5 6 7 8\nILSVRC2012_val_00000001,n01440764 1 2 3 4\n"
+        "ImageId,PredictionString\n"
+        "ILSVRC2012_val_00000002,n15075141 1 2 3 4 n15075141 5 6 7 8\n"
+        "ILSVRC2012_val_00000001,n01440764 1 2 3 4\n"
     )
     assert [s.label for s in open_dataset("imagenet-val", root=tmp_path)] == [0, 999]
 
@@ -127,7 +131,8 @@ def _voc_xml(name: str, objects: list[tuple[str, tuple[int, int, int, int], int]
         f"<part><name>head</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax><ymax>2</ymax></bndbox></part></object>"
         for cls, b, difficult in objects
     )
-    return f"<annotation><filename>{name}.jpg</filename><size><width>{size[0]}</width><height>{size[1]}</height><depth>3</depth></size>{body}</annotation>"
+    dimensions = f"<width>{size[0]}</width><height>{size[1]}</height><depth>3</depth>"
+    return f"<annotation><filename>{name}.jpg</filename><size>{dimensions}</size>{body}</annotation>"
 
 
 @pytest.fixture
@@ -222,6 +227,11 @@ def test_mit1003_fixations_from_the_point_maps(tmp_path):
     assert first.pixels_per_degree == 35.0 and dataset[1].pixels_per_degree == pytest.approx(17.5)
     assert first.meta["fixation_map"].endswith("i1_fixMap.jpg")
     assert np.isclose(first.density.sum(), 1.0) and first.density.shape == (224, 224)
+    # Sample.density is the plausibility metrics' own ground truth, as a float64 array.
+    from fovex.metrics.plausibility import fixation_density
+
+    expected = fixation_density(first.fixations.xy, (224, 224), first.sigma_px).numpy()
+    assert first.density.dtype == np.float64 and np.array_equal(first.density, expected)
 
 
 def test_mit1003_fetch_end_to_end(tmp_path, monkeypatch):
@@ -259,7 +269,11 @@ def _csv_set(root, width=80, height=60, csv_size=None):
     _jpeg(root / "stimuli" / "9.jpg", width, height)
     w, h = csv_size or (width, height)
     rows = ["stimulus,width,height,subject,order,x,y,onset_s,duration_s"]
-    rows += [f"10.jpg,{w},{h},1,1,70.0,50.0,,0.2", f"10.jpg,{w},{h},1,0,10.5,20.0,,0.3", f"10.jpg,{w},{h},0,0,40.0,30.0,0.1,0.25"]
+    rows += [
+        f"10.jpg,{w},{h},1,1,70.0,50.0,,0.2",
+        f"10.jpg,{w},{h},1,0,10.5,20.0,,0.3",
+        f"10.jpg,{w},{h},0,0,40.0,30.0,0.1,0.25",
+    ]
     rows += [f"9.jpg,{w},{h},0,0,5.0,5.0,0.0,0.1"]
     (root / "fixations.csv").write_text("\n".join(rows) + "\n")
 
@@ -330,7 +344,8 @@ def test_fixations_csv_confines_stimuli_to_the_set_and_keeps_ids_unique(tmp_path
         root = tmp_path / f"set{len(name)}"
         _jpeg(root / "stimuli" / "1.jpg")
         (root / "fixations.csv").write_text(
-            f"stimulus,width,height,subject,order,x,y,onset_s,duration_s\n{name},80,60,0,0,1,1,,0.1\n")
+            f"stimulus,width,height,subject,order,x,y,onset_s,duration_s\n{name},80,60,0,0,1,1,,0.1\n"
+        )
         with pytest.raises(ValueError, match="outside"):
             open_dataset("fixations-csv", root=root)
     root = tmp_path / "twins"

@@ -1,4 +1,5 @@
 """Loaders on the real subsets in ../shared/data (skipped when that folder is absent)."""
+
 from __future__ import annotations
 
 import csv
@@ -57,7 +58,10 @@ def _xml_boxes(path) -> list[tuple[str, list[int], bool]]:
     for block in re.findall(r"<object>(.*?)</object>", text, re.S):
         block = re.sub(r"<part>.*?</part>", "", block, flags=re.S)
         name = re.search(r"<name>\s*(\w+)\s*</name>", block).group(1)
-        box = [int(float(re.search(rf"<{t}>\s*([\d.]+)\s*</{t}>", block).group(1))) for t in ("xmin", "ymin", "xmax", "ymax")]
+        box = [
+            int(float(re.search(rf"<{t}>\s*([\d.]+)\s*</{t}>", block).group(1)))
+            for t in ("xmin", "ymin", "xmax", "ymax")
+        ]
         difficult = re.search(r"<difficult>\s*1\s*</difficult>", block) is not None
         result.append((name, box, difficult))
     return result
@@ -171,7 +175,9 @@ def test_nus_fixations_keep_their_order_and_timing():
         rows = [r for r in csv.DictReader(handle) if r["stimulus"] == "001.jpg"]
     by_subject = defaultdict(list)
     for row in rows:
-        by_subject[int(row["subject"])].append((int(row["order"]), float(row["x"]), float(row["y"]), float(row["onset_s"])))
+        by_subject[int(row["subject"])].append(
+            (int(row["order"]), float(row["x"]), float(row["y"]), float(row["onset_s"]))
+        )
     paths = sample.fixations_original.scanpaths()
     for subject, fixations in by_subject.items():
         fixations.sort()

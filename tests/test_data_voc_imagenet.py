@@ -1,4 +1,5 @@
 """The VOC -> ImageNet-1k class table, voc_target and split_explainable."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,14 +27,17 @@ def test_table_covers_the_20_classes_without_overlap():
             seen[index] = voc_class
 
 
-@pytest.mark.parametrize("voc_class,expected", [
-    ("cat", ["tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"]),
-    ("diningtable", ["dining table"]),
-    ("pottedplant", ["pot"]),
-    ("sofa", ["studio couch"]),
-    ("bus", ["minibus", "school bus", "trolleybus"]),
-    ("sheep", ["ram"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "voc_class,expected",
+    [
+        ("cat", ["tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"]),
+        ("diningtable", ["dining table"]),
+        ("pottedplant", ["pot"]),
+        ("sofa", ["studio couch"]),
+        ("bus", ["minibus", "school bus", "trolleybus"]),
+        ("sheep", ["ram"]),
+    ],
+)
 def test_known_entries_against_timm_names(voc_class, expected):
     assert _names(imagenet_classes_for(voc_class)) == expected
 
@@ -43,10 +47,19 @@ def test_range_entries_against_timm_names():
     assert len(dogs) == 118 and _names([dogs[0], dogs[-1]]) == ["Chihuahua", "Mexican hairless"]
     assert _names([dogs[0] - 1, dogs[-1] + 1]) == ["sea lion", "timber wolf"]  # the neighbours are not dogs
     birds = imagenet_classes_for("bird")
-    assert _names([7, 24, 80, 100, 127, 146]) == ["cock", "great grey owl", "black grouse", "black swan", "white stork", "albatross"]
+    assert _names([7, 24, 80, 100, 127, 146]) == [
+        "cock",
+        "great grey owl",
+        "black grouse",
+        "black swan",
+        "white stork",
+        "albatross",
+    ]
     assert {7, 24, 80, 100, 127, 146} <= set(birds) and not {6, 25, 79, 101, 126, 147} & set(birds)
     assert "airliner" in _names(imagenet_classes_for("aeroplane"))
-    assert "sports car" in _names(imagenet_classes_for("car")) and "car wheel" not in _names(imagenet_classes_for("car"))
+    assert "sports car" in _names(imagenet_classes_for("car")) and "car wheel" not in _names(
+        imagenet_classes_for("car")
+    )
 
 
 def test_person_has_no_imagenet_class():
@@ -71,9 +84,12 @@ def test_voc_target_picks_the_best_class_within_the_set():
 def test_split_explainable_lists_and_counts_the_skipped():
     box = np.zeros(4)
     objects = [
-        VocObject("cat", box, box), VocObject("person", box, box), VocObject("person", box, box),
-        VocObject("dog", box, box, visible=False), VocObject("car", box, box, difficult=True),
-    ]  # fmt: skip
+        VocObject("cat", box, box),
+        VocObject("person", box, box),
+        VocObject("person", box, box),
+        VocObject("dog", box, box, visible=False),
+        VocObject("car", box, box, difficult=True),
+    ]
     split = split_explainable(objects)
     assert [o.name for o in split.explainable] == ["cat", "car"]
     assert split.skipped_counts == {"no ImageNet class: person": 2, "outside the crop": 1}

@@ -1,10 +1,11 @@
-"""The evaluation engine end to end (fovex.evaluate): smoke config, torchrun equivalence, kill and
+"""The evaluation engine end to end (fovex.evaluation): smoke config, torchrun equivalence, kill and
 resume, corrupt images, manifest, refusal of foreign results, VOC and fixation sets.
 
 Runs use the bundled EfficientNet-Lite0 on small images (96 px), cheap explainers and coarse
 insertion/deletion steps so each test takes seconds on two CPU cores. One thread per process
 everywhere, so single- and multi-process results can be compared bit for bit.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,8 @@ import yaml
 
 import fovex.cli
 from fovex import store
-from fovex.evaluate import main as evaluate_main
-from fovex.evaluate import run
+from fovex.evaluation import run
+from fovex.evaluation.command import main as evaluate_main
 from fovex.evaluation.runner import PART_GATE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,7 +112,17 @@ def test_manifest_records_what_was_run(reference):
 def test_torchrun_two_processes_equal_one_process(reference, tmp_path):
     config = _write_config(tmp_path / "tiny.yaml", TINY)
     out = tmp_path / "two"
-    command = _torchrun() + ["--standalone", "--nproc-per-node", "2", "-m", "fovex.evaluate", str(config), "--out", str(out), "--quiet"]
+    command = _torchrun() + [
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "fovex.evaluation",
+        str(config),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     done = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = sorted(p.name.rsplit("__", 1)[1] for p in (out / store.PARTS).glob("*.parquet"))
@@ -129,21 +140,29 @@ def test_torchrun_two_processes_equal_one_process(reference, tmp_path):
 
 
 @pytest.mark.parametrize("inherited", ["default", "ignored"])
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name)
+@pytest.mark.parametrize(
+    "signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: signal.Signals(s).name
+)
 def test_killed_run_resumes_without_loss_duplication_or_rework(reference, tmp_path, signum, inherited):
     if signum == signal.SIGKILL and inherited == "ignored":
         pytest.skip("SIGKILL cannot be ignored")
     config = _write_config(tmp_path / "tiny.yaml", TINY)
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "fovex.evaluate", str(config), "--out", str(out), "--quiet"]
+    command = [sys.executable, "-m", "fovex.evaluation", str(config), "--out", str(out), "--quiet"]
     # The test hook holds the run after each committed part while the gate file exists, so the signal
     # lands between two batches with work left, however fast or loaded the machine is.
     gate = tmp_path / "gate"
     gate.touch()
     # "ignored": started as a shell starts a background job, with SIGINT ignored; the run must still stop.
     ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if inherited == "ignored" else None
-    process = subprocess.Popen(command, cwd=REPO, env=_env(**{PART_GATE_ENV: str(gate)}), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, preexec_fn=ignore)  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=_env(**{PART_GATE_ENV: str(gate)}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=ignore,
+    )
     parts_dir = out / store.PARTS
     deadline = time.monotonic() + 120
     while not list(parts_dir.glob("*.parquet")):
@@ -246,8 +265,22 @@ def test_smoke_config_runs_end_to_end_from_the_cli(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "efficientnet_lite0" in printed and "insertion_auc" in printed  # the summary table
     results = store.load_results(out, require_complete=True)
-    expected = {"image_id", "model", "explainer", "target", "status", "error", "forward_passes", "backward_passes",
-                "explain_seconds", "metric_seconds", "drop_pct", "increase", "insertion_auc", "deletion_auc"}  # fmt: skip
+    expected = {
+        "image_id",
+        "model",
+        "explainer",
+        "target",
+        "status",
+        "error",
+        "forward_passes",
+        "backward_passes",
+        "explain_seconds",
+        "metric_seconds",
+        "drop_pct",
+        "increase",
+        "insertion_auc",
+        "deletion_auc",
+    }
     assert expected <= set(results.columns)
     assert len(results) == 12 and (results["status"] == "ok").all()
     assert results.groupby("explainer", sort=False).size().to_dict() == {"fovex": 4, "random": 4, "centre": 4}
@@ -273,9 +306,12 @@ def test_missing_output_directory_is_a_clear_error(tmp_path, capsys):
 def test_voc_rows_per_object_class_with_skipped_classes(shared_data, tmp_path):
     from fovex.data import VOC_TO_IMAGENET
 
-    config = {**TINY, "explainers": ["centre", {"name": "fovex", "settings": {"fixations": 1, "steps": 1}}],
-              "dataset": {"name": "voc-sample", "num_images": 3, "image_size": 96},
-              "metrics": ["pointing_game", "ebpg"]}  # fmt: skip
+    config = {
+        **TINY,
+        "explainers": ["centre", {"name": "fovex", "settings": {"fixations": 1, "steps": 1}}],
+        "dataset": {"name": "voc-sample", "num_images": 3, "image_size": 96},
+        "metrics": ["pointing_game", "ebpg"],
+    }
     results = run(config, tmp_path / "voc", quiet=True)
     ok, skipped = results[results["status"] == "ok"], results[results["status"] == "skipped"]
     assert len(ok) > 0 and ok["object_class"].notna().all()
@@ -289,8 +325,12 @@ def test_voc_rows_per_object_class_with_skipped_classes(shared_data, tmp_path):
 
 
 def test_fixation_set_plausibility_and_scanpath_metrics(shared_data, tmp_path):
-    config = {**TINY, "explainers": [{"name": "fovex", "settings": {"fixations": 3, "steps": 1}}, "centre"],
-              "dataset": {"name": "osie", "num_images": 3, "image_size": 96}, "metrics": None}  # fmt: skip
+    config = {
+        **TINY,
+        "explainers": [{"name": "fovex", "settings": {"fixations": 3, "steps": 1}}, "centre"],
+        "dataset": {"name": "osie", "num_images": 3, "image_size": 96},
+        "metrics": None,
+    }
     config.pop("metrics")
     results = run(config, tmp_path / "osie", quiet=True)
     assert (results["status"] == "ok").all() and len(results) == 6
@@ -302,17 +342,24 @@ def test_fixation_set_plausibility_and_scanpath_metrics(shared_data, tmp_path):
     assert centre_rows["scanpath_dtw_px"].isna().all()  # not a scanpath explainer
 
 
-def test_run_study_builds_runs_and_resumes(tmp_path):
-    from fovex.evaluate import run_study
+def test_run_chapter_builds_runs_and_resumes(tmp_path):
+    from fovex.runs import run_chapter
 
-    kwargs = dict(name="study", model="efficientnet_lite0", explainers=["centre", "random"], dataset="samples",
-                  num_images=2, metrics=["drop_increase"], threads=1)
-    rows = run_study(tmp_path / "run", **kwargs)
+    kwargs = dict(
+        name="study",
+        model="efficientnet_lite0",
+        explainers=["centre", "random"],
+        dataset="samples",
+        num_images=2,
+        metrics=["drop_increase"],
+        threads=1,
+    )
+    rows = run_chapter(tmp_path / "run", **kwargs).results
     assert sorted(rows["explainer"].unique()) == ["centre", "random"]
     assert len(rows) == 4 and set(rows["status"]) == {"ok"}
     parts = sorted((tmp_path / "run" / "parts").iterdir())
     stamps = [p.stat().st_mtime_ns for p in parts]
-    again = run_study(tmp_path / "run", **kwargs)  # resumes: nothing recomputed, same rows
+    again = run_chapter(tmp_path / "run", **kwargs).results  # resumes: nothing recomputed, same rows
     assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "run" / "parts").iterdir())] == stamps
     assert again["drop_pct"].tolist() == rows["drop_pct"].tolist()
 
@@ -340,12 +387,15 @@ def test_overwrite_and_summary_never_touch_a_users_files(tmp_path, shared_data):
     assert (other / "summary.csv").read_text() == "my,own\n1,2\n" and not (other / "manifest.json").exists()
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"explainers": [{"name": "fovex", "settings": {"fovea_s": 0}}]}, "fovea_s must be > 0"),
-    ({"explainers": [{"name": "fovex", "settings": {"steps": 2.5}}]}, "steps must be an integer"),
-    ({"dataset": {**TINY["dataset"], "image_size": 16}}, "image_size: must be >= 32"),
-    ({"models": [{"name": "efficientnet_lite0", "weights": "missing.pth"}]}, "not a local checkpoint file"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"explainers": [{"name": "fovex", "settings": {"fovea_s": 0}}]}, "fovea_s must be > 0"),
+        ({"explainers": [{"name": "fovex", "settings": {"steps": 2.5}}]}, "steps must be an integer"),
+        ({"dataset": {**TINY["dataset"], "image_size": 16}}, "image_size: must be >= 32"),
+        ({"models": [{"name": "efficientnet_lite0", "weights": "missing.pth"}]}, "not a local checkpoint file"),
+    ],
+)
 def test_bad_settings_are_config_errors_before_any_work(tmp_path, capsys, change, message):
     """Issue 15, item 10: exit status 2 and no result directory, instead of a crash mid-run."""
     config = _write_config(tmp_path / "bad.yaml", {**TINY, **change})

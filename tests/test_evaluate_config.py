@@ -1,4 +1,5 @@
 """Evaluation configs (fovex.evaluation.config): validation with clear errors, defaults, hashing, shipped configs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from fovex.evaluation import ConfigError, load_config
-from fovex.evaluation.metrics import DEFAULT_METRICS, FixationPool
+from fovex.evaluation.scoring import DEFAULT_METRICS, FixationPool
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,7 +30,12 @@ def test_defaults_are_filled_in():
     assert config["metrics"] == list(DEFAULT_METRICS["classification"])
     assert config["metric_settings"]["faithfulness"]["step"] is None  # the RISE protocol
     assert config["models"] == [{"name": "efficientnet_lite0", "label": "efficientnet_lite0", "weights": "default"}]
-    assert config["explainers"][1] == {"name": "centre", "label": "centre", "settings": {}, "models": ["efficientnet_lite0"]}
+    assert config["explainers"][1] == {
+        "name": "centre",
+        "label": "centre",
+        "settings": {},
+        "models": ["efficientnet_lite0"],
+    }
     assert config.kind == "classification"
 
 
@@ -44,12 +50,18 @@ def test_config_seed_seeds_explainers_unless_set():
     [
         ({"batchsize": 4}, r"unknown key\(s\) 'batchsize' \(did you mean 'batch_size'\?\); valid keys: .*batch_size"),
         ({"explainers": ["fovx"]}, r"unknown explainer 'fovx' \(did you mean 'fovex'\?\); valid: .*centre.*fovex"),
-        ({"explainers": [{"name": "fovex", "settings": {"fixation": 3}}]}, r"fovex\) settings: unknown key\(s\) 'fixation'"),
+        (
+            {"explainers": [{"name": "fovex", "settings": {"fixation": 3}}]},
+            r"fovex\) settings: unknown key\(s\) 'fixation'",
+        ),
         ({"explainers": [{"name": "fovex", "setting": {}}]}, r"explainers\[0\]: unknown key\(s\) 'setting'"),
         ({"models": ["resnet5"]}, r"unknown model 'resnet5'.*valid: .*resnet50"),
         ({"dataset": {"name": "imagenet"}}, r"unknown data set 'imagenet'.*valid: .*imagenet-val"),
         ({"dataset": {"name": "samples", "num_image": 3}}, r"dataset: unknown key\(s\) 'num_image'"),
-        ({"metrics": ["nss"]}, r"metric 'nss' does not apply to samples \(a classification set\); valid there: drop_increase"),
+        (
+            {"metrics": ["nss"]},
+            r"metric 'nss' does not apply to samples \(a classification set\); valid there: drop_increase",
+        ),
         ({"metrics": ["auc"]}, r"unknown metric 'auc'.*valid: .*auc_judd"),
         ({"metric_settings": {"faithfulness": {"steps": 3}}}, r"faithfulness: unknown key\(s\) 'steps'"),
         ({"config_version": 2}, r"config_version 2 is not supported; this fovex reads config_version 1"),
@@ -95,8 +107,12 @@ def test_metrics_per_kind_and_explainer_models():
     assert voc.kind == "localisation"
     fix = load_config(_config(dataset="osie"))
     assert fix["metrics"][:6] == ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
-    restricted = load_config(_config(models=["efficientnet_lite0", {"name": "efficientnet_lite0", "label": "lite0-random", "weights": "none"}],
-                                     explainers=[{"name": "centre", "models": ["lite0-random"]}]))  # fmt: skip
+    restricted = load_config(
+        _config(
+            models=["efficientnet_lite0", {"name": "efficientnet_lite0", "label": "lite0-random", "weights": "none"}],
+            explainers=[{"name": "centre", "models": ["lite0-random"]}],
+        )
+    )
     assert restricted["explainers"][0]["models"] == ["lite0-random"]
     assert restricted["models"][1]["weights"] is None
 
@@ -108,7 +124,12 @@ def test_shipped_configs_validate(path):
 
 
 def test_fixation_pool_negatives_are_other_images():
-    points = {0: np.array([[1.0, 1.0]]), 1: np.array([[2.0, 2.0], [3.0, 3.0]]), 2: np.zeros((0, 2)), 3: np.array([[4.0, 4.0]])}
+    points = {
+        0: np.array([[1.0, 1.0]]),
+        1: np.array([[2.0, 2.0], [3.0, 3.0]]),
+        2: np.zeros((0, 2)),
+        3: np.array([[4.0, 4.0]]),
+    }
     pool = FixationPool([0, 1, 2, 3], points, None)
     assert pool.negatives(1).tolist() == [[1.0, 1.0], [4.0, 4.0]]
     nearest = FixationPool([0, 1, 2, 3], points, other_images=2)
@@ -129,7 +150,7 @@ def test_fovex_presets_are_spelled_out_in_the_resolved_config():
 
 
 def test_spread_order_is_a_permutation_whose_prefixes_cover_the_files():
-    from fovex.evaluation.runner import spread_order
+    from fovex.evaluation import spread_order
 
     order = spread_order(1000)
     assert sorted(order) == list(range(1000))

@@ -8,13 +8,8 @@ import torch
 from scipy import ndimage, signal
 
 from fovex.foveation import blur
-from fovex.metrics.faithfulness import (
-    average_drop_increase,
-    rise_blur,
-    rise_blur_kernel,
-    insertion_deletion,
-    resolve_substrate,
-)
+from fovex.metrics.faithfulness import average_drop_increase, insertion_deletion
+from fovex.metrics.substrates import resolve_substrate, rise_blur, rise_blur_kernel
 
 
 class SumModel(torch.nn.Module):
@@ -54,8 +49,14 @@ TARGET = torch.tensor([0])
 def test_deletion_and_insertion_closed_form_with_a_perfect_map():
     # Order by v: 0.5, 0.3, 0.2, 0.1. Deletion to black leaves 3 * (1.1, 0.6, 0.3, 0.1, 0).
     res = insertion_deletion(
-        SumModel(), IMAGE, V[None], TARGET, step=1,
-        deletion_substrate="zeros", insertion_substrate="zeros", score="logit",
+        SumModel(),
+        IMAGE,
+        V[None],
+        TARGET,
+        step=1,
+        deletion_substrate="zeros",
+        insertion_substrate="zeros",
+        score="logit",
     )
     torch.testing.assert_close(res.deletion.scores, torch.tensor([[3.3, 1.8, 0.9, 0.3, 0.0]]))
     torch.testing.assert_close(res.insertion.scores, torch.tensor([[0.0, 1.5, 2.4, 3.0, 3.3]]))
@@ -106,8 +107,14 @@ def test_softmax_score_is_the_target_probability():
 def test_ties_are_broken_in_row_major_order():
     image = torch.tensor([1.0, 2.0, 3.0]).view(1, 1, 1, 3)
     res = insertion_deletion(
-        SumModel(), image, torch.zeros(1, 1, 3), TARGET, step=1,
-        deletion_substrate="zeros", score="logit", modes=("deletion",),
+        SumModel(),
+        image,
+        torch.zeros(1, 1, 3),
+        TARGET,
+        step=1,
+        deletion_substrate="zeros",
+        score="logit",
+        modes=("deletion",),
     )
     torch.testing.assert_close(res.deletion.scores, torch.tensor([[6.0, 5.0, 3.0, 0.0]]))
 
@@ -118,8 +125,9 @@ def test_many_ties_follow_python_stable_sort_order():
     torch.manual_seed(0)
     attribution = torch.randint(0, 3, (1, 8, 8)).float()
     image = (torch.arange(64, dtype=torch.float32) + 1).view(1, 1, 8, 8)
-    res = insertion_deletion(SumModel(), image, attribution, TARGET, step=1,
-                             deletion_substrate="zeros", score="logit", modes=("deletion",))
+    res = insertion_deletion(
+        SumModel(), image, attribution, TARGET, step=1, deletion_substrate="zeros", score="logit", modes=("deletion",)
+    )
     values = attribution.flatten().tolist()
     order = sorted(range(64), key=lambda i: -values[i])
     removed = [0.0]
@@ -133,13 +141,29 @@ def test_default_step_gives_224_steps_at_any_resolution():
     # 14 x 16 = 224 pixels: one pixel per step, 225 scores.
     torch.manual_seed(0)
     image = torch.rand(1, 3, 14, 16)
-    res = insertion_deletion(SumModel(), image, torch.rand(1, 14, 16), TARGET, deletion_substrate="zeros",
-                             score="logit", modes=("deletion",), batch_size=256)
+    res = insertion_deletion(
+        SumModel(),
+        image,
+        torch.rand(1, 14, 16),
+        TARGET,
+        deletion_substrate="zeros",
+        score="logit",
+        modes=("deletion",),
+        batch_size=256,
+    )
     assert res.deletion.scores.shape == (1, 225)
     assert res.deletion.pixels_changed.tolist() == list(range(225))
     # 20 x 20 = 400 pixels: floor(k * 400 / 224) changed after step k.
-    res = insertion_deletion(SumModel(), torch.rand(1, 3, 20, 20), torch.rand(1, 20, 20), TARGET,
-                             deletion_substrate="zeros", score="logit", modes=("deletion",), batch_size=256)
+    res = insertion_deletion(
+        SumModel(),
+        torch.rand(1, 3, 20, 20),
+        torch.rand(1, 20, 20),
+        TARGET,
+        deletion_substrate="zeros",
+        score="logit",
+        modes=("deletion",),
+        batch_size=256,
+    )
     assert res.deletion.pixels_changed.tolist() == [k * 400 // 224 for k in range(225)]
 
 
@@ -147,8 +171,16 @@ def test_default_is_224_pixels_per_step_at_224_squared():
     torch.manual_seed(0)
     image = torch.rand(1, 3, 224, 224)
     attribution = torch.rand(1, 224, 224)
-    res = insertion_deletion(SumModel(), image, attribution, TARGET, deletion_substrate="zeros",
-                             score="logit", modes=("deletion",), batch_size=75)
+    res = insertion_deletion(
+        SumModel(),
+        image,
+        attribution,
+        TARGET,
+        deletion_substrate="zeros",
+        score="logit",
+        modes=("deletion",),
+        batch_size=75,
+    )
     assert res.deletion.pixels_changed.tolist() == [224 * k for k in range(225)]
     # Closed form: total minus the cumulative sum of pixel sums in decreasing-attribution order.
     pixel_sums = image[0].sum(0).flatten().double()
@@ -159,8 +191,16 @@ def test_default_is_224_pixels_per_step_at_224_squared():
 
 def test_explicit_step_that_does_not_divide_the_image():
     image = torch.ones(1, 1, 2, 5)
-    res = insertion_deletion(SumModel(), image, torch.rand(1, 2, 5), TARGET, step=4,
-                             deletion_substrate="zeros", score="logit", modes=("deletion",))
+    res = insertion_deletion(
+        SumModel(),
+        image,
+        torch.rand(1, 2, 5),
+        TARGET,
+        step=4,
+        deletion_substrate="zeros",
+        score="logit",
+        modes=("deletion",),
+    )
     assert res.deletion.pixels_changed.tolist() == [0, 4, 8, 10]
     torch.testing.assert_close(res.deletion.scores, torch.tensor([[10.0, 6.0, 2.0, 0.0]]))
 
@@ -242,7 +282,9 @@ def test_substrate_names_and_the_gaussian_option():
     torch.manual_seed(0)
     images = torch.rand(2, 3, 16, 16)
     model = SigmoidPairModel(gain=1.0, mean=(0.4, 0.5, 0.6))
-    torch.testing.assert_close(resolve_substrate("rise-blur", model, images), rise_blur(images, torch.tensor([0.4, 0.5, 0.6])))
+    torch.testing.assert_close(
+        resolve_substrate("rise-blur", model, images), rise_blur(images, torch.tensor([0.4, 0.5, 0.6]))
+    )
     torch.testing.assert_close(resolve_substrate("gaussian-reflect", model, images), blur(images, 11, 5.0))
     with pytest.raises(ValueError, match="ambiguous.*rise-blur.*gaussian-reflect"):
         resolve_substrate("blur", model, images)

@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 import torch
 
+from fovex.explain.reference import centre_bias_map, random_map
 from fovex.metrics.plausibility import (
     KLD_EPS,
     auc_judd,
     cc,
-    centre_bias_map,
     fixation_density,
     fixation_map,
     kld,
     nss,
-    random_map,
     sauc,
     sim,
 )
@@ -201,6 +200,20 @@ def test_fixation_density_several_points_and_zero_sigma():
     expected[0, 0], expected[1, 2] = 1 / 3, 2 / 3
     np.testing.assert_allclose(d.numpy(), expected, atol=1e-15)
     assert fixation_density(pts, (3, 4), sigma_px=1.5).sum().item() == pytest.approx(1.0)
+
+
+def test_fixation_density_is_a_blurred_histogram():
+    # The MIT benchmark's ground truth: the fixation histogram blurred by a Gaussian, cut at the border.
+    from scipy.ndimage import gaussian_filter
+
+    points = np.array([[10.0, 21.0], [10.0, 21.0], [40.0, 5.0]])
+    density = fixation_density(points, (32, 48), sigma_px=3.0)
+    assert density.dtype == torch.float64 and density.shape == (32, 48)
+    histogram = np.zeros((32, 48))
+    histogram[21, 10] += 2
+    histogram[5, 40] += 1
+    reference = gaussian_filter(histogram, 3.0, mode="constant", truncate=20)
+    np.testing.assert_allclose(density.numpy(), reference / reference.sum(), atol=1e-9)
 
 
 def test_fixation_map_rounds_to_nearest_pixel():

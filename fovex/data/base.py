@@ -1,4 +1,5 @@
 """The common sample/data-set types every loader returns."""
+
 from __future__ import annotations
 
 import os
@@ -41,19 +42,21 @@ class Fixations:
         return len(self.xy)
 
     @classmethod
-    def from_points(cls, xy: np.ndarray) -> "Fixations":
+    def from_points(cls, xy: np.ndarray) -> Fixations:
         """Pooled points without observer, order or timing (e.g. MIT1003's fixPts map)."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         n = len(xy)
         return cls(xy, np.full(n, -1), np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan))
 
-    def select(self, keep: np.ndarray) -> "Fixations":
+    def select(self, keep: np.ndarray) -> Fixations:
         """The fixations where the (N,) bool or index array ``keep`` selects them."""
         return Fixations(self.xy[keep], self.subject[keep], self.order[keep], self.onset_s[keep], self.duration_s[keep])
 
-    def with_xy(self, xy: np.ndarray) -> "Fixations":
+    def with_xy(self, xy: np.ndarray) -> Fixations:
         """Same fixations at new coordinates (e.g. mapped into the frame)."""
-        return Fixations(np.asarray(xy, dtype=np.float64).reshape(-1, 2), self.subject, self.order, self.onset_s, self.duration_s)
+        return Fixations(
+            np.asarray(xy, dtype=np.float64).reshape(-1, 2), self.subject, self.order, self.onset_s, self.duration_s
+        )
 
     def scanpaths(self) -> dict[int, np.ndarray]:
         """Observer id -> (n, 2) (x, y) in fixation order. Empty when observers are unknown."""
@@ -108,11 +111,11 @@ class Sample:
     fixations_original: Fixations | None = None
     pixels_per_degree: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-    _image: "torch.Tensor | None" = field(default=None, repr=False)
+    _image: torch.Tensor | None = field(default=None, repr=False)
     _density: np.ndarray | None = field(default=None, repr=False)
 
     @property
-    def image(self) -> "torch.Tensor":
+    def image(self) -> torch.Tensor:
         """float32 (3, S, S) in [0, 1], loaded lazily (and kept) on first access."""
         if self._image is None:
             from fovex.io import load_image
@@ -141,10 +144,11 @@ class Sample:
         ground truth the plausibility metrics use.
         """
         if self._density is None and self.fixations is not None and len(self.fixations) and self.sigma_px:
-            from ._density import fixation_density_array
+            from fovex.metrics.plausibility import fixation_density
 
             width, height = self.geometry.frame_size
-            self._density = fixation_density_array(self.fixations.xy, (height, width), self.sigma_px)
+            points = np.asarray(self.fixations.xy, dtype=np.float64)  # NumPy in: a CPU tensor, computed in float64
+            self._density = fixation_density(points, (height, width), float(self.sigma_px)).numpy()
         return self._density
 
 
@@ -187,8 +191,14 @@ class Dataset(Sequence):
 
     name: str = "dataset"
 
-    def __init__(self, root: Path, records: list[_Record], image_size: int | None = 224, crop_fraction: float = 1.0,
-                 info: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        records: list[_Record],
+        image_size: int | None = 224,
+        crop_fraction: float = 1.0,
+        info: dict[str, Any] | None = None,
+    ):
         self.root = Path(root)
         self.records = records
         self.image_size = image_size
@@ -232,4 +242,5 @@ class Dataset(Sequence):
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, root={str(self.root)!r}, n={len(self)}, image_size={self.image_size})"
+        name, root = type(self).__name__, str(self.root)
+        return f"{name}(name={self.name!r}, root={root!r}, n={len(self)}, image_size={self.image_size})"

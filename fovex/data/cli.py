@@ -4,6 +4,7 @@ The project's CLI forwards ``fovex data <args>`` to :func:`main` (``main(argv)``
 code) or hands its parsed namespace to :func:`cli_main`; ``python -m fovex.data`` runs it directly.
 :func:`build_parser` can also populate the project's own ``data`` sub-parser.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     fetch.add_argument("name", help=f"one of {', '.join(sorted(REGISTRY))} (ImageNet: prints manual instructions)")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.add_argument("--keep-archives", action="store_true", help="keep the downloaded archives after extraction")
-    fetch.add_argument("--checksum", action="append", default=[], metavar="FILE=ALGO:HEX",
-                       help="pin an archive's checksum, e.g. ALLSTIMULI.zip=sha256:<hex> (repeatable)")  # fmt: skip
+    fetch.add_argument(
+        "--checksum",
+        action="append",
+        default=[],
+        metavar="FILE=ALGO:HEX",
+        help="pin an archive's checksum, e.g. ALLSTIMULI.zip=sha256:<hex> (repeatable)",
+    )
     commands.add_parser("list", parents=[common], help="list the data sets and where each is found")
     where = commands.add_parser("where", parents=[common], help="print the folder of a data set")
     where.add_argument("name")
@@ -55,8 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         if args.command == "fetch":
-            folder = fetch(args.name, args.data_root, progress=not args.no_progress,
-                           checksums=_checksums(args.checksum), keep_archives=args.keep_archives)  # fmt: skip
+            folder = fetch(
+                args.name,
+                args.data_root,
+                progress=not args.no_progress,
+                checksums=_checksums(args.checksum),
+                keep_archives=args.keep_archives,
+            )
             print(folder)
         elif args.command == "where":
             print(find_dataset(args.name, args.data_root))

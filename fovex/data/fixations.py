@@ -13,6 +13,7 @@ pixels per degree (px/deg, in original pixels) of each set:
 - MIT1003: images up to 1024 px shown at about 35 px/deg (Judd et al. 2009); an image whose longer
   side is not 1024 is assumed scaled to 1024 on screen: px/deg = 35 * max(W, H) / 1024.
 """
+
 from __future__ import annotations
 
 import csv
@@ -78,11 +79,14 @@ class FixationDataset(Dataset):
         frame_xy = geometry.to_frame(fixations.xy)
         inside = geometry.inside(frame_xy)
         return Sample(
-            id=record.id, path=record.path, geometry=geometry,
-            fixations=fixations.with_xy(frame_xy).select(inside), fixations_original=fixations,
+            id=record.id,
+            path=record.path,
+            geometry=geometry,
+            fixations=fixations.with_xy(frame_xy).select(inside),
+            fixations_original=fixations,
             pixels_per_degree=self._ppd(width, height),
             meta={**meta, "fixations_outside_frame": int((~inside).sum())},
-        )  # fmt: skip
+        )
 
 
 def _float_or_nan(value: str) -> float:
@@ -120,9 +124,11 @@ def read_fixations_csv(path: Path) -> dict[str, tuple[tuple[int, int], Fixations
         rank = np.lexsort((order, subject))
         fixations = Fixations(
             xy=np.stack([table["x"], table["y"]], axis=1)[rank],
-            subject=subject[rank], order=order[rank],
-            onset_s=np.asarray(table["onset_s"])[rank], duration_s=np.asarray(table["duration_s"])[rank],
-        )  # fmt: skip
+            subject=subject[rank],
+            order=order[rank],
+            onset_s=np.asarray(table["onset_s"])[rank],
+            duration_s=np.asarray(table["duration_s"])[rank],
+        )
         result[stimulus] = (sizes[stimulus], fixations)
     return result
 
@@ -136,9 +142,15 @@ def _natural_key(name: str):
     return (0, int(stem), name) if stem.isdigit() else (1, 0, name)
 
 
-def open_fixations_csv(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0,
-                       pixels_per_degree=None, display_degrees: tuple[float, float] | None = None,
-                       name: str = "fixations-csv") -> FixationDataset:
+def open_fixations_csv(
+    root: Path,
+    split: str | None = None,
+    image_size: int | None = 224,
+    crop_fraction: float = 1.0,
+    pixels_per_degree=None,
+    display_degrees: tuple[float, float] | None = None,
+    name: str = "fixations-csv",
+) -> FixationDataset:
     """A folder in the shared CSV layout (:data:`FIXATIONS_CSV_LAYOUT`), ordered by stimulus name.
 
     ``pixels_per_degree``: constant px/deg of the original images; or ``display_degrees=(w, h)``: the
@@ -224,8 +236,13 @@ class _PointMapFixations:
         return fixations, {"fixation_map": str(self.map_path), "fixation_points": str(self.points_path)}
 
 
-def open_mit1003(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0,
-                 pixels_per_degree=None) -> FixationDataset:
+def open_mit1003(
+    root: Path,
+    split: str | None = None,
+    image_size: int | None = 224,
+    crop_fraction: float = 1.0,
+    pixels_per_degree=None,
+) -> FixationDataset:
     """MIT1003 in its public layout (:data:`MIT1003_LAYOUT`); fixations from the ``_fixPts`` maps.
 
     ``sample.meta["fixation_map"]`` is the shipped (pre-blurred) ``_fixMap.jpg``; ``sample.density`` is
@@ -243,6 +260,11 @@ def open_mit1003(root: Path, split: str | None = None, image_size: int | None = 
         if not points.is_file():
             raise DatasetNotFoundError(f"mit1003: {path.name} has no {points.name} in {maps}\n{MIT1003_LAYOUT}")
         records.append(_Record(id=path.stem, path=path, extra=_PointMapFixations(points, density)))
-    info = {"layout": MIT1003_LAYOUT, "pixels_per_degree": pixels_per_degree or "35 * max(W, H) / 1024",
-            "fixations": "pooled from *_fixPts.jpg (no observer, order or duration)"}  # fmt: skip
-    return FixationDataset("mit1003", root, records, image_size, crop_fraction, info, pixels_per_degree or mit1003_pixels_per_degree)
+    info = {
+        "layout": MIT1003_LAYOUT,
+        "pixels_per_degree": pixels_per_degree or "35 * max(W, H) / 1024",
+        "fixations": "pooled from *_fixPts.jpg (no observer, order or duration)",
+    }
+    return FixationDataset(
+        "mit1003", root, records, image_size, crop_fraction, info, pixels_per_degree or mit1003_pixels_per_degree
+    )

@@ -11,6 +11,7 @@ are pixel *centres* (pixel ``i`` covers ``[i - 0.5, i + 0.5)``). A resize by ``s
 crop subtracts its offset. Boxes are ``(x0, y0, x1, y1)`` with inclusive corner pixels and are mapped
 corner by corner.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,7 +74,10 @@ class FrameGeometry:
         points = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
         width, height = self.frame_size
         return (
-            (points[:, 0] >= -0.5) & (points[:, 0] < width - 0.5) & (points[:, 1] >= -0.5) & (points[:, 1] < height - 0.5)
+            (points[:, 0] >= -0.5)
+            & (points[:, 0] < width - 0.5)
+            & (points[:, 1] >= -0.5)
+            & (points[:, 1] < height - 0.5)
         )
 
     def boxes_to_frame(self, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +89,12 @@ class FrameGeometry:
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         corners = self.to_frame(boxes.reshape(-1, 2)).reshape(-1, 4)
         width, height = self.frame_size
-        visible = (corners[:, 2] >= -0.5) & (corners[:, 0] < width - 0.5) & (corners[:, 3] >= -0.5) & (corners[:, 1] < height - 0.5)
+        visible = (
+            (corners[:, 2] >= -0.5)
+            & (corners[:, 0] < width - 0.5)
+            & (corners[:, 3] >= -0.5)
+            & (corners[:, 1] < height - 0.5)
+        )
         clipped = corners.copy()
         clipped[:, [0, 2]] = clipped[:, [0, 2]].clip(0.0, width - 1.0)
         clipped[:, [1, 3]] = clipped[:, [1, 3]].clip(0.0, height - 1.0)
@@ -101,7 +110,7 @@ class FrameGeometry:
         if self.size is None:
             return mask.copy()
         dtype = mask.dtype
-        as_uint8 = mask.astype(np.uint8) if dtype == bool else mask
+        as_uint8 = mask.astype(np.uint8) if dtype is bool else mask
         resized = np.asarray(Image.fromarray(as_uint8).resize(self.resized_size, Image.Resampling.NEAREST))
         left, top = self.offset
         width, height = self.frame_size
@@ -129,7 +138,9 @@ def frame_geometry(width: int, height: int, size: int | None = 224, crop_fractio
     return FrameGeometry((width, height), int(size), float(crop_fraction), (new_w, new_h), (left, top), (size, size))
 
 
-def to_frame(points_xy: np.ndarray, width: int, height: int, size: int | None = 224, crop_fraction: float = 1.0) -> np.ndarray:
+def to_frame(
+    points_xy: np.ndarray, width: int, height: int, size: int | None = 224, crop_fraction: float = 1.0
+) -> np.ndarray:
     """(N, 2) original (x, y) of a ``width x height`` image -> (N, 2) (x, y) in the loaded frame."""
     return frame_geometry(width, height, size, crop_fraction).to_frame(points_xy)
 

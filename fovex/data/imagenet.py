@@ -1,9 +1,11 @@
 """ImageNet-1k: class indices from WordNet ids, the official validation set and the one-per-class sample.
 
 Class index convention (timm, torchvision, every ImageNet classifier): the rank of the wnid among the
-sorted 1000 wnids, ``n01440764 -> 0`` ... ``n15075141 -> 999``. The list comes from
-``timm.data.ImageNetInfo`` so the project ships none.
+sorted 1000 wnids, ``n01440764 -> 0`` ... ``n15075141 -> 999``. The wnid list comes from
+``timm.data.ImageNetInfo`` so the project ships none; class names are the classifiers' own,
+:func:`fovex.models.imagenet_class_names`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +29,8 @@ __all__ = [
 IMAGENET_VAL_LAYOUT = """\
 ImageNet-1k validation set (50,000 images), one of:
   <root>/val/<wnid>/*.JPEG                          (class folders, e.g. torchvision's layout)
-  <root>/val/ILSVRC2012_val_00000001.JPEG ...       (flat official folder; also <root>/ILSVRC2012_img_val/ or <root> itself)
+  <root>/val/ILSVRC2012_val_00000001.JPEG ...
+      (flat official folder; also <root>/ILSVRC2012_img_val/ or <root> itself)
     with labels from one of:
     <root>/ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt + meta.mat  (official devkit)
     <root>/val_labels.txt or val_labels.csv: one line per image, "filename,wnid" or "filename,index"
@@ -57,13 +60,6 @@ def _wnid_to_index() -> dict[str, int]:
     return {wnid: i for i, wnid in enumerate(imagenet_wnids())}
 
 
-@lru_cache(maxsize=1)
-def _descriptions() -> tuple[str, ...]:
-    from timm.data import ImageNetInfo
-
-    return tuple(ImageNetInfo().label_descriptions())
-
-
 def imagenet_class_index(wnid: str) -> int:
     """Class index (0..999) of an ImageNet-1k wnid; KeyError for wnids outside ImageNet-1k."""
     try:
@@ -73,8 +69,10 @@ def imagenet_class_index(wnid: str) -> int:
 
 
 def imagenet_class_name(index: int) -> str:
-    """Short human-readable name of class ``index`` (the first synonym of timm's description)."""
-    return _descriptions()[int(index)].split(",")[0].strip()
+    """Short human-readable name of class ``index``: ``fovex.models.imagenet_class_names()[index]``."""
+    from fovex.models import imagenet_class_names  # the one list of names; imported late, it brings torch
+
+    return imagenet_class_names()[int(index)]
 
 
 class ImageNetDataset(Dataset):
@@ -107,7 +105,9 @@ def detect_imagenet_sample(root: Path) -> bool:
     return root.is_dir() and any(_WNID.match(p.name) and "_" in p.name for p in root.glob("n*_*.*"))
 
 
-def open_imagenet_sample(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0):
+def open_imagenet_sample(
+    root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0
+):
     """``<wnid>_<name>.JPEG`` files (labels from file names), sorted by file name, i.e. by class index."""
     records = []
     for path in _images_in(root):
@@ -124,7 +124,9 @@ def open_imagenet_sample(root: Path, split: str | None = None, image_size: int |
 
 def _val_image_folder(root: Path) -> Path | None:
     for folder in (root / "val", root / "ILSVRC2012_img_val", root):
-        if folder.is_dir() and (any(folder.glob("ILSVRC2012_val_*")) or any(_WNID.fullmatch(p.name) for p in folder.iterdir() if p.is_dir())):
+        if folder.is_dir() and (
+            any(folder.glob("ILSVRC2012_val_*")) or any(_WNID.fullmatch(p.name) for p in folder.iterdir() if p.is_dir())
+        ):
             return folder
     return None
 
@@ -167,7 +169,8 @@ def read_labels_file(path: Path) -> dict[str, int]:
 
 
 def _devkit_labels(root: Path) -> dict[str, int] | None:
-    """Labels from the official devkit: ground truth ILSVRC2012_IDs (1-based, not class indices!) -> wnid via meta.mat."""
+    """Labels from the official devkit: ground-truth ILSVRC2012_IDs (1-based, not class indices!) -> wnid
+    via meta.mat."""
     for data in (root / "ILSVRC2012_devkit_t12" / "data", root / "data", root):
         truth = data / "ILSVRC2012_validation_ground_truth.txt"
         meta = data / "meta.mat"
@@ -179,17 +182,26 @@ def _devkit_labels(root: Path) -> dict[str, int] | None:
         import scipy.io
     except ImportError as error:  # scipy is optional; a plain labels file works without it
         raise ImportError(
-            f"reading {meta} needs scipy (pip install scipy); or provide {root / 'val_labels.txt'} with 'filename,wnid' lines"
+            f"reading {meta} needs scipy (pip install scipy); "
+            f"or provide {root / 'val_labels.txt'} with 'filename,wnid' lines"
         ) from error
     synsets = scipy.io.loadmat(str(meta), squeeze_me=True)["synsets"]
     id_to_wnid = {int(s["ILSVRC2012_ID"]): str(s["WNID"]) for s in synsets}
     ids = [int(line) for line in truth.read_text().split()]
     # Ground-truth line i belongs to ILSVRC2012_val_{i:08d}.JPEG.
-    return {f"ILSVRC2012_val_{i:08d}": imagenet_class_index(id_to_wnid[ilsvrc_id]) for i, ilsvrc_id in enumerate(ids, start=1)}
+    return {
+        f"ILSVRC2012_val_{i:08d}": imagenet_class_index(id_to_wnid[ilsvrc_id])
+        for i, ilsvrc_id in enumerate(ids, start=1)
+    }
 
 
-def open_imagenet_val(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0,
-                      labels_file: str | Path | None = None):
+def open_imagenet_val(
+    root: Path,
+    split: str | None = None,
+    image_size: int | None = 224,
+    crop_fraction: float = 1.0,
+    labels_file: str | Path | None = None,
+):
     """The official validation set in any layout of :data:`IMAGENET_VAL_LAYOUT`, sorted by file name."""
     from .base import DatasetNotFoundError
 
@@ -217,7 +229,9 @@ def open_imagenet_val(root: Path, split: str | None = None, image_size: int | No
             if labels is None:
                 labels, source = _devkit_labels(root), "devkit ground truth + meta.mat"
         if labels is None:
-            raise DatasetNotFoundError(f"found ImageNet validation images in {folder} but no labels\n{IMAGENET_VAL_LAYOUT}")
+            raise DatasetNotFoundError(
+                f"found ImageNet validation images in {folder} but no labels\n{IMAGENET_VAL_LAYOUT}"
+            )
         paths = _images_in(folder) if not class_folders else [p for d in class_folders for p in _images_in(d)]
         missing = [p.name for p in paths if p.stem not in labels]
         if missing:

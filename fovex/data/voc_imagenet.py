@@ -13,6 +13,7 @@ Judgement calls (each documented next to its entry):
 - car: every passenger-car class (ambulance and police van included: they are vans); trucks, go-karts
   and car parts (wheel, grille) are not.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -115,7 +116,9 @@ class ObjectSplit:
 
     def summary(self) -> str:
         reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped_counts.items()))
-        return f"{len(self.explainable)} explainable, {len(self.skipped)} skipped" + (f" ({reasons})" if reasons else "")
+        return f"{len(self.explainable)} explainable, {len(self.skipped)} skipped" + (
+            f" ({reasons})" if reasons else ""
+        )
 
 
 def split_explainable(objects, *, include_difficult: bool = True) -> ObjectSplit:

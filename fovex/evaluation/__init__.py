@@ -1,27 +1,36 @@
-"""The evaluation engine behind ``fovex evaluate``: configs, metrics per data set, the sharded loop.
+"""The evaluation engine behind ``fovex evaluate`` (``python -m fovex.evaluation``, torchrun-aware).
 
-- :mod:`fovex.evaluation.config`: parse and validate configs (:func:`load_config`, :class:`ConfigError`).
-- :mod:`fovex.evaluation.metrics`: metric names, which data sets they apply to, how rows are scored.
-- :mod:`fovex.evaluation.runner`: :func:`run` (resumable, torchrun-aware) and :func:`summarize`.
-- :mod:`fovex.evaluation.distributed`: ranks and devices from torchrun's environment.
+- :mod:`~fovex.evaluation.config`: parse and validate configs (:func:`load_config`, :class:`ConfigError`).
+- :mod:`~fovex.evaluation.plan`: the selection, its batches, the explanations per image (VOC classes).
+- :mod:`~fovex.evaluation.scoring`: metric names, which data sets they apply to, how rows are scored.
+- :mod:`~fovex.evaluation.schema`: row columns and the arrays stored with the maps.
+- :mod:`~fovex.evaluation.runner`: the loop and :func:`run` (resumable, sharded over ranks).
+- :mod:`~fovex.evaluation.manifest`, :mod:`~fovex.evaluation.provenance`: what a run records.
+- :mod:`~fovex.evaluation.summary`: :func:`summarize`, means per model x explainer.
+- :mod:`~fovex.evaluation.command`: the command line; :mod:`~fovex.evaluation.distributed`: ranks, devices.
 
-Results are read back with :func:`fovex.store.load_results` and :func:`fovex.store.load_maps`.
+Read results with :func:`fovex.open_run` (or :func:`fovex.store.load_results` / :func:`~fovex.store.load_maps`).
 """
-from .config import CONFIG_VERSION, ConfigError, EvalConfig, load_config
-from .metrics import DATASET_KINDS, DEFAULT_METRICS, METRICS, VALID_METRICS
-from .runner import EvaluationError, run, row_columns, summarize
+
+from .config import CONFIG_VERSION, ConfigError, EvalConfig, EvaluationError, load_config
+from .plan import spread_order
+from .runner import run
+from .schema import row_columns
+from .scoring import DATASET_KINDS, DEFAULT_METRICS, METRICS, VALID_METRICS
+from .summary import summarize
 
 __all__ = [
     "CONFIG_VERSION",
-    "ConfigError",
-    "EvalConfig",
-    "EvaluationError",
     "DATASET_KINDS",
     "DEFAULT_METRICS",
     "METRICS",
     "VALID_METRICS",
+    "ConfigError",
+    "EvalConfig",
+    "EvaluationError",
     "load_config",
     "row_columns",
     "run",
+    "spread_order",
     "summarize",
 ]

@@ -3,20 +3,23 @@
 A config (``config_version: 1``) names the models, the explainers with their settings, one data set
 with its split and number of images, the metrics, the batch size, device, seed and output directory.
 See ``configs/`` and the README section "Evaluation" for the full schema.
+
+Size: one validator per section of the config, in the order a config is read; together they are
+the schema, so they stay on one page rather than scattered over modules.
 """
+
 from __future__ import annotations
 
 import copy
 import difflib
 import hashlib
-import inspect
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .metrics import (
+from .scoring import (
     DATASET_KINDS,
     DEFAULT_METRICS,
     METRIC_SETTINGS_DEFAULTS,
@@ -25,7 +28,16 @@ from .metrics import (
     dataset_kind,
 )
 
-__all__ = ["CONFIG_VERSION", "DATASET_ORDERS", "ConfigError", "EvalConfig", "load_config", "config_hash", "HASH_EXCLUDED_KEYS"]
+__all__ = [
+    "CONFIG_VERSION",
+    "DATASET_ORDERS",
+    "HASH_EXCLUDED_KEYS",
+    "ConfigError",
+    "EvalConfig",
+    "EvaluationError",
+    "config_hash",
+    "load_config",
+]
 
 #: The config format this fovex writes and reads.
 CONFIG_VERSION = 1
@@ -69,6 +81,10 @@ _TARGETS = ("predicted", "label")
 
 class ConfigError(ValueError):
     """An invalid evaluation config; the message names the key and the valid choices."""
+
+
+class EvaluationError(RuntimeError):
+    """The evaluation cannot run as configured (data set missing, model weights unavailable, ...)."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +204,9 @@ def _resolve(raw: dict, origin: str | None) -> dict:
     if version is None:
         raise ConfigError(f"{where}: 'config_version' is required (this fovex reads config_version {CONFIG_VERSION})")
     if version != CONFIG_VERSION:
-        raise ConfigError(f"{where}: config_version {version!r} is not supported; this fovex reads config_version {CONFIG_VERSION}")
+        raise ConfigError(
+            f"{where}: config_version {version!r} is not supported; this fovex reads config_version {CONFIG_VERSION}"
+        )
     data = {key: raw.get(key, default) for key, default in _TOP_LEVEL.items()}
     data["config_version"] = CONFIG_VERSION
     data["seed"] = _int(data["seed"], f"{where}: seed")
@@ -221,49 +239,24 @@ def _models(value, where: str) -> list[dict]:
         weights = entry.get("weights", "default")
         weights = None if weights in (None, "none") else str(weights)
         if weights not in (None, "default") and ("://" in weights or not Path(weights).is_file()):
-            raise ConfigError(f"{here}: weights {weights!r} is not a local checkpoint file ('default', 'none' or a path)")
+            raise ConfigError(
+                f"{here}: weights {weights!r} is not a local checkpoint file ('default', 'none' or a path)"
+            )
         models.append({"name": entry["name"], "label": str(entry.get("label") or entry["name"]), "weights": weights})
     _unique_labels(models, f"{where}: models")
     return models
 
 
-def _explainer_parameters(cls) -> set[str] | None:
-    """Setting names an explainer class accepts; None when it takes arbitrary keywords."""
-    from ..explain import FovEx
-    from ..neva import NevaSettings
+def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[dict]:
+    """Each entry's settings as given, checked by the explainer's own ``Settings`` before any model exists.
 
-    if issubclass(cls, FovEx):
-        return set(NevaSettings.__dataclass_fields__) | {"heatmap_s", "aggregation", "preset"}
-    parameters = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return None
-    return {name for name in parameters if name not in ("self", "model")}
-
-
-class _NoModel:
-    """Stands in for the model while a config is validated: settings are checked before any model is used."""
-
-
-def _check_explainer_settings(cls, settings: dict, where: str) -> None:
-    """Build the explainer without a model, so its own checks (types, ranges) run before any work.
-
-    Explainers check their settings before they touch the model; whatever fails later because there
-    is no model (e.g. finding a CAM layer) is left to the run.
+    Two things are spelled out so the config hash (and resuming) follows what a run computes: the
+    config seed for an explainer that takes a ``seed`` and was given none, and a named preset's values.
     """
     from ..checks import SettingError
+    from ..explain import explainer_class, explainers
 
-    try:
-        cls(_NoModel(), **settings)
-    except SettingError as error:
-        raise ConfigError(f"{where} ({cls.name}) settings: {error}") from None
-    except Exception:  # noqa: BLE001  (needs the real model: checked when the run builds it)
-        pass
-
-
-def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[dict]:
-    from ..explain import _EXPLAINERS, explainers as explainer_names
-
-    valid = explainer_names()
+    valid = explainers()
     result = []
     for i, entry in enumerate(_entries(value, f"{where}: explainers")):
         here = f"{where}: explainers[{i}]"
@@ -272,19 +265,18 @@ def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[d
             raise ConfigError(f"{here}: expected an explainer name or a mapping, got {entry!r}")
         _unknown_keys(entry, _EXPLAINER_KEYS, here)
         _unknown_name(entry.get("name"), valid, "explainer", here)
+        cls = explainer_class(entry["name"])
         settings = dict(entry.get("settings") or {})
-        accepted = _explainer_parameters(_EXPLAINERS[entry["name"]])
-        if accepted is not None:
-            _unknown_keys(settings, accepted, f"{here} ({entry['name']}) settings")
-            # Seed everything from the config seed unless the explainer's own seed is set explicitly.
-            if "seed" in accepted:
-                settings.setdefault("seed", seed)
-        if entry["name"] == "fovex" and "preset" in settings:
-            # Spell the preset out, so the config hash (and resuming) follows what the preset means.
-            from ..explain import PRESETS
-
-            _unknown_name(settings["preset"], list(PRESETS), "FovEx preset", f"{here}.settings.preset")
-            settings = {**PRESETS[settings["preset"]], **settings}
+        _unknown_keys(settings, cls.setting_names(), f"{here} ({entry['name']}) settings")
+        if "seed" in cls.setting_names():
+            settings.setdefault("seed", seed)
+        if "preset" in settings:
+            _unknown_name(settings["preset"], list(cls.presets), f"{entry['name']} preset", f"{here}.settings.preset")
+            settings = cls.expand_preset(settings)
+        try:
+            cls.resolve_settings(settings)
+        except SettingError as error:
+            raise ConfigError(f"{here} ({entry['name']}) settings: {error}") from None
         models = entry.get("models")
         if models is None:
             models = list(model_labels)
@@ -294,7 +286,6 @@ def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[d
                 raise ConfigError(f"{here}: models must be a non-empty list of model labels, got {models!r}")
             for label in models:
                 _unknown_name(label, model_labels, "model label", f"{here}.models")
-        _check_explainer_settings(_EXPLAINERS[entry["name"]], settings, here)
         label = str(entry.get("label") or entry["name"])
         result.append({"name": entry["name"], "label": label, "settings": settings, "models": list(models)})
     _unique_labels(result, f"{where}: explainers")
@@ -313,7 +304,9 @@ def _dataset(value, where: str) -> dict:
     dataset = {key: copy.deepcopy(value.get(key, default)) for key, default in _DATASET_DEFAULTS.items()}
     _unknown_name(dataset["name"], dataset_names(), "data set", here)
     if dataset["name"] not in DATASET_KINDS:
-        raise ConfigError(f"{here}: data set {dataset['name']!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}")
+        raise ConfigError(
+            f"{here}: data set {dataset['name']!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}"
+        )
     dataset["image_size"] = _int(dataset["image_size"], f"{here}.image_size", minimum=32, allow_none=True)
     dataset["num_images"] = _int(dataset["num_images"], f"{here}.num_images", minimum=1, allow_none=True)
     dataset["offset"] = _int(dataset["offset"], f"{here}.offset", minimum=0)
@@ -364,10 +357,19 @@ def _metric_settings(value, where: str) -> dict:
     _int(faithfulness["batch_size"], f"{where}: metric_settings.faithfulness.batch_size", minimum=1)
     if resolved["localisation"]["region"] not in ("boxes", "masks"):
         raise ConfigError(f"{where}: metric_settings.localisation.region must be 'boxes' or 'masks'")
-    _int(resolved["plausibility"]["sauc_other_images"], f"{where}: metric_settings.plausibility.sauc_other_images",
-         minimum=1, allow_none=True)  # fmt: skip
+    _int(
+        resolved["plausibility"]["sauc_other_images"],
+        f"{where}: metric_settings.plausibility.sauc_other_images",
+        minimum=1,
+        allow_none=True,
+    )
     _int(resolved["scanpath"]["grid"], f"{where}: metric_settings.scanpath.grid", minimum=1)
-    _int(resolved["scanpath"]["max_fixations"], f"{where}: metric_settings.scanpath.max_fixations", minimum=1, allow_none=True)
+    _int(
+        resolved["scanpath"]["max_fixations"],
+        f"{where}: metric_settings.scanpath.max_fixations",
+        minimum=1,
+        allow_none=True,
+    )
     return resolved
 
 

@@ -5,6 +5,7 @@
 ``auto`` finds a GPU) and initialises the process group (NCCL on GPUs, gloo on CPUs). Without
 ``torchrun`` everything degrades to a single process and no process group is created.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -55,7 +56,9 @@ def resolve_device(requested: str, dist: Dist) -> torch.device:
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError(f"device {requested!r} asked for, but no CUDA device is available (use device: cpu or auto)")
+            raise RuntimeError(
+                f"device {requested!r} asked for, but no CUDA device is available (use device: cpu or auto)"
+            )
         if dist.enabled:
             return torch.device("cuda", dist.local_rank)
         return torch.device(requested if ":" in requested else "cuda:0")

@@ -1,24 +1,24 @@
-"""Evaluation metrics for attribution maps and scanpaths (SPEC §2).
+"""Evaluation metrics for attribution maps and scanpaths (book/spec.md §2).
 
 Submodules:
 
 - :mod:`fovex.metrics.faithfulness`: %Drop / %Increase, RISE insertion and deletion.
+- :mod:`fovex.metrics.substrates`: what insertion starts from and deletion leaves (RISE blur, mean).
 - :mod:`fovex.metrics.localization`: pointing game, energy-based pointing game.
 - :mod:`fovex.metrics.plausibility`: NSS, CC, KLD, SIM, AUC-Judd, sAUC against human gaze,
-  fixation densities and the centre / random baselines.
+  fixation densities (the centre and random reference maps are in :mod:`fovex.explain.reference`).
 - :mod:`fovex.metrics.scanpath`: DTW and string-edit scanpath comparisons with humans.
 
 The main functions are re-exported here.
 """
 
-from . import faithfulness, localization, plausibility, scanpath
+from . import faithfulness, localization, plausibility, scanpath, substrates
 from .faithfulness import (
     DropIncreaseResult,
     InsertionDeletionResult,
     PerturbationCurve,
     average_drop_increase,
     insertion_deletion,
-    rise_blur,
 )
 from .localization import (
     PointingGameAccuracy,
@@ -31,12 +31,10 @@ from .localization import (
 from .plausibility import (
     auc_judd,
     cc,
-    centre_bias_map,
     fixation_density,
     fixation_map,
     kld,
     nss,
-    random_map,
     sauc,
     sim,
 )
@@ -47,12 +45,14 @@ from .scanpath import (
     inter_observer_ceiling,
     string_edit_similarity,
 )
+from .substrates import rise_blur
 
 __all__ = [
     "faithfulness",
     "localization",
     "plausibility",
     "scanpath",
+    "substrates",
     "DropIncreaseResult",
     "InsertionDeletionResult",
     "PerturbationCurve",
@@ -67,12 +67,10 @@ __all__ = [
     "region_mask",
     "auc_judd",
     "cc",
-    "centre_bias_map",
     "fixation_density",
     "fixation_map",
     "kld",
     "nss",
-    "random_map",
     "sauc",
     "sim",
     "ScanpathComparison",

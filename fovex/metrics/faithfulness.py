@@ -1,4 +1,4 @@
-"""Faithfulness: does the model's score follow the attribution map? (SPEC §2.1)
+"""Faithfulness: does the model's score follow the attribution map? (book/spec.md §2.1)
 
 - :func:`average_drop_increase`: %Drop and %Increase (Chattopadhyay et al. 2018).
 - :func:`insertion_deletion`: RISE deletion / insertion curves and their AUCs (Petsiuk et al. 2018).
@@ -13,15 +13,17 @@ left as the caller set it (call ``model.eval()`` first for deterministic scores)
 from __future__ import annotations
 
 import math
-import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, Union
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from ..foveation import blur
 from ._utils import check_finite, to_tensor
+from .substrates import (
+    Substrate,
+    resolve_substrate,
+)
 
 __all__ = [
     "DropIncreaseResult",
@@ -29,27 +31,11 @@ __all__ = [
     "InsertionDeletionResult",
     "average_drop_increase",
     "insertion_deletion",
-    "rise_blur",
-    "rise_blur_kernel",
-    "resolve_substrate",
-    "SUBSTRATE_NAMES",
     "RISE_STEPS",
-    "RISE_BLUR_KERNEL",
-    "RISE_BLUR_SIGMA",
 ]
 
 #: Steps of the RISE protocol: 224 px per step at 224 x 224, i.e. 224 steps and 225 scores.
 RISE_STEPS = 224
-#: Insertion substrate of RISE: an 11 x 11 kernel from a unit impulse smoothed at sigma 5 px.
-RISE_BLUR_KERNEL = 11
-RISE_BLUR_SIGMA = 5.0
-
-#: Named substrates of :func:`resolve_substrate`.
-SUBSTRATE_NAMES = ("mean", "zeros", "rise-blur", "gaussian-reflect")
-
-#: Substrate specification: a name, a constant, a tensor broadcastable to the images, or a callable.
-Substrate = Union[str, float, torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]
-
 
 # ----------------------------------------------------------------------------- input checks
 
@@ -71,7 +57,9 @@ def _check_inputs(images: Any, attributions: Any, targets: Any):
     check_finite(maps, "attributions")
     targets = to_tensor(targets, "targets").to(images.device)
     if targets.shape != (batch,) or targets.is_floating_point() or targets.dtype == torch.bool:
-        raise ValueError(f"targets must be an integer tensor of shape ({batch},), got {targets.dtype} {tuple(targets.shape)}")
+        raise ValueError(
+            f"targets must be an integer tensor of shape ({batch},), got {targets.dtype} {tuple(targets.shape)}"
+        )
     return images, maps, targets.long()
 
 
@@ -121,7 +109,7 @@ def average_drop_increase(
     targets: torch.Tensor,
     batch_size: int = 64,
 ) -> DropIncreaseResult:
-    """Average Drop (%Drop) and Increase in Confidence (%Increase), SPEC §2.1.
+    """Average Drop (%Drop) and Increase in Confidence (%Increase), book/spec.md §2.1.
 
     With ``Y_i`` the softmax score of target ``c_i`` on image ``x_i`` and ``O_i`` the score on
     ``x_i * A_i`` (map broadcast over channels, pixel space)::
@@ -150,7 +138,9 @@ def average_drop_increase(
             masked.append(_class_scores(model, images[chunk] * maps[chunk, None], targets[chunk], "softmax"))
     y, o = torch.cat(original), torch.cat(masked)
     # Y can underflow to 0 in float32 for hopeless targets; the drop is then 0 (nothing to lose).
-    drop_pct = torch.where(y > 0, (y - o).clamp(min=0) / y.clamp(min=torch.finfo(y.dtype).tiny) * 100, torch.zeros_like(y))
+    drop_pct = torch.where(
+        y > 0, (y - o).clamp(min=0) / y.clamp(min=torch.finfo(y.dtype).tiny) * 100, torch.zeros_like(y)
+    )
     increase = o > y
     return DropIncreaseResult(
         score_original=y,
@@ -160,131 +150,6 @@ def average_drop_increase(
         average_drop_pct=float(drop_pct.mean()),
         increase_pct=float(increase.float().mean() * 100),
     )
-
-
-# ----------------------------------------------------------------------------- substrates
-
-
-def rise_blur_kernel(kernel_size: int = RISE_BLUR_KERNEL, sigma: float = RISE_BLUR_SIGMA) -> torch.Tensor:
-    """1-D factor ``k`` of the RISE reference's insertion kernel, float64 ``(kernel_size,)``, sum 1.
-
-    The reference builds its ``K x K`` kernel as ``scipy.ndimage.gaussian_filter(impulse, sigma)``
-    with the impulse at the centre of a ``K x K`` array. scipy filters with the sampled Gaussian
-    ``w_j ~ exp(-j^2 / (2 sigma^2))``, ``|j| <= round(4 sigma)``, and mode ``'reflect'``
-    (half-sample symmetric: ``d c b a | a b c d``), so every tap that falls outside the window
-    is folded back into it::
-
-        k[i] = sum_j w_j [reflect(i + j) == K // 2]
-
-    The 2-D kernel is the outer product ``k k^T`` (a Gaussian filter is separable). At K = 11,
-    sigma = 5 the folded tails make it nearly uniform: 0.0821 at the border vs 0.0998 at the centre.
-    """
-    if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
-    radius = int(4.0 * sigma + 0.5)
-    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    taps = torch.exp(-(offsets**2) / (2.0 * sigma**2))
-    taps = taps / taps.sum()
-    kernel = torch.zeros(kernel_size, dtype=torch.float64)
-    centre, period = kernel_size // 2, 2 * kernel_size
-    for i in range(kernel_size):
-        source = torch.remainder(i + offsets.long(), period)
-        source = torch.where(source >= kernel_size, period - 1 - source, source)
-        kernel[i] = taps[source == centre].sum()
-    return kernel
-
-
-def rise_blur(images: torch.Tensor, fill: torch.Tensor | float, kernel_size: int = RISE_BLUR_KERNEL,
-              sigma: float = RISE_BLUR_SIGMA) -> torch.Tensor:
-    """The RISE reference's insertion start: ``(B, C, H, W)`` -> same, in pixel space.
-
-    The reference convolves the model-normalised image ``(x - mean) / std`` per channel with
-    :func:`rise_blur_kernel` ``k k^T`` and zero padding of ``K // 2``. Because the kernel sums
-    to 1 this equals, in pixel space, padding with the mean colour::
-
-        B(x) = conv2d(pad(x - fill, K // 2, value 0), k k^T) + fill
-
-    Args:
-        images: ``(B, C, H, W)`` pixel-space images.
-        fill: the padding colour, a number or ``(C,)``/``(1, C, 1, 1)`` tensor: the model's mean.
-    """
-    channels = images.shape[1]
-    half = kernel_size // 2
-    k = rise_blur_kernel(kernel_size, sigma).to(device=images.device, dtype=images.dtype)
-    fill = torch.as_tensor(fill, dtype=images.dtype, device=images.device)
-    fill = fill.view(1, channels, 1, 1) if fill.numel() == channels else fill.reshape(())
-    padded = F.pad(images - fill, (half, half, half, half))
-    out = F.conv2d(padded, k.view(1, 1, 1, -1).expand(channels, 1, 1, kernel_size), groups=channels)
-    out = F.conv2d(out, k.view(1, 1, -1, 1).expand(channels, 1, kernel_size, 1), groups=channels)
-    return out + fill
-
-
-def _model_mean(model: Any, channels: int, like: torch.Tensor) -> torch.Tensor:
-    mean = getattr(model, "mean", None)
-    if mean is None:
-        warnings.warn(
-            "model has no `mean` attribute; the 'mean' substrate falls back to 0.5 per channel "
-            "(pass deletion_substrate explicitly to silence this)",
-            UserWarning,
-            stacklevel=3,
-        )
-        mean = [0.5] * channels
-    mean = torch.as_tensor(mean, dtype=like.dtype, device=like.device).flatten()
-    if mean.numel() != channels:
-        raise ValueError(f"model.mean has {mean.numel()} entries but the images have {channels} channels")
-    return mean.view(1, channels, 1, 1)
-
-
-def resolve_substrate(substrate: Substrate, model: Any, images: torch.Tensor) -> torch.Tensor:
-    """Turn a substrate specification into pixel values, expanded to the images' shape.
-
-    - ``"mean"``: the model's mean colour ``model.mean`` (zeros in its normalised space);
-      0.5 per channel with a warning if the model has no ``mean`` attribute.
-    - ``"zeros"``: black (zeros in pixel space).
-    - ``"rise-blur"``: the RISE reference's blurred image, :func:`rise_blur` with the model's mean
-      colour as padding (its zero padding in normalised space); the insertion default.
-    - ``"gaussian-reflect"``: a sampled Gaussian (kernel 11, sigma 5 px) with reflection padding,
-      :func:`fovex.foveation.blur`. It differs from ``"rise-blur"`` everywhere, not only at the
-      border (the reference's kernel is nearly uniform), by up to ~0.06 in pixel value.
-    - a number: that constant in every channel.
-    - a tensor broadcastable to ``(B, C, H, W)``; a ``(C,)`` tensor is a per-channel colour.
-    - a callable ``images -> substrate`` returning a tensor broadcastable to the images.
-    """
-    batch, channels, height, width = images.shape
-    if isinstance(substrate, str):
-        if substrate == "mean":
-            value = _model_mean(model, channels, images)
-        elif substrate == "zeros":
-            value = torch.zeros((), dtype=images.dtype, device=images.device)
-        elif substrate == "rise-blur":
-            value = rise_blur(images, _model_mean(model, channels, images))
-        elif substrate == "gaussian-reflect":
-            value = blur(images, RISE_BLUR_KERNEL, RISE_BLUR_SIGMA)
-        elif substrate == "blur":
-            raise ValueError("substrate 'blur' is ambiguous: use 'rise-blur' (the RISE reference, the default) "
-                             "or 'gaussian-reflect' (a sampled Gaussian with reflection padding)")
-        else:
-            raise ValueError(f"unknown substrate {substrate!r}; use {', '.join(map(repr, SUBSTRATE_NAMES))}, "
-                             "a number, a tensor or a callable")
-    elif callable(substrate):
-        value = to_tensor(substrate(images), "substrate(images)")
-    elif isinstance(substrate, (int, float)):
-        value = torch.tensor(float(substrate))
-    else:
-        value = to_tensor(substrate, "substrate")
-        if value.ndim == 1:
-            if value.numel() != channels:
-                raise ValueError(f"a 1-D substrate needs {channels} entries (one per channel), got {value.numel()}")
-            value = value.view(1, channels, 1, 1)
-    value = value.to(device=images.device, dtype=images.dtype)
-    try:
-        value = value.expand(batch, channels, height, width)
-    except RuntimeError as err:
-        raise ValueError(f"substrate of shape {tuple(value.shape)} does not broadcast to images {tuple(images.shape)}") from err
-    check_finite(value, "substrate")
-    return value
 
 
 # ----------------------------------------------------------------------------- insertion / deletion
@@ -366,7 +231,7 @@ def insertion_deletion(
     modes: Sequence[str] = ("deletion", "insertion"),
     batch_size: int = 64,
 ) -> InsertionDeletionResult:
-    """RISE deletion and insertion curves and their AUCs (SPEC §2.1).
+    """RISE deletion and insertion curves and their AUCs (book/spec.md §2.1).
 
     Pixels are ranked by decreasing attribution. Ties are broken in row-major order (a stable
     sort: of two equal values, the pixel with the smaller ``row * W + col`` is changed first). The

@@ -1,4 +1,4 @@
-"""Localisation: does the map point at the object? (SPEC §2.2)
+"""Localisation: does the map point at the object? (book/spec.md §2.2)
 
 - :func:`pointing_game` / :func:`pointing_game_accuracy`: the hit variant of the pointing game
   (Zhang et al. 2016) with TorchRay's conventions.

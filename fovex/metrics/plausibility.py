@@ -1,4 +1,4 @@
-"""Plausibility: agreement of an attribution map with human gaze (SPEC §2.3).
+"""Plausibility: agreement of an attribution map with human gaze (book/spec.md §2.3).
 
 Definitions follow pysaliency and the MIT saliency benchmark (Bylinskii et al., "What do
 different evaluation metrics tell us about saliency models?", TPAMI 2019). Where the two
@@ -16,11 +16,15 @@ Conventions shared by every metric in this module:
 - Degenerate input (shape mismatch, NaN/inf, no fixations, a map summing to zero where a
   distribution is needed) raises ``ValueError`` instead of returning NaN.
 - Computation is in float64 (float32 on MPS) on the input's device.
+
+Size: six metrics and the fixation maps and densities they share, each a short function with its
+formula; one module keeps the conventions above in one place.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -35,8 +39,6 @@ __all__ = [
     "sauc",
     "fixation_density",
     "fixation_map",
-    "centre_bias_map",
-    "random_map",
     "KLD_EPS",
 ]
 
@@ -55,9 +57,7 @@ def _pair(saliency: Any, other: Any, other_name: str, other_is_bool: bool):
     if sal.ndim not in (2, 3):
         raise ValueError(f"saliency map must be (H, W) or (B, H, W), got shape {tuple(sal.shape)}")
     if oth.shape != sal.shape:
-        raise ValueError(
-            f"{other_name} shape {tuple(oth.shape)} does not match saliency map shape {tuple(sal.shape)}"
-        )
+        raise ValueError(f"{other_name} shape {tuple(oth.shape)} does not match saliency map shape {tuple(sal.shape)}")
     batched = sal.ndim == 3
     if not batched:
         sal, oth = sal.unsqueeze(0), oth.unsqueeze(0)
@@ -292,18 +292,14 @@ def _split_other_fixations(other: Any, batch: int, shape, batched: bool) -> list
     t = to_tensor(other, "other_fixations")
     if t.dtype == torch.bool and t.ndim == 3:
         if not batched or t.shape[0] != batch:
-            raise ValueError(
-                f"other_fixations map of shape {tuple(t.shape)} does not match the batch of {batch} maps"
-            )
+            raise ValueError(f"other_fixations map of shape {tuple(t.shape)} does not match the batch of {batch} maps")
         return list(t)
     return [t] * batch
 
 
 def _is_point_list(x: Sequence) -> bool:
     """True for a nested list of numbers like [[x, y], ...] (one point array, not B items)."""
-    return all(
-        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, (int, float)) for c in p) for p in x
-    )
+    return all(isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(c, (int, float)) for c in p) for p in x)
 
 
 def _values_at(s: torch.Tensor, other: Any, index: int, batched: bool) -> torch.Tensor:
@@ -361,7 +357,7 @@ def fixation_density(points_xy: Any, shape: tuple[int, int], sigma_px: float) ->
     ``D(r, c) = sum_n exp(-((c - x_n)^2 + (r - y_n)^2) / (2 sigma^2))``, then ``D / sum(D)``.
     Points are (x right, y down) in 0-based pixels, evaluated exactly (sub-pixel positions
     are kept); Gaussians are truncated at the image border and the result renormalised.
-    ``sigma_px = 0`` gives the normalised histogram of the nearest pixels. SPEC §2.3 suggests
+    ``sigma_px = 0`` gives the normalised histogram of the nearest pixels. book/spec.md §2.3 suggests
     about one degree of visual angle for sigma.
 
     Returns:
@@ -384,36 +380,3 @@ def fixation_density(points_xy: Any, shape: tuple[int, int], sigma_px: float) ->
         gy = torch.exp(-((torch.arange(height, dtype=dtype, device=device) - pts[:, 1:]) ** 2) / (2 * sigma_px**2))
         density = gy.T @ gx
     return density / density.sum()
-
-
-# ----------------------------------------------------------------------------- baselines
-
-
-def centre_bias_map(shape: tuple[int, int], sigma_frac: float = 0.25) -> torch.Tensor:
-    """Central Gaussian baseline map ``(H, W)`` with peak 1 at the image centre.
-
-    ``M(r, c) = exp(-((c - cx)^2 / (2 sx^2) + (r - cy)^2 / (2 sy^2)))`` with
-    ``(cx, cy) = ((W - 1) / 2, (H - 1) / 2)``, ``sx = sigma_frac * W``, ``sy = sigma_frac * H``
-    (the Gaussian stretches with the image's aspect ratio). The default 0.25 is a convention,
-    not a value fitted to any data set; report it with the numbers.
-
-    Returns:
-        float32 tensor ``(H, W)`` with values in (0, 1].
-    """
-    if sigma_frac <= 0:
-        raise ValueError(f"sigma_frac must be > 0, got {sigma_frac}")
-    height, width = shape
-    dx = (torch.arange(width, dtype=torch.float64) - (width - 1) / 2) / (sigma_frac * width)
-    dy = (torch.arange(height, dtype=torch.float64) - (height - 1) / 2) / (sigma_frac * height)
-    return torch.exp(-(dy[:, None] ** 2 + dx[None, :] ** 2) / 2).float()
-
-
-def random_map(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
-    """Baseline map of i.i.d. uniform values in [0, 1), reproducible from ``seed``.
-
-    ``shape`` is ``(H, W)`` or ``(B, H, W)``; the generator is local, so the global torch RNG is
-    untouched. Returns a float32 CPU tensor.
-    """
-    generator = torch.Generator().manual_seed(int(seed))
-    return torch.rand(tuple(shape), generator=generator)
-

@@ -1,4 +1,4 @@
-"""Scanpath similarity: a model's fixation sequence against human scanpaths (SPEC §2.3).
+"""Scanpath similarity: a model's fixation sequence against human scanpaths (book/spec.md §2.3).
 
 A scanpath is a ``(T, 2)`` array (numpy, tensor or nested list) of fixations ``(x, y)`` in
 pixels (x right, y down, 0-based), in temporal order. All functions return Python floats or
@@ -12,9 +12,10 @@ numpy arrays; scanpaths are short, so the work is done in numpy on the CPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

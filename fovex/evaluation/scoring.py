@@ -1,4 +1,4 @@
-"""Which metrics an evaluation computes per kind of data set, and how each fills its row columns.
+"""Scoring explanations: which metrics apply to which kind of data set, and how each fills its row columns.
 
 Kinds of data set:
 
@@ -13,9 +13,10 @@ Faithfulness metrics apply to every kind (they need only the image and the expla
 A metric that cannot be computed for one row (e.g. an image without fixations in the frame) is NaN
 there, with the reason in the row's ``notes``.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,8 @@ __all__ = [
     "DEFAULT_METRICS",
     "METRIC_SETTINGS_DEFAULTS",
     "dataset_kind",
-    "Item",
     "FixationPool",
+    "fixation_pool",
     "compute_metrics",
 ]
 
@@ -47,23 +48,50 @@ class MetricSpec:
 
 
 _SPECS = (
-    MetricSpec("drop_increase", "faithfulness", {"drop_pct": "float64", "increase": "bool", "score_masked": "float64"}, False,
-               "%Drop per image (max(0, Y - O) / Y * 100; lower is better) and whether O > Y (%Increase, higher)"),
-    MetricSpec("insertion", "faithfulness", {"insertion_auc": "float64"}, True, "RISE insertion AUC (the reference's blurred start)"),
-    MetricSpec("deletion", "faithfulness", {"deletion_auc": "float64"}, False, "RISE deletion AUC (mean-colour substrate)"),
-    MetricSpec("pointing_game", "localisation", {"pointing_hit": "bool"}, True, "map maximum within 15 px of the class's boxes"),
-    MetricSpec("ebpg", "localisation", {"ebpg_pct": "float64"}, True, "share of the map's energy inside the class's boxes, %"),
+    MetricSpec(
+        "drop_increase",
+        "faithfulness",
+        {"drop_pct": "float64", "increase": "bool", "score_masked": "float64"},
+        False,
+        "%Drop per image (max(0, Y - O) / Y * 100; lower is better) and whether O > Y (%Increase, higher)",
+    ),
+    MetricSpec(
+        "insertion",
+        "faithfulness",
+        {"insertion_auc": "float64"},
+        True,
+        "RISE insertion AUC (the reference's blurred start)",
+    ),
+    MetricSpec(
+        "deletion", "faithfulness", {"deletion_auc": "float64"}, False, "RISE deletion AUC (mean-colour substrate)"
+    ),
+    MetricSpec(
+        "pointing_game", "localisation", {"pointing_hit": "bool"}, True, "map maximum within 15 px of the class's boxes"
+    ),
+    MetricSpec(
+        "ebpg", "localisation", {"ebpg_pct": "float64"}, True, "share of the map's energy inside the class's boxes, %"
+    ),
     MetricSpec("nss", "plausibility", {"nss": "float64"}, True, "normalised scanpath saliency at human fixations"),
     MetricSpec("cc", "plausibility", {"cc": "float64"}, True, "Pearson correlation with the fixation density"),
     MetricSpec("kld", "plausibility", {"kld": "float64"}, False, "KL divergence of the density from the map"),
     MetricSpec("sim", "plausibility", {"sim": "float64"}, True, "histogram intersection with the density"),
     MetricSpec("auc_judd", "plausibility", {"auc_judd": "float64"}, True, "AUC, Judd variant"),
     MetricSpec("sauc", "plausibility", {"sauc": "float64"}, True, "shuffled AUC; negatives = other images' fixations"),
-    MetricSpec("scanpath_dtw", "scanpath", {"scanpath_dtw_px": "float64"}, False,
-               "mean DTW distance (px) of the explainer's scanpath to each observer's (scanpath explainers only)"),
-    MetricSpec("scanpath_string_edit", "scanpath", {"scanpath_string_edit": "float64"}, True,
-               "mean string-edit similarity on a grid (scanpath explainers only)"),
-)  # fmt: skip
+    MetricSpec(
+        "scanpath_dtw",
+        "scanpath",
+        {"scanpath_dtw_px": "float64"},
+        False,
+        "mean DTW distance (px) of the explainer's scanpath to each observer's (scanpath explainers only)",
+    ),
+    MetricSpec(
+        "scanpath_string_edit",
+        "scanpath",
+        {"scanpath_string_edit": "float64"},
+        True,
+        "mean string-edit similarity on a grid (scanpath explainers only)",
+    ),
+)
 
 #: Metric name -> spec, in the order columns appear.
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
@@ -86,7 +114,8 @@ _FAITHFULNESS = ("drop_increase", "insertion", "deletion")
 VALID_METRICS: dict[str, tuple[str, ...]] = {
     "classification": _FAITHFULNESS,
     "localisation": ("pointing_game", "ebpg") + _FAITHFULNESS,
-    "fixations": ("nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit") + _FAITHFULNESS,
+    "fixations": ("nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit")
+    + _FAITHFULNESS,
 }
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
     "classification": _FAITHFULNESS,
@@ -94,10 +123,16 @@ DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
     "fixations": ("nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"),
 }
 
-#: ``metric_settings`` sections and their defaults (the protocols of SPEC §2).
+#: ``metric_settings`` sections and their defaults (the protocols of book/spec.md §2).
 METRIC_SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
     # step None: RISE's 224 steps at any resolution; batch_size: perturbed images per forward pass.
-    "faithfulness": {"step": None, "batch_size": 64, "deletion_substrate": "mean", "insertion_substrate": "rise-blur", "score": "softmax"},
+    "faithfulness": {
+        "step": None,
+        "batch_size": 64,
+        "deletion_substrate": "mean",
+        "insertion_substrate": "rise-blur",
+        "score": "softmax",
+    },
     "localisation": {"tolerance_px": 15, "region": "boxes", "include_difficult": True},
     # sauc_other_images None: negatives are the fixations of every other image of the selection.
     "plausibility": {"sauc_other_images": None},
@@ -110,24 +145,9 @@ def dataset_kind(name: str) -> str:
     try:
         return DATASET_KINDS[name]
     except KeyError:
-        raise ValueError(f"data set {name!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}") from None
-
-
-@dataclass
-class Item:
-    """One explanation to score: an image of the batch and the class explained for it."""
-
-    position: int  # the image's position among the batch's loaded images
-    index: int  # position in the data set
-    sample: Any
-    target: int
-    object_class: str | None = None
-    objects: list = field(default_factory=list)
-    difficult: bool | None = None
-
-    @property
-    def row_key(self) -> str:
-        return self.sample.id if self.object_class is None else f"{self.sample.id}/{self.object_class}"
+        raise ValueError(
+            f"data set {name!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}"
+        ) from None
 
 
 class FixationPool:
@@ -151,12 +171,24 @@ class FixationPool:
         return np.concatenate(arrays) if arrays else np.zeros((0, 2))
 
 
+def fixation_pool(dataset, selection: list[int], other_images: int | None) -> FixationPool:
+    """The frame fixations of every image of ``selection`` (images that fail to open contribute none)."""
+    points = {}
+    for index in selection:
+        try:
+            fixations = dataset[index].fixations
+        except Exception:  # noqa: BLE001  (the image's own row records the failure)
+            continue
+        points[index] = fixations.xy if fixations is not None else np.zeros((0, 2))
+    return FixationPool(selection, points, other_images)
+
+
 def compute_metrics(
     metrics: list[str],
     model,
     images: torch.Tensor,
     explanation,
-    items: list[Item],
+    items: list,
     settings: dict[str, dict],
     pool: FixationPool | None = None,
 ) -> tuple[list[dict], list[list[str]], dict[str, np.ndarray]]:
@@ -195,11 +227,17 @@ def _faithfulness(selected, model, images, explanation, items, settings, values)
     modes = [mode for mode in ("deletion", "insertion") if mode in selected]
     if modes:
         result = insertion_deletion(
-            model, images, maps, targets,
-            step=settings["step"], deletion_substrate=settings["deletion_substrate"],
-            insertion_substrate=settings["insertion_substrate"], score=settings["score"],
-            modes=modes, batch_size=settings["batch_size"],
-        )  # fmt: skip
+            model,
+            images,
+            maps,
+            targets,
+            step=settings["step"],
+            deletion_substrate=settings["deletion_substrate"],
+            insertion_substrate=settings["insertion_substrate"],
+            score=settings["score"],
+            modes=modes,
+            batch_size=settings["batch_size"],
+        )
         for mode in modes:
             curve = getattr(result, mode)
             for i, row in enumerate(values):
@@ -217,7 +255,7 @@ def _record(row: dict, notes: list[str], column: str, compute) -> None:
         notes.append(f"{column}: {error}")
 
 
-def _localisation(selected, attribution, item: Item, settings, row, notes) -> None:
+def _localisation(selected, attribution, item, settings, row, notes) -> None:
     from ..metrics.localization import energy_pointing_game, pointing_game
 
     if settings["region"] == "masks" and any(obj.mask is None for obj in item.objects):
@@ -225,7 +263,11 @@ def _localisation(selected, attribution, item: Item, settings, row, notes) -> No
         region = None
     else:
         region_error = None
-        region = [obj.mask for obj in item.objects] if settings["region"] == "masks" else np.stack([obj.box for obj in item.objects])
+        region = (
+            [obj.mask for obj in item.objects]
+            if settings["region"] == "masks"
+            else np.stack([obj.box for obj in item.objects])
+        )
 
     def need_region():
         if region_error:
@@ -233,12 +275,17 @@ def _localisation(selected, attribution, item: Item, settings, row, notes) -> No
         return region
 
     if "pointing_game" in selected:
-        _record(row, notes, "pointing_hit", lambda: bool(pointing_game(attribution, need_region(), settings["tolerance_px"])))
+        _record(
+            row,
+            notes,
+            "pointing_hit",
+            lambda: bool(pointing_game(attribution, need_region(), settings["tolerance_px"])),
+        )
     if "ebpg" in selected:
         _record(row, notes, "ebpg_pct", lambda: float(energy_pointing_game(attribution, need_region())))
 
 
-def _plausibility(selected, attribution, item: Item, pool, row, notes) -> None:
+def _plausibility(selected, attribution, item, pool, row, notes) -> None:
     from ..metrics import plausibility as P
 
     shape = tuple(attribution.shape)
@@ -276,7 +323,7 @@ def _negatives(pool: FixationPool | None, index: int) -> np.ndarray:
     return negatives
 
 
-def _scanpath(selected, fixations_xy, shape, item: Item, settings, row, notes) -> None:
+def _scanpath(selected, fixations_xy, shape, item, settings, row, notes) -> None:
     from ..metrics.scanpath import compare_to_humans
 
     def humans():
@@ -289,9 +336,20 @@ def _scanpath(selected, fixations_xy, shape, item: Item, settings, row, notes) -
     # Compare equally long paths by default: DTW is a sum over fixations, so it grows with length.
     limit = settings["max_fixations"] or len(fixations_xy)
     if "scanpath_dtw" in selected:
-        _record(row, notes, "scanpath_dtw_px",
-                lambda: compare_to_humans(fixations_xy, humans(), "dtw", max_fixations=limit).mean)  # fmt: skip
+        _record(
+            row,
+            notes,
+            "scanpath_dtw_px",
+            lambda: compare_to_humans(fixations_xy, humans(), "dtw", max_fixations=limit).mean,
+        )
     if "scanpath_string_edit" in selected:
-        _record(row, notes, "scanpath_string_edit",
-                lambda: compare_to_humans(fixations_xy, humans(), "string_edit", max_fixations=limit,
-                                          image_shape=shape, grid=settings["grid"]).mean)  # fmt: skip
+        _record(
+            row,
+            notes,
+            "scanpath_string_edit",
+            lambda: (
+                compare_to_humans(
+                    fixations_xy, humans(), "string_edit", max_fixations=limit, image_shape=shape, grid=settings["grid"]
+                ).mean
+            ),
+        )

@@ -1,14 +1,13 @@
-"""``fovex evaluate CONFIG.yaml --out DIR``: run an evaluation config into a resumable result store.
+"""The engine's command line: ``fovex evaluate CONFIG.yaml --out DIR`` / ``python -m fovex.evaluation``.
 
-    python -m fovex.evaluate CONFIG.yaml --out DIR [--quiet] [--overwrite] [--device cpu]
-    torchrun --nproc-per-node N -m fovex.evaluate CONFIG.yaml --out DIR      (one shard per rank)
+    python -m fovex.evaluation CONFIG.yaml --out DIR [--quiet] [--overwrite] [--device cpu]
+    torchrun --nproc-per-node N -m fovex.evaluation CONFIG.yaml --out DIR      (one shard per rank)
 
-From Python: ``fovex.evaluate.run(config_or_path, out_dir)`` returns the results DataFrame; read a
-finished (or partial) run with ``fovex.load_results(DIR)`` and ``fovex.store.load_maps(DIR, ...)``.
 Exit status: 0 when the run is complete (rows of unreadable images are recorded with
 ``status="failed"``), 2 for a configuration, data or result-directory error, 130 when interrupted
 (rerun the same command to resume).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,49 +15,17 @@ import signal
 import sys
 import threading
 
-from .evaluation.config import ConfigError, load_config
-from .evaluation.runner import EvaluationError, run, summarize
-from .store import StoreError, load_maps, load_results
+from ..store import StoreError
+from .config import ConfigError, EvaluationError
+from .runner import run
 
-__all__ = ["run", "run_study", "main", "exit_status", "handle_interrupts", "summarize", "load_config", "load_results", "load_maps", "ConfigError", "EvaluationError", "StoreError"]
-
-
-def run_study(
-    out_dir,
-    *,
-    name: str,
-    model: str,
-    explainers: list,
-    dataset: str,
-    metrics: list[str],
-    num_images: int | None = None,
-    metric_settings: dict | None = None,
-    batch_size: int = 4,
-    device: str = "auto",
-    threads: int | None = None,
-    seed: int = 42,
-):
-    """One model on one data set, as the book's chapters run it: build the config, run it (resuming
-    whatever ``out_dir`` already holds) and return all its rows (:func:`load_results`)."""
-    config = {
-        "config_version": 1,
-        "name": name,
-        "models": [model],
-        "explainers": explainers,
-        "dataset": {"name": dataset, "num_images": num_images},
-        "metrics": metrics,
-        "metric_settings": metric_settings or {},
-        "batch_size": batch_size,
-        "device": device,
-        "threads": threads,
-        "seed": seed,
-    }
-    run(config, out_dir, quiet=True)
-    return load_results(out_dir)
+__all__ = ["USER_ERRORS", "build_parser", "exit_status", "handle_interrupts", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fovex evaluate", description="Run an evaluation config into a resumable result store.")
+    parser = argparse.ArgumentParser(
+        prog="fovex evaluate", description="Run an evaluation config into a resumable result store."
+    )
     parser.add_argument("config", help="evaluation config (YAML), e.g. configs/smoke.yaml")
     parser.add_argument("--out", default=None, help="result directory (default: the config's output_dir)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
@@ -104,9 +71,7 @@ def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return exit_status("fovex evaluate",
-                       lambda: run(args.config, args.out, quiet=args.quiet, overwrite=args.overwrite, device=args.device))  # fmt: skip
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return exit_status(
+        "fovex evaluate",
+        lambda: run(args.config, args.out, quiet=args.quiet, overwrite=args.overwrite, device=args.device),
+    )

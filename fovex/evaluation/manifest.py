@@ -1,0 +1,136 @@
+"""A run's manifest: checked and written before the first batch, completed after the last.
+
+The manifest (``manifest.json`` of the result store) records the resolved config and its hash, the
+columns, every attempt (host, device, threads), the package versions and the commit. A directory
+holding another config's results is refused (resuming would mix them) unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import socket
+import warnings
+from pathlib import Path
+
+import torch
+
+from .. import store
+from ..files import atomic_write_bytes
+from . import distributed
+from .config import CONFIG_VERSION, HASH_EXCLUDED_KEYS, EvalConfig
+from .provenance import device_name, git_state, now, package_versions
+from .schema import row_columns
+from .summary import summarize
+
+__all__ = ["finish_manifest", "prepare_store"]
+
+
+def _config_differences(old: dict, new: dict) -> list[str]:
+    keys = sorted((set(old) | set(new)) - set(HASH_EXCLUDED_KEYS))
+    return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in keys if old.get(key) != new.get(key)]
+
+
+def prepare_store(
+    out: Path, config: EvalConfig, overwrite: bool, dist: distributed.Dist, device: torch.device, threads: int
+) -> tuple[dict, set]:
+    """Rank 0: check a previous run is this config's (or clear it), clean temporaries, write the manifest.
+
+    Returns the manifest and the idents of the batches already committed.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    existing = None
+    try:
+        existing = store.read_manifest(out)
+    except store.StoreError:
+        if not overwrite:
+            raise
+    if not (out / store.MANIFEST).exists() and (out / store.SUMMARY).exists():
+        raise store.StoreError(
+            f"{out} is not a fovex result directory (no {store.MANIFEST}) but holds a {store.SUMMARY}, which a run "
+            "would replace: use an empty or new --out directory"
+        )
+    if existing is not None and not overwrite:
+        store.check_compatible(existing, out)
+        if existing.get("config_hash") != config.hash:
+            changes = "; ".join(_config_differences(existing.get("config", {}), config.data)) or "(hash only)"
+            raise store.StoreError(
+                f"{out} holds results of a different config ({changes}). Resuming would mix them: use another "
+                "--out directory, or pass --overwrite (run(..., overwrite=True)) to delete those results first."
+            )
+    if overwrite:
+        store.remove_store(out)
+        existing = None
+    store.remove_temporary_files(out)
+    # Validate the parts before touching the manifest, so a refused resume leaves the directory as it was.
+    done = set(store.completed_parts(out, config.hash))
+    attempt = {
+        "started_at": now(),
+        "host": socket.gethostname(),
+        "world_size": dist.world_size,
+        "device": device_name(device),
+        "threads_per_rank": threads,
+    }
+    manifest = existing or {
+        "schema": store.SCHEMA,
+        "config_version": CONFIG_VERSION,
+        "config_hash": config.hash,
+        "config": config.to_dict(),
+        "config_source": config.source,
+        "columns": list(row_columns(config["metrics"])),
+        "seed": config["seed"],
+        "created_at": attempt["started_at"],
+        "attempts": [],
+    }
+    manifest.update(
+        {
+            "status": "running",
+            "config": config.to_dict(),  # hash-excluded keys (device, threads, ...) may differ on a resume
+            "device": attempt["device"],
+            "world_size": dist.world_size,
+            "versions": package_versions(),
+            "git": git_state(),
+        }
+    )
+    manifest["attempts"] = list(manifest.get("attempts", [])) + [attempt]
+    store.write_manifest(out, manifest)
+    return manifest, done
+
+
+def finish_manifest(out: Path, config: EvalConfig, expected: set, manifest: dict, resolved: dict, quiet: bool):
+    """Rank 0, after every rank is done: check every ``expected`` part exists, write the summary, mark
+    the manifest complete; returns the results. A missing part marks the run incomplete (rerun to finish)."""
+    done = store.completed_parts(out, config.hash)
+    missing = sorted(expected - set(done))
+    if missing:
+        manifest.update(status="incomplete", missing_parts=len(missing))
+        store.write_manifest(out, manifest)
+        raise store.StoreError(
+            f"{out}: {len(missing)} batches have no part (first: {missing[0]}); rerun the same command to finish"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the manifest still says "running" until below
+        results = store.load_results(out)
+    summary = summarize(results)
+    atomic_write_bytes(out / store.SUMMARY, summary.to_csv().encode())
+    counts = results["status"].value_counts().to_dict()
+    manifest.update(
+        {
+            "status": "complete",
+            "finished_at": now(),
+            "parts": len(done),
+            "rows": len(results),
+            "rows_by_status": {str(k): int(v) for k, v in counts.items()},
+            "resolved": {**manifest.get("resolved", {}), **resolved},
+        }
+    )
+    store.write_manifest(out, manifest)
+    if not quiet:
+        import pandas as pd
+
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 50, "display.float_format", "{:.4g}".format
+        ):
+            print(
+                f"\nfovex evaluate: {len(results)} rows in {out} ({', '.join(f'{v} {k}' for k, v in counts.items())})"
+            )
+            print(summary.to_string())
+    return results

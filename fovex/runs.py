@@ -1,0 +1,150 @@
+"""Reading a run: one object for the results, the maps, the data set and the summary.
+
+    run = fovex.open_run("build/eval/smoke")
+    run.results            # every row (DataFrame); run.ok: the rows with status "ok"
+    run.maps("fovex")      # row key -> stored arrays (attribution, fixations_xy, curves, ...)
+    run.dataset()          # the data set reopened as the run saw it (same image size and crop)
+    run.summary()          # means per model x explainer (fovex.evaluation.summarize)
+
+:func:`run_chapter` is how the book's chapters compute their small runs: one model on one data set,
+resumed when the directory already holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import store
+
+__all__ = ["Run", "open_run", "run_chapter"]
+
+
+@dataclass
+class Run:
+    """A result directory of :func:`fovex.evaluation.run` (complete or not), read lazily."""
+
+    directory: Path
+    manifest: dict = field(repr=False)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved config the run was computed with."""
+        return self.manifest["config"]
+
+    @property
+    def complete(self) -> bool:
+        return self.manifest.get("status") == "complete"
+
+    @property
+    def models(self) -> list[str]:
+        return [entry["label"] for entry in self.config["models"]]
+
+    @property
+    def explainers(self) -> list[str]:
+        return [entry["label"] for entry in self.config["explainers"]]
+
+    @cached_property
+    def results(self) -> pd.DataFrame:
+        """Every row so far (a partial run is read as far as it got, without a warning)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return store.load_results(self.directory)
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """The rows with ``status == "ok"``."""
+        return self.results[self.results["status"] == "ok"]
+
+    def maps(self, explainer: str | None = None, model: str | None = None, ids=None) -> dict[str, dict[str, Any]]:
+        """Stored arrays of one (model, explainer), keyed by row key (:func:`fovex.store.load_maps`)."""
+        return store.load_maps(self.directory, model=model, explainer=explainer, ids=ids)
+
+    def image_size(self, model: str | None = None) -> int:
+        """The side in pixels the run fed ``model`` (the config's, else the model's own input size)."""
+        label = model or self._only(self.models, "model")
+        entry = next((m for m in self.config["models"] if m["label"] == label), None)
+        if entry is None:
+            raise ValueError(f"model {label!r} is not in this run; it has {', '.join(self.models)}")
+        recorded = self.manifest.get("resolved", {}).get(label, {}).get("image_size")
+        if recorded:
+            return int(recorded)
+        if self.config["dataset"]["image_size"]:
+            return int(self.config["dataset"]["image_size"])
+        from .models import load_model
+
+        return load_model(entry["name"], weights=None).input_size  # architecture only: its input size
+
+    def dataset(self, model: str | None = None):
+        """The run's data set, opened at the image size and crop ``model`` saw (same ids and order)."""
+        from .data import open_dataset
+
+        spec = self.config["dataset"]
+        return open_dataset(
+            spec["name"],
+            root=spec["root"],
+            split=spec["split"],
+            image_size=self.image_size(model),
+            crop_fraction=spec["crop_fraction"],
+            **spec["options"],
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """Mean metrics per model x explainer over the ``ok`` rows (:func:`fovex.evaluation.summarize`)."""
+        from .evaluation import summarize
+
+        return summarize(self.results)
+
+    @staticmethod
+    def _only(labels: list[str], what: str) -> str:
+        if len(labels) != 1:
+            raise ValueError(f"the run has several {what}s ({', '.join(labels)}): name one")
+        return labels[0]
+
+
+def open_run(directory: str | os.PathLike) -> Run:
+    """Open a result directory; a missing or foreign one raises :class:`fovex.store.StoreError` saying why."""
+    directory = Path(directory)
+    return Run(directory, store.read_run_manifest(directory))
+
+
+def run_chapter(
+    out_dir,
+    *,
+    name: str,
+    model: str,
+    explainers: list,
+    dataset: str,
+    metrics: list[str],
+    num_images: int | None = None,
+    metric_settings: dict | None = None,
+    batch_size: int = 4,
+    device: str = "auto",
+    threads: int | None = None,
+    seed: int = 42,
+) -> Run:
+    """One model on one data set, as the book's chapters run it: build the config, run it (resuming
+    whatever ``out_dir`` already holds) and open the result."""
+    from .evaluation import run
+
+    config = {
+        "config_version": 1,
+        "name": name,
+        "models": [model],
+        "explainers": explainers,
+        "dataset": {"name": dataset, "num_images": num_images},
+        "metrics": metrics,
+        "metric_settings": metric_settings or {},
+        "batch_size": batch_size,
+        "device": device,
+        "threads": threads,
+        "seed": seed,
+    }
+    run(config, out_dir, quiet=True)
+    return open_run(out_dir)

@@ -1,0 +1,104 @@
+"""Exported tables: a run's rows as CSV with a JSON provenance sidecar, and reading either back."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..files import atomic_write_bytes, atomic_writer
+from .layout import MANIFEST, MAPS, PARTS, SCHEMA, SUMMARY, IncompatibleResultsError, json_default, read_run_manifest
+from .reading import load_results
+
+# ----------------------------------------------------------------------------- exported tables
+
+#: Manifest fields an exported table keeps as its provenance.
+_PROVENANCE_FIELDS = (
+    "schema",
+    "config_version",
+    "config_hash",
+    "config",
+    "seed",
+    "status",
+    "device",
+    "world_size",
+    "versions",
+    "git",
+    "created_at",
+    "finished_at",
+    "rows_by_status",
+)
+
+
+def export_results(
+    run_dir: str | os.PathLike, path: str | os.PathLike, columns: Iterable[str] | None = None, source: str | None = None
+) -> dict:
+    """Write a run's rows as CSV at ``path`` and its provenance as JSON next to it (``.json``).
+
+    For measurements too long to recompute when a book is built: the CSV holds the rows (only
+    ``columns`` when given; floats written to round-trip exactly), the JSON the run's config, hash,
+    versions, commit and device, plus ``rows``, ``images``, ``exported_at`` (UTC) and ``source``
+    (``source`` if given, else ``run_dir``). Both files are written atomically. Returns the provenance.
+    """
+    run_dir, path = Path(run_dir), Path(path)
+    sidecar = path.with_suffix(".json")
+    if path.resolve() == sidecar.resolve():
+        raise ValueError(
+            f"{path}: the table and its provenance ({sidecar.name}) would be the same file; name the table *.csv"
+        )
+    own = [run_dir / MANIFEST, run_dir / SUMMARY]
+    for target in (path, sidecar):
+        inside_store = any(target.resolve().is_relative_to((run_dir / name).resolve()) for name in (PARTS, MAPS))
+        if inside_store or any(target.resolve() == file.resolve() for file in own):
+            raise ValueError(
+                f"{target}: would overwrite the run's own files; write the export outside {run_dir}'s store files"
+            )
+    table = load_results(run_dir)
+    if columns is not None:
+        columns = list(columns)
+        missing = [name for name in columns if name not in table.columns]
+        if missing:
+            raise ValueError(f"{run_dir}: no column(s) {', '.join(missing)}; available: {', '.join(table.columns)}")
+        table = table[columns]
+    manifest = read_run_manifest(run_dir)
+    provenance = {name: manifest[name] for name in _PROVENANCE_FIELDS if name in manifest}
+    provenance["source"] = source or str(run_dir)
+    provenance["exported_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    provenance["rows"] = int(len(table))
+    if "image_id" in table.columns:
+        provenance["images"] = int(table["image_id"].nunique())
+    with atomic_writer(path, "w") as handle:
+        table.to_csv(handle, index=False)
+    atomic_write_bytes(sidecar, json.dumps(provenance, indent=2, default=json_default).encode())
+    return provenance
+
+
+def load_exported(path: str | os.PathLike):
+    """``(rows, provenance)`` of a table written by :func:`export_results`."""
+    import pandas as pd
+
+    path = Path(path)
+    sidecar = path.with_suffix(".json")
+    if not path.is_file() or not sidecar.is_file():
+        raise FileNotFoundError(f"{path}: an exported table needs both {path.name} and {sidecar.name}")
+    provenance = json.loads(sidecar.read_text())
+    if provenance.get("schema") != SCHEMA:
+        raise IncompatibleResultsError(f"{sidecar}: schema {provenance.get('schema')!r}, this fovex reads {SCHEMA!r}")
+    return pd.read_csv(path), provenance
+
+
+def load_first_available(sources: Iterable[str | os.PathLike]):
+    """``(rows, provenance, source)`` of the first source that exists, else None.
+
+    A source is a run directory (its manifest is the provenance) or a table written by
+    :func:`export_results`; list a run directory before its export so a fresh run wins.
+    """
+    for source in map(Path, sources):
+        if source.is_dir() and (source / MANIFEST).is_file():
+            return load_results(source), read_run_manifest(source), source
+        if source.is_file():
+            rows, provenance = load_exported(source)
+            return rows, provenance, source
+    return None

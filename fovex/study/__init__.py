@@ -1,0 +1,71 @@
+"""The study (issue 12): its evaluation runs, their committed exports, and reading them back.
+
+Every axis of the study is one or more evaluation configs under ``configs/study/``. A run computes
+into ``build/eval/study-<run>/`` (resumable: rerunning continues where it stopped) and is exported
+with its provenance into ``book/measurements/study-<run>.csv`` (+ ``.json``), which is committed, so
+the book shows the study without recomputing hours of it.
+
+    fovex study run [RUN ...]      compute (or resume) the runs, in RUN_ORDER
+    fovex study export [RUN ...]   export what each run has reached into book/measurements/
+    fovex study status             N reached per run, in the run directory and in the committed export
+
+Readers (the book's chapters, the findings page) call :func:`load_axis`, which prefers a run
+directory (a fresh recomputation) and falls back to the committed export.
+
+- :mod:`~fovex.study.layout`: runs, axes, and where their configs, directories and exports live.
+- :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status.
+- :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table.
+- :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
+"""
+
+from .axes import StudyRows, findings, load_axis, observer_ceiling
+from .layout import (
+    AXES,
+    DERIVED,
+    DEVELOPMENT_PHOTOS,
+    FAITHFULNESS_METRICS,
+    REPO_ROOT,
+    RUN_ORDER,
+    config_path,
+    export_path,
+    run_dir,
+    variant_choice_path,
+)
+from .runs import compute_study, export_study, restore_from_export, study_status
+from .summaries import chapter_opening
+from .variants import (
+    compute_held_out,
+    compute_map_variants,
+    export_map_variants,
+    load_map_variants,
+    map_variants,
+    record_variant_choice,
+)
+
+__all__ = [
+    "AXES",
+    "chapter_opening",
+    "DERIVED",
+    "DEVELOPMENT_PHOTOS",
+    "FAITHFULNESS_METRICS",
+    "REPO_ROOT",
+    "RUN_ORDER",
+    "StudyRows",
+    "compute_held_out",
+    "compute_map_variants",
+    "compute_study",
+    "config_path",
+    "export_map_variants",
+    "export_path",
+    "export_study",
+    "findings",
+    "load_axis",
+    "load_map_variants",
+    "map_variants",
+    "observer_ceiling",
+    "record_variant_choice",
+    "restore_from_export",
+    "run_dir",
+    "study_status",
+    "variant_choice_path",
+]

@@ -1,0 +1,142 @@
+"""Reading the study back: an axis's rows with provenance, the findings table, the observer ceiling."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..report import claims_table
+from ..store import load_first_available
+from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
+
+__all__ = ["StudyRows", "findings", "load_axis", "observer_ceiling"]
+
+
+@dataclass
+class StudyRows:
+    """An axis's rows (its runs concatenated) and where each run's rows came from."""
+
+    rows: pd.DataFrame
+    provenance: dict[str, dict]
+    sources: dict[str, Path]
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        return self.rows[self.rows["status"] == "ok"]
+
+    def scored_by_all(self) -> pd.DataFrame:
+        """The ok rows of the units (images) every explainer scored: means over them compare like with like."""
+        ok = self.ok
+        if ok.empty:
+            return ok
+        per_unit = ok.groupby("unit")["explainer"].nunique()
+        return ok[ok["unit"].isin(per_unit.index[per_unit == ok["explainer"].nunique()])]
+
+    def describe(self) -> str:
+        """One line per run: its name, N images reached (of the config's), commit, date and source."""
+        lines = []
+        for run, provenance in self.provenance.items():
+            config = provenance.get("config", {})
+            wanted = config.get("dataset", {}).get("num_images")
+            reached = self.rows.loc[self.rows["run"] == run, "image_id"].nunique()
+            commit = (provenance.get("git") or {}).get("commit", "unknown")[:10]
+            date = provenance.get("exported_at") or provenance.get("finished_at") or provenance.get("created_at")
+            source = self.sources[run]
+            source = source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source
+            lines.append(
+                f"{run}: {reached}{'' if wanted is None else f' of {wanted}'} images, "
+                f"status {provenance.get('status')}, commit {commit}, {date}, from {source}"
+            )
+        return "\n".join(lines)
+
+
+def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRows | None:
+    """Rows of every run of ``axis`` that exists (run directory or committed export), with a ``run`` column.
+
+    ``prefer="run"`` reads a run directory before its export (a recomputation wins);
+    ``prefer="export"`` reads the committed export first. None when no run of the axis exists.
+    """
+    if axis not in AXES:
+        raise ValueError(f"unknown study axis {axis!r}; axes: {', '.join(AXES)}")
+    if prefer not in ("run", "export"):
+        raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
+    frames, provenance, sources = [], {}, {}
+    for name in AXES[axis]:
+        candidates = [run_dir(name, root), export_path(name, root)]
+        with warnings.catch_warnings():  # an unfinished run is expected here; describe() reports its N
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = load_first_available(candidates if prefer == "run" else candidates[::-1])
+        if found is None:
+            continue
+        rows, provenance[name], sources[name] = found
+        frames.append(rows.assign(run=name))
+    if not frames:
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    # One scored unit per row and explainer: an image of a data set (and an object class on VOC).
+    unit = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)
+    if "object_class" in rows:
+        unit = unit + rows["object_class"].map(lambda name: f"/{name}" if isinstance(name, str) and name else "")
+    rows["unit"] = unit
+    if "increase" in rows:
+        rows["increase_pct"] = rows["increase"].astype(float) * 100
+    return StudyRows(rows, provenance, sources)
+
+
+def findings(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame:
+    """The findings page's table: every published claim (:data:`fovex.report.CLAIMS`) with a verdict
+    from the study's rows, paired over images. Each claim is judged on the axis that measures its
+    metric (faithfulness: %Drop, %Increase, insertion, deletion; plausibility: NSS)."""
+    tables = []
+    for axis, metrics in (("faithfulness", FAITHFULNESS_METRICS), ("plausibility", ["nss"])):
+        study = load_axis(axis, root, prefer)
+        if study is None:
+            continue
+        ok = study.ok
+        rows_by_metric = {metric: ok.dropna(subset=[metric]) for metric in metrics if metric in ok}
+        model, data = ", ".join(sorted(set(ok["model"]))), " + ".join(sorted(set(ok["dataset"])))
+        tables.append(claims_table(rows_by_metric, model=model, data=data, unit="unit"))
+    if not tables:
+        return claims_table({}, model="-", data="-")
+    merged = tables[0].copy()
+    for other in tables[1:]:  # a claim keeps the row of the axis that measured its metric
+        tested = (other["verdict"] != "not tested here").to_numpy()
+        merged.loc[tested] = other.loc[tested].to_numpy()
+    return merged
+
+
+def observer_ceiling(
+    dataset: str, image_ids, image_size: int = 224, max_fixations: int = 10, grid: int = 5, root: Path | None = None
+) -> pd.DataFrame:
+    """Humans against humans on the given images: the ceiling of the scanpath similarities.
+
+    Per image, each observer's first ``max_fixations`` fixations against every other observer's
+    (leave one out, :func:`fovex.metrics.scanpath.inter_observer_ceiling`), with the metrics and
+    frame the engine scores models with (DTW in pixels, string edit on a ``grid`` x ``grid`` grid,
+    images at ``image_size``). Columns: ``image_id``, ``scanpath_dtw_px``, ``scanpath_string_edit``.
+    """
+    from ..data import open_dataset
+    from ..metrics.scanpath import inter_observer_ceiling
+
+    samples = open_dataset(dataset, root=root, image_size=image_size)
+    rows = []
+    for image_id in dict.fromkeys(image_ids):
+        sample = samples[samples.index_of(image_id)]
+        paths = [path for path in sample.fixations.scanpaths().values() if len(path)]
+        shape = tuple(sample.image.shape[-2:])
+        rows.append(
+            {
+                "image_id": sample.id,
+                "scanpath_dtw_px": inter_observer_ceiling(paths, "dtw", max_fixations=max_fixations).mean,
+                "scanpath_string_edit": inter_observer_ceiling(
+                    paths, "string_edit", max_fixations=max_fixations, image_shape=shape, grid=grid
+                ).mean,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- map variants

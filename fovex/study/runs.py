@@ -1,0 +1,134 @@
+"""Computing, restoring and exporting the study's runs (``fovex study run|export|status``)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ..files import atomic_writer
+from ..store import export_results, load_first_available
+from .layout import (
+    DERIVED,
+    DEVELOPMENT_PHOTOS,
+    REPO_ROOT,
+    config_path,
+    export_path,
+    run_dir,
+    run_names,
+    variant_choice_path,
+)
+from .variants import compute_held_out, compute_map_variants, export_map_variants, read_parts
+
+__all__ = ["compute_study", "export_study", "restore_from_export", "study_status"]
+
+
+def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device: str | None = None) -> None:
+    """Compute (or resume) the study's runs in :data:`RUN_ORDER` (or the order given), then the derived tables."""
+    from ..evaluation import run
+
+    for name in run_names(runs, root):
+        if name == "map-variants":
+            compute_map_variants(root, quiet=quiet)
+            continue
+        if name == "held-out-variant":
+            if not variant_choice_path(root).is_file():
+                print("study run held-out-variant: skipped, no variant chosen yet (fovex study choose)", flush=True)
+            else:
+                compute_held_out(root, quiet=quiet)
+            continue
+        seeded = restore_from_export(name, root)
+        if not quiet:
+            restored = f" ({seeded} batches restored from {export_path(name, root).name})" if seeded else ""
+            print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}{restored}", flush=True)
+        run(config_path(name, root), run_dir(name, root), quiet=quiet, device=device)
+
+
+def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
+    """Rebuild a lost run directory's parts from its committed export; returns the batches restored.
+
+    ``build/`` does not survive a fresh checkout, the committed export does: when the run directory
+    has no manifest and the export was made from the same config (same hash), every exported
+    (model, explainer, batch) becomes a part again, so ``fovex study run`` continues where the export
+    stopped instead of recomputing it. Maps are not restored (the export holds rows only).
+    """
+    import json
+
+    import pyarrow as pa
+
+    from ..evaluation import load_config
+    from ..evaluation.schema import arrow_schema, row_columns
+    from ..store import MANIFEST, PartKey, write_part
+
+    target, source = run_dir(name, root), export_path(name, root)
+    if (target / MANIFEST).is_file() or not source.is_file():
+        return 0
+    config = load_config(config_path(name, root))
+    provenance = json.loads(source.with_suffix(".json").read_text())
+    if provenance.get("config_hash") != config.hash:
+        return 0  # the config changed since the export: its rows are not this run's
+    rows = pd.read_csv(source, dtype={"image_id": str})
+    if rows.empty:
+        return 0
+    schema = arrow_schema(row_columns(config["metrics"]))
+    models = [m["label"] for m in config["models"]]
+    explainers = [e["label"] for e in config["explainers"]]
+    count = 0
+    for (model, explainer, batch), group in rows.groupby(["model", "explainer", "batch"], sort=True):
+        key = PartKey(models.index(model), explainers.index(explainer), int(batch), model, explainer)
+        table = pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False)
+        write_part(target, key, 0, table, config.hash, extra_metadata={"restored_from": source.name})
+        count += 1
+    return count
+
+
+def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
+    """Export every run that has a directory into ``book/measurements/study-<run>.csv``; run -> provenance."""
+    exported = {}
+    for name in run_names(runs, root):
+        if name == "map-variants":
+            # The map spreads need only the faithfulness run's stored maps; the variants, their own parts.
+            if (run_dir("faithfulness", root) / "manifest.json").is_file():
+                exported[name] = export_map_variants(root)
+            continue
+        if name == "held-out-variant":
+            held_out = read_parts(run_dir(name, root))
+            if len(held_out):
+                with atomic_writer(export_path(name, root), "w") as handle:
+                    held_out.to_csv(handle, index=False)
+                exported[name] = {
+                    "images": int(held_out["image_id"].nunique()),
+                    "rows": len(held_out),
+                    "status": "parts",
+                }
+            continue
+        if run_dir(name, root).is_dir():
+            source = f"build/eval/study-{name}"  # relative: the provenance names no local path
+            exported[name] = export_results(run_dir(name, root), export_path(name, root), source=source)
+    return exported
+
+
+def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
+    """Images reached per run: in its run directory and in its committed export (NaN: absent)."""
+    rows = []
+    for name in run_names(None, root):
+        entry = {"run": name}
+        if name in DERIVED:
+            built, committed = read_parts(run_dir(name, root)), export_path(name, root)
+            entry["images_run_dir"] = built["image_id"].nunique() if len(built) else float("nan")
+            entry["of"] = DEVELOPMENT_PHOTOS if name == "map-variants" else None
+            entry["images_export"] = (
+                pd.read_csv(committed)["image_id"].nunique() if committed.is_file() else float("nan")
+            )
+            rows.append(entry)
+            continue
+        for where, source in (("run_dir", run_dir(name, root)), ("export", export_path(name, root))):
+            with warnings.catch_warnings():  # an unfinished run is what a status is asked about
+                warnings.simplefilter("ignore", RuntimeWarning)
+                found = load_first_available([source])
+            entry[f"images_{where}"] = found[0]["image_id"].nunique() if found is not None else float("nan")
+            if found is not None and where == "run_dir":
+                entry["of"] = found[1]["config"]["dataset"].get("num_images")
+        rows.append(entry)
+    return pd.DataFrame(rows).set_index("run")

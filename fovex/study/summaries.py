@@ -1,0 +1,94 @@
+"""A chapter's opening sentences: what the committed study found on its axis, computed from the rows.
+
+Each sentence names the data and N, the best method on each metric and where FovEx stands, from
+the means over the units (images, or image and class) every method scored. Nothing is typed by hand:
+when the rows change, the sentences change with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .axes import load_axis
+from .layout import REPO_ROOT
+
+__all__ = ["METRIC_SENSES", "MetricSense", "chapter_opening", "ranking_sentence"]
+
+#: Floors, not rivals: a method is ranked among the others.
+FLOORS = ("random", "centre", "centre_scanpath")
+
+
+@dataclass(frozen=True)
+class MetricSense:
+    """How to read a column: its name in a sentence, which way is better, how to print a value."""
+
+    label: str
+    higher_is_better: bool
+    format: str
+
+
+METRIC_SENSES: dict[str, MetricSense] = {
+    "drop_pct": MetricSense("%Drop", False, "{:.1f}"),
+    "increase_pct": MetricSense("%Increase", True, "{:.0f} %"),
+    "insertion_auc": MetricSense("insertion AUC", True, "{:.3f}"),
+    "deletion_auc": MetricSense("deletion AUC", False, "{:.3f}"),
+    "pointing_pct": MetricSense("pointing-game hit rate", True, "{:.0f} %"),
+    "ebpg_pct": MetricSense("EBPG", True, "{:.1f} %"),
+    "nss": MetricSense("NSS", True, "{:.2f}"),
+    "cc": MetricSense("CC", True, "{:.2f}"),
+    "auc_judd": MetricSense("AUC-Judd", True, "{:.3f}"),
+    "sauc": MetricSense("sAUC", True, "{:.3f}"),
+}
+
+#: The metrics each axis's opening speaks of, in order.
+AXIS_METRICS: dict[str, tuple[str, ...]] = {
+    "faithfulness": ("insertion_auc", "deletion_auc", "drop_pct", "increase_pct"),
+    "localisation": ("pointing_pct", "ebpg_pct"),
+    "plausibility": ("nss", "auc_judd", "cc"),
+}
+
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh"}
+
+
+def ranking_sentence(rows: pd.DataFrame, column: str, candidate: str = "fovex") -> str | None:
+    """``"insertion AUC: best gradcam++ (0.641); fovex 0.603, third of 5"`` from the means per explainer
+    of ``rows[column]`` (floors left out of the ranking); None when ``column`` has no values."""
+    sense = METRIC_SENSES[column]
+    if column not in rows:
+        return None
+    means = rows.dropna(subset=[column]).groupby("explainer")[column].mean()
+    means = means[~means.index.isin(FLOORS)].sort_values(ascending=not sense.higher_is_better)
+    if means.empty:
+        return None
+    best, text = means.index[0], sense.format.format
+    sentence = f"{sense.label}: best {best} ({text(means.iloc[0])})"
+    if candidate in means.index and candidate != best:
+        rank = list(means.index).index(candidate) + 1
+        sentence += f"; {candidate} {text(means[candidate])}, {_ORDINALS.get(rank, f'#{rank}')} of {len(means)}"
+    elif candidate == best:
+        sentence += f", of {len(means)} method{'s' if len(means) != 1 else ''}"
+    return sentence
+
+
+def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -> str:
+    """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet."""
+    if axis not in AXIS_METRICS:
+        raise ValueError(f"no opening for axis {axis!r}; axes with one: {', '.join(AXIS_METRICS)}")
+    study = load_axis(axis, root, prefer)
+    if study is None or study.ok.empty:
+        return ""
+    rows = study.scored_by_all()
+    if axis == "localisation":
+        rows = rows.assign(pointing_pct=rows["pointing_hit"].astype(float) * 100)
+    units, methods = rows["unit"].nunique(), rows["explainer"].nunique()
+    what = {"faithfulness": "ImageNet photos", "localisation": "(image, VOC class) pairs", "plausibility": "images"}[
+        axis
+    ]
+    data = " + ".join(sorted(set(rows["dataset"])))
+    model = ", ".join(sorted(set(rows["model"])))
+    sentences = [ranking for column in AXIS_METRICS[axis] if (ranking := ranking_sentence(rows, column)) is not None]
+    head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods): "
+    return head + "; ".join(sentences) + ". Means over the same units; intervals and paired differences below."

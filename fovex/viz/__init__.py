@@ -1,0 +1,62 @@
+"""Static figures: attribution overlays, numbered scanpaths and the study's plots.
+
+Every figure starts in :func:`new_figure`: a :class:`StaticFigure` on its own Agg canvas, without
+pyplot, so the library holds no global figure state (nothing to close, nothing shown twice), draws
+the same PNG bytes on any display or backend, and a notebook shows a returned figure with
+``display(figure)``.
+
+- :mod:`~fovex.viz.figures`: the figure itself, images, maps, scanpaths, grids.
+- :mod:`~fovex.viz.charts`: the study's charts.
+"""
+
+from .charts import (
+    METRIC_LABELS,
+    cost_figure,
+    curves_figure,
+    interval_bars,
+    paired_differences_figure,
+    relative_differences_figure,
+    settings_figure,
+    spread_figure,
+    table_heatmap,
+    trend_figure,
+)
+from .figures import (
+    PAGE_WIDTH_IN,
+    StaticFigure,
+    comparison_grid,
+    explanation_figure,
+    figure_to_png,
+    gaze_figure,
+    localisation_figure,
+    new_figure,
+    plot_attribution,
+    plot_scanpath,
+    stack_maps,
+    to_numpy_image,
+)
+
+__all__ = [
+    "METRIC_LABELS",
+    "PAGE_WIDTH_IN",
+    "StaticFigure",
+    "comparison_grid",
+    "cost_figure",
+    "curves_figure",
+    "explanation_figure",
+    "figure_to_png",
+    "gaze_figure",
+    "interval_bars",
+    "localisation_figure",
+    "new_figure",
+    "paired_differences_figure",
+    "plot_attribution",
+    "plot_scanpath",
+    "relative_differences_figure",
+    "settings_figure",
+    "spread_figure",
+    "stack_maps",
+    "table_heatmap",
+    "to_numpy_image",
+    "trend_figure",
+]

@@ -1,0 +1,215 @@
+"""Numbers pinned across refactors: a fixed set of rows recomputed and compared with a stored fixture.
+
+The fixture (``tests/fixtures/regression-rows.csv``) was written by the code before the explainers /
+engine restructuring (issue 13). Every explainer, every metric family, on CPU with one thread, on real
+photos of the shared data: the code after any change must reproduce every value within 1e-6 (booleans
+and integers exactly). Map summaries (mean, standard deviation, a position-weighted sum of the stored
+float16 map, the scanpath's coordinates) pin the maps too, not only the scores computed from them.
+
+Regenerate only when a number is *meant* to move (and say why in the commit):
+``python tests/test_regression.py --write``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "regression-rows.csv"
+TOLERANCE = 1e-6
+
+_COMMON = {"config_version": 1, "device": "cpu", "seed": 42, "threads": 1, "save_maps": True}
+_COARSE = {"faithfulness": {"step": 1024}}  # 16 steps per curve at 128 px: the protocol, cheaper
+
+#: name -> config. Budgets are far below the published ones: the point is every code path, pinned.
+CONFIGS: dict[str, dict] = {
+    "classification": {
+        **_COMMON,
+        "models": ["efficientnet_lite0"],
+        "explainers": [
+            "fovex",
+            "gradcam",
+            "gradcam++",
+            {"name": "scorecam", "settings": {"batch_size": 64}},
+            {"name": "meaningful_perturbation", "settings": {"steps": 15}},
+            {"name": "rise", "settings": {"masks": 120}},
+            "random",
+            "centre",
+            "centre_scanpath",
+            {
+                "name": "fovex",
+                "label": "fovex-loss-weighted",
+                "settings": {"preset": "fast", "aggregation": "loss_weighted"},
+            },
+        ],
+        "dataset": {"name": "imagenet-sample", "num_images": 2, "order": "spread", "image_size": 128},
+        "metrics": ["drop_increase", "insertion", "deletion"],
+        "metric_settings": _COARSE,
+        "batch_size": 2,
+    },
+    "localisation": {
+        **_COMMON,
+        "models": ["efficientnet_lite0"],
+        "explainers": [
+            {"name": "fovex", "settings": {"fixations": 3, "steps": 4}},
+            "gradcam",
+            {"name": "rise", "settings": {"masks": 60}},
+            "centre",
+        ],
+        "dataset": {"name": "voc-sample", "num_images": 2, "image_size": 128},
+        "metrics": ["pointing_game", "ebpg", "deletion"],
+        "metric_settings": _COARSE,
+        "batch_size": 2,
+    },
+    "plausibility": {
+        **_COMMON,
+        "models": ["efficientnet_lite0"],
+        "explainers": [
+            {"name": "fovex", "settings": {"fixations": 4, "steps": 3}},
+            "gradcam",
+            "random",
+            "centre_scanpath",
+        ],
+        "dataset": {"name": "osie", "num_images": 3, "order": "spread", "image_size": 128},
+        "metrics": ["nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"],
+        "batch_size": 3,
+    },
+    "transformer": {
+        **_COMMON,
+        "models": [{"name": "vit_base_patch16_224", "weights": "none"}],  # random weights: code path only
+        "explainers": ["gae", "gradcam"],
+        "dataset": {"name": "imagenet-sample", "num_images": 1, "image_size": 224},
+        "metrics": ["drop_increase", "deletion"],
+        "metric_settings": {"faithfulness": {"step": 5000}},
+        "batch_size": 1,
+    },
+}
+
+#: Columns that depend on the machine, not on the code's arithmetic.
+_UNPINNED = ("explain_seconds", "metric_seconds", "dataset", "split")
+
+
+def _run_dir_rows(name: str, config: dict, out: Path) -> pd.DataFrame:
+    from fovex.evaluation import run
+    from fovex.store import load_maps
+
+    rows = run({**config, "name": f"regression-{name}"}, out, quiet=True)
+    rows = rows.drop(columns=[c for c in _UNPINNED if c in rows]).copy()
+    rows.insert(0, "config", name)
+    summaries = {}
+    for model in rows["model"].unique():
+        for explainer in rows["explainer"].unique():
+            for key, arrays in load_maps(out, model, explainer).items():
+                attribution = arrays["attribution"].astype(np.float64)
+                height, width = attribution.shape
+                weights = np.arange(height * width, dtype=np.float64).reshape(height, width) / (height * width)
+                entry = {
+                    "map_mean": attribution.mean(),
+                    "map_std": attribution.std(),
+                    "map_weighted_sum": float((attribution * weights).sum()),
+                }
+                if "fixations_xy" in arrays:
+                    fixations = arrays["fixations_xy"].astype(np.float64)
+                    entry["fixations_x_sum"] = fixations[:, 0].sum()
+                    entry["fixations_y_sum"] = fixations[:, 1].sum()
+                summaries[(model, explainer, key)] = entry
+    keys = [
+        (model, explainer, image if pd.isna(cls) else f"{image}/{cls}")
+        for model, explainer, image, cls in rows[["model", "explainer", "image_id", "object_class"]].itertuples(
+            index=False
+        )
+    ]
+    extra = pd.DataFrame([summaries.get(key, {}) for key in keys], index=rows.index)
+    return pd.concat([rows, extra], axis=1)
+
+
+def compute_rows(out_root: Path) -> pd.DataFrame:
+    """Every config's rows with map summaries, in a fixed order."""
+    frames = [_run_dir_rows(name, config, out_root / name) for name, config in CONFIGS.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _compare(expected: pd.DataFrame, actual: pd.DataFrame) -> list[str]:
+    problems = []
+    if len(expected) != len(actual):
+        return [f"{len(actual)} rows, the fixture has {len(expected)}"]
+    for column in expected.columns:
+        if column not in actual:
+            problems.append(f"column {column!r} is missing")
+            continue
+        want, got = expected[column], actual[column]
+        numeric = pd.api.types.is_numeric_dtype(want) and not pd.api.types.is_bool_dtype(want)
+        if numeric:
+            want_values = want.to_numpy(dtype=float)
+            got_values = pd.to_numeric(got, errors="coerce").to_numpy(dtype=float)
+            both_nan = np.isnan(want_values) & np.isnan(got_values)
+            bad = ~both_nan & ~(np.abs(want_values - got_values) <= TOLERANCE)
+        else:
+            missing = want.isna().to_numpy() & got.isna().to_numpy()
+            bad = ~missing & (want.astype(str).to_numpy() != got.astype(str).to_numpy())
+        for i in np.flatnonzero(bad)[:3]:
+            where = "/".join(str(expected.loc[i, c]) for c in ("config", "explainer", "image_id", "object_class"))
+            problems.append(f"{column} at {where}: fixture {want.iloc[i]!r}, now {got.iloc[i]!r}")
+    return problems
+
+
+def _read_fixture() -> pd.DataFrame:
+    return pd.read_csv(FIXTURE, dtype={"image_id": str, "object_class": str}, keep_default_na=True)
+
+
+def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as it reads back from CSV (the fixture's own round trip), for a like-for-like comparison."""
+    import io
+
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.17g")
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype={"image_id": str, "object_class": str})
+
+
+@pytest.mark.slow
+def test_every_explainer_and_metric_family_reproduces_the_pinned_rows(tmp_path):
+    expected = _read_fixture()
+    assert set(expected["config"]) == set(CONFIGS)
+    # The fixture covers every registered explainer and every metric family.
+    import fovex
+    from fovex.evaluation import METRICS
+
+    assert set(expected["method"]) == set(fovex.explainers())
+    families = {METRICS[m].family for config in CONFIGS.values() for m in config["metrics"]}
+    assert families == {spec.family for spec in METRICS.values()}
+    actual = _normalised(compute_rows(tmp_path))
+    problems = _compare(expected, actual)
+    assert not problems, "numbers moved:\n" + "\n".join(problems)
+
+
+def test_the_comparison_catches_a_moved_number():
+    expected = _read_fixture()
+    moved = expected.copy()
+    column = "deletion_auc"
+    i = int(moved[column].first_valid_index())
+    moved.loc[i, column] += 2e-6
+    assert any(column in problem for problem in _compare(expected, moved))
+    moved.loc[i, column] = expected.loc[i, column] + 5e-7  # within tolerance
+    assert not _compare(expected, moved)
+    assert not _compare(expected, _normalised(expected))  # missing values of any kind compare equal
+    renamed = expected.copy()
+    renamed.loc[0, "target_name"] = "something else"
+    assert any("target_name" in problem for problem in _compare(expected, renamed))
+    assert _compare(expected, expected.iloc[:-1]) == [f"{len(expected) - 1} rows, the fixture has {len(expected)}"]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python tests/test_regression.py --write   (regenerates the fixture)")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = compute_rows(Path(scratch))
+    FIXTURE.parent.mkdir(exist_ok=True)
+    rows.to_csv(FIXTURE, index=False, float_format="%.17g")
+    print(f"{FIXTURE}: {len(rows)} rows")

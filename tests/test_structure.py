@@ -1,0 +1,147 @@
+"""The shape of the package: no import cycles, modules of a readable size, citations that resolve, lint.
+
+The import graph is read from the source (every ``import`` / ``from ... import``, at module level or
+inside functions, so a cycle hidden behind a late import is found too); ``fovex.a`` importing
+``fovex.b`` means an edge a -> b, and importing a name from a package whose submodule it is means
+an edge to that submodule.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "fovex"
+#: Lines a module may have without saying why in its docstring (a line starting with "Size:").
+MAX_LINES = 360
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        found[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the fovex modules it imports (anywhere in its source)."""
+    modules = _modules()
+    graph = {}
+    for name, (path, is_package) in modules.items():
+        base = name.split(".") if is_package else name.split(".")[:-1]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    target = base[: len(base) - node.level + 1] + (node.module.split(".") if node.module else [])
+                else:
+                    target = node.module.split(".")
+                target_name = ".".join(target)
+                for alias in node.names:
+                    sub = f"{target_name}.{alias.name}"
+                    edges.add(sub if sub in modules else target_name)
+            elif isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+        graph[name] = {edge for edge in edges if edge in modules and edge != name}
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), each sorted."""
+    index, low, on_stack, stack, cycles = {}, {}, set(), [], []
+    counter = iter(range(len(graph) * 2 + 1))
+
+    def visit(node):
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                on_stack.discard(other)
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_cycles():
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert find_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_the_import_graph_is_read_from_relative_and_late_imports():
+    graph = import_graph()
+    assert "fovex.explain.base" in graph["fovex.explain.fovex"]  # from .base import ...
+    assert "fovex.explain" in graph["fovex.evaluation.runner"]  # a late import inside a function
+    assert "fovex.store" in graph["fovex.evaluation.runner"]  # from .. import store
+
+
+def test_no_import_cycle_in_the_package():
+    assert find_cycles(import_graph()) == []
+
+
+def test_every_module_imports_alone_in_a_fresh_interpreter():
+    """Importing each module first (no other fovex module loaded) works: no order-dependent import."""
+    names = sorted(name for name in _modules() if not name.endswith("__main__"))
+    script = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    for chunk in (names[: len(names) // 2], names[len(names) // 2 :][::-1]):
+        done = subprocess.run([sys.executable, "-c", script, *chunk], capture_output=True, text=True, cwd=REPO)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_long_modules_say_why():
+    """A module longer than MAX_LINES states the reason in its docstring (a line starting "Size:")."""
+    unexplained = []
+    for name, (path, _) in sorted(_modules().items()):
+        lines = path.read_text().count("\n")
+        docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if lines > MAX_LINES and not re.search(r"^Size: \S", docstring, flags=re.MULTILINE):
+            unexplained.append(f"{name} ({lines} lines)")
+    assert not unexplained, f"split these or say why in the docstring: {unexplained}"
+
+
+def test_every_spec_citation_names_a_section_of_the_spec_page():
+    headings = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)[. ]", (REPO / "book" / "spec.md").read_text(), re.MULTILINE))
+    assert {"1", "1.3", "2.1", "3"} <= headings
+    cited = {}
+    for path in [*PACKAGE.rglob("*.py"), *(REPO / "notebooks").glob("*.py")]:
+        for section in re.findall(r"book/spec\.md §(\d+(?:\.\d+)?)", path.read_text()):
+            cited.setdefault(section, path.relative_to(REPO))
+    assert cited, "the docstrings cite the spec page"
+    assert {section: path for section, path in cited.items() if section not in headings} == {}
+    assert "SPEC §" not in "".join(path.read_text() for path in PACKAGE.rglob("*.py"))
+
+
+def _ruff() -> str:
+    beside = Path(sys.executable).parent / "ruff"  # the venv's, from the dev extra
+    found = str(beside) if beside.exists() else shutil.which("ruff")
+    assert found, "ruff is not installed: pip install -e '.[dev]'"
+    return found
+
+
+def test_lint_and_format_are_clean():
+    """``make lint``: ruff's checks and formatting as configured in pyproject.toml."""
+    for args in (["check", "."], ["format", "--check", "."]):
+        done = subprocess.run([_ruff(), *args], capture_output=True, text=True, cwd=REPO)
+        assert done.returncode == 0, f"ruff {' '.join(args)}:\n{done.stdout[-3000:]}{done.stderr[-1000:]}"
