@@ -166,6 +166,9 @@ def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = R
         tags = cell.metadata.setdefault("tags", [])
         if ("parameters" in tags or "injected-parameters" in tags) and "hide-cell" not in tags:
             tags.append("hide-cell")
+    # A live widget needs a kernel; its saved state would make the page fetch a widget manager from a
+    # CDN. The page's explorer is static (fovex.explorer_page) and carries everything it shows.
+    result.metadata.pop("widgets", None)
     result.metadata[FINGERPRINT_KEY] = {"fingerprint": _fingerprint(source, parameters), "seconds": round(seconds, 1)}
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(output, nbformat.writes(result).encode())
@@ -180,6 +183,8 @@ BOOK_SKELETON = (
     "book/methods.md",
     "book/references.md",
     "book/references.bib",
+    "book/spec.md",
+    "book/_static/fovex.css",
 )
 
 

@@ -16,12 +16,12 @@ import hashlib
 import html
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .widgets import TOP1, Explorer
 
-__all__ = ["ExplorerFrames", "View", "encode_frame", "render_frames"]
+__all__ = ["ExplorerFrames", "View", "encode_frame", "explorer_images", "render_frames"]
 
 
 @dataclass
@@ -68,6 +68,22 @@ class ExplorerFrames:
         """Bytes of the encoded frames (the page holds them base64-encoded: 4/3 of this)."""
         return sum(len(frame) for frame in self.frames)
 
+    def describe(self, model: str, settings: Mapping[str, Mapping] | None = None) -> str:
+        """Model, images, explainers with their settings, and the page weight, in a few lines."""
+        settings = settings or {}
+        images = list(dict.fromkeys(view.image for view in self.views))
+        explainers = list(dict.fromkeys(view.explainer for view in self.views))
+        described = [
+            f"{name} ({', '.join(f'{k}={v}' for k, v in settings[name].items())})" if settings.get(name) else name
+            for name in explainers
+        ]
+        return (
+            f"model: {model}; {len(images)} images: {', '.join(images)}\n"
+            f"explainers: {'; '.join(described)} (others at their defaults)\n"
+            f"{len(self.views)} views, {len(self.frames)} distinct frames, {self.size_bytes / 1e6:.1f} MB of WebP "
+            f"({self.size_bytes * 4 / 3 / 1e6:.1f} MB in the page as base64)"
+        )
+
     def state(self) -> dict:
         """What the page's script reads: frame sources and the views by key."""
         prefix = f"data:{self.mime};base64,"
@@ -103,6 +119,23 @@ def encode_frame(png: bytes, quality: int = 82) -> bytes:
         buffer = io.BytesIO()
         picture.convert("RGB").save(buffer, format="WEBP", quality=quality, method=6)
     return buffer.getvalue()
+
+
+def explorer_images(dataset: str, count: int, model: str, image_size: int | None = None) -> dict:
+    """The first ``count`` photos of ``dataset`` in the spread order (:func:`fovex.evaluation.spread_order`,
+    every part of the set), ``{id: (3, H, W)}`` at ``image_size`` or the model's input size. Without
+    the set, the labelled ImageNet photos that ship with foolbox."""
+    from .data import is_available, open_dataset
+    from .evaluation import spread_order
+    from .models import load_model
+
+    size = image_size or load_model(model, weights=None).input_size  # the architecture's input size
+    if is_available(dataset):
+        samples = open_dataset(dataset, image_size=size)
+    else:
+        samples = open_dataset("samples", split="imagenet", image_size=size)
+    chosen = spread_order(len(samples))[:count]
+    return {samples[index].id: samples[index].image for index in chosen}
 
 
 def _other_targets(explorer: Explorer, count: int) -> list[str]:

@@ -29,7 +29,7 @@ import torch
 from .explain import Explanation, explainer, explainers, resolve_targets, scanpath_attribution
 from .io import load_image
 from .models import Classifier, load_model
-from .viz import figure_to_png, new_figure, plot_attribution, plot_scanpath, to_numpy_image
+from .viz import PAGE_WIDTH_IN, figure_to_png, new_figure, plot_attribution, plot_scanpath, to_numpy_image
 
 __all__ = [
     "BASELINES_SHOWN",
@@ -90,8 +90,9 @@ def _frame_counts(steps: int, n_frames: int | None) -> list[int]:
 
 
 def replay_figure(image: torch.Tensor, explanation: Explanation, n_frames: int | None = None, title: str = ""):
-    """The scanpath replay as a static figure: for n = 1..T fixations (or ``n_frames`` of them), the
-    heat map of the first n fixations (top row) above the numbered scanpath up to n (bottom row).
+    """The scanpath replay as a static figure: for ``n_frames`` fixation counts n spread over 1..T
+    (default: all of them up to six), the heat map of the first n fixations (top row) above the
+    numbered scanpath up to n (bottom row), at the page's content width.
 
     An explanation without a scanpath gives the image and its attribution.
     """
@@ -106,9 +107,12 @@ def replay_figure(image: torch.Tensor, explanation: Explanation, n_frames: int |
         axes[1].set_title(f"{explanation.method} attribution", fontsize=9)
     else:
         explanation = explanation[0].to("cpu")
-        counts = _frame_counts(explanation.fixations_xy.shape[1], n_frames)
+        # At most six frames share the page's width by default, so each stays readable.
+        steps = explanation.fixations_xy.shape[1]
+        counts = _frame_counts(steps, n_frames if n_frames is not None else min(steps, 6))
         height, width = image.shape[-2:]
-        figure, axes = new_figure(1.75 * len(counts) + 0.2, 4.0, 2, len(counts))
+        side = PAGE_WIDTH_IN / len(counts)  # the frames share the content width
+        figure, axes = new_figure(PAGE_WIDTH_IN, 2 * side + 0.6, 2, len(counts))
         for column, upto in enumerate(counts):
             plot_attribution(axes[0, column], image, replay_attribution(explanation, upto, height, width))
             axes[0, column].set_title(f"{upto} fixation{'s' if upto > 1 else ''}", fontsize=9)

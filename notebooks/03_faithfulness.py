@@ -47,10 +47,11 @@ from fovex.book import explainer_entries
 from fovex.data import first_available
 from fovex.report import paired_differences, paired_differences_table, published_table, summary_table
 from fovex.runs import run_chapter
-from fovex.study import FAITHFULNESS_METRICS, load_axis
+from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
 from fovex.viz import METRIC_LABELS, curves_figure, interval_bars, paired_differences_figure
 
 study = load_axis("faithfulness", prefer=source)
+display(Markdown(chapter_opening("faithfulness", prefer=source) or "No study measurements yet."))
 
 # %% [markdown]
 # ## The study

@@ -36,16 +36,17 @@ seed = 42
 # %% tags=["hide-input"]
 from pathlib import Path
 
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from fovex.book import explainer_entries
 from fovex.data import VOC_TO_IMAGENET, is_available
 from fovex.report import localisation_table, paired_differences, pointing_by_class
 from fovex.runs import run_chapter
-from fovex.study import load_axis
+from fovex.study import chapter_opening, load_axis
 from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
 
 study = load_axis("localisation", prefer=source)
+display(Markdown(chapter_opening("localisation", prefer=source) or "No study measurements yet."))
 
 # %% [markdown]
 # ## The study

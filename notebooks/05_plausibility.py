@@ -38,17 +38,18 @@ seed = 42
 # %% tags=["hide-input"]
 from pathlib import Path
 
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import fovex
 from fovex.book import explainer_entries
 from fovex.data import is_available
 from fovex.report import paired_differences, scanpath_table, summary_table
 from fovex.runs import run_chapter
-from fovex.study import load_axis, observer_ceiling
+from fovex.study import chapter_opening, load_axis, observer_ceiling
 from fovex.viz import METRIC_LABELS, gaze_figure, interval_bars, paired_differences_figure
 
 study = load_axis("plausibility", prefer=source)
+display(Markdown(chapter_opening("plausibility", prefer=source) or "No study measurements yet."))
 saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
 
 # %% [markdown]

@@ -15,77 +15,52 @@
 #
 # FovEx explains a classifier's decision with a scanpath: NeVA moves a fovea over the blurred image,
 # one fixation after the other, to where the sharp pixels help the model most, and the heat map is
-# the sum of Gaussians at those fixations. This page's explorer (`fovex.widgets.Explorer`) lets you
-# pick an **image**, a **model**, an **explainer** (FovEx or a baseline: Grad-CAM, Grad-CAM++, RISE,
-# Meaningful Perturbation) and a **target class** (the model's top-1, one of its top-5, or any class
-# name or index typed in), and replays the scanpath with the **fixations shown** slider (or the play
-# button): at position *n* the overlay is the heat map built from the first *n* fixations only, next to
-# the numbered scanpath up to fixation *n*. Explanations are cached, so the slider never recomputes.
+# the sum of Gaussians at those fixations. Below, pick an **image**, an **explainer** (FovEx or one of
+# the CNN baselines of the study) and, for FovEx, a **target class** (the model's top-1 or another of
+# its top-5: the explanation is class-specific), then replay the scanpath with the **fixations shown**
+# slider or the **replay** button: at position *n* the left panel is the heat map built from the first
+# *n* fixations only, the right one the numbered scanpath up to fixation *n*. The line under the figure
+# gives the explained class, the model's probability for it on the clean image, the model passes the
+# explanation cost and its time when this page was built.
 #
-# The live widget needs a running Python kernel (open this notebook in Jupyter). On the static page
-# it shows nothing; the replay figures below it show what the slider shows, for every fixation count.
+# The explorer on this page needs no kernel and no network: every view was rendered while the book was
+# built, by the live explorer's own drawing code (`fovex.explorer_page`), and the page switches between
+# them. In Jupyter, the live `fovex.widgets.Explorer` (last cell) computes explanations for any image,
+# model and class you type in.
 
 # %% tags=["parameters"]
 profile = "quick"
 model = "efficientnet_lite0"  # a name from fovex.list_models()
-image_paths = []  # empty: labelled ImageNet photos bundled with foolbox
-fixations = 10  # FovEx fixations per scanpath (T, published: 10)
-steps = 20  # gradient steps per fixation (K, published: 20)
-max_images = 3
+dataset = "imagenet-sample"  # photos in the study's spread order (every class family); else foolbox's photos
+num_images = 12
+image_size = None  # None: the model's input size
+explainers = ["fovex", "gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise"]
+explainer_settings = {}  # name -> settings; the profile's (e.g. RISE 1000 masks) reach this chapter
+other_targets = 1  # FovEx explains the top-1 and this many more of the top-5 classes
+quality = 82  # WebP quality of the frames (page weight)
 
 # %% tags=["hide-input"]
-import re
-from pathlib import Path
+from IPython.display import HTML, display
 
-import foolbox
-from IPython.display import display
-
-from fovex.models import imagenet_class_names
+from fovex.explorer_page import explorer_images, render_frames
 from fovex.widgets import Explorer
 
-if not image_paths:
-    # foolbox ships ImageNet validation photos named imagenet_<nr>_<label>.jpg.
-    image_paths = sorted((Path(foolbox.__file__).parent / "data").glob("imagenet_*.jpg"))
-paths = [Path(p) for p in image_paths][:max_images]
-
-
-def image_name(path: Path) -> str:
-    """File stem, plus the true ImageNet label when the name carries one."""
-    match = re.fullmatch(r"imagenet_\d+_(\d+)", path.stem)
-    return f"{path.stem} ({imagenet_class_names()[int(match[1])]})" if match else path.stem
-
-
-images = {image_name(path): path for path in paths}
-# FovEx at the chosen settings; the slower baselines get quick settings so the live explorer answers in
-# seconds on a CPU (RISE: 500 masks instead of 4000; Meaningful Perturbation: 100 steps instead of 300).
-explainer_settings = {
-    "fovex": {"fixations": fixations, "steps": steps},
-    "rise": {"masks": 500},
-    "meaningful_perturbation": {"steps": 100},
-}
-print(f"model: {model}; FovEx: {fixations} fixations x {steps} steps; images: {', '.join(images)}")
+images = explorer_images(dataset, num_images, model, image_size)
+explorer = Explorer(images, [model], explainers=explainers, explainer_settings=explainer_settings)
+frames = render_frames(explorer, other_targets=other_targets, quality=quality, progress=False)
+display(HTML(frames.html()))
 
 # %% [markdown]
-# ## The live explorer
-#
-# Needs a running kernel: in Jupyter, change the dropdowns, type a class into *target* and press
-# Enter, or drag *fixations shown*. The line under the figure gives the explained class, the model's
-# probability for it on the clean image, the model passes the explanation cost and its time.
+# What the explorer holds: the model, the settings each explainer ran with, and the page weight.
 
 # %% tags=["hide-input"]
-explorer = Explorer(images, [model], explainer_settings=explainer_settings)
+print(frames.describe(model, explainer_settings))
+
+# %% [markdown]
+# ## The live explorer (in Jupyter)
+#
+# With a running kernel this cell shows the same controls, computing explanations on demand: type any
+# class name or index into *target* and press Enter. On this static page its output is left out.
+
+# %% tags=["hide-input", "remove-output"]
 display(explorer.widget)
-
-# %% [markdown]
-# ## The replay, frame by frame
-#
-# For each image, FovEx's explanation of the model's top-1 class: the top row is the heat map of the
-# first *n* fixations (min-max normalised), the bottom row the scanpath up to fixation *n*; the last
-# column is the final FovEx attribution. Titles give the model, image, settings, target and its
-# probability.
-
-# %% tags=["hide-input"]
-for name in images:
-    explorer.image_dropdown.value = name  # what a click on the dropdown does
-    display(explorer.static_figure())
-explorer.image_dropdown.value = next(iter(images))  # leave the live widget on the first image (cached)

@@ -79,11 +79,13 @@ def _chromium():
     return None
 
 
-@pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     _chromium() is None or shutil.which("chromedriver") is None,
     reason="Debian chromium and chromium-driver are not installed (.ci/run installs them)",
 )
-def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
+
+
+def _driver(performance_log: bool = False):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -100,19 +102,36 @@ def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
         "--disable-dev-shm-usage",
     ):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    if performance_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+@needs_chromium
+def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
+    driver = _driver()
     html = smoke_book / "build" / "book" / "_build" / "html"
     try:
-        for page in ["book/intro", "book/methods", "book/references"] + [f"book/chapters/{s}" for s in CHAPTERS]:
+        pages = ["book/intro", "book/methods", "book/spec", "book/references"]
+        for page in pages + [f"book/chapters/{s}" for s in CHAPTERS]:
             driver.get((html / f"{page}.html").as_uri())
             title = driver.execute_script(
                 "return document.querySelector('h1') && document.querySelector('h1').innerText"
             )
             assert title, f"{page}: no heading"
             if page.startswith("book/chapters/"):
+                # A reader meets the chapter's prose first; its parameters are folded away.
+                first, unfolded = driver.execute_script(
+                    "var next = document.querySelector('h1').nextElementSibling;"
+                    "while (next && next.tagName === 'SPAN') { next = next.nextElementSibling; }"
+                    "var cells = document.querySelectorAll('.cell.tag_parameters, .cell.tag_injected-parameters');"
+                    "return [next ? next.tagName : null,"
+                    " Array.from(cells).filter(c => !c.classList.contains('tag_hide-cell')).length];"
+                )
+                assert first == "P" and unfolded == 0, f"{page}: opens with {first}, {unfolded} raw parameter cells"
                 figures = driver.execute_script(
-                    "return Array.from(document.images).filter(i => i.src.endsWith('.png'))"
-                    ".map(i => [i.src, i.complete, i.naturalWidth])"
+                    "return Array.from(document.images).filter(i => i.src.endsWith('.png') || i.src.startsWith("
+                    "'data:image/')).map(i => [i.src.slice(0, 80), i.complete, i.naturalWidth])"
                 )
                 assert figures, f"{page}: no figures"
                 broken = [src for src, complete, width in figures if not complete or width == 0]
@@ -124,6 +143,108 @@ def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
                 assert "Traceback (most recent call last)" not in driver.execute_script(
                     "return document.body.innerText"
                 )
+    finally:
+        driver.quit()
+
+
+# The explorer's state as the page holds it, and what it shows now.
+_EXPLORER_NOW = """
+var root = document.querySelector('.fovex-explorer');
+var state = JSON.parse(root.querySelector('[data-role="state"]').textContent);
+var get = function (name) { return root.querySelector('[data-control="' + name + '"]'); };
+var key = [get('image').value, get('explainer').value, get('target').value].join('\u001f');
+var frame = root.querySelector('[data-role="frame"]');
+return {view: state.views[key], frames: state.frames.length, src: frame.src, complete: frame.complete,
+        width: frame.naturalWidth, shown: Number(get('fixations').value), max: Number(get('fixations').max),
+        sliderDisabled: get('fixations').disabled, targetDisabled: get('target').disabled,
+        targets: Array.from(get('target').options).map(o => o.value),
+        images: Array.from(get('image').options).map(o => o.value),
+        explainers: Array.from(get('explainer').options).map(o => o.value),
+        status: root.querySelector('[data-role="status"]').textContent};
+"""
+
+
+def _expected_src(driver, now) -> str:
+    """The precomputed frame the page's state holds for the current view and fixation count."""
+    return driver.execute_script(
+        "var state = document.querySelector('.fovex-explorer [data-role=state]');"
+        "return JSON.parse(state.textContent).frames[arguments[0]];",
+        now["view"]["frames"][now["shown"] - 1],
+    )
+
+
+def _set(driver, control: str, value) -> None:
+    """Change a control by script as a reader's click or drag does (the element's own event)."""
+    event = "input" if control == "fixations" else "change"
+    driver.execute_script(
+        "var c = document.querySelector('.fovex-explorer [data-control=' + arguments[0] + ']');"
+        "c.value = arguments[1]; c.dispatchEvent(new Event(arguments[2]));",
+        control,
+        str(value),
+        event,
+    )
+
+
+@needs_chromium
+def test_the_explorer_page_works_without_a_kernel_or_network(smoke_book):
+    import time
+
+    html = smoke_book / "build" / "book" / "_build" / "html"
+    page = html / "book" / "chapters" / "06_explorer.html"
+    assert page.stat().st_size < 15e6, "the explorer page should stay under ~15 MB"
+    driver = _driver(performance_log=True)
+    try:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+        driver.get(page.as_uri())
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert len(now["images"]) >= 12 and now["explainers"][0] == "fovex" and "gradcam" in now["explainers"]
+        # FovEx on the first image: the whole scanpath shown, a class-specific choice of targets.
+        assert now["shown"] == now["max"] >= 2 and not now["sliderDisabled"]
+        assert now["targets"][0] == "top-1" and len(now["targets"]) >= 2 and not now["targetDisabled"]
+        assert now["src"] == _expected_src(driver, now) and now["complete"] and now["width"] > 0
+        assert now["status"].startswith("target: ") and " passes | " in now["status"]
+        seen = {now["src"]}
+
+        _set(driver, "fixations", 1)  # the slider: the heat map of the first fixation
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert now["shown"] == 1 and now["src"] == _expected_src(driver, now) and now["src"] not in seen
+        seen.add(now["src"])
+
+        _set(driver, "target", now["targets"][1])  # another class of the top-5
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert now["view"]["target"] != "top-1" and now["src"] == _expected_src(driver, now)
+        assert now["src"] not in seen and now["shown"] == now["max"]
+        seen.add(now["src"])
+
+        driver.execute_script("document.querySelector('.fovex-explorer [data-control=\"play\"]').click();")
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert now["shown"] == 1 and now["src"] == _expected_src(driver, now)
+        time.sleep(0.7 * now["max"] + 0.8)  # the replay steps every 0.7 s up to the last fixation
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert now["shown"] == now["max"] and now["src"] == _expected_src(driver, now)
+
+        _set(driver, "explainer", "gradcam")  # a map without a scanpath: one frame, no slider
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert now["sliderDisabled"] and now["targetDisabled"] and len(now["view"]["frames"]) == 1
+        assert now["src"] == _expected_src(driver, now) and now["src"] not in seen
+        seen.add(now["src"])
+
+        _set(driver, "image", now["images"][1])  # another photo, same explainer
+        now = driver.execute_script(_EXPLORER_NOW)
+        assert now["src"] == _expected_src(driver, now) and now["src"] not in seen and now["width"] > 0
+
+        # Nothing left the book's own files: every request is a file under the HTML folder, or inline data.
+        requests = [
+            message["params"]["request"]["url"]
+            for message in (json.loads(entry["message"])["message"] for entry in driver.get_log("performance"))
+            if message["method"] == "Network.requestWillBeSent"
+        ]
+        outside = [url for url in requests if not (url.startswith("data:") or url.startswith(html.as_uri() + "/"))]
+        assert requests and not outside, f"requests outside the book: {outside}"
     finally:
         driver.quit()
 

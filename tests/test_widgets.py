@@ -264,7 +264,12 @@ def test_notebook_executes_with_papermill(tmp_path):
     papermill.execute_notebook(
         str(notebook),
         str(executed),
-        parameters={"fixations": 2, "steps": 2, "max_images": 1},
+        parameters={
+            "num_images": 2,
+            "image_size": 96,
+            "explainers": ["fovex", "gradcam"],
+            "explainer_settings": {"fovex": {"fixations": 2, "steps": 2}},
+        },
         kernel_name="python3",
         cwd=str(tmp_path),
         progress_bar=False,
@@ -274,8 +279,10 @@ def test_notebook_executes_with_papermill(tmp_path):
     assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in cells)
     outputs = [output for cell in cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [output for output in outputs if output.output_type == "error"]
+    # The static explorer (the page's) and the live one (Jupyter's; left out of the book's page).
+    pages = [output["data"]["text/html"] for output in outputs if "text/html" in output.get("data", {})]
+    assert len(pages) == 1 and 'class="fovex-explorer"' in pages[0] and "data:image/webp;base64," in pages[0]
     assert any("application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in outputs)
-    pngs = [output for output in outputs if "image/png" in output.get("data", {})]
-    assert len(pngs) == 1  # one replay figure per image, max_images=1
     printed = "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
-    assert "efficientnet_lite0" in printed and "2 fixations x 2 steps" in printed
+    assert "model: efficientnet_lite0; 2 images" in printed and "fovex (fixations=2, steps=2)" in printed
+    assert "6 views" in printed  # 2 images x (FovEx top-1, FovEx another class, Grad-CAM)

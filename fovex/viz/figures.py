@@ -98,7 +98,8 @@ def stack_maps(maps: dict, keys, field: str = "attribution") -> torch.Tensor:
 def explanation_figure(image: torch.Tensor, attribution: torch.Tensor, fixations_xy=None, title: str = ""):
     """A figure with the image, the attribution overlay and (if given) the numbered scanpath."""
     panels = 3 if fixations_xy is not None else 2
-    figure, axes = new_figure(3.2 * panels, 3.4, 1, panels)
+    side = PAGE_WIDTH_IN / panels  # square panels filling the content width
+    figure, axes = new_figure(PAGE_WIDTH_IN, side + 0.5, 1, panels)
     axes = axes[0]
     _plot_image(axes[0], image)
     axes[0].set_title("image", fontsize=9)
@@ -115,7 +116,8 @@ def explanation_figure(image: torch.Tensor, attribution: torch.Tensor, fixations
 def comparison_grid(
     images, attributions: dict, row_titles=None, fixations_xy=None, boxes=None, panel_in: float = 2.2, title: str = ""
 ):
-    """Rows: images; columns: the image, then one overlay per method.
+    """Rows: images; columns: the image, then one overlay per method; square panels of ``panel_in``
+    inches, narrower when the columns would not fit the page's content width (:data:`PAGE_WIDTH_IN`).
 
     images: (N, 3, H, W). attributions: method name -> (N, H, W). fixations_xy: optional method name ->
     (N, T, 2) scanpaths drawn on that method's panel. boxes: optional, per row a list of pixel boxes
@@ -123,7 +125,8 @@ def comparison_grid(
     """
     methods = list(attributions)
     rows, cols = images.shape[0], len(methods) + 1
-    figure, axes = new_figure(panel_in * cols, panel_in * rows, rows, cols)
+    panel_in = min(panel_in, PAGE_WIDTH_IN / cols)
+    figure, axes = new_figure(panel_in * cols, panel_in * rows + (0.3 if title else 0.0), rows, cols)
     for r in range(rows):
         _plot_image(axes[r, 0], images[r], row_titles[r] if row_titles is not None else "")
         for c, method in enumerate(methods, start=1):
@@ -168,7 +171,7 @@ def gaze_figure(run, image_ids, explainer: str = "fovex", title: str = ""):
     picked = [samples[samples.index_of(image_id)] for image_id in image_ids]
     maps = run.maps(explainer, ids=image_ids)
     attributions, scanpaths = stack_maps(maps, image_ids), stack_maps(maps, image_ids, "fixations_xy")
-    figure, axes = new_figure(7.5, 2.5 * len(picked), len(picked), 3)
+    figure, axes = new_figure(PAGE_WIDTH_IN, PAGE_WIDTH_IN / 3 * len(picked) + 0.3, len(picked), 3)
     for r, sample in enumerate(picked):
         axes[r, 0].imshow(np.asarray(sample.density), cmap="magma")
         axes[r, 0].set_axis_off()
