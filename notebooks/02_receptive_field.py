@@ -45,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import fovex
 from fovex.ablation import MapVariant, rescore_scanpath_variants
@@ -53,7 +53,7 @@ from fovex.data import first_available
 from fovex.foveation import fovea_sigma_px
 from fovex.report import choose_variant, paired_differences, reverse_differences, summary_table
 from fovex.runs import run_chapter
-from fovex.study import DEVELOPMENT_PHOTOS, FAITHFULNESS_METRICS, load_axis, load_map_variants
+from fovex.study import DEVELOPMENT_PHOTOS, FAITHFULNESS_METRICS, chapter_opening, load_axis, load_map_variants
 from fovex.viz import (
     METRIC_LABELS,
     comparison_grid,
@@ -66,6 +66,7 @@ from fovex.viz import (
 
 faithfulness = load_axis("faithfulness", prefer=source)
 fovea_sweep = load_axis("receptive-field", prefer=source)
+display(Markdown(chapter_opening("receptive-field", prefer=source) or "No study measurements yet."))
 variants = load_map_variants(prefer=source)
 rows, spreads, provenance = variants if variants is not None else (pd.DataFrame(), pd.DataFrame(), {})
 

@@ -38,6 +38,14 @@ def test_summary_table_formats_mean_and_interval():
     assert table["n"].tolist() == [2, 2]
 
 
+def test_summary_table_prints_percentages_with_fewer_decimals():
+    frame = pd.DataFrame({"explainer": ["a", "a"], "drop_pct": [10.0, 12.5], "insertion_auc": [0.25, 0.5]})
+    table = summary_table(frame, ["drop_pct", "insertion_auc"])
+    assert table.loc["a", "drop_pct"].startswith("11.2 [") and table.loc["a", "insertion_auc"].startswith("0.375 [")
+    low, high = table.loc["a", "drop_pct"][len("11.2 [") : -1].split(", ")
+    assert len(low.split(".")[1]) == len(high.split(".")[1]) == 1
+
+
 def test_paired_relative_difference_hand_case():
     frame = pd.DataFrame(
         {

@@ -199,3 +199,15 @@ def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared
     # The restored run has no maps: the map variants redo FovEx's (deterministic) scanpaths instead.
     redone = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
     pd.testing.assert_frame_equal(from_maps, redone)
+
+
+def test_the_committed_exports_resume_under_todays_configs():
+    """A change of code must not change a study config's hash: an export restores a run only under it."""
+    checked = 0
+    for export in sorted((REPO / "book" / "measurements").glob("study-*.json")):
+        config = REPO / "configs" / "study" / f"{export.stem.removeprefix('study-')}.yaml"
+        provenance = json.loads(export.read_text())
+        if config.is_file() and "config_hash" in provenance:
+            assert load_config(config).hash == provenance["config_hash"], export.name
+            checked += 1
+    assert checked >= 2  # faithfulness and faithfulness-rise are committed

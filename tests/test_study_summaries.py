@@ -44,3 +44,13 @@ def test_the_committed_faithfulness_rows_open_their_chapter():
         pytest.skip("no committed faithfulness measurements")
     assert opening.startswith("**The study so far** (efficientnet_lite0; ")
     assert "insertion AUC: best " in opening and "deletion AUC: best " in opening
+
+
+def test_the_committed_map_spreads_open_the_receptive_field_chapter():
+    opening = chapter_opening("receptive-field")
+    if not opening:
+        pytest.skip("no committed map spreads")
+    assert "fovex 0." in opening and "%Drop" in opening
+    listed = opening.split("brackets: ")[1].split(". ")[0].split(", ")
+    spreads = [float(entry.split(" ")[1]) for entry in listed]
+    assert spreads == sorted(spreads) and all(0 < value < 1 for value in spreads)  # narrowest map first

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .statistics import paired_differences, paired_relative_difference
 
+# book/spec.md §3: the FovEx README's numbers (ImageNet val presumed, protocol not documented).
 PUBLISHED = {
     "vit_base_patch16_224": {
         "%Drop": {

@@ -27,8 +27,13 @@ def summary_table(
     by: list[str] | str = "explainer",
     confidence: float = 0.95,
     digits: int = 3,
+    percent_digits: int = 1,
 ) -> pd.DataFrame:
-    """One row per group, one column per metric: ``mean [low, high]`` with a bootstrap CI, and ``n``."""
+    """One row per group, one column per metric: ``mean [low, high]`` with a bootstrap CI, and ``n``.
+
+    Values print with ``digits`` decimals, percentages (columns ending ``_pct``) with ``percent_digits``:
+    an interval of a few points needs no thousandths of a percent.
+    """
     by = [by] if isinstance(by, str) else list(by)
     rows = []
     for key, group in frame.groupby(by, sort=True):
@@ -40,13 +45,13 @@ def summary_table(
             values = group[metric].to_numpy(dtype=np.float64)
             mean = np.nanmean(values) if np.isfinite(values).any() else float("nan")
             low, high = bootstrap_ci(values, confidence)
-            row[metric] = f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+            places = percent_digits if metric.endswith("_pct") else digits
+            row[metric] = f"{mean:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
         row["n"] = int(len(group))
         rows.append(row)
     return pd.DataFrame(rows).set_index(by)
 
 
-# book/spec.md §3: the FovEx README's numbers (ImageNet val presumed, protocol not documented).
 def paired_relative_difference(
     frame: pd.DataFrame,
     metric: str,

@@ -15,7 +15,7 @@ import pandas as pd
 from .axes import load_axis
 from .layout import REPO_ROOT
 
-__all__ = ["METRIC_SENSES", "MetricSense", "chapter_opening", "ranking_sentence"]
+__all__ = ["METRIC_SENSES", "MetricSense", "chapter_opening", "ranking_sentence", "spread_opening"]
 
 #: Floors, not rivals: a method is ranked among the others.
 FLOORS = ("random", "centre", "centre_scanpath")
@@ -73,8 +73,33 @@ def ranking_sentence(rows: pd.DataFrame, column: str, candidate: str = "fovex") 
     return sentence
 
 
+def spread_opening(root: Path = REPO_ROOT, prefer: str = "export") -> str:
+    """The receptive-field chapter's opening: how much of the image each method's map keeps (its mean
+    value over the photos) next to its %Drop, which rewards wide maps; "" without map spreads yet."""
+    from .variants import load_map_variants
+
+    loaded, faithfulness = load_map_variants(root, prefer), load_axis("faithfulness", root, prefer)
+    if loaded is None or loaded[1].empty or faithfulness is None:
+        return ""
+    spread = loaded[1].groupby("explainer")["map_mean"].mean()
+    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(loaded[1]["image_id"]))]
+    drop = ok.groupby("explainer")["drop_pct"].mean()
+    shared = [name for name in spread.sort_values().index if name in drop.index and name not in FLOORS]
+    if not shared:
+        return ""
+    pairs = ", ".join(f"{name} {spread[name]:.2f} ({drop[name]:.1f})" for name in shared)
+    photos = loaded[1]["image_id"].nunique()
+    return (
+        f"**The study so far** ({photos} ImageNet photos): the mean value of each method's map, the share of "
+        f"the image it keeps, with its %Drop in brackets: {pairs}. %Drop multiplies the image by the map, so a "
+        "map that keeps more of the image drops less: read %Drop against the spread below."
+    )
+
+
 def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -> str:
     """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet."""
+    if axis == "receptive-field":
+        return spread_opening(root, prefer)
     if axis not in AXIS_METRICS:
         raise ValueError(f"no opening for axis {axis!r}; axes with one: {', '.join(AXIS_METRICS)}")
     study = load_axis(axis, root, prefer)
