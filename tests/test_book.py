@@ -59,7 +59,9 @@ def test_smoke_build_executes_every_chapter_without_errors(smoke_book):
         notebook = json.loads((smoke_book / "book" / "chapters" / f"{stem}.ipynb").read_text())
         errors = [o for c in notebook["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, f"{stem}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
-        images = [o for c in notebook["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        outputs = [o.get("data", {}) for c in notebook["cells"] for o in c.get("outputs", [])]
+        # A figure: a PNG output, or images embedded in an HTML output (the static explorer's frames).
+        images = [data for data in outputs if "image/png" in data or "data:image/" in str(data.get("text/html", ""))]
         assert images, f"{stem} produced no figure"
         assert notebook["metadata"]["fovex_build"]["fingerprint"]
         assert (smoke_book / "build" / "book" / "_build" / "html" / "book" / "chapters" / f"{stem}.html").is_file()
@@ -122,7 +124,7 @@ def test_pages_load_in_headless_chromium_and_figures_decode(smoke_book):
             if page.startswith("book/chapters/"):
                 # A reader meets the chapter's prose first; its parameters are folded away.
                 first, unfolded = driver.execute_script(
-                    "var next = document.querySelector('h1').nextElementSibling;"
+                    "var next = document.querySelector('article h1').nextElementSibling;"
                     "while (next && next.tagName === 'SPAN') { next = next.nextElementSibling; }"
                     "var cells = document.querySelectorAll('.cell.tag_parameters, .cell.tag_injected-parameters');"
                     "return [next ? next.tagName : null,"
@@ -280,12 +282,12 @@ def test_book_executes_a_chapter_with_given_parameters(tmp_path):
         html=False,
         workdir=tmp_path,
         overrides={"results_dir": str(tmp_path / "results")},
-        parameters={"max_images": 1},
+        parameters={"num_images": 2},
     )
     assert code == 0
     notebook = nbformat.read(tmp_path / "book" / "chapters" / "06_explorer.ipynb", as_version=4)
     injected = next(c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", []))
-    assert "max_images = 1" in injected.source
+    assert "num_images = 2" in injected.source
     # Both parameters cells fold away on the page (issue 14): the chapter opens with its text.
     declared = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     assert "hide-cell" in injected.metadata["tags"] and "hide-cell" in declared.metadata["tags"]
