@@ -264,14 +264,17 @@ def claims_table(
             verdict, why = "inconclusive", f"{why}, but not yet compared with {', '.join(missing)}"
         # The closest rival: the method FovEx leads by the least (or trails by the most) on the claimed side.
         closest = differences.loc[(differences["difference"] * (-1 if claim.best == "low" else 1)).idxmin()]
+        places = 1 if claim.metric.endswith("_pct") else 3  # percentages: a tenth of a point is enough
+        low, high = closest["ci_low"], closest["ci_high"]
         table.append(
             {
                 **entry,
                 "measured on": f"{model}, {data}",
                 "N": int(differences["n"].min()),
-                "FovEx": f"{closest['candidate_mean']:.3f}",  # on the closest rival's photos, as the rival's mean
-                "closest rival": f"{closest['reference']} {closest['reference_mean']:.3f}",
-                "FovEx - rival": f"{closest['difference']:+.3f} [{closest['ci_low']:+.3f}, {closest['ci_high']:+.3f}]",
+                # FovEx on the closest rival's photos, as the rival's mean
+                "FovEx": f"{closest['candidate_mean']:.{places}f}",
+                "closest rival": f"{closest['reference']} {closest['reference_mean']:.{places}f}",
+                "FovEx - rival": f"{closest['difference']:+.{places}f} [{low:+.{places}f}, {high:+.{places}f}]",
                 "verdict": verdict,
                 "why": why,
             }
