@@ -8,8 +8,8 @@
    papermill with the parameters of the profile (``configs/book/<profile>.yaml``: ``common`` for every
    notebook that declares the parameter, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``,
    written atomically. A chapter that runs explainers takes their names (``explainers``) and the
-   profile's ``explainer_settings`` (name -> settings, written once in ``common``), joined into
-   evaluation-config entries by :func:`explainer_entries`.
+   profile's ``explainer_settings`` (name -> settings, written once in ``common``), which
+   :func:`fovex.runs.run_chapter` joins into evaluation-config entries.
    A chapter whose source and parameters are unchanged since its last successful execution is
    skipped, so an interrupted build resumes where it stopped.
 2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
@@ -29,7 +29,7 @@ import yaml
 
 from .files import atomic_write_bytes
 
-__all__ = ["build_book", "execute_notebook", "explainer_entries", "load_profile", "main", "notebook_sources"]
+__all__ = ["build_book", "execute_notebook", "load_profile", "main", "notebook_sources"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT_KEY = "fovex_build"
@@ -62,25 +62,6 @@ def parameters_for(profile: dict, stem: str, profile_name: str, declared: list[s
     """A notebook's parameters: the profile's name, the ``common`` ones it ``declared``, its own overrides."""
     common = {name: value for name, value in profile["common"].items() if name in declared}
     return {"profile": profile_name, **common, **(profile["notebooks"].get(stem) or {})}
-
-
-def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
-    """A chapter's explainers as evaluation-config entries, in the given order.
-
-    A name becomes ``{"name": name}``, with ``"settings": settings[name]`` when ``settings`` (the
-    profile's ``explainer_settings``, name -> settings) has it; a mapping (an entry with its own
-    ``label`` or ``settings``) is kept as it is. Settings of methods a chapter does not run are unused.
-    """
-    settings = settings or {}
-    entries = []
-    for entry in explainers:
-        if isinstance(entry, dict):
-            entries.append(dict(entry))
-        elif entry in settings:
-            entries.append({"name": entry, "settings": dict(settings[entry])})
-        else:
-            entries.append({"name": entry})
-    return entries
 
 
 def declared_parameters(source: Path) -> list[str]:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import store
 
-__all__ = ["Run", "open_run", "run_chapter"]
+__all__ = ["Run", "explainer_entries", "open_run", "run_chapter"]
 
 
 @dataclass
@@ -114,6 +114,25 @@ def open_run(directory: str | os.PathLike) -> Run:
     return Run(directory, store.read_run_manifest(directory))
 
 
+def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
+    """A chapter's explainers as evaluation-config entries, in the given order.
+
+    A name becomes ``{"name": name}``, with ``"settings": settings[name]`` when ``settings`` (the
+    profile's ``explainer_settings``, name -> settings) has it; a mapping (an entry with its own
+    ``label`` or ``settings``) is kept as it is. Settings of methods a chapter does not run are unused.
+    """
+    settings = settings or {}
+    entries = []
+    for entry in explainers:
+        if isinstance(entry, dict):
+            entries.append(dict(entry))
+        elif entry in settings:
+            entries.append({"name": entry, "settings": dict(settings[entry])})
+        else:
+            entries.append({"name": entry})
+    return entries
+
+
 def run_chapter(
     out_dir,
     *,
@@ -128,16 +147,18 @@ def run_chapter(
     device: str = "auto",
     threads: int | None = None,
     seed: int = 42,
+    explainer_settings: dict | None = None,
 ) -> Run:
     """One model on one data set, as the book's chapters run it: build the config, run it (resuming
-    whatever ``out_dir`` already holds) and open the result."""
+    whatever ``out_dir`` already holds) and open the result. ``explainers`` (names or entries) and
+    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`."""
     from .evaluation import run
 
     config = {
         "config_version": 1,
         "name": name,
         "models": [model],
-        "explainers": explainers,
+        "explainers": explainer_entries(explainers, explainer_settings),
         "dataset": {"name": dataset, "num_images": num_images},
         "metrics": metrics,
         "metric_settings": metric_settings or {},

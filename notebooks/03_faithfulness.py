@@ -43,7 +43,6 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from fovex.book import explainer_entries
 from fovex.data import first_available
 from fovex.report import paired_differences, paired_differences_table, published_table, summary_table
 from fovex.runs import run_chapter
@@ -100,7 +99,8 @@ run = run_chapter(
     Path(results_dir) / "faithfulness",
     name=f"faithfulness-{profile}",
     model=model_name,
-    explainers=explainer_entries(explainers, explainer_settings),
+    explainers=explainers,
+    explainer_settings=explainer_settings,
     dataset=dataset,
     num_images=num_images,
     metrics=["drop_increase", "insertion", "deletion"],

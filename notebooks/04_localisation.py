@@ -38,7 +38,6 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from fovex.book import explainer_entries
 from fovex.data import VOC_TO_IMAGENET, is_available
 from fovex.report import localisation_table, paired_differences, pointing_by_class
 from fovex.runs import run_chapter
@@ -98,7 +97,8 @@ if available:
         Path(results_dir) / "localisation",
         name=f"localisation-{profile}",
         model=model_name,
-        explainers=explainer_entries(explainers, explainer_settings),
+        explainers=explainers,
+        explainer_settings=explainer_settings,
         dataset=dataset,
         num_images=num_images,
         metrics=["pointing_game", "ebpg"],

@@ -41,7 +41,6 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 import fovex
-from fovex.book import explainer_entries
 from fovex.data import is_available
 from fovex.report import paired_differences, scanpath_table, summary_table
 from fovex.runs import run_chapter
@@ -121,7 +120,8 @@ runs = {
         Path(results_dir) / f"plausibility-{name}",
         name=f"plausibility-{name}-{profile}",
         model=model_name,
-        explainers=explainer_entries(explainers, explainer_settings),
+        explainers=explainers,
+        explainer_settings=explainer_settings,
         dataset=name,
         num_images=num_images,
         metrics=[*saliency, "scanpath_dtw", "scanpath_string_edit"],

@@ -303,16 +303,3 @@ def test_common_parameters_reach_only_the_notebooks_that_declare_them():
         "num_images": 2,
     }
     assert parameters_for(profile, "01_scanpaths", "smoke", ["profile"]) == {"profile": "smoke"}
-
-
-def test_explainer_entries_join_names_and_the_profiles_settings():
-    from fovex.book import explainer_entries
-
-    settings = {"rise": {"masks": 1000}, "meaningful_perturbation": {"steps": 100}}
-    own = {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}}
-    assert explainer_entries(["fovex", "rise", own], settings) == [
-        {"name": "fovex"},
-        {"name": "rise", "settings": {"masks": 1000}},
-        own,  # an entry of its own is kept as given
-    ]
-    assert explainer_entries(["rise"]) == [{"name": "rise"}]

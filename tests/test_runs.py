@@ -7,6 +7,7 @@ import pytest
 
 import fovex
 from fovex.evaluation import run
+from fovex.runs import explainer_entries, run_chapter
 from fovex.store import StoreError
 
 CONFIG = {
@@ -81,3 +82,47 @@ def test_open_run_refuses_what_is_not_a_run(tmp_path):
 def test_asking_for_a_model_the_run_does_not_have_names_the_ones_it_has(finished):
     with pytest.raises(ValueError, match="efficientnet_lite1"):
         fovex.open_run(finished).image_size("resnet50")
+
+
+def test_explainer_entries_join_names_and_the_profiles_settings():
+    settings = {"rise": {"masks": 1000}, "meaningful_perturbation": {"steps": 100}}
+    own = {"name": "fovex", "label": "fovex-fast", "settings": {"preset": "fast"}}
+    assert explainer_entries(["fovex", "rise", own], settings) == [
+        {"name": "fovex"},
+        {"name": "rise", "settings": {"masks": 1000}},
+        own,  # an entry of its own is kept as given
+    ]
+    assert explainer_entries(["rise"]) == [{"name": "rise"}]
+
+
+def test_run_chapter_gives_each_method_the_profiles_settings(tmp_path):
+    # The chapters pass names and the profile's settings; the run must compute with those settings.
+    opened = run_chapter(
+        tmp_path / "chapter",
+        name="chapter",
+        model="efficientnet_lite0",
+        explainers=["random", "centre"],
+        explainer_settings={"random": {"seed": 7}, "rise": {"masks": 10}},
+        dataset="samples",
+        num_images=1,
+        metrics=["drop_increase"],
+        device="cpu",
+        threads=1,
+    )
+    entries = {entry["label"]: entry["settings"] for entry in opened.config["explainers"]}
+    assert entries == {"random": {"seed": 7}, "centre": {}}  # RISE's settings: unused here
+    assert opened.explainers == ["random", "centre"]
+    # The seed reached the map: seed 7's random map differs from the default seed's.
+    seven = next(iter(opened.maps("random").values()))["attribution"]
+    default = run_chapter(
+        tmp_path / "default",
+        name="chapter",
+        model="efficientnet_lite0",
+        explainers=["random"],
+        dataset="samples",
+        num_images=1,
+        metrics=["drop_increase"],
+        device="cpu",
+        threads=1,
+    )
+    assert not np.array_equal(seven, next(iter(default.maps("random").values()))["attribution"])
