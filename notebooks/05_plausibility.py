@@ -42,14 +42,15 @@ from IPython.display import Markdown, display
 
 import fovex
 from fovex.data import is_available
-from fovex.report import paired_differences, scanpath_table, summary_table
+from fovex.report import ceiling_table, paired_differences, summary_table
 from fovex.runs import run_chapter
-from fovex.study import chapter_opening, load_axis, observer_ceiling
+from fovex.study import chapter_opening, load_axis, observer_ceiling, run_selection
 from fovex.viz import METRIC_LABELS, gaze_figure, interval_bars, paired_differences_figure
 
 study = load_axis("plausibility", prefer=source)
 display(Markdown(chapter_opening("plausibility", prefer=source) or "No study measurements yet."))
 saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
+scanpaths = ["scanpath_dtw_px", "scanpath_string_edit"]
 
 # %% [markdown]
 # ## The study
@@ -58,6 +59,13 @@ saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
 # measurements, `book/measurements/study-plausibility-*.csv`). `centre_scanpath` draws its *T*
 # fixations from the centre-bias density: a scanpath that knows only where people tend to look, the
 # floor for the scanpath similarities.
+#
+# The last row of each table is people predicting people, the ceiling: each observer's fixations
+# scored by the density of the other observers' fixations (leave one out, same blur of one degree,
+# same sAUC negatives as the methods'), computed while this book is built on the first
+# `ceiling_images` study images. It exists for the metrics that score a map at fixations (NSS,
+# AUC-Judd, sAUC); CC, KLD and SIM compare a map with all observers' density, which contains the
+# held-out observer, so they have no such ceiling here (`-`).
 
 # %% tags=["hide-input"]
 if study is None:
@@ -67,9 +75,17 @@ if study is None:
     )
 else:
     print(study.describe())
-    for name, rows in study.ok.groupby("dataset", sort=False):
+    size = fovex.load_model(model_name).input_size
+    ceilings = {}
+    for (run_name, name), rows in study.ok.groupby(["run", "dataset"], sort=False):
+        ids = list(dict.fromkeys(rows["image_id"]))[:ceiling_images]
+        negatives = run_selection(study.provenance[run_name]["config"])  # the negatives the rows had
+        ceilings[name] = observer_ceiling(name, ids, image_size=size, negatives_from=negatives)
+        print(f"{name}: the human ceiling computed during this build on {len(ids)} images")
         display(
-            summary_table(rows, saliency, by="explainer")
+            ceiling_table(
+                rows, ceilings[name], saliency, explainers=sorted(set(rows["explainer"]) - {"centre_scanpath"})
+            )
             .rename(columns=METRIC_LABELS)
             .rename_axis(f"{name}: explainer")
         )
@@ -95,12 +111,8 @@ if study is not None:
 
 # %% tags=["hide-input"]
 if study is not None:
-    size = fovex.load_model(model_name).input_size
     for name, rows in study.ok.groupby("dataset", sort=False):
-        paths = rows[rows["explainer"].isin(["fovex", "centre_scanpath"])]
-        ids = list(dict.fromkeys(paths["image_id"]))[:ceiling_images]
-        table = scanpath_table(paths, observer_ceiling(name, ids, image_size=size))
-        print(f"{name}: {len(ids)} images (the human ceiling computed during this build)")
+        table = ceiling_table(rows, ceilings[name], scanpaths, explainers=["fovex", "centre_scanpath"])
         display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
 
 # %% [markdown]
@@ -160,7 +172,8 @@ for name, run in runs.items():
     fixations = len(next(iter(run.maps("fovex", ids=ids[:1]).values()))["fixations_xy"])  # FovEx's T
     ceiling = observer_ceiling(name, ids, image_size=run.image_size(), max_fixations=fixations)
     print(f"{name}: {len(ids)} images, the first {fixations} fixations of every scanpath")
-    display(scanpath_table(run.ok, ceiling).rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
+    table = ceiling_table(run.ok, ceiling, scanpaths, explainers=["fovex", "centre_scanpath"])
+    display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
 
 # %% [markdown]
 # ## Examples

@@ -15,6 +15,7 @@ from fovex.metrics.plausibility import (
     fixation_map,
     kld,
     nss,
+    saliency_ceiling,
     sauc,
     sim,
 )
@@ -325,3 +326,36 @@ def _straight_segment_auc(saliency, fixations):
     tpr = [0.0] + [(pos >= v).mean() for v in values] + [1.0]
     fpr = [0.0] + [(neg >= v).mean() for v in values] + [1.0]
     return np.trapezoid(tpr, fpr)
+
+
+def test_saliency_ceiling_scores_each_observer_with_the_others_density_by_hand():
+    # 2 x 2 frame, sigma 0 (the density is the others' normalised histogram). Observers A and B look
+    # at pixel (row 0, col 0), C at (1, 1).
+    a, b, c = [[0.0, 0.0]], [[0.0, 0.0]], [[1.0, 1.0]]
+    ceiling = saliency_ceiling([a, b, c], (2, 2), sigma_px=0.0, other_fixations=np.array([[1.0, 0.0]]))
+    # A (and B): others' density [[.5, 0], [0, .5]], mean .25, population std .25 -> z = 1 at (0, 0).
+    # C: others' density [[1, 0], [0, 0]], mean .25, std sqrt(.1875) -> z = -.25 / sqrt(.1875) at (1, 1).
+    assert ceiling["nss"] == pytest.approx((1 + 1 - 0.25 / np.sqrt(0.1875)) / 3, abs=1e-12)
+    # AUC-Judd (ties in expectation): A's fixation at .5 ties the one other .5 pixel: E[FPR] = (1/2) / 3,
+    # area 1/12 + 5/6 = 11/12. C's at 0 has one pixel above and two tied: E[FPR] = (1 + 1) / 3, area 2/3.
+    assert ceiling["auc_judd"] == pytest.approx((11 / 12 + 11 / 12 + 2 / 3) / 3, abs=1e-12)
+    # sAUC: the one negative, pixel (0, 1), is 0 in every map: A, B win (1), C ties (1/2).
+    assert ceiling["sauc"] == pytest.approx(2.5 / 3, abs=1e-12)
+
+
+def test_saliency_ceiling_ignores_observers_without_fixations_and_needs_two():
+    empty = np.zeros((0, 2))
+    with_empty = saliency_ceiling([[[0.0, 0.0]], empty, [[1.0, 1.0]]], (2, 2), sigma_px=0.0)
+    assert set(with_empty) == {"nss", "auc_judd"}  # no negatives: no sAUC
+    # Each of the two observers is scored by the other's one-pixel histogram at another pixel: z = -1/sqrt(3).
+    assert with_empty["nss"] == pytest.approx(-1 / np.sqrt(3), abs=1e-12)
+    with pytest.raises(ValueError, match="at least 2 observers"):
+        saliency_ceiling([[[0.0, 0.0]], empty], (2, 2), sigma_px=1.0)
+
+
+def test_saliency_ceiling_of_agreeing_observers_beats_that_of_disagreeing_ones():
+    rng = np.random.default_rng(0)
+    together = [rng.normal([20, 20], 2, size=(5, 2)) for _ in range(6)]
+    apart = [rng.uniform(0, 39, size=(5, 2)) for _ in range(6)]
+    close, scattered = (saliency_ceiling(paths, (40, 40), sigma_px=3.0) for paths in (together, apart))
+    assert close["nss"] > 2 > scattered["nss"] and close["auc_judd"] > scattered["auc_judd"]

@@ -4,6 +4,7 @@ import pytest
 
 from fovex.report import (
     bootstrap_ci,
+    ceiling_table,
     choose_variant,
     claim_verdict,
     claims_table,
@@ -16,7 +17,6 @@ from fovex.report import (
     published_table,
     relative_differences,
     reverse_differences,
-    scanpath_table,
     summary_table,
 )
 
@@ -284,7 +284,7 @@ def test_relative_differences_against_a_reference_skip_unshared_candidates():
     assert row["ci_low_pct"] == pytest.approx(10.0) and row["ci_high_pct"] == pytest.approx(10.0)  # exact 10 % each
 
 
-def test_scanpath_table_puts_the_human_ceiling_next_to_the_explainers_on_its_images():
+def test_ceiling_table_puts_the_human_ceiling_next_to_the_explainers_on_its_images():
     rows = pd.DataFrame(
         {
             "image_id": ["a", "b", "c", "a", "a"],
@@ -294,8 +294,14 @@ def test_scanpath_table_puts_the_human_ceiling_next_to_the_explainers_on_its_ima
         }
     )
     ceiling = pd.DataFrame({"image_id": ["a", "b"], "scanpath_dtw_px": [5.0, 7.0], "scanpath_string_edit": [0.6, 0.8]})
-    table = scanpath_table(rows, ceiling)
+    scanpaths = ["scanpath_dtw_px", "scanpath_string_edit"]
+    table = ceiling_table(rows, ceiling, scanpaths, explainers=["fovex", "centre_scanpath"])
     assert sorted(table.index) == ["centre_scanpath", "fovex", "humans (leave one out)"]  # no gradcam
     assert table.loc["fovex", "scanpath_dtw_px"].startswith("15.000 [")  # image c is not in the ceiling
     assert table.loc["fovex", "n"] == 2
     assert table.loc["humans (leave one out)", "scanpath_string_edit"].startswith("0.700 [")
+    # Every explainer by default; a metric the ceiling lacks shows "-" in its row, not "nan".
+    wider = ceiling_table(rows.assign(nss=[1.0, 2.0, 3.0, 4.0, 5.0]), ceiling, ["nss", *scanpaths])
+    assert sorted(wider.index) == ["centre_scanpath", "fovex", "gradcam", "humans (leave one out)"]
+    assert wider.loc["humans (leave one out)", "nss"] == "-"
+    assert wider.loc["fovex", "nss"].startswith("1.500 [")

@@ -211,3 +211,31 @@ def test_the_committed_exports_resume_under_todays_configs():
             assert load_config(config).hash == provenance["config_hash"], export.name
             checked += 1
     assert checked >= 2  # faithfulness and faithfulness-rise are committed
+
+
+def test_run_selection_is_the_order_the_committed_rows_were_computed_in(shared_data):
+    """The committed faithfulness photos are the first N of the config's selection (the spread order)."""
+    from fovex.study import run_selection
+
+    path = export_path("faithfulness")
+    provenance = json.loads(path.with_suffix(".json").read_text())
+    selection = run_selection(provenance["config"])
+    assert len(selection) == provenance["config"]["dataset"]["num_images"] == len(set(selection))
+    reached = pd.read_csv(path, dtype={"image_id": str})["image_id"].unique()
+    assert set(reached) == set(selection[: len(reached)])
+
+
+def test_observer_ceiling_on_real_observers(shared_data):
+    """People predict people far above chance on OSIE; sAUC's negatives follow ``negatives_from``."""
+    from fovex.data import open_dataset
+    from fovex.evaluation.plan import spread_order
+    from fovex.study import observer_ceiling
+
+    ids = open_dataset("osie").ids
+    chosen = [ids[i] for i in spread_order(len(ids))[:5]]
+    own = observer_ceiling("osie", chosen[:2])
+    wider = observer_ceiling("osie", chosen[:2], negatives_from=chosen)
+    assert list(own.columns) == ["image_id", "scanpath_dtw_px", "scanpath_string_edit", "nss", "auc_judd", "sauc"]
+    assert (own["nss"] > 1).all() and (own["auc_judd"] > 0.8).all() and (own["sauc"] > 0.6).all()
+    np.testing.assert_array_equal(own["nss"], wider["nss"])  # the maps do not depend on the negatives
+    assert not np.array_equal(own["sauc"], wider["sauc"])

@@ -35,6 +35,7 @@ from .plausibility import (
     fixation_map,
     kld,
     nss,
+    saliency_ceiling,
     sauc,
     sim,
 )
@@ -77,5 +78,6 @@ __all__ = [
     "compare_to_humans",
     "dtw_distance",
     "inter_observer_ceiling",
+    "saliency_ceiling",
     "string_edit_similarity",
 ]

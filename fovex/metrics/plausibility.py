@@ -17,8 +17,8 @@ Conventions shared by every metric in this module:
   distribution is needed) raises ``ValueError`` instead of returning NaN.
 - Computation is in float64 (float32 on MPS) on the input's device.
 
-Size: six metrics and the fixation maps and densities they share, each a short function with its
-formula; one module keeps the conventions above in one place.
+Size: six metrics, the fixation maps and densities they share and the human ceiling built from
+them, each a short function with its formula; one module keeps the conventions above in one place.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = [
     "sauc",
     "fixation_density",
     "fixation_map",
+    "saliency_ceiling",
     "KLD_EPS",
 ]
 
@@ -380,3 +381,49 @@ def fixation_density(points_xy: Any, shape: tuple[int, int], sigma_px: float) ->
         gy = torch.exp(-((torch.arange(height, dtype=dtype, device=device) - pts[:, 1:]) ** 2) / (2 * sigma_px**2))
         density = gy.T @ gx
     return density / density.sum()
+
+
+def saliency_ceiling(
+    fixations_by_observer: Sequence[Any],
+    shape: tuple[int, int],
+    sigma_px: float,
+    other_fixations: Any = None,
+) -> dict[str, float]:
+    """Leave-one-observer-out agreement of people with people: the ceiling of NSS, AUC-Judd and sAUC.
+
+    For each observer ``k`` with fixations, the other observers' fixations make a density
+    ``S_k = fixation_density(union_{j != k} F_j, sigma_px)``, scored against ``k``'s fixation map
+    with the metric a method's map gets: ``NSS_k = nss(S_k, F_k)``, ``AUC_k = auc_judd(S_k, F_k)``,
+    ``sAUC_k = sauc(S_k, F_k, other_fixations)``. The result is each metric's mean over observers
+    (Kümmerer et al.'s leave-one-subject-out gold standard, with a fixed ``sigma_px`` instead of a
+    fitted one). No map sees the fixations it is scored on, as no method's map does.
+
+    CC, KLD and SIM compare two densities and have no such leave-one-out form here: their target, all
+    observers' density, contains the held-out observer, so they are left out.
+
+    Args:
+        fixations_by_observer: per observer an ``(n, 2)`` array of (x, y) pixels in the frame; at
+            least two observers with fixations.
+        shape: ``(H, W)`` of the frame.
+        sigma_px: the density's Gaussian std, as for the methods' scoring (one degree of visual angle).
+        other_fixations: sAUC's negatives (other images' fixations, see :func:`sauc`); None leaves
+            sAUC out.
+    Returns:
+        ``{"nss": ..., "auc_judd": ...[, "sauc": ...]}`` as floats.
+    """
+    observers = [as_float(points, "fixations").reshape(-1, 2) for points in fixations_by_observer]
+    observers = [points for points in observers if len(points)]
+    if len(observers) < 2:
+        raise ValueError(f"the human ceiling needs at least 2 observers with fixations, got {len(observers)}")
+    scores: dict[str, list[float]] = {"nss": [], "auc_judd": []}
+    if other_fixations is not None:
+        scores["sauc"] = []
+    for k, held_out in enumerate(observers):
+        others = torch.cat([points for j, points in enumerate(observers) if j != k])
+        density = fixation_density(others, shape, sigma_px)
+        fixated = fixation_map(held_out, shape)
+        scores["nss"].append(float(nss(density, fixated)))
+        scores["auc_judd"].append(float(auc_judd(density, fixated)))
+        if other_fixations is not None:
+            scores["sauc"].append(float(sauc(density, fixated, other_fixations)))
+    return {name: sum(values) / len(values) for name, values in scores.items()}

@@ -25,7 +25,7 @@ from .statistics import (
     reverse_differences,
     summary_table,
 )
-from .tables import choose_variant, localisation_table, pointing_by_class, scanpath_table
+from .tables import ceiling_table, choose_variant, localisation_table, pointing_by_class
 
 __all__ = [
     "CLAIMS",
@@ -46,6 +46,6 @@ __all__ = [
     "published_table",
     "relative_differences",
     "reverse_differences",
-    "scanpath_table",
+    "ceiling_table",
     "summary_table",
 ]

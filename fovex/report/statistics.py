@@ -31,7 +31,8 @@ def summary_table(
 ) -> pd.DataFrame:
     """One row per group, one column per metric: ``mean [low, high]`` with a bootstrap CI, and ``n``.
 
-    Values print with ``digits`` decimals, percentages (columns ending ``_pct``) with ``percent_digits``:
+    A group without any finite value of a metric shows ``-`` there (e.g. a ceiling defined for some
+    metrics only). Values print with ``digits`` decimals, percentages (columns ending ``_pct``) with ``percent_digits``:
     an interval of a few points needs no thousandths of a percent.
     """
     by = [by] if isinstance(by, str) else list(by)
@@ -43,7 +44,10 @@ def summary_table(
             if metric not in group:
                 continue
             values = group[metric].to_numpy(dtype=np.float64)
-            mean = np.nanmean(values) if np.isfinite(values).any() else float("nan")
+            if not np.isfinite(values).any():
+                row[metric] = "-"
+                continue
+            mean = np.nanmean(values)
             low, high = bootstrap_ci(values, confidence)
             places = percent_digits if metric.endswith("_pct") else digits
             row[metric] = f"{mean:.{places}f} [{low:.{places}f}, {high:.{places}f}]"

@@ -1,4 +1,4 @@
-"""Tables of one axis: localisation, scanpaths against the human ceiling, the map-variant choice."""
+"""Tables of one axis: localisation, methods against the human ceiling, the map-variant choice."""
 
 from __future__ import annotations
 
@@ -80,16 +80,18 @@ def pointing_by_class(rows: pd.DataFrame, by: str = "explainer") -> pd.DataFrame
     return rates.reindex(columns=list(dict.fromkeys(rows[by]))).rename_axis(columns=None)
 
 
-def scanpath_table(
+def ceiling_table(
     rows: pd.DataFrame,
     ceiling: pd.DataFrame,
-    metrics: tuple[str, ...] = ("scanpath_dtw_px", "scanpath_string_edit"),
-    explainers: tuple[str, ...] = ("fovex", "centre_scanpath"),
+    metrics: list[str],
+    explainers: list[str] | None = None,
     label: str = "humans (leave one out)",
 ) -> pd.DataFrame:
-    """Scanpaths against human observers next to the observers' own agreement (the ceiling), on the
-    same images: :func:`summary_table` by explainer of the ``explainers``' rows on the images of
-    ``ceiling`` and of ``ceiling`` itself (one row per image, :func:`fovex.study.observer_ceiling`)
-    as ``label``."""
-    shown = rows[rows["explainer"].isin(explainers) & rows["image_id"].isin(set(ceiling["image_id"]))]
+    """Methods against human observers next to the observers' own agreement (the ceiling), on the
+    same images: :func:`summary_table` by explainer of the ``explainers``' rows (default: all) on the
+    images of ``ceiling`` and of ``ceiling`` itself (one row per image,
+    :func:`fovex.study.observer_ceiling`) as ``label``. A metric the ceiling lacks shows ``-`` in its row."""
+    shown = rows[rows["image_id"].isin(set(ceiling["image_id"]))]
+    if explainers is not None:
+        shown = shown[shown["explainer"].isin(explainers)]
     return summary_table(pd.concat([shown, ceiling.assign(explainer=label)]), list(metrics), by="explainer")

@@ -18,7 +18,7 @@ directory (a fresh recomputation) and falls back to the committed export.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 """
 
-from .axes import StudyRows, findings, load_axis, observer_ceiling
+from .axes import StudyRows, findings, load_axis, observer_ceiling, run_selection
 from .layout import (
     AXES,
     DERIVED,
@@ -65,6 +65,7 @@ __all__ = [
     "observer_ceiling",
     "record_variant_choice",
     "restore_from_export",
+    "run_selection",
     "run_dir",
     "study_status",
     "variant_choice_path",

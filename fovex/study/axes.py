@@ -6,13 +6,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..report import claims_table
 from ..store import load_first_available
 from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
 
-__all__ = ["StudyRows", "findings", "load_axis", "observer_ceiling"]
+__all__ = ["StudyRows", "findings", "load_axis", "observer_ceiling", "run_selection"]
 
 
 @dataclass
@@ -109,24 +110,46 @@ def findings(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame:
 
 
 def observer_ceiling(
-    dataset: str, image_ids, image_size: int = 224, max_fixations: int = 10, grid: int = 5, root: Path | None = None
+    dataset: str,
+    image_ids,
+    image_size: int = 224,
+    max_fixations: int = 10,
+    grid: int = 5,
+    root: Path | None = None,
+    negatives_from=None,
 ) -> pd.DataFrame:
-    """Humans against humans on the given images: the ceiling of the scanpath similarities.
+    """Humans against humans on the given images: the ceiling of the scanpath similarities and of the
+    fixation-based saliency metrics.
 
-    Per image, each observer's first ``max_fixations`` fixations against every other observer's
-    (leave one out, :func:`fovex.metrics.scanpath.inter_observer_ceiling`), with the metrics and
-    frame the engine scores models with (DTW in pixels, string edit on a ``grid`` x ``grid`` grid,
-    images at ``image_size``). Columns: ``image_id``, ``scanpath_dtw_px``, ``scanpath_string_edit``.
+    Per image, with the metrics and frame the engine scores methods with (images at ``image_size``):
+
+    - scanpaths: each observer's first ``max_fixations`` fixations against every other observer's
+      (leave one out, :func:`fovex.metrics.scanpath.inter_observer_ceiling`; DTW in pixels, string
+      edit on a ``grid`` x ``grid`` grid);
+    - saliency: each observer's fixations scored by the density of the others' (one degree of visual
+      angle), NSS, AUC-Judd and sAUC (:func:`fovex.metrics.plausibility.saliency_ceiling`); sAUC's
+      negatives are the fixations of the other images of ``negatives_from`` (default ``image_ids``;
+      pass :func:`run_selection` of a run for the negatives its rows were scored with).
+
+    Columns: ``image_id``, ``scanpath_dtw_px``, ``scanpath_string_edit``, ``nss``, ``auc_judd``, ``sauc``.
     """
     from ..data import open_dataset
+    from ..metrics.plausibility import saliency_ceiling
     from ..metrics.scanpath import inter_observer_ceiling
 
     samples = open_dataset(dataset, root=root, image_size=image_size)
+    image_ids = list(dict.fromkeys(image_ids))
+    pool = list(dict.fromkeys(image_ids if negatives_from is None else negatives_from))
+    frame_fixations = {image_id: samples[samples.index_of(image_id)].fixations.xy for image_id in pool}
     rows = []
-    for image_id in dict.fromkeys(image_ids):
+    for image_id in image_ids:
         sample = samples[samples.index_of(image_id)]
         paths = [path for path in sample.fixations.scanpaths().values() if len(path)]
         shape = tuple(sample.image.shape[-2:])
+        negatives = [points for other, points in frame_fixations.items() if other != image_id and len(points)]
+        saliency = saliency_ceiling(
+            paths, shape, float(sample.sigma_px), np.concatenate(negatives) if negatives else None
+        )
         rows.append(
             {
                 "image_id": sample.id,
@@ -134,9 +157,19 @@ def observer_ceiling(
                 "scanpath_string_edit": inter_observer_ceiling(
                     paths, "string_edit", max_fixations=max_fixations, image_shape=shape, grid=grid
                 ).mean,
+                **saliency,
             }
         )
     return pd.DataFrame(rows)
+
+
+def run_selection(config: dict) -> list[str]:
+    """The image ids a run's (resolved) config selects, in its order: all of them, reached or not."""
+    from ..evaluation.plan import plan_models
+
+    plan = plan_models(config)[0]
+    ids = plan.dataset.ids
+    return [ids[index] for index in plan.selection]
 
 
 # ----------------------------------------------------------------------------- map variants
