@@ -240,6 +240,16 @@ def test_export_round_trip_keeps_rows_and_provenance(tmp_path):
     assert list(target.parent.glob(".*.tmp")) == []
 
 
+def test_exported_ids_that_look_like_numbers_come_back_as_the_same_names(tmp_path):
+    run = tmp_path / "run"
+    _manifest(run)
+    _write(run, 0, ["000001", "1001"])
+    store.export_results(run, tmp_path / "t.csv", columns=["image_id", "explainer"])
+    rows, _ = store.load_exported(tmp_path / "t.csv")
+    assert rows["image_id"].tolist() == ["000001", "1001"]  # not 1 and 1001
+    assert rows["image_id"].tolist() == store.load_results(run)["image_id"].tolist()
+
+
 def test_export_refuses_unknown_columns_and_load_needs_both_files(tmp_path):
     run = tmp_path / "run"
     _manifest(run)

@@ -76,7 +76,10 @@ def export_results(
 
 
 def load_exported(path: str | os.PathLike):
-    """``(rows, provenance)`` of a table written by :func:`export_results`."""
+    """``(rows, provenance)`` of a table written by :func:`export_results`.
+
+    ``image_id`` is read as text, as the run's own rows hold it: ids such as OSIE's ``1001`` or VOC's
+    ``000001`` are names, not numbers (read as numbers, they no longer name their image)."""
     import pandas as pd
 
     path = Path(path)
@@ -86,7 +89,7 @@ def load_exported(path: str | os.PathLike):
     provenance = json.loads(sidecar.read_text())
     if provenance.get("schema") != SCHEMA:
         raise IncompatibleResultsError(f"{sidecar}: schema {provenance.get('schema')!r}, this fovex reads {SCHEMA!r}")
-    return pd.read_csv(path), provenance
+    return pd.read_csv(path, dtype={"image_id": str}), provenance
 
 
 def load_first_available(sources: Iterable[str | os.PathLike]):
