@@ -148,16 +148,20 @@ PLAUSIBILITY_COLUMNS = ["nss", "cc", "kld", "sim", "auc_judd", "scanpath_dtw_px"
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "run_name, explainers, columns",
+    "run_name, explainers, columns, threads",
     [
-        ("faithfulness", ("fovex", "gradcam"), FAITHFULNESS_COLUMNS),
-        ("localisation", ("gradcam", "centre"), ["pointing_hit", "ebpg_pct", "target", "target_score"]),
+        # threads: as the committed batch was computed (torch's default, or a study lane pinned to
+        # one core); float32 sums of Grad-CAM's gradients differ in the last bits between the two.
+        ("faithfulness", ("fovex", "gradcam"), FAITHFULNESS_COLUMNS, None),
+        ("localisation", ("gradcam", "centre"), ["pointing_hit", "ebpg_pct", "target", "target_score"], 1),
         # sAUC is left out: its negatives are the fixations of the whole selection, which the
         # recomputation (the first batch only) does not have.
-        ("plausibility-osie", ("gradcam", "centre_scanpath"), PLAUSIBILITY_COLUMNS),
+        ("plausibility-osie", ("gradcam", "centre_scanpath"), PLAUSIBILITY_COLUMNS, None),
     ],
 )
-def test_committed_study_rows_are_reproduced_by_the_current_code(tmp_path, shared_data, run_name, explainers, columns):
+def test_committed_study_rows_are_reproduced_by_the_current_code(
+    tmp_path, shared_data, run_name, explainers, columns, threads
+):
     """A committed run's first batch (4 images) x 2 explainers, recomputed on the CPU, equals the
     committed values within 1e-5. The whole batch is recomputed because float32 convolutions of a
     batch of 3 differ from those of 4 in the last bits, which %Drop (x 100) turns into ~5e-5."""
@@ -170,11 +174,15 @@ def test_committed_study_rows_are_reproduced_by_the_current_code(tmp_path, share
     config["explainers"] = [e for e in config["explainers"] if e["label"] in explainers]
     config["dataset"]["num_images"] = config["batch_size"]  # the first batch, in the same (spread) order
     config["device"] = "cpu"
+    config["threads"] = threads
     results = run(config, tmp_path / "recomputed", quiet=True)
-    assert (results["status"] == "ok").all() and set(results["explainer"]) == set(explainers)
+    # VOC rows of a class the image does not hold are "skipped"; they must be skipped in both.
+    assert set(results["status"]) <= {"ok", "skipped"} and (results["status"] == "ok").sum() >= 8
+    assert set(results["explainer"]) == set(explainers)
     keys = ["image_id", "explainer"] + (["object_class"] if run_name == "localisation" else [])
     merged = results.merge(committed, on=keys, suffixes=("", "_committed"))
-    assert len(merged) == len(results) >= 8, "the recomputed rows are not the committed run's first rows"
+    assert len(merged) == len(results), "the recomputed rows are not the committed run's first rows"
+    assert (merged["status"] == merged["status_committed"]).all()
     for column in columns:
         np.testing.assert_allclose(
             merged[column].astype(float), merged[f"{column}_committed"].astype(float), rtol=0, atol=1e-5, err_msg=column
