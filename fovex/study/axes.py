@@ -140,10 +140,11 @@ def observer_ceiling(
     samples = open_dataset(dataset, root=root, image_size=image_size)
     image_ids = list(dict.fromkeys(image_ids))
     pool = list(dict.fromkeys(image_ids if negatives_from is None else negatives_from))
-    frame_fixations = {image_id: samples[samples.index_of(image_id)].fixations.xy for image_id in pool}
+    opened = {image_id: samples[samples.index_of(image_id)] for image_id in dict.fromkeys(image_ids + pool)}
+    frame_fixations = {image_id: opened[image_id].fixations.xy for image_id in pool}
     rows = []
     for image_id in image_ids:
-        sample = samples[samples.index_of(image_id)]
+        sample = opened[image_id]  # each image decoded once, whether scored, a negative, or both
         paths = [path for path in sample.fixations.scanpaths().values() if len(path)]
         shape = tuple(sample.image.shape[-2:])
         negatives = [points for other, points in frame_fixations.items() if other != image_id and len(points)]
