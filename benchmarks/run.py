@@ -9,6 +9,12 @@ and writes it as CSV (default build/benchmarks/<device>.csv, which the book's co
 ResNet-50 and ViT-B/16 run with random weights: speed does not depend on the weights' values.
 ``--dtype bfloat16`` runs FovEx (and its floor) under autocast; the baselines stay in float32.
 The last lines name the FovEx batch size with the most images/s per model.
+
+    .venv/bin/python benchmarks/run.py --threads 1 --rise-batches 4 8 50
+
+times RISE (the bundled model, ``--rise-masks`` masks, one photo) at each masked-images-per-pass
+batch size, interleaved over ``--repeats`` rounds, and prints each one's speed relative to the fastest
+(the measurement behind ``fovex.explain.perturbation.RISE_CPU_BATCH``).
 """
 
 from __future__ import annotations
@@ -59,6 +65,35 @@ def sample_images(count: int, size: int) -> torch.Tensor:
     return torch.stack(images)
 
 
+def rise_batches(device: torch.device, batch_sizes: list[int], masks: int, repeats: int) -> int:
+    """RISE's seconds per map at each batch size, measured in interleaved rounds (median of the rounds)."""
+    import statistics
+    import time
+
+    from fovex.benchmark import synchronize
+
+    model = fovex.load_model("efficientnet_lite0", device=device)
+    image = sample_images(1, model.input_size).to(device)
+    print(f"machine: {machine_description(device)}; threads {torch.get_num_threads()}; RISE {masks} masks, 1 photo")
+    seconds = {size: [] for size in batch_sizes}
+    for _ in range(repeats):
+        for size in batch_sizes:
+            explainer = fovex.explainer("rise", model, masks=masks, batch_size=size)
+            synchronize(device)
+            start = time.perf_counter()
+            explainer.explain(image)
+            synchronize(device)
+            seconds[size].append(time.perf_counter() - start)
+    median = {size: statistics.median(times) for size, times in seconds.items()}
+    fastest = min(median.values())
+    for size in batch_sizes:
+        print(
+            f"  batch {size:4d}: {median[size]:7.2f} s per map ({masks / median[size]:6.1f} masked images/s), "
+            f"{median[size] / fastest:4.2f}x the fastest"
+        )
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
@@ -78,11 +113,18 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--baselines", nargs="*", default=None, help="override the preset's baselines")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--rise-batches", nargs="*", type=int, default=None, help="only compare RISE at these batch sizes"
+    )
+    parser.add_argument("--rise-masks", type=int, default=400, help="masks per RISE map (--rise-batches)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (--rise-batches)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     device = torch.device(args.device)
+    if args.rise_batches:
+        return rise_batches(device, args.rise_batches, args.rise_masks, args.repeats)
     models, batch_sizes, baselines, count = PRESETS[args.preset]
     models = args.models if args.models is not None else models
     batch_sizes = args.batch_sizes if args.batch_sizes is not None else batch_sizes

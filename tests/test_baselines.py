@@ -399,6 +399,12 @@ def test_rise_batch_size_changes_memory_not_the_map(small_patch):
     a = fovex.explainer("rise", model, masks=120, batch_size=7).explain(images, targets=1).attribution
     b = fovex.explainer("rise", model, masks=120, batch_size=120).explain(images, targets=1).attribution
     torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    # The default (None) picks a speed-only batch size per device: the same map again.
+    default = fovex.explainer("rise", model, masks=120)
+    assert default.config.batch_size is None
+    torch.testing.assert_close(default.explain(images, targets=1).attribution, b, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        fovex.explainer("rise", model, masks=120, batch_size=0)
 
 
 def test_cam_maps_do_not_depend_on_the_batch():
