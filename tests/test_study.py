@@ -13,6 +13,7 @@ import yaml
 
 from fovex import study
 from fovex.evaluation import load_config, run
+from fovex.evaluation.provenance import git_state
 from fovex.study import (
     AXES,
     RUN_ORDER,
@@ -207,10 +208,16 @@ def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared
     config = tmp_path / "configs" / "study" / "faithfulness.yaml"
     first = run(config, run_dir("faithfulness", tmp_path), quiet=True)
     from_maps = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
-    export_study(["faithfulness"], tmp_path)
+    exported = export_study(["faithfulness"], tmp_path)["faithfulness"]
+    assert [a["git"] for a in exported["attempts"]] == [git_state()]  # one attempt, with its commit
     shutil.rmtree(tmp_path / "build")  # a fresh checkout: build/ is gone, the export is committed
     assert study.restore_from_export("faithfulness", tmp_path) == 2 * 3  # 2 batches x 3 explainers
     again = run(config, run_dir("faithfulness", tmp_path), quiet=True)
+    # The export's attempt, the restore, and the resumed attempt: the history survives a lost build/.
+    attempts = json.loads((run_dir("faithfulness", tmp_path) / "manifest.json").read_text())["attempts"]
+    assert attempts[0] == exported["attempts"][0]
+    assert attempts[1]["restored_from"] == "study-faithfulness.csv" and attempts[1]["rows"] == len(first)
+    assert len(attempts) == 3 and attempts[2]["git"] == git_state()
     key = ["image_id", "explainer"]
     columns = key + ["drop_pct", "insertion_auc", "deletion_auc", "explain_seconds", "status"]
     # Nothing was recomputed: even the wall-clock seconds are the exported ones.
@@ -221,6 +228,14 @@ def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared
     # The restored run has no maps: the map variants redo FovEx's (deterministic) scanpaths instead.
     redone = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
     pd.testing.assert_frame_equal(from_maps, redone)
+    # An export from before attempts were exported: its one known commit is kept, marked as such.
+    sidecar = export_path("faithfulness", tmp_path).with_suffix(".json")
+    legacy = {k: v for k, v in json.loads(sidecar.read_text()).items() if k != "attempts"}
+    sidecar.write_text(json.dumps(legacy))
+    shutil.rmtree(run_dir("faithfulness", tmp_path))
+    assert study.restore_from_export("faithfulness", tmp_path) == 2 * 3
+    history = json.loads((run_dir("faithfulness", tmp_path) / "manifest.json").read_text())["attempts"]
+    assert history[0]["git"] == legacy["git"] and "not recorded" in history[0]["note"]
 
 
 def test_the_committed_exports_resume_under_todays_configs():

@@ -68,6 +68,7 @@ def prepare_store(
         "world_size": dist.world_size,
         "device": device_name(device),
         "threads_per_rank": threads,
+        "git": git_state(),  # each attempt's own commit: a resumed run's rows may come from several
     }
     manifest = existing or {
         "schema": store.SCHEMA,

@@ -29,6 +29,7 @@ _PROVENANCE_FIELDS = (
     "created_at",
     "finished_at",
     "rows_by_status",
+    "attempts",
 )
 
 
@@ -39,8 +40,9 @@ def export_results(
 
     For measurements too long to recompute when a book is built: the CSV holds the rows (only
     ``columns`` when given; floats written to round-trip exactly), the JSON the run's config, hash,
-    versions, commit and device, plus ``rows``, ``images``, ``exported_at`` (UTC) and ``source``
-    (``source`` if given, else ``run_dir``). Both files are written atomically. Returns the provenance.
+    versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's), plus
+    ``rows``, ``images``, ``exported_at`` (UTC) and ``source`` (``source`` if given, else
+    ``run_dir``). Both files are written atomically. Returns the provenance.
     """
     run_dir, path = Path(run_dir), Path(path)
     sidecar = path.with_suffix(".json")

@@ -51,15 +51,17 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     ``build/`` does not survive a fresh checkout, the committed export does: when the run directory
     has no manifest and the export was made from the same config (same hash), every exported
     (model, explainer, batch) becomes a part again, so ``fovex study run`` continues where the export
-    stopped instead of recomputing it. Maps are not restored (the export holds rows only).
+    stopped instead of recomputing it. Maps are not restored (the export holds rows only). The new
+    manifest carries the export's attempts (each with its commit) and a record of the restore.
     """
     import json
 
     import pyarrow as pa
 
     from ..evaluation import load_config
+    from ..evaluation.config import CONFIG_VERSION
     from ..evaluation.schema import arrow_schema, row_columns
-    from ..store import MANIFEST, PartKey, write_part
+    from ..store import MANIFEST, SCHEMA, PartKey, write_manifest, write_part
 
     target, source = run_dir(name, root), export_path(name, root)
     if (target / MANIFEST).is_file() or not source.is_file():
@@ -80,6 +82,31 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
         table = pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False)
         write_part(target, key, 0, table, config.hash, extra_metadata={"restored_from": source.name})
         count += 1
+    # The manifest keeps the export's history, so the next export still names every attempt's commit.
+    history = provenance.get("attempts") or [
+        {  # an export made before attempts were exported: only its latest commit is known
+            "started_at": provenance.get("created_at"),
+            "device": provenance.get("device"),
+            "git": provenance.get("git"),
+            "note": "attempts before this export were not recorded; git is the latest one's",
+        }
+    ]
+    restored = {"restored_from": source.name, "exported_at": provenance.get("exported_at"), "rows": len(rows)}
+    write_manifest(
+        target,
+        {
+            "schema": SCHEMA,
+            "config_version": CONFIG_VERSION,
+            "config_hash": config.hash,
+            "config": config.to_dict(),
+            "config_source": config.source,
+            "columns": list(row_columns(config["metrics"])),
+            "seed": config["seed"],
+            "created_at": provenance.get("created_at"),
+            "status": "incomplete",
+            "attempts": [*history, restored],
+        },
+    )
     return count
 
 
