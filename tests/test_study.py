@@ -28,6 +28,7 @@ from fovex.study import (
     run_dir,
     study_status,
 )
+from fovex.study.axes import computed_by
 
 REPO = Path(__file__).resolve().parents[1]
 FAITHFULNESS_COLUMNS = [
@@ -127,6 +128,7 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     )
     assert committed.rows["unit"].str.startswith("samples/").all()
     assert "4 of 4 images" in committed.describe()
+    assert f"commit {git_state()['commit'][:10]}," in committed.describe()
     status = study_status(tmp_path)
     assert status.loc["faithfulness", "images_export"] == 4 and np.isnan(status.loc["faithfulness", "images_run_dir"])
     claims = findings(tmp_path).set_index("claim")
@@ -134,6 +136,13 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     assert claims.loc["FovEx has the lowest %Drop", "N"] == 4
     # Four photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
     assert claims.loc["FovEx has the lowest %Drop", "verdict"] in ("inconclusive", "contradicted")
+
+
+def test_computed_by_names_every_attempts_commit_once():
+    attempts = [{"git": {"commit": "a" * 40}}, {"restored_from": "x.csv"}, {"git": {"commit": "b" * 40}}]
+    assert computed_by({"attempts": attempts + attempts[:1], "git": {"commit": "b" * 40}}) == ["a" * 10, "b" * 10]
+    assert computed_by({"git": {"commit": "c" * 40}}) == ["c" * 10]  # an export from before attempts were kept
+    assert computed_by({}) == []
 
 
 def test_unknown_runs_and_axes_are_refused(tmp_path):

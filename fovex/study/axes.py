@@ -43,15 +43,24 @@ class StudyRows:
             config = provenance.get("config", {})
             wanted = config.get("dataset", {}).get("num_images")
             reached = self.rows.loc[self.rows["run"] == run, "image_id"].nunique()
-            commit = (provenance.get("git") or {}).get("commit", "unknown")[:10]
+            commits = computed_by(provenance)
+            commit = f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits) or 'unknown'}"
             date = provenance.get("exported_at") or provenance.get("finished_at") or provenance.get("created_at")
             source = self.sources[run]
             source = source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source
             lines.append(
                 f"{run}: {reached}{'' if wanted is None else f' of {wanted}'} images, "
-                f"status {provenance.get('status')}, commit {commit}, {date}, from {source}"
+                f"status {provenance.get('status')}, {commit}, {date}, from {source}"
             )
         return "\n".join(lines)
+
+
+def computed_by(provenance: dict) -> list[str]:
+    """The commits (10 hex digits, first seen first) of a run's attempts; its latest commit when the
+    provenance predates per-attempt records; [] when none is known."""
+    attempts = provenance.get("attempts") or [{"git": provenance.get("git")}]
+    commits = [((attempt.get("git") or {}).get("commit") or "")[:10] for attempt in attempts]
+    return list(dict.fromkeys(commit for commit in commits if commit))
 
 
 def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRows | None:
