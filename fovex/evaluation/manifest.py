@@ -21,12 +21,27 @@ from .provenance import device_name, git_state, now, package_versions
 from .schema import row_columns
 from .summary import summarize
 
-__all__ = ["finish_manifest", "prepare_store"]
+__all__ = ["finish_manifest", "new_manifest", "prepare_store"]
 
 
 def _config_differences(old: dict, new: dict) -> list[str]:
     keys = sorted((set(old) | set(new)) - set(HASH_EXCLUDED_KEYS))
     return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in keys if old.get(key) != new.get(key)]
+
+
+def new_manifest(config: EvalConfig, created_at: str | None, attempts: list[dict] | None = None) -> dict:
+    """The manifest of a run directory that has none yet: the config, its hash and row columns."""
+    return {
+        "schema": store.SCHEMA,
+        "config_version": CONFIG_VERSION,
+        "config_hash": config.hash,
+        "config": config.to_dict(),
+        "config_source": config.source,
+        "columns": list(row_columns(config["metrics"])),
+        "seed": config["seed"],
+        "created_at": created_at,
+        "attempts": list(attempts or []),
+    }
 
 
 def prepare_store(
@@ -70,17 +85,7 @@ def prepare_store(
         "threads_per_rank": threads,
         "git": git_state(),  # each attempt's own commit: a resumed run's rows may come from several
     }
-    manifest = existing or {
-        "schema": store.SCHEMA,
-        "config_version": CONFIG_VERSION,
-        "config_hash": config.hash,
-        "config": config.to_dict(),
-        "config_source": config.source,
-        "columns": list(row_columns(config["metrics"])),
-        "seed": config["seed"],
-        "created_at": attempt["started_at"],
-        "attempts": [],
-    }
+    manifest = existing or new_manifest(config, attempt["started_at"])
     manifest.update(
         {
             "status": "running",

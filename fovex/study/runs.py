@@ -59,9 +59,9 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     import pyarrow as pa
 
     from ..evaluation import load_config
-    from ..evaluation.config import CONFIG_VERSION
+    from ..evaluation.manifest import new_manifest
     from ..evaluation.schema import arrow_schema, row_columns
-    from ..store import MANIFEST, SCHEMA, PartKey, write_manifest, write_part
+    from ..store import MANIFEST, PartKey, write_manifest, write_part
 
     target, source = run_dir(name, root), export_path(name, root)
     if (target / MANIFEST).is_file() or not source.is_file():
@@ -92,21 +92,8 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
         }
     ]
     restored = {"restored_from": source.name, "exported_at": provenance.get("exported_at"), "rows": len(rows)}
-    write_manifest(
-        target,
-        {
-            "schema": SCHEMA,
-            "config_version": CONFIG_VERSION,
-            "config_hash": config.hash,
-            "config": config.to_dict(),
-            "config_source": config.source,
-            "columns": list(row_columns(config["metrics"])),
-            "seed": config["seed"],
-            "created_at": provenance.get("created_at"),
-            "status": "incomplete",
-            "attempts": [*history, restored],
-        },
-    )
+    manifest = new_manifest(config, provenance.get("created_at"), [*history, restored])
+    write_manifest(target, {**manifest, "status": "incomplete"})
     return count
 
 
