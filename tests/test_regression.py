@@ -36,7 +36,7 @@ CONFIGS: dict[str, dict] = {
             "gradcam++",
             {"name": "scorecam", "settings": {"batch_size": 64}},
             {"name": "meaningful_perturbation", "settings": {"steps": 15}},
-            {"name": "rise", "settings": {"masks": 120}},
+            {"name": "rise", "settings": {"masks": 120, "batch_size": 50}},  # 50: as the fixture was computed
             "random",
             "centre",
             "centre_scanpath",
@@ -57,7 +57,7 @@ CONFIGS: dict[str, dict] = {
         "explainers": [
             {"name": "fovex", "settings": {"fixations": 3, "steps": 4}},
             "gradcam",
-            {"name": "rise", "settings": {"masks": 60}},
+            {"name": "rise", "settings": {"masks": 60, "batch_size": 50}},
             "centre",
         ],
         "dataset": {"name": "voc-sample", "num_images": 2, "image_size": 128},
