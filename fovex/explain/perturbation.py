@@ -128,13 +128,15 @@ class MeaningfulPerturbation(Explainer):
 #: RISE's masked images per pass on a CPU: small batches stay in cache. EfficientNet-Lite0, one
 #: thread, x86_64: 4 per pass ran 2.3x the masked images/s of 50 (benchmarks/run.py --rise-batches).
 RISE_CPU_BATCH = 4
+#: ... and on an accelerator, which fills only at larger batches.
+RISE_ACCELERATOR_BATCH = 50
 
 
 @dataclass(frozen=True)
 class RiseSettings:
     """``masks`` N, ``cells`` (grid side), ``p1`` (probability a cell is on), ``batch_size`` (masked
-    images per forward pass: memory and speed only; None: :data:`RISE_CPU_BATCH` on a CPU, 50
-    elsewhere), ``seed``."""
+    images per forward pass: memory and speed only; None: :data:`RISE_CPU_BATCH` on a CPU,
+    :data:`RISE_ACCELERATOR_BATCH` elsewhere), ``seed``."""
 
     masks: int = 4000
     cells: int = 7
@@ -143,9 +145,8 @@ class RiseSettings:
     seed: int = 42
 
     def __post_init__(self):
-        for name in ("masks", "cells", "batch_size"):
-            if name != "batch_size" or self.batch_size is not None:
-                check_int(name, getattr(self, name), minimum=1)
+        for name in ("masks", "cells") + (("batch_size",) if self.batch_size is not None else ()):
+            check_int(name, getattr(self, name), minimum=1)
         check_float("p1", self.p1, above=0.0, maximum=1.0)
         check_int("seed", self.seed)
 
@@ -186,7 +187,7 @@ class RISE(Explainer):
         height, width = images.shape[-2:]
         cell_h, cell_w = math.ceil(height / s.cells), math.ceil(width / s.cells)
         saliency = torch.zeros(images.shape[0], height, width, device=images.device)
-        batch_size = s.batch_size or (RISE_CPU_BATCH if images.device.type == "cpu" else 50)
+        batch_size = s.batch_size or (RISE_CPU_BATCH if images.device.type == "cpu" else RISE_ACCELERATOR_BATCH)
         with torch.no_grad():
             for b, image in enumerate(images):
                 generator = image_generator(image, s.seed)
