@@ -152,7 +152,7 @@ def _export(args) -> int:
 
 def _study(args) -> int:
     from .evaluation.command import USER_ERRORS, exit_status
-    from .study import compute_study, export_study, record_variant_choice, study_status
+    from .study import compute_study, export_study, record_variant_choice, study_cost, study_status
 
     def action():
         if args.action == "run":
@@ -171,6 +171,9 @@ def _study(args) -> int:
             )
         else:
             print(study_status().to_string())
+            cost = study_cost(prefer="run")
+            print(f"\ncost (hours of one core, from the seconds the rows record):\n{cost.round(2).to_string()}")
+            print(f"total: {cost['hours'].sum():.1f} hours spent, {cost['hours_left'].sum():.1f} left (runs with rows)")
 
     return exit_status("fovex study", action, USER_ERRORS + (ValueError, FileExistsError))
 
@@ -256,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument(
         "action",
         choices=["run", "export", "status", "choose"],
-        help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached; "
+        help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached and hours; "
         "choose: record the map variant chosen on the development photos (once)",
     )
     study.add_argument("runs", nargs="*", help="run names (default: all, in the study's order)")

@@ -19,6 +19,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+source = "export"  # study rows: "export" (committed, book/measurements/) or "run" (build/eval/study-* first)
 model_name = "efficientnet_lite0"
 explainers = ["fovex", "gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "random", "centre"]
 explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
@@ -124,6 +125,27 @@ if path.is_file():
     display(full[[column for column in shown if column in full.columns]].round(3))
 else:
     print(f"{path} not found: run `make benchmark` to produce it.")
+
+# %% [markdown]
+# ## The study's own cost
+#
+# What each run of the study has cost so far and what it still needs, summed from the seconds every
+# study row records (the wall clock of its explanation and of its metrics; the runs ran one process per
+# core of the 2-core CPU machine their provenance names). *left* projects the images not reached yet at
+# the run's current rate, the median cost of its last 20 images. The map variants re-score stored
+# scanpaths and record no seconds, so they are not listed.
+
+# %% tags=["hide-input"]
+from fovex.study import study_cost
+from fovex.viz import study_cost_figure
+
+study_costs = study_cost(prefer=source)
+display(study_costs.round(2))
+print(
+    f"{study_costs['hours'].sum():.1f} core-hours spent, {study_costs['hours_left'].sum():.1f} left "
+    "(runs with rows only: a run without any has no rate yet)"
+)
+display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU core"))
 
 # %% [markdown]
 # ## A fast setting

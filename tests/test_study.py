@@ -14,6 +14,7 @@ import yaml
 from fovex import study
 from fovex.evaluation import load_config, run
 from fovex.evaluation.provenance import git_state
+from fovex.store import SCHEMA
 from fovex.study import (
     AXES,
     RUN_ORDER,
@@ -26,6 +27,7 @@ from fovex.study import (
     map_variants,
     record_variant_choice,
     run_dir,
+    study_cost,
     study_status,
 )
 from fovex.study.axes import computed_by
@@ -136,6 +138,38 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     assert claims.loc["FovEx has the lowest %Drop", "N"] == 4
     # Four photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
     assert claims.loc["FovEx has the lowest %Drop", "verdict"] in ("inconclusive", "contradicted")
+
+
+def _export(root: Path, run: str, rows: list[tuple[str, int, float, float]], status: str) -> None:
+    """A hand-made export of ``run``: one row per (image_id, batch, explain_seconds, metric_seconds)."""
+    table = pd.DataFrame(rows, columns=["image_id", "batch", "explain_seconds", "metric_seconds"])
+    export_path(run, root).parent.mkdir(parents=True, exist_ok=True)
+    table.assign(status="ok").to_csv(export_path(run, root), index=False)
+    export_path(run, root).with_suffix(".json").write_text(json.dumps({"schema": SCHEMA, "status": status}))
+
+
+def test_study_cost_sums_the_seconds_the_rows_record_and_projects_the_rest_at_the_current_rate(tmp_path):
+    _tiny_study(tmp_path)  # faithfulness and faithfulness-rise, 4 images planned each
+    (tmp_path / "configs" / "study" / "localisation.yaml").write_text(yaml.safe_dump({"dataset": {"name": "voc"}}))
+    # Photo a: two explainers, 42 + 18 s; b: 90 s; c (a later batch): 100 + 20 s; an unscored seconds cell is 0.
+    faithfulness = [("a", 0, 30.0, 12.0), ("a", 0, 0.0, 18.0), ("b", 0, 90.0, None), ("c", 1, 100.0, 20.0)]
+    _export(tmp_path, "faithfulness", faithfulness, "incomplete")
+    _export(tmp_path, "localisation", [("v1", 0, 10.0, 2.0), ("v2", 0, 20.0, 4.0)], "complete")
+    cost = study_cost(tmp_path, recent=2)
+    assert list(cost.index) == ["faithfulness", "localisation", "faithfulness-rise"]  # RUN_ORDER
+    row = cost.loc["faithfulness"]
+    assert (row["images"], row["planned"]) == (3, 4)
+    assert row["hours"] == pytest.approx(270 / 3600)
+    # The last 2 images computed (by batch) are b (90 s) and c (120 s): median 105 s; one image is left.
+    assert row["minutes_per_image"] == pytest.approx(1.75)
+    assert row["hours_left"] == pytest.approx(1.75 / 60)
+    # A complete run without num_images planned what it reached; nothing is left.
+    assert (cost.loc["localisation", "planned"], cost.loc["localisation", "hours_left"]) == (2, 0)
+    assert cost.loc["localisation", "minutes_per_image"] == pytest.approx(0.3)
+    rise = cost.loc["faithfulness-rise"]
+    assert rise["images"] == 0 and rise["hours"] == 0 and np.isnan(rise["minutes_per_image"])
+    with pytest.raises(ValueError, match="prefer must be"):
+        study_cost(tmp_path, prefer="cache")
 
 
 def test_computed_by_names_every_attempts_commit_once():

@@ -26,6 +26,7 @@ from fovex.viz import (
     settings_figure,
     spread_figure,
     stack_maps,
+    study_cost_figure,
     table_heatmap,
     trend_figure,
 )
@@ -258,6 +259,18 @@ def test_relative_differences_figure_places_each_candidate_at_its_difference():
     assert [t.get_text() for t in axis.get_yticklabels()] == ["fast (n=30)"]
     band = axis.patches[0]
     assert (band.get_x(), band.get_x() + band.get_width()) == (-2.0, 2.0)
+
+
+def test_study_cost_figure_stacks_hours_left_after_hours_spent():
+    cost = pd.DataFrame(
+        {"images": [3, 0], "planned": [4, 100], "hours": [2.0, 0.0], "hours_left": [0.5, float("nan")]},
+        index=pd.Index(["faithfulness", "receptive-field"], name="run"),
+    )
+    axis = study_cost_figure(cost).axes[0]
+    spent, left = axis.patches[:2], axis.patches[2:]
+    assert [p.get_width() for p in spent] == [2.0, 0.0]
+    assert [(p.get_x(), p.get_width()) for p in left] == [(2.0, 0.5), (0.0, 0.0)]  # no rate yet: nothing drawn
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["faithfulness (3 of 4)", "receptive-field (0 of 100)"]
 
 
 def test_cost_figure_shows_each_explainers_fastest_batch_on_log_axes():

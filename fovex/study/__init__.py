@@ -7,13 +7,13 @@ the book shows the study without recomputing hours of it.
 
     fovex study run [RUN ...]      compute (or resume) the runs, in RUN_ORDER
     fovex study export [RUN ...]   export what each run has reached into book/measurements/
-    fovex study status             N reached per run, in the run directory and in the committed export
+    fovex study status             N reached per run (run directory, committed export) and its cost in hours
 
 Readers (the book's chapters, the findings page) call :func:`load_axis`, which prefers a run
 directory (a fresh recomputation) and falls back to the committed export.
 
 - :mod:`~fovex.study.layout`: runs, axes, and where their configs, directories and exports live.
-- :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status.
+- :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status, cost.
 - :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 """
@@ -31,7 +31,7 @@ from .layout import (
     run_dir,
     variant_choice_path,
 )
-from .runs import compute_study, export_study, restore_from_export, study_status
+from .runs import compute_study, export_study, restore_from_export, study_cost, study_status
 from .summaries import chapter_opening
 from .variants import (
     compute_held_out,
@@ -67,6 +67,7 @@ __all__ = [
     "restore_from_export",
     "run_selection",
     "run_dir",
+    "study_cost",
     "study_status",
     "variant_choice_path",
 ]

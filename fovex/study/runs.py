@@ -1,4 +1,4 @@
-"""Computing, restoring and exporting the study's runs (``fovex study run|export|status``)."""
+"""Computing, restoring and exporting the study's runs, and what they cost (``fovex study run|export|status``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .layout import (
 )
 from .variants import compute_held_out, compute_map_variants, export_map_variants, read_parts
 
-__all__ = ["compute_study", "export_study", "restore_from_export", "study_status"]
+__all__ = ["compute_study", "export_study", "restore_from_export", "study_cost", "study_status"]
 
 
 def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device: str | None = None) -> None:
@@ -146,3 +146,55 @@ def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
                 entry["of"] = found[1]["config"]["dataset"].get("num_images")
         rows.append(entry)
     return pd.DataFrame(rows).set_index("run")
+
+
+def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20) -> pd.DataFrame:
+    """What each run of the study has cost and what it still needs, from the seconds its rows record.
+
+    A row records the wall-clock seconds of its explanation and of its metrics (one process per CPU
+    core in the study's runs). Per run (index: run name):
+
+    - ``images``, ``planned``: images reached, and the config's ``num_images`` (the images reached once
+      a run is complete and its config names no number);
+    - ``hours``: Σ over its rows (explain_seconds + metric_seconds) / 3600;
+    - ``minutes_per_image``: the current rate, the median over the last ``recent`` images computed
+      (by batch) of an image's seconds summed over its rows (every explainer, object class) / 60;
+    - ``hours_left``: (planned − images) × minutes_per_image / 60.
+
+    ``prefer`` as in :func:`~fovex.study.load_axis`. Runs without rows yet are NaN. The derived
+    tables (map variants, held-out variant) record no seconds and are not listed.
+    """
+    import yaml
+
+    if prefer not in ("run", "export"):
+        raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
+    if recent < 1:
+        raise ValueError(f"recent must be >= 1, got {recent}")
+    entries = []
+    for name in run_names(None, root):
+        if name in DERIVED:
+            continue
+        planned = yaml.safe_load(config_path(name, root).read_text())["dataset"].get("num_images")
+        entry = {"run": name, "images": 0, "planned": planned, "hours": 0.0}
+        candidates = [run_dir(name, root), export_path(name, root)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = load_first_available(candidates if prefer == "run" else candidates[::-1])
+        if found is None:
+            entries.append({**entry, "minutes_per_image": float("nan"), "hours_left": float("nan")})
+            continue
+        rows, provenance, _ = found
+        seconds = rows["explain_seconds"].fillna(0) + rows["metric_seconds"].fillna(0)
+        per_image = (
+            rows.assign(seconds=seconds)
+            .groupby("image_id")
+            .agg(seconds=("seconds", "sum"), batch=("batch", "max"))
+            .sort_values("batch", kind="stable")
+        )
+        if planned is None and provenance.get("status") == "complete":
+            planned = len(per_image)
+        rate = float(per_image["seconds"].tail(recent).median()) / 60
+        entry.update(images=len(per_image), planned=planned, hours=float(seconds.sum()) / 3600)
+        left = float("nan") if planned is None else max(planned - len(per_image), 0) * rate / 60
+        entries.append({**entry, "minutes_per_image": rate, "hours_left": left})
+    return pd.DataFrame(entries).set_index("run")

@@ -18,6 +18,7 @@ from .charts import (
     relative_differences_figure,
     settings_figure,
     spread_figure,
+    study_cost_figure,
     table_heatmap,
     trend_figure,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "settings_figure",
     "spread_figure",
     "stack_maps",
+    "study_cost_figure",
     "table_heatmap",
     "to_numpy_image",
     "trend_figure",

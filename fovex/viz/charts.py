@@ -232,3 +232,21 @@ def cost_figure(cost, title: str = ""):
     for axis in axes[0]:
         axis.set_xscale("log")
     return _finish(figure, axes[0], title)
+
+
+def study_cost_figure(cost, title: str = ""):
+    """Hours of one core per study run (rows of :func:`fovex.study.study_cost`): spent, then left at the
+    current rate, as one stacked bar each, labelled with the images reached of those planned."""
+    figure, axes = new_figure(PAGE_WIDTH_IN, 0.35 * len(cost) + 1.0, 1, 1)
+    axis = axes[0][0]
+    names = [
+        f"{run} ({int(row.images)} of {int(row.planned) if row.planned == row.planned else '?'})"
+        for run, row in cost.iterrows()
+    ]
+    spent, left = cost["hours"].to_numpy(float), np.nan_to_num(cost["hours_left"].to_numpy(float))
+    axis.barh(names, spent, color="tab:blue", label="spent")
+    axis.barh(names, left, left=spent, color="tab:blue", alpha=0.35, label="left (current rate)")
+    axis.invert_yaxis()  # the runs in the order they are computed
+    axis.set_xlabel("hours of one CPU core", fontsize=8)
+    axis.legend(fontsize=7, loc="lower right")
+    return _finish(figure, [axis], title)
