@@ -53,7 +53,14 @@ from fovex.data import first_available
 from fovex.foveation import fovea_sigma_px
 from fovex.report import choose_variant, paired_differences, reverse_differences, summary_table
 from fovex.runs import run_chapter
-from fovex.study import DEVELOPMENT_PHOTOS, FAITHFULNESS_METRICS, chapter_opening, load_axis, load_map_variants
+from fovex.study import (
+    DEVELOPMENT_PHOTOS,
+    FAITHFULNESS_METRICS,
+    chapter_opening,
+    load_axis,
+    load_map_variants,
+    variant_outcome,
+)
 from fovex.viz import (
     METRIC_LABELS,
     comparison_grid,
@@ -141,6 +148,10 @@ if len(rows) and faithfulness is not None:
     complete = len(ids) >= DEVELOPMENT_PHOTOS
     status = "final" if complete else f"provisional: {len(ids)} of {DEVELOPMENT_PHOTOS} development photos so far"
     print(f"choice ({status}): {choice['choice'] or 'no variant meets the rule'}")
+recorded = variant_outcome()
+display(
+    Markdown(recorded or "No variant chosen yet: `fovex study choose` records it once the development set is complete.")
+)
 
 # %% [markdown]
 # ## Why %Drop ranks wide maps first

@@ -29,6 +29,7 @@ from fovex.study import (
     run_dir,
     study_cost,
     study_status,
+    variant_outcome,
 )
 from fovex.study.axes import computed_by
 
@@ -104,6 +105,15 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     assert choice["choice"] is None or choice["choice"] in set(variants["variant"])
     with pytest.raises(FileExistsError, match="a choice is made once"):
         record_variant_choice(tmp_path)
+    outcome = variant_outcome(tmp_path)
+    assert (
+        f"chosen once, on 2 development photos ({choice['recorded_at']}, commit {choice['git']['commit'][:10]};"
+        in outcome
+    )
+    if choice["choice"] is None:
+        assert "no variant meets the rule, so the published setting stays the default" in outcome
+    else:
+        assert outcome.endswith(f"{choice['choice']}; scored on 0 held-out photos so far.")
     held_out = compute_held_out(tmp_path, quiet=True, chunk=2)
     if choice["choice"] is not None:
         assert set(held_out["variant"]) == {choice["choice"]} and len(held_out) == 2
@@ -170,6 +180,22 @@ def test_study_cost_sums_the_seconds_the_rows_record_and_projects_the_rest_at_th
     assert rise["images"] == 0 and rise["hours"] == 0 and np.isnan(rise["minutes_per_image"])
     with pytest.raises(ValueError, match="prefer must be"):
         study_cost(tmp_path, prefer="cache")
+
+
+def test_variant_outcome_says_what_was_chosen_and_how_far_its_held_out_test_is(tmp_path):
+    assert variant_outcome(tmp_path) == ""  # nothing chosen yet
+    path = study.variant_choice_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    recorded = {"recorded_at": "2026-12-02T16:39:29+00:00", "git": {"commit": "4ba10f04ae" + "0" * 30}}
+    path.write_text(json.dumps({**recorded, "choice": None, "development_photos": ["a", "b", "c"]}))
+    assert variant_outcome(tmp_path) == (
+        f"The variant was chosen once, on 3 development photos (2026-12-02T16:39:29+00:00, commit 4ba10f04ae; "
+        f"{path.name}): no variant meets the rule, so the published setting stays the default, no preset is "
+        "offered, and there is nothing to confirm on the held-out photos."
+    )
+    path.write_text(json.dumps({**recorded, "choice": "s=0.15, max, all fixations", "development_photos": ["a"]}))
+    pd.DataFrame({"image_id": ["d", "d", "e"]}).to_csv(export_path("held-out-variant", tmp_path), index=False)
+    assert variant_outcome(tmp_path).endswith(": s=0.15, max, all fixations; scored on 2 held-out photos so far.")
 
 
 def test_computed_by_names_every_attempts_commit_once():

@@ -40,6 +40,7 @@ from .variants import (
     load_map_variants,
     map_variants,
     record_variant_choice,
+    variant_outcome,
 )
 
 __all__ = [
@@ -70,4 +71,5 @@ __all__ = [
     "study_cost",
     "study_status",
     "variant_choice_path",
+    "variant_outcome",
 ]

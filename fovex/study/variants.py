@@ -24,6 +24,7 @@ __all__ = [
     "map_variants",
     "read_parts",
     "record_variant_choice",
+    "variant_outcome",
 ]
 
 
@@ -305,3 +306,26 @@ def compute_held_out(root: Path = REPO_ROOT, quiet: bool = False, chunk: int = 4
         name="held-out-variant",
         chunk=chunk,
     )
+
+
+def variant_outcome(root: Path = REPO_ROOT) -> str:
+    """The recorded variant choice and where its held-out test stands, in a sentence ("" before a choice)."""
+    import json
+
+    path = variant_choice_path(root)
+    if not path.is_file():
+        return ""
+    recorded = json.loads(path.read_text())
+    commit = str((recorded.get("git") or {}).get("commit"))[:10]
+    when = (
+        f"chosen once, on {len(recorded['development_photos'])} development photos "
+        f"({recorded['recorded_at']}, commit {commit}; {path.name})"
+    )
+    if recorded["choice"] is None:
+        return (
+            f"The variant was {when}: no variant meets the rule, so the published setting stays the default, "
+            "no preset is offered, and there is nothing to confirm on the held-out photos."
+        )
+    held_out = export_path("held-out-variant", root)
+    scored = pd.read_csv(held_out, dtype={"image_id": str})["image_id"].nunique() if held_out.is_file() else 0
+    return f"The variant was {when}: {recorded['choice']}; scored on {scored} held-out photos so far."
