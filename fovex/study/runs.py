@@ -197,4 +197,6 @@ def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20)
         entry.update(images=len(per_image), planned=planned, hours=float(seconds.sum()) / 3600)
         left = float("nan") if planned is None else max(planned - len(per_image), 0) * rate / 60
         entries.append({**entry, "minutes_per_image": rate, "hours_left": left})
-    return pd.DataFrame(entries).set_index("run")
+    table = pd.DataFrame(entries).set_index("run")
+    table["planned"] = table["planned"].astype(float)  # NaN: a config without num_images, not complete yet
+    return table

@@ -240,7 +240,7 @@ def study_cost_figure(cost, title: str = ""):
     figure, axes = new_figure(PAGE_WIDTH_IN, 0.35 * len(cost) + 1.0, 1, 1)
     axis = axes[0][0]
     names = [
-        f"{run} ({int(row.images)} of {int(row.planned) if row.planned == row.planned else '?'})"
+        f"{run} ({int(row.images)} of {int(row.planned) if np.isfinite(row.planned) else '?'})"
         for run, row in cost.iterrows()
     ]
     spent, left = cost["hours"].to_numpy(float), np.nan_to_num(cost["hours_left"].to_numpy(float))
