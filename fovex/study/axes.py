@@ -13,7 +13,7 @@ from ..report import claims_table
 from ..store import load_first_available
 from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
 
-__all__ = ["StudyRows", "findings", "load_axis", "observer_ceiling", "run_selection"]
+__all__ = ["StudyRows", "findings", "load_axis", "load_run", "observer_ceiling", "run_selection"]
 
 
 @dataclass
@@ -63,6 +63,17 @@ def computed_by(provenance: dict) -> list[str]:
     return list(dict.fromkeys(commit for commit in commits if commit))
 
 
+def load_run(name: str, root: Path = REPO_ROOT, prefer: str = "run"):
+    """``(rows, provenance, source)`` of one study run, from its run directory or its committed export
+    (``prefer`` says which is read first, as in :func:`load_axis`); None when neither exists."""
+    if prefer not in ("run", "export"):
+        raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
+    candidates = [run_dir(name, root), export_path(name, root)]
+    with warnings.catch_warnings():  # an unfinished run is expected here; its N is reported where it is shown
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return load_first_available(candidates if prefer == "run" else candidates[::-1])
+
+
 def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRows | None:
     """Rows of every run of ``axis`` that exists (run directory or committed export), with a ``run`` column.
 
@@ -71,14 +82,9 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
     """
     if axis not in AXES:
         raise ValueError(f"unknown study axis {axis!r}; axes: {', '.join(AXES)}")
-    if prefer not in ("run", "export"):
-        raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
     frames, provenance, sources = [], {}, {}
     for name in AXES[axis]:
-        candidates = [run_dir(name, root), export_path(name, root)]
-        with warnings.catch_warnings():  # an unfinished run is expected here; describe() reports its N
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = load_first_available(candidates if prefer == "run" else candidates[::-1])
+        found = load_run(name, root, prefer)
         if found is None:
             continue
         rows, provenance[name], sources[name] = found

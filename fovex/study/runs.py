@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..files import atomic_writer
 from ..store import export_results, load_first_available
+from .axes import load_run
 from .layout import (
     DERIVED,
     DEVELOPMENT_PHOTOS,
@@ -166,8 +167,6 @@ def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20)
     """
     import yaml
 
-    if prefer not in ("run", "export"):
-        raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
     if recent < 1:
         raise ValueError(f"recent must be >= 1, got {recent}")
     entries = []
@@ -176,10 +175,7 @@ def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20)
             continue
         planned = yaml.safe_load(config_path(name, root).read_text())["dataset"].get("num_images")
         entry = {"run": name, "images": 0, "planned": planned, "hours": 0.0}
-        candidates = [run_dir(name, root), export_path(name, root)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = load_first_available(candidates if prefer == "run" else candidates[::-1])
+        found = load_run(name, root, prefer)
         if found is None:
             entries.append({**entry, "minutes_per_image": float("nan"), "hours_left": float("nan")})
             continue
