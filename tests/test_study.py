@@ -122,6 +122,11 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     assert {"faithfulness", "faithfulness-rise", "map-variants"} <= set(exported)
     spread = pd.read_csv(export_path("map-spread", tmp_path))
     assert len(spread) == 4 * 3 and spread["map_mean"].between(0, 1).all()
+    # Each table's provenance counts its own rows (the spreads cover all 4 photos, the variants 2).
+    spread_provenance = json.loads(export_path("map-spread", tmp_path).with_suffix(".json").read_text())
+    variants_provenance = json.loads(export_path("map-variants", tmp_path).with_suffix(".json").read_text())
+    assert (spread_provenance["images"], spread_provenance["rows"]) == (4, 12)
+    assert (variants_provenance["images"], variants_provenance["rows"]) == (2, len(variants))
     provenance = json.loads(export_path("faithfulness", tmp_path).with_suffix(".json").read_text())
     assert provenance["source"] == "build/eval/study-faithfulness" and provenance["images"] == 4
     assert provenance["status"] == "complete" and provenance["exported_at"]

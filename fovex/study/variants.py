@@ -179,12 +179,10 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
                     **{name: float(value[0]) for name, value in spread.items()},
                 }
             )
-    provenance = {
+    shared = {
         "source": "build/eval/study-faithfulness (stored FovEx scanpaths and maps)",
         "source_config_hash": manifest["config_hash"],
         "variants": [v.label for v in map_variants()],
-        "images": int(rows["image_id"].nunique()) if len(rows) else 0,
-        "rows": int(len(rows)),
         "git": git_state(),
         "versions": package_versions(),
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -194,14 +192,22 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
     if committed_spread.is_file():  # keep the spreads of maps that a restored run no longer has on disk
         earlier = pd.read_csv(committed_spread, dtype={"image_id": str})
         spreads = pd.concat([earlier, spreads]).drop_duplicates(["image_id", "explainer"], keep="last")
+    written = {}
     for name, table in (("map-variants", rows), ("map-spread", spreads)):
-        if table.empty:
+        # Each table's provenance counts its own rows: the spreads grow with the faithfulness run
+        # while the variants' rows may be absent (a run restored from its export has no parts).
+        written[name] = {
+            **shared,
+            "images": int(table["image_id"].nunique()) if len(table) else 0,
+            "rows": int(len(table)),
+        }
+        if table.empty:  # never replace a committed table with nothing
             continue
         path = export_path(name, root)
         with atomic_writer(path, "w") as handle:
             table.to_csv(handle, index=False)
-        atomic_write_bytes(path.with_suffix(".json"), json.dumps(provenance, indent=2, default=str).encode())
-    return provenance
+        atomic_write_bytes(path.with_suffix(".json"), json.dumps(written[name], indent=2, default=str).encode())
+    return written["map-variants"]
 
 
 def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
