@@ -56,7 +56,9 @@ from fovex.runs import run_chapter
 from fovex.study import (
     DEVELOPMENT_PHOTOS,
     FAITHFULNESS_METRICS,
+    PUBLISHED_FOVEA_S,
     chapter_opening,
+    fovea_sweep,
     load_axis,
     load_map_variants,
     variant_outcome,
@@ -72,7 +74,7 @@ from fovex.viz import (
 )
 
 faithfulness = load_axis("faithfulness", prefer=source)
-fovea_sweep = load_axis("receptive-field", prefer=source)
+sweep = fovea_sweep(prefer=source)
 display(Markdown(chapter_opening("receptive-field", prefer=source) or "No study measurements yet."))
 variants = load_map_variants(prefer=source)
 rows, spreads, provenance = variants if variants is not None else (pd.DataFrame(), pd.DataFrame(), {})
@@ -84,16 +86,29 @@ rows, spreads, provenance = variants if variants is not None else (pd.DataFrame(
 # map's $s$ kept at the published 0.15; $s$ = 0.15 is the faithfulness run's own FovEx on the same photos.
 
 # %% tags=["hide-input"]
-if fovea_sweep is None or faithfulness is None:
+if sweep is None:
     print("No study measurements yet: `fovex study run receptive-field`, then `fovex study export`.")
 else:
-    print(fovea_sweep.describe())
-    units = set(fovea_sweep.ok["unit"])
-    published = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["unit"].isin(units)]
-    sweep = pd.concat([fovea_sweep.ok, published.assign(explainer="fovex-fovea-s0.15 (published)")])
-    sweep["fovea_s"] = sweep["explainer"].str.extract(r"s([0-9.]+)")[0].astype(float)
-    sweep = sweep.sort_values("fovea_s", kind="stable")
+    print(load_axis("receptive-field", prefer=source).describe())
+    print(f"{sweep['unit'].nunique()} photos scored at every fovea size")
     display(summary_table(sweep, FAITHFULNESS_METRICS, by="fovea_s").rename(columns=METRIC_LABELS))
+
+# %% [markdown]
+# Each fovea size minus the published one, paired over the photos (left of the dashed line is better
+# for %Drop and deletion, right of it for insertion).
+
+# %% tags=["hide-input"]
+if sweep is not None:
+    published_fovea = sweep.loc[sweep["fovea_s"] == PUBLISHED_FOVEA_S, "variant"].iloc[0]
+    differences = paired_differences(
+        sweep, ["drop_pct", "deletion_auc", "insertion_auc"], candidate=published_fovea, by="variant", unit="unit"
+    )
+    title = f"fovea s − published s = {PUBLISHED_FOVEA_S:g}, {sweep['unit'].nunique()} photos, paired"
+    display(
+        paired_differences_figure(
+            reverse_differences(differences, "fovea s"), title=title, difference="fovea s − published"
+        )
+    )
 
 # %% [markdown]
 # ## The study: heat-map $s$, number of fixations, aggregation
@@ -118,7 +133,11 @@ else:
 if len(rows) and faithfulness is not None:
     differences = paired_differences(table, ["deletion_auc", "insertion_auc"], candidate=reference, by="variant")
     title = f"variant − published map, {len(ids)} photos, paired"
-    display(paired_differences_figure(reverse_differences(differences, "variant"), title=title))
+    display(
+        paired_differences_figure(
+            reverse_differences(differences, "variant"), title=title, difference="variant − published"
+        )
+    )
 
 # %% [markdown]
 # ## Beyond the paper: a variant against FovEx's weak deletion
@@ -129,22 +148,19 @@ if len(rows) and faithfulness is not None:
 # It is then confirmed or refuted on the faithfulness run's other photos.
 
 # %% tags=["hide-input"]
+candidate_columns = [
+    "n",
+    "deletion_difference",
+    "deletion_ci",
+    "insertion_difference",
+    "insertion_ci",
+    "keeps_insertion",
+    "helps_deletion",
+]
 if len(rows) and faithfulness is not None:
     choice = choose_variant(table, reference)
     candidates = pd.DataFrame(choice["candidates"]).set_index("variant")
-    display(
-        candidates[
-            [
-                "n",
-                "deletion_difference",
-                "deletion_ci",
-                "insertion_difference",
-                "insertion_ci",
-                "keeps_insertion",
-                "helps_deletion",
-            ]
-        ].round(4)
-    )
+    display(candidates[candidate_columns].round(4))
     complete = len(ids) >= DEVELOPMENT_PHOTOS
     status = "final" if complete else f"provisional: {len(ids)} of {DEVELOPMENT_PHOTOS} development photos so far"
     print(f"choice ({status}): {choice['choice'] or 'no variant meets the rule'}")
@@ -152,6 +168,19 @@ recorded = variant_outcome()
 display(
     Markdown(recorded or "No variant chosen yet: `fovex study choose` records it once the development set is complete.")
 )
+
+# %% [markdown]
+# The fovea's $s$ was not among the recorded candidates: it re-runs NeVA, and its run was not complete
+# when the choice was recorded. Its photos are the same development photos; the same rule applied to
+# it, for the record (a fovea size that met the rule would still need held-out photos of its own
+# before it could be offered):
+
+# %% tags=["hide-input"]
+if sweep is not None:
+    fovea_choice = choose_variant(sweep, published_fovea, unit="unit")
+    fovea_candidates = pd.DataFrame(fovea_choice["candidates"]).set_index("variant")
+    display(fovea_candidates[candidate_columns].round(4))
+    print(f"under the rule ({sweep['unit'].nunique()} photos): {fovea_choice['choice'] or 'no fovea size meets it'}")
 
 # %% [markdown]
 # ## Why %Drop ranks wide maps first

@@ -23,6 +23,7 @@ from fovex.study import (
     export_path,
     export_study,
     findings,
+    fovea_sweep,
     load_axis,
     map_variants,
     record_variant_choice,
@@ -32,6 +33,7 @@ from fovex.study import (
     variant_outcome,
 )
 from fovex.study.axes import computed_by
+from fovex.study.summaries import fovea_sweep_sentence
 
 REPO = Path(__file__).resolve().parents[1]
 FAITHFULNESS_COLUMNS = [
@@ -350,3 +352,40 @@ def test_observer_ceiling_on_real_observers(shared_data):
     assert (own["nss"] > 1).all() and (own["auc_judd"] > 0.8).all() and (own["sauc"] > 0.6).all()
     np.testing.assert_array_equal(own["nss"], wider["nss"])  # the maps do not depend on the negatives
     assert not np.array_equal(own["sauc"], wider["sauc"])
+
+
+def _export_scores(root: Path, run: str, rows: list[tuple[str, str, float, float, float]]) -> None:
+    """A hand-made export of ``run``: one row per (image_id, explainer, %Drop, insertion, deletion)."""
+    table = pd.DataFrame(rows, columns=["image_id", "explainer", "drop_pct", "insertion_auc", "deletion_auc"])
+    export_path(run, root).parent.mkdir(parents=True, exist_ok=True)
+    table.assign(dataset="imagenet-sample", status="ok").to_csv(export_path(run, root), index=False)
+    export_path(run, root).with_suffix(".json").write_text(json.dumps({"schema": SCHEMA, "status": "incomplete"}))
+
+
+def test_the_fovea_sweep_pairs_each_size_with_the_published_fovex_on_the_photos_every_size_scored(tmp_path):
+    assert fovea_sweep(tmp_path) is None
+    faithfulness = [
+        ("a", "fovex", 30.0, 0.60, 0.20),
+        ("b", "fovex", 20.0, 0.70, 0.30),
+        ("c", "fovex", 10.0, 0.50, 0.10),
+        ("a", "gradcam", 5.0, 0.90, 0.10),
+    ]
+    sweep = [
+        ("a", "fovex-fovea-s0.05", 40.0, 0.50, 0.10),
+        ("b", "fovex-fovea-s0.05", 50.0, 0.40, 0.20),
+        ("a", "fovex-fovea-s0.6", 60.0, 0.80, 0.40),
+        ("b", "fovex-fovea-s0.6", 80.0, 0.60, 0.40),
+        ("c", "fovex-fovea-s0.05", 1.0, 0.99, 0.01),  # photo c lacks s = 0.6: left out of every size
+    ]
+    _export_scores(tmp_path, "faithfulness", faithfulness)
+    _export_scores(tmp_path, "receptive-field", sweep)
+    rows = fovea_sweep(tmp_path)
+    assert list(rows["fovea_s"]) == [0.05, 0.05, 0.15, 0.15, 0.6, 0.6]
+    assert list(rows["variant"].unique()) == ["s=0.05", "s=0.15 (published)", "s=0.6"]
+    assert set(rows["image_id"]) == {"a", "b"} and "gradcam" not in set(rows["explainer"])
+    # Means over a, b: %Drop 45 / 25 / 70, insertion 0.45 / 0.65 / 0.70, deletion 0.15 / 0.25 / 0.40.
+    assert fovea_sweep_sentence(rows) == (
+        "**The fovea's s** (2 photos, each scored at s = 0.05, 0.15, 0.6): %Drop best at s=0.15 (25.0); "
+        "insertion AUC best at s=0.6 (0.700); deletion AUC best at s=0.05 (0.150). The published setting is s = 0.15."
+    )
+    assert fovea_sweep_sentence(rows.iloc[:0]) == ""

@@ -18,7 +18,7 @@ directory (a fresh recomputation) and falls back to the committed export.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 """
 
-from .axes import StudyRows, findings, load_axis, observer_ceiling, run_selection
+from .axes import PUBLISHED_FOVEA_S, StudyRows, findings, fovea_sweep, load_axis, observer_ceiling, run_selection
 from .layout import (
     AXES,
     DERIVED,
@@ -49,6 +49,7 @@ __all__ = [
     "DERIVED",
     "DEVELOPMENT_PHOTOS",
     "FAITHFULNESS_METRICS",
+    "PUBLISHED_FOVEA_S",
     "REPO_ROOT",
     "RUN_ORDER",
     "StudyRows",
@@ -60,6 +61,7 @@ __all__ = [
     "export_path",
     "export_study",
     "findings",
+    "fovea_sweep",
     "load_axis",
     "load_map_variants",
     "map_variants",

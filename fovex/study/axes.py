@@ -13,7 +13,7 @@ from ..report import claims_table
 from ..store import load_first_available
 from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
 
-__all__ = ["StudyRows", "findings", "load_axis", "load_run", "observer_ceiling", "run_selection"]
+__all__ = ["StudyRows", "findings", "fovea_sweep", "load_axis", "load_run", "observer_ceiling", "run_selection"]
 
 
 @dataclass
@@ -100,6 +100,31 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
     if "increase" in rows:
         rows["increase_pct"] = rows["increase"].astype(float) * 100
     return StudyRows(rows, provenance, sources)
+
+
+#: The fovea's s in the published setting: the faithfulness run's own FovEx is the sweep's reference.
+PUBLISHED_FOVEA_S = 0.15
+
+
+def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame | None:
+    """The fovea-size sweep: the receptive-field run's FovEx rows (``fovex-fovea-s<s>``) with the
+    faithfulness run's own FovEx (s = 0.15, the published setting) on the units every fovea size scored.
+
+    Adds ``fovea_s`` (float) and ``variant`` (``"s=<s>"``, ``"s=0.15 (published)"`` for the reference),
+    sorted by ``fovea_s``. None until both runs have rows.
+    """
+    sweep, faithfulness = load_axis("receptive-field", root, prefer), load_axis("faithfulness", root, prefer)
+    if sweep is None or faithfulness is None or sweep.ok.empty:
+        return None
+    runs = sweep.ok[sweep.ok["explainer"].str.fullmatch(r"fovex-fovea-s[0-9.]+")]
+    fovea_s = runs["explainer"].str.extract(r"s([0-9.]+)$")[0].astype(float)
+    runs = runs.assign(fovea_s=fovea_s, variant="s=" + fovea_s.map("{:g}".format))
+    own = faithfulness.ok[faithfulness.ok["explainer"] == "fovex"]
+    own = own.assign(fovea_s=PUBLISHED_FOVEA_S, variant=f"s={PUBLISHED_FOVEA_S:g} (published)")
+    rows = pd.concat([runs, own[own["unit"].isin(set(runs["unit"]))]], ignore_index=True)
+    sizes = rows.groupby("unit")["fovea_s"].nunique()
+    rows = rows[rows["unit"].isin(sizes.index[sizes == rows["fovea_s"].nunique()])]
+    return rows.sort_values(["fovea_s", "unit"], kind="stable").reset_index(drop=True)
 
 
 def findings(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame:

@@ -12,10 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from .axes import load_axis
+from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
 from .layout import REPO_ROOT
 
-__all__ = ["METRIC_SENSES", "MetricSense", "chapter_opening", "ranking_sentence", "spread_opening"]
+__all__ = [
+    "METRIC_SENSES",
+    "MetricSense",
+    "chapter_opening",
+    "fovea_sweep_sentence",
+    "ranking_sentence",
+    "spread_opening",
+]
 
 #: Floors, not rivals: a method is ranked among the others.
 FLOORS = ("random", "centre", "centre_scanpath")
@@ -96,10 +103,38 @@ def spread_opening(root: Path = REPO_ROOT, prefer: str = "export") -> str:
     )
 
 
+def fovea_sweep_sentence(
+    sweep: pd.DataFrame, metrics: tuple[str, ...] = ("drop_pct", "insertion_auc", "deletion_auc")
+) -> str:
+    """``"**The fovea's s** (40 photos, every size): %Drop best at s=0.15 (32.1), ..."`` from the means per
+    ``fovea_s`` of :func:`fovex.study.fovea_sweep`'s rows; "" without rows."""
+    if sweep is None or sweep.empty:
+        return ""
+    parts = []
+    for column in metrics:
+        if column not in sweep:
+            continue
+        sense = METRIC_SENSES[column]
+        means = sweep.dropna(subset=[column]).groupby("fovea_s")[column].mean()
+        if means.empty:
+            continue
+        best = means.idxmin() if not sense.higher_is_better else means.idxmax()
+        parts.append(f"{sense.label} best at s={best:g} ({sense.format.format(means[best])})")
+    if not parts:
+        return ""
+    sizes = ", ".join(f"{value:g}" for value in sorted(set(sweep["fovea_s"])))
+    return (
+        f"**The fovea's s** ({sweep['unit'].nunique()} photos, each scored at s = {sizes}): "
+        + "; ".join(parts)
+        + f". The published setting is s = {PUBLISHED_FOVEA_S:g}."
+    )
+
+
 def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -> str:
     """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet."""
     if axis == "receptive-field":
-        return spread_opening(root, prefer)
+        sentences = (spread_opening(root, prefer), fovea_sweep_sentence(fovea_sweep(root, prefer)))
+        return "\n\n".join(sentence for sentence in sentences if sentence)
     if axis not in AXIS_METRICS:
         raise ValueError(f"no opening for axis {axis!r}; axes with one: {', '.join(AXIS_METRICS)}")
     study = load_axis(axis, root, prefer)

@@ -68,11 +68,13 @@ def interval_bars(
     return _finish(figure, axes, title)
 
 
-def paired_differences_figure(differences, title: str = "", columns: int = 2):
+def paired_differences_figure(differences, title: str = "", columns: int = 2, difference: str | None = None):
     """Forest plot of :func:`fovex.report.paired_differences`: per metric, candidate minus each rival.
 
     A point is the mean per-image difference, its bar the paired 95 % interval; the dashed line is 0
-    (no difference). Which side is better depends on the metric (its label says).
+    (no difference). Which side is better depends on the metric (its label says). ``difference``
+    names what is subtracted in each panel's title (default ``"<candidate> − rival"``; e.g.
+    ``"variant − published"`` for :func:`fovex.report.reverse_differences`).
     """
     metrics = list(dict.fromkeys(differences["metric"]))
     rivals = list(dict.fromkeys(differences["reference"]))
@@ -91,8 +93,8 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2):
         axis.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
         axis.set_yticks(positions, rivals)
         axis.invert_yaxis()
-        candidate = differences["candidate"].iloc[0]
-        axis.set_title(f"{candidate} − rival: {METRIC_LABELS.get(metric, metric)}", fontsize=9)
+        named = difference or f"{differences['candidate'].iloc[0]} − rival"
+        axis.set_title(f"{named}: {METRIC_LABELS.get(metric, metric)}", fontsize=9)
     return _finish(figure, axes, title)
 
 
