@@ -20,6 +20,12 @@
 # The first part shows **the study**: its committed measurements (`book/measurements/study-faithfulness*.csv`,
 # computed by `fovex study run` on `../shared/data`), read as they are. The second part is **computed
 # while this book is built**, on a few photos, to show the pipeline and the mean curves.
+#
+# Score-CAM is not among the study's faithfulness methods: it is not in the published tables, and
+# on EfficientNet-Lite0 it costs 1 + 1280 forward passes per photo: measured at about two CPU-minutes
+# per photo with its metrics, while other runs shared the machine (some 6 core-hours for the 200
+# photos), more than the study's budget left.
+# It is in the localisation study and in {doc}`07_cost`.
 
 # %% tags=["parameters"]
 profile = "quick"
