@@ -34,7 +34,7 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 from IPython.display import Markdown, display
 
 from fovex.report import findings_summary, paired_differences, summary_table
-from fovex.study import FAITHFULNESS_METRICS, findings, load_axis
+from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, load_axis, variant_outcome
 from fovex.viz import METRIC_LABELS, paired_differences_figure
 
 claims = findings(prefer=source)
@@ -81,3 +81,16 @@ if faithfulness is not None:
     display(
         summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS)
     )
+
+# %% [markdown]
+# ## Beyond the claims: why FovEx's %Drop is high, the fovea's size, a variant for deletion
+#
+# %Drop multiplies the image by the map, so it rewards maps that keep much of the image; the
+# fovea's $s$ sets how much of the image one fixation sees; and a map variant chosen on development
+# photos by a rule stated in advance is FovEx's attempt at its weak deletion.
+# {doc}`02_receptive_field` has the tables, the paired differences and the figures.
+
+# %% tags=["hide-input"]
+opening = chapter_opening("receptive-field", prefer=source)
+outcome = variant_outcome()
+display(Markdown("\n\n".join(part for part in (opening, outcome) if part) or "No receptive-field measurements yet."))
