@@ -384,8 +384,12 @@ def test_the_fovea_sweep_pairs_each_size_with_the_published_fovex_on_the_photos_
     assert list(rows["variant"].unique()) == ["s=0.05", "s=0.15 (published)", "s=0.6"]
     assert set(rows["image_id"]) == {"a", "b"} and "gradcam" not in set(rows["explainer"])
     # Means over a, b: %Drop 45 / 25 / 70, insertion 0.45 / 0.65 / 0.70, deletion 0.15 / 0.25 / 0.40.
+    # Best minus published, per photo: insertion (s=0.6) +0.20 and -0.10, so the bootstrap means of two
+    # photos are -0.10, +0.05 or +0.20 and the interval is [-0.10, +0.20]; deletion (s=0.05) -0.10 twice.
     assert fovea_sweep_sentence(rows) == (
         "**The fovea's s** (2 photos, each scored at s = 0.05, 0.15, 0.6): %Drop best at s=0.15 (25.0); "
-        "insertion AUC best at s=0.6 (0.700); deletion AUC best at s=0.05 (0.150). The published setting is s = 0.15."
+        "insertion AUC best at s=0.6 (0.700; against s=0.15: +0.050 [-0.100, +0.200]); "
+        "deletion AUC best at s=0.05 (0.150; against s=0.15: -0.100 [-0.100, -0.100]). "
+        "The published setting is s = 0.15; differences are paired over the photos."
     )
     assert fovea_sweep_sentence(rows.iloc[:0]) == ""

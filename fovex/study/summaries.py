@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..report import paired_difference
 from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
 from .layout import REPO_ROOT
 
@@ -106,8 +107,12 @@ def spread_opening(root: Path = REPO_ROOT, prefer: str = "export") -> str:
 def fovea_sweep_sentence(
     sweep: pd.DataFrame, metrics: tuple[str, ...] = ("drop_pct", "insertion_auc", "deletion_auc")
 ) -> str:
-    """``"**The fovea's s** (40 photos, every size): %Drop best at s=0.15 (32.1), ..."`` from the means per
-    ``fovea_s`` of :func:`fovex.study.fovea_sweep`'s rows; "" without rows."""
+    """``"**The fovea's s** (100 photos, each scored at s = ...): %Drop best at s=0.15 (35.1), ..."`` from
+    the means per ``fovea_s`` of :func:`fovex.study.fovea_sweep`'s rows; "" without rows.
+
+    A best size other than the published one comes with its paired difference to the published size,
+    ``mean_i(best_i - published_i)`` over the photos, and its 95 % bootstrap interval.
+    """
     if sweep is None or sweep.empty:
         return ""
     parts = []
@@ -119,14 +124,22 @@ def fovea_sweep_sentence(
         if means.empty:
             continue
         best = means.idxmin() if not sense.higher_is_better else means.idxmax()
-        parts.append(f"{sense.label} best at s={best:g} ({sense.format.format(means[best])})")
+        part = f"{sense.label} best at s={best:g} ({sense.format.format(means[best])}"
+        if best != PUBLISHED_FOVEA_S and PUBLISHED_FOVEA_S in means.index:
+            signed = sense.format.replace("{:", "{:+")
+            d = paired_difference(sweep, column, best, PUBLISHED_FOVEA_S, by="fovea_s", unit="unit")
+            part += (
+                f"; against s={PUBLISHED_FOVEA_S:g}: {signed.format(d['difference'])} "
+                f"[{signed.format(d['ci_low'])}, {signed.format(d['ci_high'])}]"
+            )
+        parts.append(part + ")")
     if not parts:
         return ""
     sizes = ", ".join(f"{value:g}" for value in sorted(set(sweep["fovea_s"])))
     return (
         f"**The fovea's s** ({sweep['unit'].nunique()} photos, each scored at s = {sizes}): "
         + "; ".join(parts)
-        + f". The published setting is s = {PUBLISHED_FOVEA_S:g}."
+        + f". The published setting is s = {PUBLISHED_FOVEA_S:g}; differences are paired over the photos."
     )
 
 
