@@ -393,3 +393,28 @@ def test_the_fovea_sweep_pairs_each_size_with_the_published_fovex_on_the_photos_
         "The published setting is s = 0.15; differences are paired over the photos."
     )
     assert fovea_sweep_sentence(rows.iloc[:0]) == ""
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_under_torchrun_only_rank_0_restores_and_computes_the_derived_tables(tmp_path, monkeypatch, rank):
+    import fovex.evaluation
+    from fovex.study import runs as study_runs
+
+    _tiny_study(tmp_path)
+    monkeypatch.setenv("RANK", str(rank))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    calls = []
+    monkeypatch.setattr(fovex.evaluation, "run", lambda config, out, **kw: calls.append(("run", Path(config).stem)))
+    monkeypatch.setattr(study_runs, "restore_from_export", lambda name, root: calls.append(("restore", name)) or 0)
+    monkeypatch.setattr(study_runs, "compute_map_variants", lambda root, quiet: calls.append(("map-variants", None)))
+    study.compute_study(["faithfulness", "map-variants", "faithfulness-rise"], root=tmp_path, quiet=True)
+    if rank == 0:
+        assert calls == [
+            ("restore", "faithfulness"),
+            ("run", "faithfulness"),
+            ("map-variants", None),
+            ("restore", "faithfulness-rise"),
+            ("run", "faithfulness-rise"),
+        ]
+    else:  # every rank shares the sharded runs; rank 1 neither restores nor computes what is not sharded
+        assert calls == [("run", "faithfulness"), ("run", "faithfulness-rise")]

@@ -26,10 +26,17 @@ __all__ = ["compute_study", "export_study", "restore_from_export", "study_cost",
 
 
 def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device: str | None = None) -> None:
-    """Compute (or resume) the study's runs in :data:`RUN_ORDER` (or the order given), then the derived tables."""
-    from ..evaluation import run
+    """Compute (or resume) the study's runs in :data:`RUN_ORDER` (or the order given), then the derived tables.
 
+    Under ``torchrun`` the ranks share each run (alternate batches); rank 0 alone restores a lost run
+    directory from its export and computes the derived tables, which are not sharded.
+    """
+    from ..evaluation import distributed, run
+
+    main = distributed.from_env().is_main
     for name in run_names(runs, root):
+        if name in DERIVED and not main:
+            continue
         if name == "map-variants":
             compute_map_variants(root, quiet=quiet)
             continue
@@ -39,8 +46,9 @@ def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device
             else:
                 compute_held_out(root, quiet=quiet)
             continue
-        seeded = restore_from_export(name, root)
-        if not quiet:
+        # The other ranks wait for rank 0 inside run() (its manifest is broadcast), so they never see a half restore.
+        seeded = restore_from_export(name, root) if main else 0
+        if not quiet and main:
             restored = f" ({seeded} batches restored from {export_path(name, root).name})" if seeded else ""
             print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}{restored}", flush=True)
         run(config_path(name, root), run_dir(name, root), quiet=quiet, device=device)
