@@ -580,3 +580,14 @@ def test_class_names_are_never_resolved_silently(bundled_model):
         resolve_targets(bundled_model, image, "tabbie")
     assert resolve_targets(bundled_model, image, "Tabby")[0].tolist() == [281]
     assert resolve_targets(bundled_model, image, "134")[0].tolist() == [134]
+
+
+def test_every_registered_method_has_the_name_the_field_writes():
+    from fovex.explain import display_name, explainers
+
+    assert display_name("gradcam++") == "Grad-CAM++"
+    assert display_name("meaningful_perturbation") == "Meaningful Perturbation"
+    assert display_name("fovex") == "FovEx" and display_name("rise") == "RISE"
+    assert display_name("fovex-loss-weighted") == "FovEx-loss-weighted"  # a run's label keeps its suffix
+    assert display_name("not-a-method") == "not-a-method"
+    assert all(display_name(key) != key for key in explainers())  # no registry key left undisplayed

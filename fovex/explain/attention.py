@@ -44,6 +44,7 @@ class GAE(Explainer):
     """
 
     name = "gae"
+    display_name = "GAE"
 
     def __init__(self, model, **settings):
         super().__init__(model, **settings)

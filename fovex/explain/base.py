@@ -220,6 +220,20 @@ def explainers() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def display_name(key: str) -> str:
+    """How the book names a method: ``"gradcam++"`` -> ``"Grad-CAM++"``.
+
+    A registry key gives its class's ``display_name``; a run's label that extends a key (``"fovex-fast"``)
+    keeps its suffix (``"FovEx-fast"``); anything else is returned unchanged.
+    """
+    if key in _REGISTRY:
+        return _REGISTRY[key].display_name or key
+    for name in sorted(_REGISTRY, key=len, reverse=True):
+        if key.startswith(name + "-"):
+            return (_REGISTRY[name].display_name or name) + key[len(name) :]
+    return key
+
+
 def explainer_class(name: str) -> type[Explainer]:
     """The registered class called ``name``; a ValueError lists the valid names."""
     if name not in _REGISTRY:
@@ -250,6 +264,8 @@ class Explainer:
     """
 
     name: ClassVar[str] = ""
+    #: The method's name as the field writes it (figures, tables, the book's sentences); ``name`` is the key.
+    display_name: ClassVar[str] = ""
     Settings: ClassVar[type] = NoSettings
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: dtype the model runs in under ``torch.autocast`` (None: the images' dtype); benchmarks time the floor alike.

@@ -149,6 +149,7 @@ class GradCAM(_CAMExplainer):
     bilinearly to the input. Setting: ``target_layer`` (see :func:`cam_target_layer`)."""
 
     name = "gradcam"
+    display_name = "Grad-CAM"
 
     def _make_cam(self, reshape):
         from pytorch_grad_cam import GradCAM as LibraryGradCAM
@@ -162,6 +163,7 @@ class GradCAMPlusPlus(_CAMExplainer):
     (Chattopadhyay et al. 2018, eq. 19 with the exponential output). Setting: ``target_layer``."""
 
     name = "gradcam++"
+    display_name = "Grad-CAM++"
 
     def _make_cam(self, reshape):
         from pytorch_grad_cam import GradCAMPlusPlus as LibraryGradCAMPlusPlus
@@ -222,6 +224,7 @@ class ScoreCAM(_CAMExplainer):
     by each (upsampled, min-max normalised) channel. Cost: 1 + K forwards, K = channels of the layer."""
 
     name = "scorecam"
+    display_name = "Score-CAM"
     Settings = ScoreCamSettings
     uses_gradients = False
 

@@ -145,6 +145,7 @@ class FovEx(Explainer):
     """
 
     name = "fovex"
+    display_name = "FovEx"
     Settings = FovExSettings
     presets = PRESETS
 

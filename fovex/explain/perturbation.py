@@ -83,6 +83,7 @@ class MeaningfulPerturbation(Explainer):
     """
 
     name = "meaningful_perturbation"
+    display_name = "Meaningful Perturbation"
     Settings = MeaningfulPerturbationSettings
 
     def cost(self):
@@ -166,6 +167,7 @@ class RISE(Explainer):
     """
 
     name = "rise"
+    display_name = "RISE"
     Settings = RiseSettings
 
     def cost(self):

@@ -70,6 +70,7 @@ class RandomBaseline(Explainer):
     (:func:`random_map`). No passes."""
 
     name = "random"
+    display_name = "random map"
     Settings = RandomSettings
 
     def cost(self):
@@ -95,6 +96,7 @@ class CentreBaseline(Explainer):
     No passes."""
 
     name = "centre"
+    display_name = "centre map"
     Settings = CentreSettings
 
     def cost(self):
@@ -132,6 +134,7 @@ class CentreScanpath(Explainer):
     """
 
     name = "centre_scanpath"
+    display_name = "centre scanpath"
     Settings = CentreScanpathSettings
 
     def cost(self):
