@@ -1,0 +1,114 @@
+"""How closely a recomputed row must equal a pinned one, on any x86-64 CPU.
+
+Float32 results depend on the CPU's instruction set: PyTorch (``ATEN_CPU_CAPABILITY``) and oneDNN
+(``ONEDNN_MAX_CPU_ISA``) pick other kernels on AVX-512, AVX2 and older CPUs, and those sum in another
+order. Measured on 2026-12-04 by recomputing ``tests/fixtures/regression-rows.csv`` (written on an AMD
+EPYC) on an AVX-512 Xeon, natively and restricted to AVX2:
+
+- closed-form paths (one forward and backward: Grad-CAM, Score-CAM, RISE, the metrics) move by at most
+  8.6e-7 relative on map summaries, 5.8e-6 on a softmax score and 8.0e-4 points on %Drop (a difference
+  of two scores, times 100);
+- an optimisation amplifies that: Meaningful Perturbation's maps after 15 Adam steps differ by up to
+  7.5e-3 (deletion AUC 0.042 -> 0.035 on one photo), because Adam's first steps move each mask cell by
+  ``lr * g / (|g| + eps)``, about ``+-lr`` whatever ``|g|``, so a cell whose gradient is within float
+  noise of zero can go either way. After 1 to 3 steps the maps still agree to 3e-7, after 5 to 2.6e-5.
+  NeVA's signed steps have the same hazard in principle (a sign of a gradient component at zero);
+  FovEx's scanpaths were identical on every instruction set tried.
+
+So a row is compared in two tiers:
+
+1. Every number within ``TIGHT`` of its column's scale (``PERCENT`` columns: 100 points; counts and
+   classes: exactly; others: ``max(1, |pinned|)``). ``TIGHT = 3e-5`` is 3.7x the largest move measured
+   and far below any change of the code (a real change moves these numbers by 1e-3 or more).
+2. A row of an optimisation (``OPTIMISATION``) outside tier 1 has taken another path. It is accepted
+   only when what does not depend on the path (the class, its score, the passes) still meets tier 1,
+   every other number is within ``LOOSE`` of its scale (single photos of FovEx on a GPU against the CPU
+   differ by up to 0.098 AUC), and it is the only such row of its method in its group. A change to the
+   method moves every photo, so it still fails; one photo on another path is reported, not failed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Tier 1: a recomputed number within this fraction of its column's scale.
+TIGHT = 3e-5
+#: Tier 2: a photo whose optimisation took another path, within this fraction of the column's scale.
+LOOSE = 0.15
+#: Columns in percent: scale 100.
+PERCENT = frozenset({"drop_pct", "increase_pct", "ebpg_pct", "pointing_pct"})
+#: Counts and class indices: equal exactly.
+EXACT = frozenset({"index", "label", "predicted", "target", "n_objects", "forward_passes", "backward_passes", "batch"})
+#: What a photo's path cannot change: the class explained, its score and the passes spent (and every
+#: label, string and flag).
+PATH_INDEPENDENT = frozenset({"target", "target_score", "label", "predicted", "forward_passes", "backward_passes"})
+#: Per-photo outcomes that another path may flip (compared exactly on the pinned path).
+PATH_FLAGS = frozenset({"increase", "pointing_hit"})
+#: Methods (registry keys) whose result is the end point of an optimisation.
+OPTIMISATION = frozenset({"fovex", "meaningful_perturbation"})
+
+
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _scale(column: str, pinned: np.ndarray) -> np.ndarray:
+    """100 points for a percentage; else the pinned value's magnitude, at least 1."""
+    if column in PERCENT:
+        return np.full_like(pinned, 100.0)
+    return np.maximum(1.0, np.abs(np.nan_to_num(pinned)))
+
+
+def off_by(column: str, pinned: pd.Series, recomputed: pd.Series, fraction: float) -> np.ndarray:
+    """Per row: does ``recomputed`` miss ``pinned`` by more than ``fraction`` of the column's scale?"""
+    if not _numeric(pinned):
+        missing = pinned.isna().to_numpy() & recomputed.isna().to_numpy()
+        return ~missing & (pinned.astype(str).to_numpy() != recomputed.astype(str).to_numpy())
+    want = pinned.to_numpy(dtype=float)
+    got = pd.to_numeric(recomputed, errors="coerce").to_numpy(dtype=float)
+    both_nan = np.isnan(want) & np.isnan(got)
+    if column in EXACT:
+        return ~both_nan & ~(want == got)
+    return ~both_nan & ~(np.abs(want - got) <= fraction * _scale(column, want))
+
+
+def compare(
+    pinned: pd.DataFrame, recomputed: pd.DataFrame, columns, describe, *, method: str, group: list[str]
+) -> tuple[list[str], list[str]]:
+    """Compare row by row (same order); return (problems, notes on photos that took another path).
+
+    ``describe(i)`` names row ``i``; ``method`` is the column holding the registry key; ``group``
+    the columns within which at most one photo per optimisation method may take another path.
+    """
+    if len(pinned) != len(recomputed):
+        return [f"{len(recomputed)} rows, the pinned rows are {len(pinned)}"], []
+    pinned, recomputed = pinned.reset_index(drop=True), recomputed.reset_index(drop=True)
+    problems, notes = [], []
+    missing = [c for c in columns if c not in recomputed]
+    problems += [f"column {c!r} is missing" for c in missing]
+    columns = [c for c in columns if c not in missing]
+    tight = {c: off_by(c, pinned[c], recomputed[c], TIGHT) for c in columns}
+    loose = {c: off_by(c, pinned[c], recomputed[c], LOOSE) for c in columns}
+    # Labels, strings and flags are no path's end point: they match exactly, whatever the path.
+    exact = {c for c in columns if c in PATH_INDEPENDENT or (not _numeric(pinned[c]) and c not in PATH_FLAGS)}
+    row_off = np.zeros(len(pinned), dtype=bool)
+    for c in set(columns) - exact:
+        row_off |= tight[c]
+    optimisation = pinned[method].isin(OPTIMISATION).to_numpy()
+    other_path = row_off & optimisation
+    for c in columns:
+        # Closed-form rows, and what no path changes, meet tier 1; another path meets tier 2.
+        bad = tight[c] & (~optimisation | (c in exact))
+        if c not in PATH_FLAGS:
+            bad |= loose[c] & other_path
+        for i in np.flatnonzero(bad)[:3]:
+            problems.append(f"{c} at {describe(i)}: pinned {pinned.loc[i, c]!r}, now {recomputed.loc[i, c]!r}")
+    keys = pinned[group + [method]].astype(str).agg("/".join, axis=1)
+    for key, count in keys[other_path].value_counts().items():
+        if count > 1:
+            problems.append(f"{count} photos of {key} took another path: a change to the method, not float order")
+    for i in np.flatnonzero(other_path):
+        moved = ", ".join(f"{c} {pinned.loc[i, c]!r} -> {recomputed.loc[i, c]!r}" for c in columns if tight[c][i])
+        notes.append(f"{describe(i)} took another optimisation path on this CPU ({moved})")
+    return problems, notes
