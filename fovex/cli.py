@@ -136,12 +136,13 @@ def _evaluate(args) -> int:
 
 
 def _export(args) -> int:
-    from .store import StoreError, export_results
+    from .evaluation.command import USER_ERRORS, error_line
+    from .store import export_results
 
     try:
         provenance = export_results(args.run, args.csv, args.columns)
-    except (StoreError, ValueError, FileNotFoundError) as error:
-        print(f"fovex export: {error}", file=sys.stderr)
+    except (*USER_ERRORS, ValueError) as error:
+        print(f"fovex export: error: {error_line(error)}", file=sys.stderr)
         return 2
     print(
         f"{args.csv}: {provenance['rows']} rows ({provenance.get('status')} run {provenance['config'].get('name')}); "

@@ -417,9 +417,14 @@ def test_a_crashing_run_marks_its_manifest_failed(tmp_path, monkeypatch, shared_
     assert manifest["status"] == "failed" and "RuntimeError: the metric exploded" in manifest["error"]
 
 
-# ----------------------------------------------------------------------------- issue 27: misuse gives one line, loses nothing
+# ------------------------------------------------------------------- issue 27: misuse gives one line, loses nothing
 
-CHEAP = {**TINY, "explainers": ["centre"], "metrics": ["drop_increase"], "dataset": {**TINY["dataset"], "num_images": 2}}
+CHEAP = {
+    **TINY,
+    "explainers": ["centre"],
+    "metrics": ["drop_increase"],
+    "dataset": {**TINY["dataset"], "num_images": 2},
+}
 
 
 def _one_line_error(capsys, *fragments):
