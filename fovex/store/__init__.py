@@ -39,7 +39,14 @@ from .layout import (
     read_run_manifest,
     write_manifest,
 )
-from .parts import completed_parts, remove_store, remove_temporary_files, write_part
+from .parts import (
+    completed_parts,
+    is_store_summary,
+    linked_folders,
+    remove_store,
+    remove_temporary_files,
+    write_part,
+)
 from .reading import load_maps, load_results
 
 __all__ = [
@@ -57,6 +64,8 @@ __all__ = [
     "completed_parts",
     "export_results",
     "is_store_manifest",
+    "is_store_summary",
+    "linked_folders",
     "load_exported",
     "load_first_available",
     "load_maps",
