@@ -376,4 +376,15 @@ def test_ids_stay_unique_when_names_share_a_stem(tmp_path):
     (root / "fixations.csv").write_text("\n".join(rows) + "\n")
     dataset = open_dataset("fixations-csv", root=root)
     assert sorted(dataset.ids) == ["bar", "foo.jpg", "foo.jpg.png", "foo.png"]
-    assert {dataset[dataset.index_of(i)].path.name for i in dataset.ids} == set(names)
+    assert {i: r.path.name for i, r in zip(dataset.ids, dataset.records)} == {
+        "bar": "bar.jpg",
+        "foo.jpg": "foo.jpg",
+        "foo.png": "foo.png",
+        "foo.jpg.png": "foo.jpg.png",
+    }
+    # A loader that still produced one id twice is refused, naming both files.
+    from fovex.data.base import _Record
+
+    twins = [_Record(id="x", path=root / "stimuli" / "a.jpg"), _Record(id="x", path=root / "stimuli" / "b.jpg")]
+    with pytest.raises(ValueError, match="a.jpg and .*b.jpg have the same image id 'x'"):
+        type(dataset)("twins", root, twins)
