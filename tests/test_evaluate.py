@@ -531,3 +531,18 @@ def test_a_full_disk_stops_the_run_with_one_line_and_it_resumes(tmp_path, capsys
     monkeypatch.setattr(files.os, "fsync", real_fsync)
     assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 0
     assert store.read_manifest(out)["status"] == "complete" and len(store.load_results(out)) == 2
+
+
+def test_a_hand_edited_manifest_is_a_one_line_error_on_resume(tmp_path, capsys):
+    """Issue 27, C: a manifest without config_hash, or a JSON list, stops `fovex evaluate` with one line."""
+    import json
+
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    out = tmp_path / "out"
+    out.mkdir()
+    edited = {"schema": store.SCHEMA, "config_version": 1, "config": {"models": [], "explainers": []}}
+    for manifest, message in [(edited, "config_hash"), ([edited], "not a JSON object")]:
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
+        _one_line_error(capsys, "manifest.json", message)
+        assert json.loads((out / "manifest.json").read_text()) == manifest
