@@ -58,13 +58,14 @@ USER_ERRORS = (ConfigError, EvaluationError, StoreError, OSError)
 
 
 def error_line(error: BaseException) -> str:
-    """``error`` as one line: an ``OSError`` from the system as ``FILE: reason``, others as their message."""
+    """``error`` for the user: an ``OSError`` from the system as ``FILE: reason`` (not ``[Errno 13] ...``),
+    others as their message."""
     if isinstance(error, OSError) and type(error).__str__ is OSError.__str__ and error.strerror:
         where = f"{error.filename}: " if error.filename else ""
         text = f"{where}{error.strerror}"
     else:
         text = str(error) or type(error).__name__
-    return " ".join(text.split())  # one line whatever the message holds
+    return text
 
 
 def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:

@@ -115,12 +115,14 @@ def linked_folders(run_dir: str | os.PathLike) -> list[Path]:
 
 
 def is_store_summary(path: Path) -> bool:
-    """Whether ``path`` is a summary the store wrote (its header starts ``model,explainer,n_ok``)."""
+    """Whether ``path`` is a summary the store wrote: its header starts ``model,explainer,n_ok``, or it is
+    the table of a run without rows (``""``)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.readline().startswith("model,explainer,n_ok,")
+            header = handle.readline()
     except OSError:
         return False
+    return header.startswith("model,explainer,n_ok,") or header == '""\n'
 
 
 def remove_temporary_files(run_dir: str | os.PathLike) -> int:
