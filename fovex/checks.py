@@ -9,7 +9,28 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["SettingError", "check_bool", "check_choice", "check_float", "check_int", "check_odd_int"]
+__all__ = [
+    "PIXEL_TOLERANCE",
+    "SettingError",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_odd_int",
+    "pixel_range_problem",
+]
+
+#: How far outside [0, 1] a pixel may be (resampling overshoot) before an image is refused.
+PIXEL_TOLERANCE = 1e-3
+
+
+def pixel_range_problem(low: float, high: float) -> str | None:
+    """None when pixels in ``[low, high]`` are in [0, 1] (within :data:`PIXEL_TOLERANCE`), else the
+    reason, with a hint for 0..255 values: one wording for tensors and image files alike."""
+    if low >= -PIXEL_TOLERANCE and high <= 1 + PIXEL_TOLERANCE:
+        return None
+    hint = " (0..255 pixels? divide by 255)" if high > 1.5 else ""
+    return f"must lie in [0, 1] (pixel space; the model normalises), got [{low:.4g}, {high:.4g}]{hint}"
 
 
 class SettingError(ValueError):

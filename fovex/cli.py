@@ -37,6 +37,7 @@ def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool) -> str:
 
 def _explain(args) -> int:
     from .explain import FovEx
+    from .explain.base import class_index
     from .models import load_model
 
     weights = None if args.weights == "none" else args.weights
@@ -45,6 +46,7 @@ def _explain(args) -> int:
         _check_writable(out)
         model = load_model(args.model, weights=weights, device=args.device)
         explainer = FovEx(model, fixations=args.fixations, steps=args.steps, seed=args.seed)
+        args.target = None if args.target is None else class_index(model, args.target)
     except (RuntimeError, ValueError, FileNotFoundError, OSError) as error:
         print(f"fovex: error: {error}", file=sys.stderr)
         return 2
@@ -136,12 +138,13 @@ def _evaluate(args) -> int:
 
 
 def _export(args) -> int:
-    from .store import StoreError, export_results
+    from .evaluation.command import USER_ERRORS, error_line
+    from .store import export_results
 
     try:
         provenance = export_results(args.run, args.csv, args.columns)
-    except (StoreError, ValueError, FileNotFoundError) as error:
-        print(f"fovex export: {error}", file=sys.stderr)
+    except (*USER_ERRORS, ValueError) as error:
+        print(f"fovex export: error: {error_line(error)}", file=sys.stderr)
         return 2
     print(
         f"{args.csv}: {provenance['rows']} rows ({provenance.get('status')} run {provenance['config'].get('name')}); "

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .checks import pixel_range_problem
+
 __all__ = ["ImageLoadError", "load_image", "pil_to_tensor", "resize_center_crop"]
 
 
@@ -28,7 +30,9 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     """Pillow image of any mode -> float32 (3, H, W) in [0, 1].
 
     Handles grayscale (L, 1), 16/32-bit integer (I;16, I) and float (F) modes, palettes, CMYK and
-    alpha (composited on white, as a viewer shows it).
+    alpha (composited on white, as a viewer shows it). Float pixels are not rescaled: outside [0, 1]
+    (e.g. a float TIFF holding 0..255) or not finite, they are refused (:class:`ImageLoadError`) with the hint
+    :func:`fovex.checks.pixel_range_problem` gives for tensors.
     """
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
@@ -36,6 +40,13 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
             array = array / 65535.0
         elif image.mode == "I":
             array = array / (65535.0 if array.max(initial=0) > 255 else 255.0)
+        else:  # float pixels are taken as they are, so they must already be in [0, 1]
+            finite = np.isfinite(array)
+            if not finite.all():
+                raise ImageLoadError(f"a float image with {int((~finite).sum())} NaN or infinite pixels")
+            problem = pixel_range_problem(float(array.min(initial=0)), float(array.max(initial=0)))
+            if problem:
+                raise ImageLoadError(f"a float image's pixels {problem}")
         array = np.clip(array, 0.0, 1.0)
         return torch.from_numpy(array.astype(np.float32)).expand(3, *array.shape).clone()
     if image.mode == "P":
@@ -74,6 +85,8 @@ def load_image(path: str | os.PathLike, size: int | None = 224, crop_fraction: f
             image.load()
             image = ImageOps.exif_transpose(image)
             tensor = pil_to_tensor(image)
+    except ImageLoadError as error:
+        raise ImageLoadError(f"{path}: refused, {error}") from None
     except Image.DecompressionBombError as error:
         raise ImageLoadError(f"{path}: refused, too many pixels to decode safely ({error})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:

@@ -69,9 +69,13 @@ def test_explain_with_a_named_target(tmp_path, capsys):
 
 
 def test_unknown_target_and_model_fail_cleanly(tmp_path, capsys):
+    """Issue 27, C: a bad --target is a bad command (status 2, found before any image is explained)."""
     (image, _), *_ = foolbox_imagenet_files()
-    assert main(["explain", str(image), "--target", "unicorn", "--out", str(tmp_path), "--quiet"]) == 1
-    assert "unknown class name 'unicorn'" in capsys.readouterr().err
+    for target, message in [("unicorn", "unknown class name 'unicorn'"), ("1000", "outside 0..999")]:
+        assert main(["explain", str(image), "--target", target, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+        assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
     with pytest.raises(SystemExit):
         main(["explain", str(image), "--model", "alexnet"])
 
@@ -145,3 +149,16 @@ def test_explain_decompression_bomb_is_one_line_and_the_others_go_on(tmp_path, c
     err = capsys.readouterr().err
     assert code == 1 and "bomb.png: refused, too many pixels" in err and "Traceback" not in err
     assert (out / f"{image.stem}.png").exists()
+
+
+def test_explain_refuses_a_float_image_holding_0_to_255(tmp_path, capsys):
+    """Issue 27, B4: a float32 TIFF with values 0..255 is refused with the hint, not explained as white."""
+    from PIL import Image
+
+    ramp = np.linspace(0, 255, 64 * 64, dtype=np.float32).reshape(64, 64)
+    path = tmp_path / "float255.tif"
+    Image.fromarray(ramp, mode="F").save(path)
+    assert main(["explain", str(path), "--out", str(tmp_path / "o"), "--fixations", "1", "--steps", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "float255.tif" in err and "divide by 255" in err and "Traceback" not in err
+    assert not list((tmp_path / "o").glob("float255*"))

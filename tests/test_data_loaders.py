@@ -356,3 +356,35 @@ def test_fixations_csv_confines_stimuli_to_the_set_and_keeps_ids_unique(tmp_path
     (root / "fixations.csv").write_text("\n".join(rows) + "\n")
     ids = open_dataset("fixations-csv", root=root).ids
     assert sorted(ids) == ["a/dog.jpg", "cat", "dog.jpg", "dog.png"] and len(set(ids)) == 4
+
+
+def test_ids_stay_unique_when_names_share_a_stem(tmp_path):
+    """Issue 27, B5: X.JPEG and X.png, or foo.jpg, foo.png and foo.jpg.png, each get their own id;
+    ids of files whose stem is theirs alone stay the stem (committed study rows use them)."""
+    root = tmp_path / "sample"
+    for name in ("n01440764_x.JPEG", "n01440764_x.png", "n01443537_y.JPEG"):
+        _jpeg(root / name)
+    ids = open_dataset("imagenet-sample", root=root).ids
+    assert sorted(ids) == ["n01440764_x.JPEG", "n01440764_x.png", "n01443537_y"]
+
+    root = tmp_path / "fix"
+    names = ("foo.jpg", "foo.png", "foo.jpg.png", "bar.jpg")
+    for name in names:
+        _jpeg(root / "stimuli" / name)
+    rows = ["stimulus,width,height,subject,order,x,y,onset_s,duration_s"]
+    rows += [f"{name},80,60,0,0,1,1,,0.1" for name in names]
+    (root / "fixations.csv").write_text("\n".join(rows) + "\n")
+    dataset = open_dataset("fixations-csv", root=root)
+    assert sorted(dataset.ids) == ["bar", "foo.jpg", "foo.jpg.png", "foo.png"]
+    assert {i: r.path.name for i, r in zip(dataset.ids, dataset.records)} == {
+        "bar": "bar.jpg",
+        "foo.jpg": "foo.jpg",
+        "foo.png": "foo.png",
+        "foo.jpg.png": "foo.jpg.png",
+    }
+    # A loader that still produced one id twice is refused, naming both files.
+    from fovex.data.base import _Record
+
+    twins = [_Record(id="x", path=root / "stimuli" / "a.jpg"), _Record(id="x", path=root / "stimuli" / "b.jpg")]
+    with pytest.raises(ValueError, match="a.jpg and .*b.jpg have the same image id 'x'"):
+        type(dataset)("twins", root, twins)

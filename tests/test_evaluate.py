@@ -415,3 +415,134 @@ def test_a_crashing_run_marks_its_manifest_failed(tmp_path, monkeypatch, shared_
         run({**TINY, "explainers": ["random"]}, tmp_path / "out", quiet=True)
     manifest = store.read_manifest(tmp_path / "out")
     assert manifest["status"] == "failed" and "RuntimeError: the metric exploded" in manifest["error"]
+
+
+# ------------------------------------------------------------------- issue 27: misuse gives one line, loses nothing
+
+CHEAP = {
+    **TINY,
+    "explainers": ["centre"],
+    "metrics": ["drop_increase"],
+    "dataset": {**TINY["dataset"], "num_images": 2},
+}
+
+
+def _one_line_error(capsys, *fragments):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err
+
+
+def test_overwrite_refuses_a_folder_whose_manifest_fovex_did_not_write(tmp_path, capsys):
+    """Issue 27, B2: a user's own manifest.json and summary.csv survive --overwrite."""
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    mine = tmp_path / "d"
+    mine.mkdir()
+    (mine / "manifest.json").write_text('{"name": "my app"}')
+    (mine / "summary.csv").write_text("name,value\nmy app,1\n")
+    for extra in ([], ["--overwrite"]):
+        assert fovex.cli.main(["evaluate", str(config), "--out", str(mine), "--quiet", *extra]) == 2
+        _one_line_error(capsys, "manifest.json", "not written by fovex")
+    assert (mine / "manifest.json").read_text() == '{"name": "my app"}'
+    assert (mine / "summary.csv").read_text() == "name,value\nmy app,1\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["manifest.json", "summary.csv"]
+
+
+def test_overwrite_never_deletes_through_links_into_another_run(tmp_path, capsys):
+    """Issue 27, B3: A/parts and A/maps linked to run B's folders; --overwrite of A leaves B whole."""
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    b, a = tmp_path / "B", tmp_path / "A"
+    run({**CHEAP, "save_maps": True}, b, quiet=True)
+    before = sorted(p.name for folder in ("parts", "maps") for p in (b / folder).iterdir())
+    assert len(before) == 2
+    a.mkdir()
+    shutil.copy(b / "manifest.json", a / "manifest.json")
+    (a / "parts").symlink_to(b / "parts", target_is_directory=True)
+    (a / "maps").symlink_to(b / "maps", target_is_directory=True)
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(a), "--quiet", "--overwrite"]) == 2
+    _one_line_error(capsys, "symbolic link")
+    assert sorted(p.name for folder in ("parts", "maps") for p in (b / folder).iterdir()) == before
+    assert (a / "manifest.json").exists() and len(store.load_results(b, require_complete=True)) == 2
+
+
+def test_unwritable_or_file_out_and_a_huge_seed_are_one_line_errors(tmp_path, capsys, monkeypatch):
+    """Issue 27, C: read-only --out (simulated: tests run as root), --out an existing file, seed 2**64."""
+    import errno
+    import tempfile
+
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(taken), "--quiet"]) == 2
+    _one_line_error(capsys, "taken", "a file, not a folder")
+    assert taken.read_text() == "a file"
+
+    huge = _write_config(tmp_path / "huge.yaml", {**CHEAP, "seed": 2**64})
+    assert fovex.cli.main(["evaluate", str(huge), "--out", str(tmp_path / "h"), "--quiet"]) == 2
+    _one_line_error(capsys, "seed")
+
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and str(dir).startswith(str(locked)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    for extra in ([], ["--overwrite"]):
+        assert fovex.cli.main(["evaluate", str(config), "--out", str(locked), "--quiet", *extra]) == 2
+        _one_line_error(capsys, "ro", "Permission denied")
+    assert list(locked.iterdir()) == []
+
+
+def test_a_full_disk_stops_the_run_with_one_line_and_it_resumes(tmp_path, capsys, monkeypatch):
+    """Issue 27, C: ENOSPC while committing a batch: rc 2, one line, the manifest says failed and why,
+    no temporary file is left; once there is space the same command finishes the run."""
+    import errno
+
+    from fovex import files
+
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    out = tmp_path / "out"
+    real_fsync = files.os.fsync
+
+    def fsync(descriptor):
+        if "/parts/" in os.readlink(f"/proc/self/fd/{descriptor}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(descriptor)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
+    _one_line_error(capsys, "No space left on device")
+    manifest = store.read_manifest(out)
+    assert manifest["status"] == "failed" and "No space left on device" in manifest["error"]
+    assert list(out.rglob(".*.tmp")) == []
+
+    def nothing_fits(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", nothing_fits)  # not even the failure can be recorded
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
+    _one_line_error(capsys, "No space left on device")
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 0
+    assert store.read_manifest(out)["status"] == "complete" and len(store.load_results(out)) == 2
+
+
+def test_a_hand_edited_manifest_is_a_one_line_error_on_resume(tmp_path, capsys):
+    """Issue 27, C: a manifest without config_hash, or a JSON list, stops `fovex evaluate` with one line."""
+    import json
+
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    out = tmp_path / "out"
+    out.mkdir()
+    edited = {"schema": store.SCHEMA, "config_version": 1, "config": {"models": [], "explainers": []}}
+    for manifest, message in [(edited, "config_hash"), ([edited], "not a JSON object")]:
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
+        _one_line_error(capsys, "manifest.json", message)
+        assert json.loads((out / "manifest.json").read_text()) == manifest

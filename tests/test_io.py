@@ -99,3 +99,18 @@ def test_corrupt_and_missing_files_name_the_file(tmp_path):
         load_image(truncated)
     with pytest.raises(ImageLoadError, match="absent.png"):
         load_image(tmp_path / "absent.png")
+
+
+def test_float_images_outside_0_1_are_refused_with_the_tensor_hint(tmp_path):
+    """Issue 27, B4: a float32 TIFF holding 0..255 was clipped to white; it is refused like a tensor."""
+    ramp = np.linspace(0, 255, 64 * 64, dtype=np.float32).reshape(64, 64)
+    path = _save(tmp_path, "float255.tif", Image.fromarray(ramp, mode="F"))
+    with pytest.raises(ImageLoadError, match=r"float255.tif.*\[0, 1\].*0\.\.255 pixels\? divide by 255"):
+        load_image(path, size=None)
+    path = _save(tmp_path, "unit.tif", Image.fromarray(ramp / 255, mode="F"))
+    tensor = load_image(path, size=None)  # a float image in [0, 1] keeps its values
+    assert torch.allclose(tensor[1], torch.from_numpy(ramp / 255), atol=1e-6)
+    nan = ramp / 255
+    nan[3, 3] = np.nan
+    with pytest.raises(ImageLoadError, match="NaN"):
+        load_image(_save(tmp_path, "nan.tif", Image.fromarray(nan, mode="F")), size=None)

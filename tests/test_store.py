@@ -335,3 +335,188 @@ def test_export_refuses_names_that_collide(tmp_path):
     assert (run / store.MANIFEST).read_bytes() == before and not (tmp_path / "out.json").exists()
     store.export_results(run, run / "rows.csv")  # beside the store's files is fine
     assert (run / "rows.json").exists()
+
+
+# ----------------------------------------------------------------------------- issue 27: misuse never loses data
+
+
+def _maps(ids):
+    return {
+        "row_keys": np.array(ids),
+        "image_ids": np.array(ids),
+        "target": np.arange(len(ids)),
+        "attribution": np.zeros((len(ids), 2, 2), np.float16),
+    }
+
+
+def test_removal_keeps_a_users_own_manifest_and_summary(tmp_path):
+    """Issue 27, B2: a manifest.json that fovex did not write marks no result directory; nothing goes."""
+    (tmp_path / store.MANIFEST).write_text('{"name": "my app"}')
+    (tmp_path / store.SUMMARY).write_text("name,value\nmy app,1\n")
+    assert store.remove_store(tmp_path) == []
+    assert (tmp_path / store.MANIFEST).read_text() == '{"name": "my app"}'
+    assert (tmp_path / store.SUMMARY).read_text() == "name,value\nmy app,1\n"
+    with pytest.raises(store.StoreError, match="not written by fovex"):
+        store.read_manifest(tmp_path)
+    # In a real result directory, a summary.csv that is not the store's summary stays too.
+    _manifest(tmp_path)
+    assert store.remove_store(tmp_path) == [tmp_path / store.MANIFEST]
+    assert (tmp_path / store.SUMMARY).exists()
+
+
+def test_removal_never_deletes_through_links_out_of_the_run(tmp_path):
+    """Issue 27, B3: A/parts and A/maps linked to run B's folders: B keeps every file."""
+    b, a = tmp_path / "B", tmp_path / "A"
+    _manifest(b)
+    ours = [_write(b, 0, ["a"], arrays=_maps(["a"])), _write(b, 1, ["b"])]
+    maps = sorted((b / store.MAPS).iterdir())
+    (b / store.PARTS / ".00-m__00-e1__b000009__r0000.parquet.x1.tmp").write_bytes(b"B is writing this")
+    _manifest(a)
+    (a / store.PARTS).symlink_to(b / store.PARTS, target_is_directory=True)
+    (a / store.MAPS).symlink_to(b / store.MAPS, target_is_directory=True)
+    (a / store.SUMMARY).symlink_to(b / store.MANIFEST)  # not a summary: kept (and B's manifest with it)
+    assert store.remove_temporary_files(a) == 0
+    removed = store.remove_store(a)
+    assert all(p.exists() for p in ours + maps) and (b / store.MANIFEST).exists()
+    assert (b / store.PARTS / ".00-m__00-e1__b000009__r0000.parquet.x1.tmp").exists()
+    assert removed == [a / store.MANIFEST] and (a / store.PARTS).is_symlink() and (a / store.SUMMARY).is_symlink()
+
+
+def test_hand_edited_manifests_are_store_errors_naming_what_is_missing(tmp_path):
+    """Issue 27, C: a manifest without config_hash or config, or not a JSON object, is one clear error."""
+    run = tmp_path / "run"
+    manifest = _manifest(run)
+    _write(run, 0, ["a"])
+    for broken, message in [
+        ({k: v for k, v in manifest.items() if k != "config_hash"}, "config_hash"),
+        ({k: v for k, v in manifest.items() if k != "config"}, "'config'"),
+        ({**manifest, "config": ["m"]}, "'config'"),
+        ([manifest], "not a JSON object"),
+    ]:
+        (run / store.MANIFEST).write_text(json.dumps(broken))
+        for read in (store.load_results, lambda r: store.load_maps(r, explainer="e1")):
+            with pytest.raises(store.StoreError, match=message):
+                read(run)
+        with pytest.raises(store.StoreError, match=message):
+            store.export_results(run, tmp_path / "t.csv")
+        assert not (tmp_path / "t.csv").exists()
+
+
+def test_maps_files_must_hold_their_whole_batch(tmp_path):
+    """Issue 27, C: a maps file without row_keys, or holding part of its batch, is reported by name."""
+    _manifest(tmp_path)
+    _write(tmp_path, 0, ["a", "b"], arrays=_maps(["a", "b"]))
+    path = tmp_path / store.MAPS / f"{store.PartKey(0, 0, 0, 'm', 'e1').stem(0)}.npz"
+    assert sorted(store.load_maps(tmp_path, explainer="e1")) == ["a", "b"]
+    files.save_npz(path, **{k: v for k, v in _maps(["a", "b"]).items() if k != "row_keys"})
+    with pytest.raises(store.StoreError, match=f"{path.name}.*row_keys"):
+        store.load_maps(tmp_path, explainer="e1")
+    files.save_npz(path, **_maps(["a"]))  # one of the batch's two maps
+    with pytest.raises(store.StoreError, match=f"{path.name}.*1 map.*2"):
+        store.load_maps(tmp_path, explainer="e1")
+    files.save_npz(path, **{**_maps(["a", "b"]), "attribution": np.zeros((1, 2, 2), np.float16)})
+    with pytest.raises(store.StoreError, match=f"{path.name}.*attribution"):
+        store.load_maps(tmp_path, explainer="e1")
+
+
+def test_export_refuses_bad_targets_before_writing_anything(tmp_path):
+    """Issue 27, C: a folder, a file where a folder should be, a user's own .json, no columns."""
+    run = tmp_path / "run"
+    _manifest(run)
+    _write(run, 0, ["a"])
+    (tmp_path / "dir.csv").mkdir()
+    (tmp_path / "file").write_text("a file")
+    for target, message in [
+        (run, "is a folder"),
+        (tmp_path / "dir.csv", "is a folder"),
+        (tmp_path / "file" / "x.csv", "file is a file, not a folder"),
+    ]:
+        with pytest.raises(files.OutputError, match=message):
+            store.export_results(run, target)
+    assert not (tmp_path / "run.json").exists() and (tmp_path / "file").read_text() == "a file"
+    with pytest.raises(ValueError, match="at least one column"):
+        store.export_results(run, tmp_path / "t.csv", columns=[])
+    (tmp_path / "t.json").write_text('{"mine": true}')
+    with pytest.raises(ValueError, match="t.json.*not the provenance of a fovex export"):
+        store.export_results(run, tmp_path / "t.csv")
+    assert (tmp_path / "t.json").read_text() == '{"mine": true}' and not (tmp_path / "t.csv").exists()
+    (tmp_path / "t.json").unlink()
+    store.export_results(run, tmp_path / "t.csv")
+    store.export_results(run, tmp_path / "t.csv", columns=["image_id"])  # its own earlier export is replaced
+    assert store.load_exported(tmp_path / "t.csv")[0].columns.tolist() == ["image_id"]
+
+
+def test_writes_into_a_read_only_folder_or_a_full_disk_are_output_errors(tmp_path, monkeypatch):
+    """Issue 27, C: the OSError of a failed write becomes OutputError naming the file (rc 2 in the CLI).
+
+    Tests run as root here, where chmod does not make a folder read-only: the refusal is simulated
+    where the operating system would give it, when the temporary file is created."""
+    import errno
+    import tempfile
+
+    real_mkstemp = tempfile.mkstemp
+    locked = tmp_path / "ro"
+    locked.mkdir()
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and str(dir).startswith(str(locked)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    with pytest.raises(files.OutputError, match="cannot write .*ro/x.bin: Permission denied") as error:
+        files.atomic_write_bytes(locked / "x.bin", b"x")
+    assert isinstance(error.value, OSError) and error.value.errno == errno.EACCES
+    with pytest.raises(files.OutputError, match="Permission denied"):
+        files.writable_folder(locked)
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    with pytest.raises(files.OutputError, match="cannot write .*y.bin: No space left on device"):
+        files.atomic_write_bytes(tmp_path / "y.bin", b"y")
+    assert list(tmp_path.glob(".*.tmp")) == [] and not (tmp_path / "y.bin").exists()
+
+
+def test_export_command_misuse_is_one_line_and_status_2(tmp_path, capsys, monkeypatch):
+    """Issue 27, C: `fovex export RUN RUN`, `RUN dir.csv`, `RUN file/x.csv`, `RUN /ro/x.csv`, `--columns`
+    without names, a user's own t.json, a hand-edited manifest: one line on stderr, exit status 2."""
+    import errno
+    import tempfile
+
+    from fovex.cli import main
+
+    run = tmp_path / "run"
+    manifest = _manifest(run)
+    _write(run, 0, ["a"])
+    (tmp_path / "dir.csv").mkdir()
+    (tmp_path / "file").write_text("a file")
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "t.json").write_text('{"mine": true}')
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and str(dir).startswith(str(tmp_path / "ro")):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    cases = [
+        ([str(run), str(run)], "is a folder"),
+        ([str(run), str(tmp_path / "dir.csv")], "is a folder"),
+        ([str(run), str(tmp_path / "file" / "x.csv")], "not a folder"),
+        ([str(run), str(tmp_path / "ro" / "x.csv")], "Permission denied"),
+        ([str(run), str(tmp_path / "c.csv"), "--columns"], "at least one column"),
+        ([str(run), str(tmp_path / "t.csv")], "not the provenance of a fovex export"),
+    ]
+    for argv, message in cases:
+        assert main(["export", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.csv", "file", "ro", "run", "t.json"]
+    assert (tmp_path / "t.json").read_text() == '{"mine": true}' and list((tmp_path / "ro").iterdir()) == []
+    store.write_manifest(run, {k: v for k, v in manifest.items() if k != "config_hash"})
+    assert main(["export", str(run), str(tmp_path / "u.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "config_hash" in err and err.count("\n") == 1

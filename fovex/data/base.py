@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -182,6 +182,39 @@ class _Record:
     extra: Any = None
 
 
+def with_unique_ids(records: list[_Record], names: list[str]) -> list[_Record]:
+    """``records`` with every id that is not unique replaced by that record's entry in ``names``.
+
+    Loaders give each image its file stem as id (``n01440764_x``, ``1001``): results, maps and the
+    study's committed rows name images by it. When two files share a stem (``x.JPEG`` and ``x.png``)
+    each gets its file name (relative to the set) instead, and so does a stem that equals another
+    file's name (``foo.jpg.png``'s stem is ``foo.jpg``), until every id is unique; an id that was
+    unique stays as it was. ``names`` must be unique (file names in one set are).
+    """
+    ids = [record.id for record in records]
+    while True:
+        counts: dict[str, int] = {}
+        for sample_id in ids:
+            counts[sample_id] = counts.get(sample_id, 0) + 1
+        clashing = [i for i, sample_id in enumerate(ids) if counts[sample_id] > 1 and sample_id != names[i]]
+        if not clashing:
+            break
+        for i in clashing:  # each pass fixes at least one id to its (unique) name: this ends
+            ids[i] = names[i]
+    return [replace(record, id=new) if record.id != new else record for record, new in zip(records, ids)]
+
+
+def _check_unique_ids(name: str, records: list[_Record]) -> None:
+    seen: dict[str, Path] = {}
+    for record in records:
+        if record.id in seen:
+            raise ValueError(
+                f"{name}: {seen[record.id]} and {record.path} have the same image id {record.id!r}; "
+                "rename one of them (rows and maps are keyed by id)"
+            )
+        seen[record.id] = record.path
+
+
 class Dataset(Sequence):
     """A sequence of :class:`Sample`; images are read only when ``sample.image`` is accessed.
 
@@ -199,6 +232,7 @@ class Dataset(Sequence):
         crop_fraction: float = 1.0,
         info: dict[str, Any] | None = None,
     ):
+        _check_unique_ids(self.name, records)
         self.root = Path(root)
         self.records = records
         self.image_size = image_size

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Dataset, DatasetNotFoundError, Fixations, Sample, _Record, image_size
+from .base import Dataset, DatasetNotFoundError, Fixations, Sample, _Record, image_size, with_unique_ids
 
 __all__ = [
     "FIXATIONS_CSV_LAYOUT",
@@ -168,9 +168,7 @@ def open_fixations_csv(
         pixels_per_degree = lambda width, height: max(width / degrees_w, height / degrees_h)  # noqa: E731
     table = read_fixations_csv(root / "fixations.csv")
     stimuli = (root / "stimuli").resolve()
-    # Ids are file stems, unless two stimuli share one (dog.jpg, dog.png, a/dog.jpg): then their names.
-    stems = [Path(stimulus).stem for stimulus in table]
-    records = []
+    records, names = [], []
     for stimulus in sorted(table, key=_natural_key):
         (width, height), fixations = table[stimulus]
         path = root / "stimuli" / stimulus
@@ -179,8 +177,11 @@ def open_fixations_csv(
             raise ValueError(f"{name}: fixations.csv names {stimulus!r}, which lies outside {root / 'stimuli'}")
         if not path.is_file():
             raise DatasetNotFoundError(f"{name}: fixations.csv lists {stimulus} but {path} is missing")
-        sample_id = Path(stimulus).stem if stems.count(Path(stimulus).stem) == 1 else stimulus
-        records.append(_Record(id=sample_id, path=path, extra=_CsvFixations(path, (width, height), fixations)))
+        extra = _CsvFixations(path, (width, height), fixations)
+        records.append(_Record(id=Path(stimulus).stem, path=path, extra=extra))
+        names.append(stimulus)
+    # Ids are file stems, unless stems collide (dog.jpg, dog.png, a/dog.jpg; foo.jpg.png): then their names.
+    records = with_unique_ids(records, names)
     if display_degrees is not None:
         ppd_text = f"max(W / {display_degrees[0]}, H / {display_degrees[1]}) per image"
     else:
@@ -260,6 +261,7 @@ def open_mit1003(
         if not points.is_file():
             raise DatasetNotFoundError(f"mit1003: {path.name} has no {points.name} in {maps}\n{MIT1003_LAYOUT}")
         records.append(_Record(id=path.stem, path=path, extra=_PointMapFixations(points, density)))
+    records = with_unique_ids(records, [record.path.name for record in records])
     info = {
         "layout": MIT1003_LAYOUT,
         "pixels_per_degree": pixels_per_degree or "35 * max(W, H) / 1024",

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .base import Dataset, Sample, _Record, image_size
+from .base import Dataset, Sample, _Record, image_size, with_unique_ids
 
 __all__ = [
     "imagenet_wnids",
@@ -115,6 +115,7 @@ def open_imagenet_sample(
         if not match or path.name[match.end() : match.end() + 1] != "_":
             continue
         records.append(_Record(id=path.stem, path=path, label=imagenet_class_index(match.group())))
+    records = with_unique_ids(records, [record.path.name for record in records])  # x.JPEG and x.png
     info = {"layout": IMAGENET_SAMPLE_LAYOUT, "labels": "ImageNet-1k class index from the wnid prefix"}
     return ImageNetDataset("imagenet-sample", root, records, image_size, crop_fraction, info)
 
@@ -237,5 +238,6 @@ def open_imagenet_val(
         if missing:
             raise ValueError(f"{len(missing)} images have no label in {source}, e.g. {missing[:3]}")
         records = [_Record(id=p.stem, path=p, label=labels[p.stem]) for p in paths]
+    records = with_unique_ids(records, [record.path.relative_to(folder).as_posix() for record in records])
     info = {"layout": IMAGENET_VAL_LAYOUT, "labels": source}
     return ImageNetDataset("imagenet-val", root, records, image_size, crop_fraction, info)

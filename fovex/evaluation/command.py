@@ -19,7 +19,7 @@ from ..store import StoreError
 from .config import ConfigError, EvaluationError
 from .runner import run
 
-__all__ = ["USER_ERRORS", "build_parser", "exit_status", "handle_interrupts", "main"]
+__all__ = ["USER_ERRORS", "build_parser", "error_line", "exit_status", "handle_interrupts", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +51,21 @@ def handle_interrupts() -> None:
         signal.signal(signal.SIGTERM, _terminate)
 
 
-#: What a run can fail with that is the user's to fix (exit status 2), not a bug.
-USER_ERRORS = (ConfigError, EvaluationError, StoreError, FileNotFoundError)
+#: What a run can fail with that is the user's (or the machine's) to fix, not a bug: exit status 2 and
+#: one line. ``OSError`` covers a missing file, a read-only or full disk, a file where a folder should be
+#: (writes raise :class:`fovex.files.OutputError`, which names the file and the reason).
+USER_ERRORS = (ConfigError, EvaluationError, StoreError, OSError)
+
+
+def error_line(error: BaseException) -> str:
+    """``error`` for the user: an ``OSError`` from the system as ``FILE: reason`` (not ``[Errno 13] ...``),
+    others as their message."""
+    if isinstance(error, OSError) and type(error).__str__ is OSError.__str__ and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        text = f"{where}{error.strerror}"
+    else:
+        text = str(error) or type(error).__name__
+    return text
 
 
 def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:
@@ -61,7 +74,7 @@ def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:
     try:
         action()
     except errors as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)

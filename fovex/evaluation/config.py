@@ -167,13 +167,21 @@ def _unknown_name(name: str, valid, what: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown {what} {name!r}{hint}; valid: {', '.join(valid)}")
 
 
-def _int(value, where: str, minimum: int | None = None, allow_none: bool = False) -> int | None:
+#: The seeds ``torch.manual_seed`` takes (-2**63 .. 2**64 - 1); a run seeds torch with the config's.
+SEED_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _int(
+    value, where: str, minimum: int | None = None, allow_none: bool = False, maximum: int | None = None
+) -> int | None:
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{where}: must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}: must be <= {maximum}, got {value}")
     return value
 
 
@@ -209,7 +217,7 @@ def _resolve(raw: dict, origin: str | None) -> dict:
         )
     data = {key: raw.get(key, default) for key, default in _TOP_LEVEL.items()}
     data["config_version"] = CONFIG_VERSION
-    data["seed"] = _int(data["seed"], f"{where}: seed")
+    data["seed"] = _int(data["seed"], f"{where}: seed", minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
     data["batch_size"] = _int(data["batch_size"], f"{where}: batch_size", minimum=1)
     data["threads"] = _int(data["threads"], f"{where}: threads", minimum=1, allow_none=True)
     data["models"] = _models(raw.get("models"), where)

@@ -7,6 +7,7 @@ holding another config's results is refused (resuming would mix them) unless ``o
 
 from __future__ import annotations
 
+import os
 import socket
 import warnings
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import torch
 
 from .. import store
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, writable_folder
 from . import distributed
 from .config import CONFIG_VERSION, HASH_EXCLUDED_KEYS, EvalConfig
 from .provenance import device_name, git_state, now, package_versions
@@ -51,20 +52,24 @@ def prepare_store(
 
     Returns the manifest and the idents of the batches already committed.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    existing = None
-    try:
-        existing = store.read_manifest(out)
-    except store.StoreError:
-        if not overwrite:
-            raise
-    if not (out / store.MANIFEST).exists() and (out / store.SUMMARY).exists():
+    writable_folder(out)  # a read-only folder, or a file named like it: one clear error before anything
+    # A manifest.json fovex did not write (or cannot read) is refused even with --overwrite: only what
+    # the store provably wrote is ever replaced or deleted.
+    existing = store.read_manifest(out)
+    summary = out / store.SUMMARY
+    if (summary.exists() or summary.is_symlink()) and not store.is_store_summary(summary):
         raise store.StoreError(
-            f"{out} is not a fovex result directory (no {store.MANIFEST}) but holds a {store.SUMMARY}, which a run "
-            "would replace: use an empty or new --out directory"
+            f"{out} is not a fovex result directory a run may write to: it holds a {store.SUMMARY} fovex did not "
+            "write, which the run would replace; use an empty or new --out directory"
+        )
+    if overwrite and store.linked_folders(out):
+        link = store.linked_folders(out)[0]
+        raise store.StoreError(
+            f"{link} is a symbolic link (to {os.readlink(link)}); --overwrite never deletes through links: "
+            "remove the link or use another --out directory"
         )
     if existing is not None and not overwrite:
-        store.check_compatible(existing, out)
+        store.check_run_manifest(existing, out)
         if existing.get("config_hash") != config.hash:
             changes = "; ".join(_config_differences(existing.get("config", {}), config.data)) or "(hash only)"
             raise store.StoreError(

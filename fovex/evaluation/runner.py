@@ -10,6 +10,7 @@ depend on which rank computed it or on what ran before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -329,17 +330,19 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
         try:
             resolved = _shard(context, plans, done, quiet)
         except Exception as error:
-            # A crash (not an interrupt: that stays "running", to resume) is recorded in the manifest.
+            # A crash (not an interrupt: that stays "running", to resume) is recorded in the manifest,
+            # when it can be: on a full disk even that write may fail, and the crash is what to report.
             if dist.is_main:
-                store.write_manifest(
-                    out,
-                    {
-                        **payload,
-                        "status": "failed",
-                        "error": f"{type(error).__name__}: {error}",
-                        "failed_at": provenance_now(),
-                    },
-                )
+                with contextlib.suppress(OSError):
+                    store.write_manifest(
+                        out,
+                        {
+                            **payload,
+                            "status": "failed",
+                            "error": f"{type(error).__name__}: {error}",
+                            "failed_at": provenance_now(),
+                        },
+                    )
             raise
         distributed.barrier(dist)
         if not dist.is_main:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from ..checks import SettingError, check_choice
+from ..checks import PIXEL_TOLERANCE, SettingError, check_choice, pixel_range_problem  # noqa: F401  (re-exported)
 
 __all__ = [
     "Attribution",
@@ -23,6 +23,7 @@ __all__ = [
     "Explanation",
     "NoSettings",
     "check_images",
+    "class_index",
     "explainer",
     "explainer_class",
     "explainers",
@@ -133,14 +134,15 @@ def resolve_targets(model, images: torch.Tensor, targets=None) -> tuple[torch.Te
         targets = targets.reshape(-1).tolist() if targets.ndim <= 1 else None
         if targets is None:
             raise ValueError("targets must be a 1-D tensor of class indices")
-    targets = [_class_index(model, target) for target in targets]
+    targets = [class_index(model, target) for target in targets]
     if len(targets) != batch:
         raise ValueError(f"got {len(targets)} targets for {batch} images")
     return torch.tensor(targets, dtype=torch.long, device=images.device), 0
 
 
-def _class_index(model, target) -> int:
-    """A class index from an index or a class name; ambiguous names and non-integers are refused."""
+def class_index(model, target) -> int:
+    """A class index of ``model`` from an index or a class name (ValueError for an unknown or ambiguous
+    name, a non-integer, an index out of range): e.g. to check a command's ``--target`` before any work."""
     names = getattr(model, "class_names", None)
     if isinstance(target, str):
         if target.lstrip("-").isdigit():
@@ -174,8 +176,6 @@ def _class_by_name(names, target: str) -> int:
 
 #: Smallest image side the explainers accept (the models' strided stems need at least this much).
 MIN_IMAGE_PX = 32
-#: How far outside [0, 1] a pixel may be (resampling overshoot) before the images are refused.
-PIXEL_TOLERANCE = 1e-3
 
 
 def check_images(images: torch.Tensor, model=None) -> torch.Tensor:
@@ -192,12 +192,9 @@ def check_images(images: torch.Tensor, model=None) -> torch.Tensor:
     finite = torch.isfinite(images)
     if not bool(finite.all()):
         raise ValueError(f"images contain {int((~finite).sum())} NaN or infinite values")
-    low, high = float(images.min()), float(images.max())
-    if low < -PIXEL_TOLERANCE or high > 1 + PIXEL_TOLERANCE:
-        hint = " (0..255 pixels? divide by 255)" if high > 1.5 else ""
-        raise ValueError(
-            f"images must lie in [0, 1] (pixel space; the model normalises), got [{low:.4g}, {high:.4g}]{hint}"
-        )
+    problem = pixel_range_problem(float(images.min()), float(images.max()))
+    if problem:
+        raise ValueError(f"images {problem}")
     parameter = next(iter(model.parameters()), None) if isinstance(model, torch.nn.Module) else None
     if parameter is not None and parameter.is_floating_point() and images.dtype != parameter.dtype:
         images = images.to(parameter.dtype)  # float64 / float16 photos are explained in the model's dtype

@@ -33,11 +33,20 @@ from .layout import (
     PartKey,
     StoreError,
     check_compatible,
+    check_run_manifest,
+    is_store_manifest,
     read_manifest,
     read_run_manifest,
     write_manifest,
 )
-from .parts import completed_parts, remove_store, remove_temporary_files, write_part
+from .parts import (
+    completed_parts,
+    is_store_summary,
+    linked_folders,
+    remove_store,
+    remove_temporary_files,
+    write_part,
+)
 from .reading import load_maps, load_results
 
 __all__ = [
@@ -51,8 +60,12 @@ __all__ = [
     "PartKey",
     "StoreError",
     "check_compatible",
+    "check_run_manifest",
     "completed_parts",
     "export_results",
+    "is_store_manifest",
+    "is_store_summary",
+    "linked_folders",
     "load_exported",
     "load_first_available",
     "load_maps",

@@ -8,8 +8,18 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..files import atomic_write_bytes, atomic_writer
-from .layout import MANIFEST, MAPS, PARTS, SCHEMA, SUMMARY, IncompatibleResultsError, json_default, read_run_manifest
+from ..files import atomic_write_bytes, atomic_writer, check_output_file
+from .layout import (
+    MANIFEST,
+    MAPS,
+    PARTS,
+    SCHEMA,
+    SUMMARY,
+    IncompatibleResultsError,
+    is_store_manifest,
+    json_default,
+    read_run_manifest,
+)
 from .reading import load_results
 
 # ----------------------------------------------------------------------------- exported tables
@@ -43,9 +53,19 @@ def export_results(
     versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's), plus
     ``rows``, ``images``, ``exported_at`` (UTC) and ``source`` (``source`` if given, else
     ``run_dir``). Both files are written atomically. Returns the provenance.
+
+    Refused before anything is written: a ``path`` that is a folder or lies under a file
+    (:class:`~fovex.files.OutputError`), no columns, names that collide with each other or the
+    run's files, and an existing ``.json`` that is not an export's provenance (a user's own file).
     """
     run_dir, path = Path(run_dir), Path(path)
     sidecar = path.with_suffix(".json")
+    check_output_file(path)
+    check_output_file(sidecar)
+    if columns is not None:
+        columns = list(columns)
+        if not columns:
+            raise ValueError("--columns needs at least one column name (leave it out to export every column)")
     if path.resolve() == sidecar.resolve():
         raise ValueError(
             f"{path}: the table and its provenance ({sidecar.name}) would be the same file; name the table *.csv"
@@ -57,9 +77,13 @@ def export_results(
             raise ValueError(
                 f"{target}: would overwrite the run's own files; write the export outside {run_dir}'s store files"
             )
+    if sidecar.exists() and not _is_provenance(sidecar):
+        raise ValueError(
+            f"{sidecar} exists and is not the provenance of a fovex export; the export would replace it: "
+            "move it, or name the table differently"
+        )
     table = load_results(run_dir)
     if columns is not None:
-        columns = list(columns)
         missing = [name for name in columns if name not in table.columns]
         if missing:
             raise ValueError(f"{run_dir}: no column(s) {', '.join(missing)}; available: {', '.join(table.columns)}")
@@ -75,6 +99,15 @@ def export_results(
         table.to_csv(handle, index=False)
     atomic_write_bytes(sidecar, json.dumps(provenance, indent=2, default=json_default).encode())
     return provenance
+
+
+def _is_provenance(path: Path) -> bool:
+    """Whether ``path`` holds a provenance :func:`export_results` wrote (a run's schema and ``exported_at``)."""
+    try:
+        provenance = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return is_store_manifest(provenance) and "exported_at" in provenance
 
 
 def load_exported(path: str | os.PathLike):

@@ -38,17 +38,57 @@ class IncompatibleResultsError(StoreError):
 # ----------------------------------------------------------------------------- manifest
 
 
+def is_store_manifest(manifest) -> bool:
+    """Whether ``manifest`` (parsed JSON) is one fovex wrote: an object whose ``schema`` is a results
+    schema (of any version). A file that is not is the user's, and its folder no result directory."""
+    schema = manifest.get("schema") if isinstance(manifest, dict) else None
+    return isinstance(schema, str) and schema.startswith(SCHEMA.split("/")[0] + "/")
+
+
 def read_manifest(run_dir: str | os.PathLike) -> dict | None:
-    """The run's manifest, or None when the directory has none."""
+    """The run's manifest, or None when the directory has none.
+
+    :class:`StoreError` when ``manifest.json`` is unreadable or not one fovex wrote (see
+    :func:`is_store_manifest`): such a folder is not a result directory, and nothing in it is replaced.
+    """
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise StoreError(
-            f"{path}: unreadable manifest ({error}); delete the directory or rerun with --overwrite"
+            f"{path}: unreadable manifest ({error}); if the folder holds a fovex run, delete it and rerun"
         ) from error
+    if not is_store_manifest(manifest):
+        what = "not a JSON object" if not isinstance(manifest, dict) else f"no 'schema': '{SCHEMA}'"
+        raise StoreError(
+            f"{path} was not written by fovex ({what}), so {path.parent} is not a fovex result directory and "
+            "nothing in it is replaced or deleted: use an empty or new --out directory"
+        )
+    return manifest
+
+
+def check_run_manifest(manifest: dict, where: Path) -> None:
+    """Raise :class:`StoreError` unless ``manifest`` has what reading its run needs (after
+    :func:`check_compatible`): a ``config_hash`` and a ``config`` naming its models and explainers."""
+    check_compatible(manifest, where)
+    problem = None
+    if not isinstance(manifest.get("config_hash"), str):
+        problem = "no 'config_hash' (text)"
+    elif not isinstance(manifest.get("config"), dict):
+        problem = "no 'config' (an object)"
+    else:
+        for section in ("models", "explainers"):
+            entries = manifest["config"].get(section)
+            if not isinstance(entries, list) or not all(isinstance(e, dict) and "label" in e for e in entries):
+                problem = f"no 'config' {section} with labels"
+                break
+    if problem:
+        raise StoreError(
+            f"{where / MANIFEST} has {problem}: edited by hand or damaged; restore it, or rerun the evaluation "
+            "with --overwrite"
+        )
 
 
 def write_manifest(run_dir: str | os.PathLike, manifest: dict) -> None:
@@ -147,5 +187,5 @@ def read_run_manifest(run_dir: str | os.PathLike) -> dict:
     manifest = read_manifest(run_dir)
     if manifest is None:
         raise StoreError(f"{run_dir} has no {MANIFEST}: not a fovex result directory (or the run never started)")
-    check_compatible(manifest, run_dir)
+    check_run_manifest(manifest, run_dir)
     return manifest

@@ -10,7 +10,18 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_writer, save_npz
-from .layout import MANIFEST, MAPS, METADATA_KEY, PART_STEM, PARTS, SCHEMA, SUMMARY, PartKey, StoreError
+from .layout import (
+    MANIFEST,
+    MAPS,
+    METADATA_KEY,
+    PART_STEM,
+    PARTS,
+    SCHEMA,
+    SUMMARY,
+    PartKey,
+    StoreError,
+    read_manifest,
+)
 
 
 def write_part(
@@ -43,6 +54,7 @@ def write_part(
         "rank": rank,
         "rows": table.num_rows,
         "has_maps": bool(arrays),
+        "maps": len(arrays["row_keys"]) if arrays else 0,  # load_maps checks the maps file holds them all
         **(extra_metadata or {}),
     }
     schema_metadata = dict(table.schema.metadata or {})
@@ -90,11 +102,35 @@ def completed_parts(run_dir: str | os.PathLike, config_hash: str) -> dict[tuple[
     return found
 
 
-def remove_temporary_files(run_dir: str | os.PathLike) -> int:
-    """Delete temporary files a killed writer left behind (``.<name>.*.tmp``); returns how many."""
-    removed = 0
+def own_folders(run_dir: str | os.PathLike) -> list[Path]:
+    """``run_dir`` and those of its ``parts/`` and ``maps/`` that are real folders of it: one that is a
+    symbolic link may lead into another run (or anywhere), and nothing is ever deleted through it."""
     run_dir = Path(run_dir)
-    for folder in (run_dir, run_dir / PARTS, run_dir / MAPS):
+    return [run_dir] + [run_dir / name for name in (PARTS, MAPS) if not (run_dir / name).is_symlink()]
+
+
+def linked_folders(run_dir: str | os.PathLike) -> list[Path]:
+    """The store folders of ``run_dir`` (``parts/``, ``maps/``) that are symbolic links."""
+    return [Path(run_dir) / name for name in (PARTS, MAPS) if (Path(run_dir) / name).is_symlink()]
+
+
+def is_store_summary(path: Path) -> bool:
+    """Whether ``path`` is a summary the store wrote: its header starts ``model,explainer,n_ok``, or it is
+    the table of a run without rows (``""``)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return False
+    return header.startswith("model,explainer,n_ok,") or header == '""\n'
+
+
+def remove_temporary_files(run_dir: str | os.PathLike) -> int:
+    """Delete temporary files a killed writer left behind (``.<name>.*.tmp``); returns how many.
+
+    Never in a linked ``parts/`` or ``maps/`` (:func:`own_folders`): another run may be writing there."""
+    removed = 0
+    for folder in own_folders(run_dir):
         if folder.is_dir():
             for path in folder.glob(".*.tmp"):
                 with contextlib.suppress(FileNotFoundError):
@@ -106,33 +142,44 @@ def remove_temporary_files(run_dir: str | os.PathLike) -> int:
 def remove_store(run_dir: str | os.PathLike) -> list[Path]:
     """Delete what the store itself wrote in ``run_dir``, and nothing else; returns the deleted paths.
 
-    Only a directory with a manifest is a result directory; without one nothing is deleted. Then:
-    the manifest and summary, every part in ``parts/`` that carries fovex metadata, every ``.npz`` in
+    Only a directory whose manifest fovex wrote is a result directory (:func:`read_manifest`);
+    otherwise nothing is deleted. Then: the manifest, the summary (when it is the store's: see
+    :func:`is_store_summary`), every part in ``parts/`` that carries fovex metadata, every ``.npz`` in
     ``maps/`` named like a part, and the store's temporary files; ``parts/`` and ``maps/`` go only when
-    that leaves them empty. A user's own files there (any other name or content) are kept.
+    that leaves them empty. A user's own files there (any other name or content) are kept, and a
+    ``parts/`` or ``maps/`` that is a symbolic link is not entered (a file that is a link is removed as
+    a link: what it points to stays).
     """
     run_dir = Path(run_dir)
-    if not (run_dir / MANIFEST).is_file():
-        return []
+    try:
+        if read_manifest(run_dir) is None:
+            return []
+    except StoreError:
+        return []  # unreadable or a user's own manifest.json: not provably a result directory
+    folders = own_folders(run_dir)
     removed: list[Path] = []
-    for path in sorted((run_dir / PARTS).glob("*.parquet")):
-        try:
-            part_metadata(path)
-        except StoreError:
-            continue  # not provably ours
-        if PART_STEM.fullmatch(path.stem):
-            path.unlink()
-            removed.append(path)
-    for path in sorted((run_dir / MAPS).glob("*.npz")):
-        if PART_STEM.fullmatch(path.stem):
-            path.unlink()
-            removed.append(path)
-    for name in (SUMMARY, MANIFEST):
-        with contextlib.suppress(FileNotFoundError):
-            (run_dir / name).unlink()
-            removed.append(run_dir / name)
+    if run_dir / PARTS in folders:
+        for path in sorted((run_dir / PARTS).glob("*.parquet")):
+            try:
+                part_metadata(path)
+            except StoreError:
+                continue  # not provably ours
+            if PART_STEM.fullmatch(path.stem):
+                path.unlink()
+                removed.append(path)
+    if run_dir / MAPS in folders:
+        for path in sorted((run_dir / MAPS).glob("*.npz")):
+            if PART_STEM.fullmatch(path.stem):
+                path.unlink()
+                removed.append(path)
+    summary = run_dir / SUMMARY
+    if is_store_summary(summary):
+        summary.unlink()
+        removed.append(summary)
+    (run_dir / MANIFEST).unlink()
+    removed.append(run_dir / MANIFEST)
     remove_temporary_files(run_dir)
-    for name in (PARTS, MAPS):
+    for folder in folders[1:]:
         with contextlib.suppress(OSError):  # not there, or still holding a user's files
-            (run_dir / name).rmdir()
+            folder.rmdir()
     return removed

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .layout import MAPS, StoreError, read_run_manifest
-from .parts import completed_parts
+from .parts import completed_parts, part_metadata
 
 
 def ordered_parts(run_dir: Path, manifest: dict) -> list[tuple[tuple[int, int, int], Path]]:
@@ -100,6 +100,7 @@ def load_maps(
                 data = {name: arrays[name] for name in arrays.files}
         except Exception as error:
             raise StoreError(f"{maps_path}: unreadable maps file ({type(error).__name__}: {error})") from error
+        _check_maps(maps_path, data, part_metadata(part).get("maps"))
         for i, row_key in enumerate(data["row_keys"].tolist()):
             image_id = data["image_ids"][i].item()
             if wanted is not None and row_key not in wanted and image_id not in wanted:
@@ -108,6 +109,26 @@ def load_maps(
             entry["image_id"] = image_id
             result[row_key] = entry
     return result
+
+
+def _check_maps(path: Path, data: dict, expected: int | None) -> None:
+    """A maps file holds ``row_keys``, ``image_ids`` and one entry per key in every array, as many as
+    its part says were written (``expected``; parts written before fovex recorded it say nothing)."""
+    for name in ("row_keys", "image_ids"):
+        if name not in data:
+            raise StoreError(f"{path}: a maps file without {name!r}; not written by this fovex, or damaged")
+    count = len(data["row_keys"])
+    if expected is not None and count != expected:
+        raise StoreError(
+            f"{path}: holds {count} map(s) but its part recorded {expected}; the file is damaged or was "
+            "replaced: delete it and its part to recompute the batch"
+        )
+    uneven = sorted(name for name, values in data.items() if values.ndim == 0 or len(values) != count)
+    if uneven:
+        raise StoreError(
+            f"{path}: {', '.join(uneven)} hold(s) a different number of entries than its {count} row_keys; "
+            "the file is damaged: delete it and its part to recompute the batch"
+        )
 
 
 def _pick(value: str | None, labels: list[str], what: str) -> tuple[int, str]:
