@@ -33,8 +33,11 @@ from .figures import (
     new_figure,
     plot_attribution,
     plot_scanpath,
+    set_suptitle,
     stack_maps,
+    text_width_in,
     to_numpy_image,
+    wrap_text,
 )
 
 __all__ = [
@@ -54,11 +57,14 @@ __all__ = [
     "plot_attribution",
     "plot_scanpath",
     "relative_differences_figure",
+    "set_suptitle",
     "settings_figure",
     "spread_figure",
     "stack_maps",
     "study_cost_figure",
     "table_heatmap",
+    "text_width_in",
     "to_numpy_image",
     "trend_figure",
+    "wrap_text",
 ]
