@@ -6,7 +6,7 @@ import numpy as np
 
 from ..evaluation.scoring import COLUMN_NAMES, metric_label
 from ..explain import display_name
-from .figures import PAGE_WIDTH_IN, new_figure, set_suptitle, text_width_in, wrap_text
+from .figures import PAGE_WIDTH_IN, fit_text, new_figure, set_suptitle, text_width_in, words_fit, wrap_text
 
 #: Axis and header labels of the study's metric columns, with the better direction (derived from
 #: the metric registry's column names, :data:`fovex.evaluation.COLUMN_NAMES`).
@@ -223,20 +223,24 @@ def curves_figure(maps_by_group: dict, highlight: str = "fovex", title: str = ""
 def table_heatmap(table, label: str, title: str = "", vmin: float = 0.0, vmax: float = 100.0, cmap: str = "viridis"):
     """A table of numbers (rows x columns, e.g. :func:`fovex.report.pointing_by_class`) as a heat map
     with its colour bar labelled ``label``; NaN cells stay blank. Method columns are named as the book
-    names them, wrapped to their cell's width (upright when a name cannot wrap that narrow)."""
+    names them, wrapped to their cell's width (smaller, or upright, when a word would not fit)."""
     figure, axes = new_figure(PAGE_WIDTH_IN, max(2.4, 0.22 * len(table) + 1.2))
     axis = axes[0, 0]
     image = axis.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     rows = [str(i) for i in table.index]
-    cell_in = (PAGE_WIDTH_IN - max(map(lambda r: text_width_in(r, TICK_PT), rows), default=0) - 1.3) / table.shape[1]
-    columns = [wrap_text(display_name(str(c)), cell_in - 0.08, TICK_PT) for c in table.columns]
-    upright = max(text_width_in(c, TICK_PT) for c in columns) > cell_in - 0.08
-    if upright:
-        columns = [wrap_text(display_name(str(c)), 1.2, TICK_PT) for c in table.columns]
+    names = _names(table.columns)
+    cell_in = (PAGE_WIDTH_IN - max((text_width_in(r, TICK_PT) for r in rows), default=0) - 1.4) / table.shape[1]
+    size = min(fit_text(name, cell_in - 0.08, TICK_PT, smallest=TICK_PT - 1.5)[1] for name in names)
+    columns = [wrap_text(name, cell_in - 0.08, size) for name in names]
+    upright = not all(words_fit(name, cell_in - 0.08, size) for name in names)
+    if upright:  # a word wider than its cell: the names stand upright instead
+        columns, size = [wrap_text(name, 1.2, TICK_PT) for name in names], TICK_PT
     axis.set_xticks(range(table.shape[1]), columns, rotation=90 if upright else 0)
     axis.set_yticks(range(table.shape[0]), rows)
     figure.colorbar(image, ax=axis, label=label)
-    return _finish(figure, [axis], title)
+    _finish(figure, [axis], title)
+    axis.tick_params(axis="x", labelsize=size)
+    return figure
 
 
 def trend_figure(frame, x: str, metrics: list[str], xscale: str = "linear", xlabel: str = "", title: str = ""):

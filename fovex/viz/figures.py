@@ -93,6 +93,21 @@ def _split_word(word: str, width_in: float, fontsize: float) -> list[str]:
     return [*lines, line]
 
 
+def fit_text(text: str, width_in: float, fontsize: float, smallest: float = 6.0) -> tuple[str, float]:
+    """``text`` wrapped to ``width_in`` at the largest size from ``fontsize`` down to ``smallest`` at which
+    no word (a run between spaces or after ``_-/,``) has to be cut. Returns ``(wrapped text, size)``."""
+    size = fontsize
+    while size > smallest and not words_fit(text, width_in, size):
+        size -= 0.5
+    return wrap_text(text, width_in, size), size
+
+
+def words_fit(text: str, width_in: float, fontsize: float) -> bool:
+    """Whether every word of ``text`` (a run between spaces or after ``_-/,``) fits ``width_in``."""
+    words = [w for w in re.split(r"[ \n]|(?<=[_\-/,])", str(text)) if w]
+    return all(text_width_in(word, fontsize) <= width_in for word in words)
+
+
 def set_suptitle(figure, title: str, fontsize: float = 9) -> None:
     """The figure's title wrapped to its width; the figure grows by the lines the title takes."""
     if not title:
@@ -145,11 +160,11 @@ def plot_scanpath(ax, image: torch.Tensor, fixations_xy: torch.Tensor, upto: int
     ax.set_axis_off()
 
 
-def _plot_image(ax, image: torch.Tensor, title: str = "", width_in: float = PAGE_WIDTH_IN) -> None:
+def _plot_image(ax, image: torch.Tensor, title: str = "") -> None:
     ax.imshow(to_numpy_image(image))
     ax.set_axis_off()
     if title:
-        ax.set_title(wrap_text(title, width_in, 8), fontsize=8)
+        ax.set_title(title, fontsize=8)
 
 
 def _plot_boxes(ax, boxes, color: str = "white") -> None:
@@ -203,12 +218,17 @@ def comparison_grid(
     rows, cols = images.shape[0], len(methods) + 1
     panel_in = min(panel_in, PAGE_WIDTH_IN / cols)
     text_in = panel_in - 0.08  # a title's room: the panel less the space between panels
-    names = [wrap_text(display_name(str(method)), text_in, 9) for method in methods]
-    row_titles = [wrap_text(t, text_in, 8) for t in row_titles] if row_titles is not None else [""] * rows
+    fitted = [fit_text(display_name(str(method)), text_in, 9) for method in methods]
+    names, name_pt = [name for name, _ in fitted], min(size for _, size in fitted)  # one size for the row
+    names = [wrap_text(display_name(str(method)), text_in, name_pt) for method in methods]
+    fitted = [fit_text(t, text_in, 8) for t in row_titles] if row_titles is not None else [("", 8)] * rows
+    row_titles, row_pt = [t for t, _ in fitted], min(size for _, size in fitted)
+    row_titles = [wrap_text(t, text_in, row_pt) for t in row_titles]
     lines = max(name.count("\n") for name in names) + max(t.count("\n") + 1 for t in row_titles)
     figure, axes = new_figure(panel_in * cols, (panel_in + 0.15 * lines) * rows, rows, cols)
     for r in range(rows):
-        _plot_image(axes[r, 0], images[r], row_titles[r], text_in)
+        _plot_image(axes[r, 0], images[r])
+        axes[r, 0].set_title(row_titles[r], fontsize=row_pt)
         for c, method in enumerate(methods, start=1):
             plot_attribution(axes[r, c], images[r], attributions[method][r])
             if fixations_xy and method in fixations_xy:
@@ -217,7 +237,7 @@ def comparison_grid(
             if boxes is not None:
                 _plot_boxes(axes[r, c], boxes[r])
             if r == 0:
-                axes[r, c].set_title(names[c - 1], fontsize=9)
+                axes[r, c].set_title(names[c - 1], fontsize=name_pt)
     set_suptitle(figure, title, 9)
     return figure
 
