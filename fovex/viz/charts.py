@@ -57,10 +57,18 @@ def _labelled_grid(panels: int, columns: int, names: list[str], titles: list[str
     columns as fit beside the labels, row height from the labels' lines and the wrapped panel
     ``titles``. Returns ``(figure, axes, wrapped labels, wrapped titles)``."""
     labels, columns, plot_in = _wrapped_labels(names, min(columns, panels))
-    titles = [wrap_text(title, plot_in, TITLE_PT) for title in titles]
+    titles = [_wrap_title(title, plot_in) for title in titles]
     title_lines = max((title.count("\n") + 1 for title in titles), default=1)
     figure, axes = _grid(panels, columns, _rows_height_in(labels) + 0.7 + 0.17 * title_lines)
     return figure, axes, labels, titles
+
+
+def _wrap_title(title: str, width_in: float) -> str:
+    """A panel title wrapped to ``width_in``; one too wide breaks after its first ``": "`` first
+    (``"variant − published:\ninsertion AUC ↑"``)."""
+    if text_width_in(title, TITLE_PT) > width_in and ": " in title:
+        title = title.replace(": ", ":\n", 1)
+    return wrap_text(title, width_in, TITLE_PT)
 
 
 def _rows_height_in(labels: list[str]) -> float:
@@ -271,21 +279,23 @@ def settings_figure(panels: dict, metrics: list[str], title: str = ""):
     """
     figure, axes = _grid(len(panels), len(panels), 3.2)
     plot_in = PAGE_WIDTH_IN / len(panels) - _PAD_IN - 0.3
+    sizes = []  # each panel's x tick size: values shrink before they wrap
     for axis, (name, (rows, column)) in zip(axes, panels.items()):
         grouped = rows.groupby(column)[list(metrics)].mean()
         positions = np.arange(len(grouped))
         for metric, marker in zip(metrics, "os^vD"):
             axis.plot(positions, grouped[metric], marker + "-", label=metric_label(metric))
-        values = [
-            wrap_text(
-                f"{value:g}" if isinstance(value, float) else str(value), 0.9 * plot_in / max(1, len(grouped)), TICK_PT
-            )
-            for value in grouped.index
-        ]
-        axis.set_xticks(positions, values)
+        values = [f"{value:g}" if isinstance(value, float) else str(value) for value in grouped.index]
+        room = 0.9 * plot_in / max(1, len(grouped))  # each value's share of the axis
+        size = min(fit_text(value, room, TICK_PT)[1] for value in values)
+        axis.set_xticks(positions, [wrap_text(value, room, size) for value in values])
+        sizes.append(size)
         axis.set_title(wrap_text(name, plot_in, TITLE_PT), fontsize=TITLE_PT)
     _legend_below(figure, axes[0])
-    return _finish(figure, axes, title)
+    _finish(figure, axes, title)
+    for axis, size in zip(axes, sizes):
+        axis.tick_params(axis="x", labelsize=size)
+    return figure
 
 
 def relative_differences_figure(differences, band_pct: float = 2.0, title: str = ""):
