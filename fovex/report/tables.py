@@ -1,10 +1,27 @@
-"""Tables of one axis: localisation, methods against the human ceiling, the map-variant choice."""
+"""Tables of one axis: localisation, methods against the human ceiling, the map-variant choice; and
+:func:`for_reader`, any table as the book shows it."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from .statistics import bootstrap_ci, paired_difference, summary_table
+
+
+def for_reader(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` as the book shows it: methods (registry keys or run labels that extend them, in the
+    index or the columns) as the field names them (:func:`fovex.explain.display_name`), metric
+    columns by their names with the better direction (:func:`fovex.evaluation.metric_label`)."""
+    from ..evaluation.scoring import COLUMN_NAMES, metric_label
+    from ..explain import display_name
+
+    def named(value):
+        if not isinstance(value, str):
+            return value
+        return metric_label(value) if value in COLUMN_NAMES else display_name(value)
+
+    table = table.rename(index=named, columns=named)
+    return table.rename_axis(index=lambda name: "method" if name == "explainer" else name)
 
 
 def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 1) -> pd.DataFrame:
