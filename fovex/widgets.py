@@ -233,7 +233,9 @@ class Explorer:
 
         self.image_dropdown = widgets.Dropdown(options=list(self.images), description="image")
         self.model_dropdown = widgets.Dropdown(options=list(self._models), description="model")
-        self.explainer_dropdown = widgets.Dropdown(options=self.explainer_names, description="explainer")
+        self.explainer_dropdown = widgets.Dropdown(  # shows the book's names, holds the registry keys
+            options=[(display_name(name), name) for name in self.explainer_names], description="explainer"
+        )
         self.target_box = widgets.Combobox(
             value=TOP1,
             options=[TOP1],
