@@ -28,6 +28,7 @@ def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 
     """Per group: pointing-game accuracy (mean over VOC classes of the per-class hit rate, TorchRay's
     convention, :func:`fovex.metrics.localization.pointing_game_accuracy`), the plain hit rate over
     (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes."""
+    from ..evaluation.scoring import metric_name
     from ..metrics.localization import pointing_game_accuracy
 
     table = []
@@ -40,9 +41,9 @@ def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 
         table.append(
             {
                 by: group,
-                "pointing game % (class mean)": round(accuracy.accuracy_pct, digits),
+                f"{metric_name('pointing_hit')} % (class mean)": round(accuracy.accuracy_pct, digits),
                 "hit rate % (pairs)": round(float(frame["pointing_hit"].astype(bool).mean() * 100), digits),
-                "EBPG %": f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
+                metric_name("ebpg_pct"): f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
                 "pairs": int(len(frame)),
                 "classes": int(len(classes)),
             }
