@@ -37,8 +37,9 @@ SLACK_PX = 1.0  # rounding of the renderer's extents
 
 
 def _figure_functions() -> set[str]:
-    """``module:function`` of every module-level function in fovex that calls ``new_figure`` or another
-    such function (a figure built on one), found in the source."""
+    """``module:function`` of every module-level function in fovex that makes a figure (calls
+    ``new_figure``, a Figure class or pyplot's ``figure``/``subplots``) or calls such a function (a
+    figure built on one), found in the source."""
     calls: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
@@ -50,7 +51,7 @@ def _figure_functions() -> set[str]:
                     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name | ast.Attribute)
                 }
                 calls[f"{module}:{node.name}"] = called
-    drawing, names = set(), {"new_figure"}
+    drawing, names = set(), {"new_figure", "StaticFigure", "Figure", "figure", "subplots"}
     while True:
         found = {key for key, called in calls.items() if called & names and key.split(":")[1] != "new_figure"}
         if found <= drawing:

@@ -362,5 +362,5 @@ def study_cost_figure(cost, title: str = ""):
     axis.barh(names, left, left=spent, color="tab:blue", alpha=0.35, label="left (current rate)")
     axis.invert_yaxis()  # the runs in the order they are computed
     axis.set_xlabel("hours of one CPU core", fontsize=TICK_PT)
-    axis.legend(fontsize=LEGEND_PT, loc="lower right")
+    _legend_below(figure, axis)
     return _finish(figure, [axis], title)
