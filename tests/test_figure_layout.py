@@ -372,8 +372,8 @@ def cases(study):
 
 #: Functions that build on a figure without returning one to show (they hand it on, or write it out).
 NOT_FIGURES = {
-    "fovex.viz.charts:_grid": "returns an empty grid the charts fill (each chart is drawn here)",
-    "fovex.viz.charts:_labelled_grid": "returns an empty grid the charts fill (each chart is drawn here)",
+    "fovex.viz.panels:page_grid": "returns an empty grid the charts fill (each chart is drawn here)",
+    "fovex.viz.panels:labelled_grid": "returns an empty grid the charts fill (each chart is drawn here)",
     "fovex.cli:_explain": "writes explanation_figure's PNG",
     "fovex.cli:_explain_files": "writes explanation_figure's PNG per file",
 }

@@ -12,7 +12,7 @@ def for_reader(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as the book shows it: methods (registry keys or run labels that extend them, in the
     index or the columns) as the field names them (:func:`fovex.explain.display_name`), metric
     columns by their names with the better direction (:func:`fovex.evaluation.metric_label`)."""
-    from ..evaluation.scoring import COLUMN_NAMES, metric_label
+    from ..evaluation.registry import COLUMN_NAMES, metric_label
     from ..explain import display_name
 
     def named(value):
@@ -28,7 +28,7 @@ def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 
     """Per group: pointing-game accuracy (mean over VOC classes of the per-class hit rate, TorchRay's
     convention, :func:`fovex.metrics.localization.pointing_game_accuracy`), the plain hit rate over
     (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes."""
-    from ..evaluation.scoring import metric_name
+    from ..evaluation.registry import metric_name
     from ..metrics.localization import pointing_game_accuracy
 
     table = []

@@ -4,99 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.scoring import COLUMN_NAMES, metric_label
+from ..evaluation.registry import COLUMN_NAMES, metric_label
 from ..explain import display_name
-from .figures import PAGE_WIDTH_IN, fit_text, new_figure, set_suptitle, text_width_in, words_fit, wrap_text
+from .figures import PAGE_WIDTH_IN, new_figure
+from .panels import (
+    LABEL_MAX_IN,
+    PAD_IN,
+    TICK_PT,
+    TITLE_PT,
+    book_names,
+    finish_chart,
+    fit_columns,
+    labelled_grid,
+    legend_below,
+    page_grid,
+    rows_height_in,
+)
+from .text import fit_text, text_width_in, words_fit, wrap_text
 
 #: Axis and header labels of the study's metric columns, with the better direction (derived from
-#: the metric registry's column names, :data:`fovex.evaluation.COLUMN_NAMES`).
+#: the metric registry's column names, :data:`fovex.evaluation.registry.COLUMN_NAMES`).
 METRIC_LABELS = {column: metric_label(column) for column in COLUMN_NAMES}
-
-TICK_PT, TITLE_PT, LEGEND_PT = 8, 9, 7
-_LABEL_MAX_IN = 1.7  # y labels wrap beyond this width
-_PANEL_MIN_IN = 1.7  # a panel's plot narrower than this takes a row of its own instead
-_PAD_IN = 0.45  # a panel's frame, x tick labels and the space between panels
-
-
-def _grid(panels: int, columns: int, row_height_in: float):
-    """A page-wide figure with ``panels`` axes, ``columns`` per row (unused cells hidden)."""
-    columns = min(columns, panels)
-    rows = -(-panels // columns)
-    figure, axes = new_figure(PAGE_WIDTH_IN, row_height_in * rows, rows, columns)
-    for axis in axes.flat[panels:]:
-        axis.set_visible(False)
-    return figure, list(axes.flat[:panels])
-
-
-def _names(groups) -> list[str]:
-    """Groups (method keys, variants) as the book names them."""
-    return [display_name(str(group)) for group in groups]
-
-
-def _columns(columns: int, label_in: float) -> tuple[int, float]:
-    """Fewer columns while a panel's plot would be narrower than :data:`_PANEL_MIN_IN`; with the plot's width."""
-    while columns > 1 and PAGE_WIDTH_IN / columns - label_in - _PAD_IN < _PANEL_MIN_IN:
-        columns -= 1
-    return columns, PAGE_WIDTH_IN / columns - label_in - _PAD_IN
-
-
-def _wrapped_labels(names: list[str], columns: int) -> tuple[list[str], int, float]:
-    """y labels wrapped as narrow as it takes (down to two thirds of :data:`_LABEL_MAX_IN`) to keep
-    ``columns`` panels per row, else fewer columns. Returns ``(labels, columns, plot width in inches)``."""
-    for width_in in (_LABEL_MAX_IN, _LABEL_MAX_IN * 5 / 6, _LABEL_MAX_IN * 2 / 3):
-        labels = [wrap_text(name, width_in, TICK_PT) for name in names]
-        label_in = max((text_width_in(label, TICK_PT) for label in labels), default=0.0)
-        fitted, plot_in = _columns(columns, label_in)
-        if fitted == columns:
-            break
-    return labels, fitted, plot_in
-
-
-def _labelled_grid(panels: int, columns: int, names: list[str], titles: list[str]):
-    """A grid of horizontal panels sharing the y labels ``names`` (one row each), wrapped: as many
-    columns as fit beside the labels, row height from the labels' lines and the wrapped panel
-    ``titles``. Returns ``(figure, axes, wrapped labels, wrapped titles)``."""
-    labels, columns, plot_in = _wrapped_labels(names, min(columns, panels))
-    titles = [_wrap_title(title, plot_in) for title in titles]
-    title_lines = max((title.count("\n") + 1 for title in titles), default=1)
-    figure, axes = _grid(panels, columns, _rows_height_in(labels) + 0.7 + 0.17 * title_lines)
-    return figure, axes, labels, titles
-
-
-def _wrap_title(title: str, width_in: float) -> str:
-    """A panel title wrapped to ``width_in``; one too wide breaks after its first ``": "`` first
-    (``"variant − published:\ninsertion AUC ↑"``)."""
-    if text_width_in(title, TITLE_PT) > width_in and ": " in title:
-        title = title.replace(": ", ":\n", 1)
-    return wrap_text(title, width_in, TITLE_PT)
-
-
-def _rows_height_in(labels: list[str]) -> float:
-    """Height of a panel with one evenly spaced row per label: neighbours' lines must not meet."""
-    lines = [label.count("\n") + 1 for label in labels]
-    widest_pair = max((a + b for a, b in zip(lines, lines[1:])), default=2 * lines[0] if lines else 2)
-    return len(labels) * 0.14 * max(1.8, widest_pair / 2 + 0.5)
-
-
-def _finish(figure, axes, title: str):
-    for axis in axes:
-        axis.tick_params(labelsize=TICK_PT)
-    set_suptitle(figure, title, TITLE_PT)
-    return figure
-
-
-def _legend_below(figure, axis, labels=None) -> None:
-    """The legend of ``axis``'s lines under the figure, in as many columns as fit the page."""
-    handles, names = axis.get_legend_handles_labels()
-    names = labels or names
-    widest = max(text_width_in(name, LEGEND_PT) for name in names) + 0.5
-    figure.legend(
-        handles,
-        names,
-        loc="outside lower center",
-        ncols=max(1, min(len(names), int(6.6 // widest))),
-        fontsize=LEGEND_PT,
-    )
 
 
 def interval_bars(
@@ -111,8 +39,8 @@ def interval_bars(
     from ..report import bootstrap_ci
 
     groups = list(dict.fromkeys(frame[by]))
-    figure, axes, labels, titles = _labelled_grid(
-        len(metrics), columns, _names(groups), [metric_label(m) for m in metrics]
+    figure, axes, labels, titles = labelled_grid(
+        len(metrics), columns, book_names(groups), [metric_label(m) for m in metrics]
     )
     positions = np.arange(len(groups))
     for axis, metric, panel_title in zip(axes, metrics, titles):
@@ -125,7 +53,7 @@ def interval_bars(
         axis.set_yticks(positions, labels)
         axis.invert_yaxis()
         axis.set_title(panel_title, fontsize=TITLE_PT)
-    return _finish(figure, axes, title)
+    return finish_chart(figure, axes, title)
 
 
 def paired_differences_figure(differences, title: str = "", columns: int = 2, difference: str | None = None):
@@ -139,8 +67,8 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
     metrics = list(dict.fromkeys(differences["metric"]))
     rivals = list(dict.fromkeys(differences["reference"]))
     named = difference or f"{display_name(str(differences['candidate'].iloc[0]))} − rival"
-    figure, axes, labels, titles = _labelled_grid(
-        len(metrics), columns, _names(rivals), [f"{named}: {metric_label(m)}" for m in metrics]
+    figure, axes, labels, titles = labelled_grid(
+        len(metrics), columns, book_names(rivals), [f"{named}: {metric_label(m)}" for m in metrics]
     )
     positions = np.arange(len(rivals))
     for axis, metric, panel_title in zip(axes, metrics, titles):
@@ -157,7 +85,7 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
         axis.set_yticks(positions, labels)
         axis.invert_yaxis()
         axis.set_title(panel_title, fontsize=TITLE_PT)
-    return _finish(figure, axes, title)
+    return finish_chart(figure, axes, title)
 
 
 def spread_figure(
@@ -177,8 +105,8 @@ def spread_figure(
     """
     groups = list(dict.fromkeys(frame[by]))
     means = frame.groupby(by, sort=False)[[spread, *metrics]].mean().reindex(groups)
-    columns, plot_in = _columns(min(columns, len(metrics)), 0.5)
-    figure, axes = _grid(len(metrics), columns, 2.6)
+    columns, plot_in = fit_columns(min(columns, len(metrics)), 0.5)
+    figure, axes = page_grid(len(metrics), columns, 2.6)
     others = iter([colour for colour in _COLOURS if colour != "tab:red"] * len(groups))
     styles = {
         group: ("tab:red" if str(group).startswith(highlight) else next(others), _MARKERS[i % len(_MARKERS)])
@@ -190,8 +118,8 @@ def spread_figure(
             axis.plot(row[spread], row[metric], marker, color=colour, label=display_name(str(group)))
         axis.set_xlabel(wrap_text(f"mean {spread.replace('_', ' ')}", plot_in, TICK_PT), fontsize=TICK_PT)
         axis.set_title(wrap_text(metric_label(metric), plot_in, TITLE_PT), fontsize=TITLE_PT)
-    _legend_below(figure, axes[0])
-    return _finish(figure, axes, title)
+    legend_below(figure, axes[0])
+    return finish_chart(figure, axes, title)
 
 
 _COLOURS = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
@@ -224,8 +152,8 @@ def curves_figure(maps_by_group: dict, highlight: str = "fovex", title: str = ""
         axis.set_xlabel(xlabel, fontsize=TICK_PT)
         axis.set_ylabel("softmax score", fontsize=TICK_PT)
         axis.set_title(f"mean {name} curve ({count} images)", fontsize=TITLE_PT)
-    _legend_below(figure, axes[0, 0])
-    return _finish(figure, axes[0], title)
+    legend_below(figure, axes[0, 0])
+    return finish_chart(figure, axes[0], title)
 
 
 def table_heatmap(table, label: str, title: str = "", vmin: float = 0.0, vmax: float = 100.0, cmap: str = "viridis"):
@@ -236,7 +164,7 @@ def table_heatmap(table, label: str, title: str = "", vmin: float = 0.0, vmax: f
     axis = axes[0, 0]
     image = axis.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     rows = [str(i) for i in table.index]
-    names = _names(table.columns)
+    names = book_names(table.columns)
     cell_in = (PAGE_WIDTH_IN - max((text_width_in(r, TICK_PT) for r in rows), default=0) - 1.4) / table.shape[1]
     size = min(fit_text(name, cell_in - 0.08, TICK_PT, smallest=TICK_PT - 1.5)[1] for name in names)
     columns = [wrap_text(name, cell_in - 0.08, size) for name in names]
@@ -246,7 +174,7 @@ def table_heatmap(table, label: str, title: str = "", vmin: float = 0.0, vmax: f
     axis.set_xticks(range(table.shape[1]), columns, rotation=90 if upright else 0)
     axis.set_yticks(range(table.shape[0]), rows)
     figure.colorbar(image, ax=axis, label=label)
-    _finish(figure, [axis], title)
+    finish_chart(figure, [axis], title)
     axis.tick_params(axis="x", labelsize=size)
     return figure
 
@@ -256,8 +184,8 @@ def trend_figure(frame, x: str, metrics: list[str], xscale: str = "linear", xlab
     of the mean (``std / sqrt(n)`` over the rows of each ``x`` value); ticks at the ``x`` values."""
     from matplotlib.ticker import NullFormatter
 
-    figure, axes = _grid(len(metrics), len(metrics), 3.2)
-    plot_in = PAGE_WIDTH_IN / len(metrics) - _PAD_IN - 0.3
+    figure, axes = page_grid(len(metrics), len(metrics), 3.2)
+    plot_in = PAGE_WIDTH_IN / len(metrics) - PAD_IN - 0.3
     for axis, metric in zip(axes, metrics):
         grouped = frame.groupby(x)[metric].agg(["mean", "sem"])
         axis.errorbar(grouped.index, grouped["mean"], yerr=grouped["sem"], marker="o", capsize=3)
@@ -267,7 +195,7 @@ def trend_figure(frame, x: str, metrics: list[str], xscale: str = "linear", xlab
             axis.xaxis.set_minor_formatter(NullFormatter())
         axis.set_xlabel(wrap_text(xlabel or x, plot_in, TICK_PT), fontsize=TICK_PT)
         axis.set_title(wrap_text(metric_label(metric), plot_in, TITLE_PT), fontsize=TITLE_PT)
-    return _finish(figure, axes, title)
+    return finish_chart(figure, axes, title)
 
 
 def settings_figure(panels: dict, metrics: list[str], title: str = ""):
@@ -277,8 +205,8 @@ def settings_figure(panels: dict, metrics: list[str], title: str = ""):
     setting's value (e.g. ``"heatmap_s"``); values are shown in sorted order. The metrics are named in
     the legend below the panels.
     """
-    figure, axes = _grid(len(panels), len(panels), 3.2)
-    plot_in = PAGE_WIDTH_IN / len(panels) - _PAD_IN - 0.3
+    figure, axes = page_grid(len(panels), len(panels), 3.2)
+    plot_in = PAGE_WIDTH_IN / len(panels) - PAD_IN - 0.3
     sizes = []  # each panel's x tick size: values shrink before they wrap
     for axis, (name, (rows, column)) in zip(axes, panels.items()):
         grouped = rows.groupby(column)[list(metrics)].mean()
@@ -291,8 +219,8 @@ def settings_figure(panels: dict, metrics: list[str], title: str = ""):
         axis.set_xticks(positions, [wrap_text(value, room, size) for value in values])
         sizes.append(size)
         axis.set_title(wrap_text(name, plot_in, TITLE_PT), fontsize=TITLE_PT)
-    _legend_below(figure, axes[0])
-    _finish(figure, axes, title)
+    legend_below(figure, axes[0])
+    finish_chart(figure, axes, title)
     for axis, size in zip(axes, sizes):
         axis.tick_params(axis="x", labelsize=size)
     return figure
@@ -306,10 +234,10 @@ def relative_differences_figure(differences, band_pct: float = 2.0, title: str =
     candidates = list(dict.fromkeys(differences["candidate"]))
     reference = display_name(str(differences["reference"].iloc[0]))
     counts = differences.drop_duplicates("candidate").set_index("candidate")["n"].reindex(candidates).fillna(0)
-    labels = [wrap_text(f"{display_name(str(c))} (n={n:.0f})", _LABEL_MAX_IN, TICK_PT) for c, n in counts.items()]
+    labels = [wrap_text(f"{display_name(str(c))} (n={n:.0f})", LABEL_MAX_IN, TICK_PT) for c, n in counts.items()]
     label_in = max(text_width_in(label, TICK_PT) for label in labels)
-    plot_in = (PAGE_WIDTH_IN - label_in) / len(metrics) - _PAD_IN
-    figure, axes = new_figure(PAGE_WIDTH_IN, 1.3 + _rows_height_in(labels), 1, len(metrics), sharey=True)
+    plot_in = (PAGE_WIDTH_IN - label_in) / len(metrics) - PAD_IN
+    figure, axes = new_figure(PAGE_WIDTH_IN, 1.3 + rows_height_in(labels), 1, len(metrics), sharey=True)
     positions = np.arange(len(candidates))
     for axis, metric in zip(axes[0], metrics):
         part = differences[differences["metric"] == metric].set_index("candidate").reindex(candidates)
@@ -323,16 +251,16 @@ def relative_differences_figure(differences, band_pct: float = 2.0, title: str =
         axis.set_xlabel(wrap_text(xlabel, plot_in, TICK_PT), fontsize=TICK_PT)
     axes[0, 0].invert_yaxis()  # first candidate on top (the axes share y)
     axes[0, 0].legend(loc="lower left", fontsize=TICK_PT)
-    return _finish(figure, axes[0], title)
+    return finish_chart(figure, axes[0], title)
 
 
 def cost_figure(cost, title: str = ""):
     """Per explainer at its fastest batch size (rows of :func:`fovex.benchmark.time_explainer`):
     seconds per explanation and model passes per image (forward + backward), on log axes."""
     best = cost.sort_values("seconds_per_image").drop_duplicates("explainer")
-    labels = [wrap_text(name, _LABEL_MAX_IN, TICK_PT) for name in _names(best["explainer"])]
-    plot_in = (PAGE_WIDTH_IN - max(text_width_in(label, TICK_PT) for label in labels)) / 2 - _PAD_IN
-    figure, axes = new_figure(PAGE_WIDTH_IN, 1.2 + _rows_height_in(labels), 1, 2, sharey=True)
+    labels = [wrap_text(name, LABEL_MAX_IN, TICK_PT) for name in book_names(best["explainer"])]
+    plot_in = (PAGE_WIDTH_IN - max(text_width_in(label, TICK_PT) for label in labels)) / 2 - PAD_IN
+    figure, axes = new_figure(PAGE_WIDTH_IN, 1.2 + rows_height_in(labels), 1, 2, sharey=True)
     seconds, passes = axes[0]
     positions = np.arange(len(best))
     seconds.barh(positions, best["seconds_per_image"], color="tab:blue")
@@ -344,7 +272,7 @@ def cost_figure(cost, title: str = ""):
     for axis in axes[0]:
         axis.set_xscale("log")
     seconds.invert_yaxis()  # fastest on top (the axes share y)
-    return _finish(figure, axes[0], title)
+    return finish_chart(figure, axes[0], title)
 
 
 def study_cost_figure(cost, title: str = ""):
@@ -356,11 +284,11 @@ def study_cost_figure(cost, title: str = ""):
         f"{run} ({int(row.images)} of {int(row.planned) if np.isfinite(row.planned) else '?'})"
         for run, row in cost.iterrows()
     ]
-    names = [wrap_text(name, _LABEL_MAX_IN * 1.5, TICK_PT) for name in names]
+    names = [wrap_text(name, LABEL_MAX_IN * 1.5, TICK_PT) for name in names]
     spent, left = cost["hours"].to_numpy(float), np.nan_to_num(cost["hours_left"].to_numpy(float))
     axis.barh(names, spent, color="tab:blue", label="spent")
     axis.barh(names, left, left=spent, color="tab:blue", alpha=0.35, label="left (current rate)")
     axis.invert_yaxis()  # the runs in the order they are computed
     axis.set_xlabel("hours of one CPU core", fontsize=TICK_PT)
-    _legend_below(figure, axis)
-    return _finish(figure, [axis], title)
+    legend_below(figure, axis)
+    return finish_chart(figure, [axis], title)
