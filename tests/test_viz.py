@@ -289,3 +289,19 @@ def test_cost_figure_shows_each_explainers_fastest_batch_on_log_axes():
     assert sorted(p.get_width() for p in seconds.patches) == [0.1, 1.0]
     assert sorted(p.get_width() for p in passes.patches) == [2, 400]
     assert seconds.get_xscale() == passes.get_xscale() == "log"
+
+
+def test_wrap_text_keeps_every_word_and_each_line_within_the_width():
+    from fovex.viz import fit_text, text_width_in, words_fit, wrap_text
+
+    text = "s=0.15, loss_weighted, all fixations; photos per method: Meaningful Perturbation 200"
+    wrapped = wrap_text(text, 1.2, 8)
+    assert wrapped.count("\n") >= 2
+    assert all(text_width_in(line, 8) <= 1.2 for line in wrapped.split("\n"))
+    assert wrapped.replace("\n", " ").replace("_ ", "_").split() == text.split()  # nothing lost or reordered
+    assert wrap_text("a short one", 3.0, 8) == "a short one" and wrap_text("x\ny", 3.0, 8) == "x\ny"
+    # A word wider than the room shrinks the text before it is cut, down to the smallest size.
+    assert not words_fit("Perturbation", 0.6, 9)
+    fitted, size = fit_text("Meaningful Perturbation", 0.6, 9)
+    assert size < 9 and fitted == "Meaningful\nPerturbation" and words_fit("Perturbation", 0.6, size)
+    assert text_width_in("wide words", 9) > text_width_in("wide words", 8) > 0
