@@ -88,6 +88,11 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
     return finish_chart(figure, axes, title)
 
 
+#: Colours and markers that tell a chart's groups apart in its legend (red: the highlighted method).
+_COLOURS = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
+_MARKERS = "osD^vP*Xph<>"
+
+
 def spread_figure(
     frame,
     metrics: list[str],
@@ -121,9 +126,6 @@ def spread_figure(
     legend_below(figure, axes[0])
     return finish_chart(figure, axes, title)
 
-
-_COLOURS = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
-_MARKERS = "osD^vP*Xph<>"
 
 #: The stored insertion/deletion curves: panel name and what the x axis counts.
 CURVES = {
