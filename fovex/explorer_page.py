@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .explain import display_name
 from .widgets import TOP1, Explorer
 
 __all__ = ["ExplorerFrames", "View", "encode_frame", "explorer_images", "render_frames"]
@@ -99,14 +100,14 @@ class ExplorerFrames:
         images = list(dict.fromkeys(view.image for view in self.views))
         explainers = list(dict.fromkeys(view.explainer for view in self.views))
 
-        def options(values):
-            return "".join(f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in values)
+        def options(values, label=str):
+            return "".join(f'<option value="{html.escape(v)}">{html.escape(label(v))}</option>' for v in values)
 
         state = json.dumps(self.state()).replace("</", "<\\/")  # a "</script>" inside JSON must not end it
         return _TEMPLATE.format(
             id=html.escape(element_id),
             images=options(images),
-            explainers=options(explainers),
+            explainers=options(explainers, display_name),  # the book's names; values stay the keys
             state=state,
         )
 

@@ -26,10 +26,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .explain import Explanation, explainer, explainers, resolve_targets, scanpath_attribution
+from .explain import Explanation, display_name, explainer, explainers, resolve_targets, scanpath_attribution
 from .io import load_image
 from .models import Classifier, load_model
-from .viz import PAGE_WIDTH_IN, figure_to_png, new_figure, plot_attribution, plot_scanpath, to_numpy_image
+from .viz import (
+    PAGE_WIDTH_IN,
+    figure_to_png,
+    new_figure,
+    plot_attribution,
+    plot_scanpath,
+    set_suptitle,
+    to_numpy_image,
+    wrap_text,
+)
 
 __all__ = [
     "BASELINES_SHOWN",
@@ -104,7 +113,7 @@ def replay_figure(image: torch.Tensor, explanation: Explanation, n_frames: int |
         axes[0].set_axis_off()
         axes[0].set_title("image", fontsize=9)
         plot_attribution(axes[1], image, explanation.attribution[0].cpu())
-        axes[1].set_title(f"{explanation.method} attribution", fontsize=9)
+        axes[1].set_title(wrap_text(f"{display_name(explanation.method)} attribution", 3.0, 9), fontsize=9)
     else:
         explanation = explanation[0].to("cpu")
         # At most six frames share the page's width by default, so each stays readable.
@@ -115,10 +124,10 @@ def replay_figure(image: torch.Tensor, explanation: Explanation, n_frames: int |
         figure, axes = new_figure(PAGE_WIDTH_IN, 2 * side + 0.6, 2, len(counts))
         for column, upto in enumerate(counts):
             plot_attribution(axes[0, column], image, replay_attribution(explanation, upto, height, width))
-            axes[0, column].set_title(f"{upto} fixation{'s' if upto > 1 else ''}", fontsize=9)
+            label = f"{upto} fixation{'s' if upto > 1 else ''}"
+            axes[0, column].set_title(wrap_text(label, side - 0.08, 9), fontsize=9)
             plot_scanpath(axes[1, column], image, explanation.fixations_xy[0], upto=upto)
-    if title:
-        figure.suptitle(title, fontsize=10)
+    set_suptitle(figure, title, 10)
     return figure
 
 
@@ -141,8 +150,8 @@ def _explorer_figure(image: torch.Tensor, explanation: Explanation, upto: int, t
         axes[0].set_axis_off()
         axes[0].set_title("image", fontsize=9)
         plot_attribution(axes[1], image, explanation.attribution[0].cpu())
-        axes[1].set_title(f"{explanation.method} attribution", fontsize=9)
-    figure.suptitle(title, fontsize=10)
+        axes[1].set_title(wrap_text(f"{display_name(explanation.method)} attribution", 3.0, 9), fontsize=9)
+    set_suptitle(figure, title, 10)
     return figure
 
 
@@ -224,7 +233,9 @@ class Explorer:
 
         self.image_dropdown = widgets.Dropdown(options=list(self.images), description="image")
         self.model_dropdown = widgets.Dropdown(options=list(self._models), description="model")
-        self.explainer_dropdown = widgets.Dropdown(options=self.explainer_names, description="explainer")
+        self.explainer_dropdown = widgets.Dropdown(  # shows the book's names, holds the registry keys
+            options=[(display_name(name), name) for name in self.explainer_names], description="explainer"
+        )
         self.target_box = widgets.Combobox(
             value=TOP1,
             options=[TOP1],
@@ -406,8 +417,9 @@ class Explorer:
         """Model and image, then explainer with its settings, target and probability (two lines)."""
         target = int(self.current.targets[0])
         probability = float(self.probabilities()[target])
+        method = display_name(self.explainer_dropdown.value)
         return (
-            f"{self.model_dropdown.value} on {self.image_dropdown.value}\n{self.explainer_dropdown.value} "
+            f"{self.model_dropdown.value} on {self.image_dropdown.value}\n{method} "
             f"({self._settings_text()}), target {self._class_name(target)} ({target}), p = {probability:.2f}"
         )
 

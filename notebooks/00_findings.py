@@ -33,9 +33,9 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from fovex.report import findings_summary, paired_differences, summary_table
+from fovex.report import findings_summary, for_reader, paired_differences, summary_table
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, load_axis, variant_outcome
-from fovex.viz import METRIC_LABELS, paired_differences_figure
+from fovex.viz import paired_differences_figure
 
 claims = findings(prefer=source)
 axes = {axis: load_axis(axis, prefer=source) for axis in ("faithfulness", "localisation", "plausibility")}
@@ -78,9 +78,7 @@ for axis, study in axes.items():
 # %% tags=["hide-input"]
 faithfulness = axes["faithfulness"]
 if faithfulness is not None:
-    display(
-        summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS)
-    )
+    display(for_reader(summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer")))
 
 # %% [markdown]
 # ## Beyond the claims: why FovEx's %Drop is high, the fovea's size, a variant for deletion

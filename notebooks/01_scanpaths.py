@@ -98,8 +98,8 @@ figure = comparison_grid(
     {"fovex": class_specific.attribution.cpu()},
     row_titles=titles,
     fixations_xy={"fovex": class_specific.fixations_xy.cpu()},
+    title=f"{samples[0].id}: top-1 vs top-2 class ({model_name})",
 )
-figure.suptitle(f"{samples[0].id}: top-1 vs top-2 class ({model_name})", fontsize=10)
 display(figure)
 difference = (class_specific.attribution[0] - class_specific.attribution[1]).abs().mean()
 print(f"mean absolute difference between the two maps: {float(difference):.3f}")
@@ -125,6 +125,6 @@ for name in other_models:
         {"fovex": result.attribution.cpu()},
         row_titles=labels,
         fixations_xy={"fovex": result.fixations_xy.cpu()},
+        title=f"{name}, {dataset}",
     )
-    figure.suptitle(f"{name}, {dataset}", fontsize=10)
     display(figure)

@@ -51,7 +51,7 @@ import fovex
 from fovex.ablation import MapVariant, rescore_scanpath_variants
 from fovex.data import first_available
 from fovex.foveation import fovea_sigma_px
-from fovex.report import choose_variant, paired_differences, reverse_differences, summary_table
+from fovex.report import choose_variant, for_reader, paired_differences, reverse_differences, summary_table
 from fovex.runs import run_chapter
 from fovex.study import (
     DEVELOPMENT_PHOTOS,
@@ -64,7 +64,6 @@ from fovex.study import (
     variant_outcome,
 )
 from fovex.viz import (
-    METRIC_LABELS,
     comparison_grid,
     paired_differences_figure,
     settings_figure,
@@ -91,7 +90,7 @@ if sweep is None:
 else:
     print(load_axis("receptive-field", prefer=source).describe())
     print(f"{sweep['unit'].nunique()} photos scored at every fovea size")
-    display(summary_table(sweep, FAITHFULNESS_METRICS, by="fovea_s").rename(columns=METRIC_LABELS))
+    display(for_reader(summary_table(sweep, FAITHFULNESS_METRICS, by="fovea_s")))
 
 # %% [markdown]
 # Each fovea size minus the published one, paired over the photos (left of the dashed line is better
@@ -127,7 +126,7 @@ else:
     table = pd.concat([own.assign(variant=reference), rows.assign(increase_pct=rows["increase"].astype(float) * 100)])
     exported = provenance.get("exported_at", "not exported")
     print(f"{len(ids)} of the {DEVELOPMENT_PHOTOS} development photos re-scored ({exported})")
-    display(summary_table(table, FAITHFULNESS_METRICS, by="variant").rename(columns=METRIC_LABELS))
+    display(for_reader(summary_table(table, FAITHFULNESS_METRICS, by="variant")))
 
 # %% tags=["hide-input"]
 if len(rows) and faithfulness is not None:
@@ -209,7 +208,8 @@ if len(spreads) and faithfulness is not None:
         scored.groupby("explainer", sort=False)[["map_mean", "drop_pct"]]
         .mean()
         .round(3)
-        .rename(columns={"map_mean": "mean map value", "drop_pct": "%Drop"})
+        .rename(columns={"map_mean": "mean map value"})
+        .pipe(for_reader)
     )
 
 # %% [markdown]
@@ -270,7 +270,7 @@ figure = comparison_grid(
 display(figure)
 
 # %% tags=["hide-input"]
-display(summary_table(ok, ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"], by="explainer"))
+display(for_reader(summary_table(ok, ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"], by="explainer")))
 title = protocol + "; error bars: standard error"
 display(
     trend_figure(ok, "s", ["deletion_auc", "insertion_auc"], xscale="log", xlabel="s (fovea and heat map)", title=title)

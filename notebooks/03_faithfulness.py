@@ -50,10 +50,11 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from fovex.data import first_available
-from fovex.report import paired_differences, paired_differences_table, published_table, summary_table
+from fovex.explain import display_name
+from fovex.report import for_reader, paired_differences, paired_differences_table, published_table, summary_table
 from fovex.runs import run_chapter
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
-from fovex.viz import METRIC_LABELS, curves_figure, interval_bars, paired_differences_figure
+from fovex.viz import curves_figure, interval_bars, paired_differences_figure
 
 study = load_axis("faithfulness", prefer=source)
 display(Markdown(chapter_opening("faithfulness", prefer=source) or "No study measurements yet."))
@@ -74,7 +75,7 @@ else:
     differences = paired_differences(ok, FAITHFULNESS_METRICS, unit="unit")  # each pair on the photos both scored
     display(Markdown(f"Photos scored by every method: **{common}** (the table and bars use these)."))
     table = summary_table(paired, FAITHFULNESS_METRICS, by="explainer")
-    display(table.rename(columns=METRIC_LABELS))
+    display(for_reader(table))
 
 # %% tags=["hide-input"]
 if study is not None:
@@ -89,9 +90,9 @@ if study is not None:
 # %% tags=["hide-input"]
 if study is not None:
     table = paired_differences_table(differences)  # FovEx − method [95 % interval], N: photos per pair
-    counts = ", ".join(f"{name} {n}" for name, n in table["N"].items())
+    counts = ", ".join(f"{display_name(name)} {n}" for name, n in table["N"].items())
     display(paired_differences_figure(differences, title=f"paired; photos per method: {counts}"))
-    display(table.rename(columns=METRIC_LABELS))
+    display(for_reader(table))
 
 # %% [markdown]
 # ## Computed while this book is built
@@ -124,7 +125,7 @@ protocol = (
     "mean-colour deletion, the RISE reference's blurred insertion start, softmax score"
 )
 print(protocol)
-display(summary_table(built, FAITHFULNESS_METRICS, by="explainer").rename(columns=METRIC_LABELS))
+display(for_reader(summary_table(built, FAITHFULNESS_METRICS, by="explainer")))
 
 # %% tags=["hide-input"]
 scored = [label for label in run.explainers if label in set(built["explainer"])]
@@ -138,5 +139,5 @@ display(curves_figure({label: run.maps(label) for label in scored}))
 # are not comparable one to one with the tables above (different model, images and possibly protocol).
 
 # %% tags=["hide-input"]
-display(published_table("resnet50").rename_axis("published, ResNet-50"))
-display(published_table("vit_base_patch16_224").rename_axis("published, ViT-B/16"))
+display(for_reader(published_table("resnet50")).rename_axis("published, ResNet-50"))
+display(for_reader(published_table("vit_base_patch16_224")).rename_axis("published, ViT-B/16"))

@@ -39,7 +39,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from fovex.data import VOC_TO_IMAGENET, is_available
-from fovex.report import localisation_table, paired_differences, pointing_by_class
+from fovex.report import for_reader, localisation_table, paired_differences, pointing_by_class
 from fovex.runs import run_chapter
 from fovex.study import chapter_opening, load_axis
 from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
@@ -59,7 +59,7 @@ if study is None:
     print("No study measurements yet: `fovex study run localisation`, then `fovex study export`.")
 else:
     print(study.describe())
-    display(localisation_table(study.ok))
+    display(for_reader(localisation_table(study.ok)))
     skipped = study.rows[(study.rows["status"] == "skipped") & (study.rows["explainer"] == "fovex")]
     classes = sorted(set(skipped["object_class"]))
     print(f"skipped (no ImageNet counterpart): {len(skipped)} (image, class) pairs: {classes}")
@@ -125,7 +125,7 @@ if available:
 
 # %% tags=["hide-input"]
 if available:
-    display(localisation_table(ok))
+    display(for_reader(localisation_table(ok)))
 
 # %% tags=["hide-input"]
 if available:

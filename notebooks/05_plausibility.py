@@ -42,10 +42,10 @@ from IPython.display import Markdown, display
 
 import fovex
 from fovex.data import is_available
-from fovex.report import ceiling_table, paired_differences, summary_table
+from fovex.report import ceiling_table, for_reader, paired_differences, summary_table
 from fovex.runs import run_chapter
 from fovex.study import chapter_opening, load_axis, observer_ceiling, run_selection
-from fovex.viz import METRIC_LABELS, gaze_figure, interval_bars, paired_differences_figure
+from fovex.viz import gaze_figure, interval_bars, paired_differences_figure
 
 study = load_axis("plausibility", prefer=source)
 display(Markdown(chapter_opening("plausibility", prefer=source) or "No study measurements yet."))
@@ -86,8 +86,8 @@ else:
             ceiling_table(
                 rows, ceilings[name], saliency, explainers=sorted(set(rows["explainer"]) - {"centre_scanpath"})
             )
-            .rename(columns=METRIC_LABELS)
-            .rename_axis(f"{name}: explainer")
+            .pipe(for_reader)
+            .rename_axis(f"{name}: method")
         )
 
 # %% [markdown]
@@ -113,7 +113,7 @@ if study is not None:
 if study is not None:
     for name, rows in study.ok.groupby("dataset", sort=False):
         table = ceiling_table(rows, ceilings[name], scanpaths, explainers=["fovex", "centre_scanpath"])
-        display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
+        display(for_reader(table).rename_axis(f"{name}: scanpath of"))
 
 # %% [markdown]
 # ## Computed while this book is built
@@ -154,7 +154,7 @@ runs = {
 for name, run in runs.items():
     images = run.ok["image_id"].nunique()
     print(f"{model_name} on {name}: {images} images; density σ = 1 degree of visual angle")
-    display(summary_table(run.ok, saliency, by="explainer").rename(columns=METRIC_LABELS))
+    display(for_reader(summary_table(run.ok, saliency, by="explainer")))
     title = f"{model_name} vs human fixations on {name}, {images} images; bars: 95 % bootstrap intervals"
     display(interval_bars(run.ok, saliency, columns=3, title=title))
 
@@ -173,7 +173,7 @@ for name, run in runs.items():
     ceiling = observer_ceiling(name, ids, image_size=run.image_size(), max_fixations=fixations)
     print(f"{name}: {len(ids)} images, the first {fixations} fixations of every scanpath")
     table = ceiling_table(run.ok, ceiling, scanpaths, explainers=["fovex", "centre_scanpath"])
-    display(table.rename(columns=METRIC_LABELS).rename_axis(f"{name}: scanpath of"))
+    display(for_reader(table).rename_axis(f"{name}: scanpath of"))
 
 # %% [markdown]
 # ## Examples

@@ -54,6 +54,7 @@ import torch
 import fovex
 from fovex.benchmark import machine_description, time_explainer
 from fovex.data import open_dataset
+from fovex.explain import display_name
 from fovex.viz import cost_figure, relative_differences_figure
 
 model = fovex.load_model(model_name, device=device)
@@ -122,6 +123,7 @@ if path.is_file():
         "fraction_of_peak",
         "peak_memory_mb",
     ]
+    full = full.assign(explainer=full["explainer"].map(display_name))
     display(full[[column for column in shown if column in full.columns]].round(3))
 else:
     print(f"{path} not found: run `make benchmark` to produce it.")
@@ -160,7 +162,7 @@ display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU
 # (first 100 photos), when their run is present.
 
 # %% tags=["hide-input"]
-from fovex.report import relative_differences
+from fovex.report import for_reader, relative_differences
 from fovex.runs import run_chapter
 from fovex.store import load_first_available
 
@@ -201,7 +203,7 @@ else:
     print(f"{fast_num_images} photos run here ({dataset})")
 comparison = comparison[comparison["status"] == "ok"].drop_duplicates(["image_id", "explainer"])
 passes = comparison.groupby("explainer")[["forward_passes", "backward_passes", "explain_seconds"]].mean()
-display(passes.rename(columns={"explain_seconds": "seconds per image"}).round(3))
+display(for_reader(passes.rename(columns={"explain_seconds": "seconds per image"})).round(3))
 differences = relative_differences(comparison, "fovex-published", ["insertion_auc", "deletion_auc"])
 unmatched = sorted(set(passes.index) - set(differences["candidate"]) - {"fovex-published"})
 if unmatched:  # e.g. the published run has not reached these photos yet
@@ -210,7 +212,7 @@ print(
     f"{model_name}; exact RISE protocol (224 steps). Insertion: higher is better; deletion: lower is better. "
     "ci_low_pct/ci_high_pct: paired bootstrap 95 % interval of the difference %."
 )
-display(differences.drop(columns="reference").set_index(["candidate", "metric"]).round(4))
+display(for_reader(differences.drop(columns="reference").set_index(["candidate", "metric"])).round(4))
 
 # %% tags=["hide-input"]
 if len(differences):

@@ -589,5 +589,6 @@ def test_every_registered_method_has_the_name_the_field_writes():
     assert display_name("meaningful_perturbation") == "Meaningful Perturbation"
     assert display_name("fovex") == "FovEx" and display_name("rise") == "RISE"
     assert display_name("fovex-loss-weighted") == "FovEx-loss-weighted"  # a run's label keeps its suffix
+    assert display_name("fovex s=0.3") == "FovEx s=0.3" and display_name("rise2") == "rise2"
     assert display_name("not-a-method") == "not-a-method"
     assert all(display_name(key) != key for key in explainers())  # no registry key left undisplayed

@@ -8,6 +8,7 @@ from fovex.report import (
     choose_variant,
     claim_verdict,
     claims_table,
+    for_reader,
     localisation_table,
     paired_difference,
     paired_differences,
@@ -305,3 +306,24 @@ def test_ceiling_table_puts_the_human_ceiling_next_to_the_explainers_on_its_imag
     assert sorted(wider.index) == ["centre_scanpath", "fovex", "gradcam", "humans (leave one out)"]
     assert wider.loc["humans (leave one out)", "nss"] == "-"
     assert wider.loc["fovex", "nss"].startswith("1.500 [")
+
+
+def test_for_reader_names_methods_and_metrics_as_the_book_does():
+    from fovex.evaluation import METRICS, metric_label, metric_name
+
+    table = pd.DataFrame(
+        {"insertion_auc": [0.5, 0.4, 0.3], "kld": [1.0, 2.0, 3.0], "n": [3, 3, 3]},
+        index=pd.Index(["gradcam++", "fovex-fast", "s=0.15, sum"], name="explainer"),
+    )
+    shown = for_reader(table)
+    assert list(shown.index) == ["Grad-CAM++", "FovEx-fast", "s=0.15, sum"]  # other labels stay as they are
+    assert list(shown.columns) == ["insertion AUC ↑", "KLD ↓", "n"] and shown.index.name == "method"
+    assert shown.to_numpy().tolist() == table.to_numpy().tolist()
+    # Every column a metric fills is named, its arrow following the metric's direction.
+    for spec in METRICS.values():
+        for column in spec.columns:
+            if column in ("increase", "score_masked"):  # shown as increase_pct; the masked score is not a metric
+                continue
+            assert metric_name(column) != column
+            assert metric_label(column).endswith("↑" if spec.higher_is_better else "↓")
+    assert metric_label("increase_pct") == "%Increase ↑" and metric_label("drop_pct") == "%Drop ↓"

@@ -66,9 +66,9 @@ def test_paired_differences_figure_marks_each_rival_difference_and_zero():
     x, y = axis.lines[0].get_data()
     assert list(x) == pytest.approx(list(differences["difference"]))  # about -1 and -2
     assert list(y) == [0, 1]
-    assert [t.get_text() for t in axis.get_yticklabels()] == ["gradcam", "rise"]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["Grad-CAM", "RISE"]  # as the book names them
     assert any(line.get_xdata()[0] == 0.0 and line.get_linestyle() == "--" for line in axis.lines[1:])
-    assert axis.get_title() == "fovex − rival: a"
+    assert axis.get_title() == "FovEx − rival: a"
     renamed = paired_differences_figure(differences, difference="variant − published")
     assert renamed.axes[0].get_title() == "variant − published: a"
 
@@ -80,7 +80,7 @@ def test_spread_figure_places_each_group_at_its_means():
     points = [(line.get_xdata()[0], line.get_ydata()[0]) for line in axis.lines]
     expected = frame.groupby("explainer", sort=False)[["map_mean", "b"]].mean().to_numpy()
     assert np.array(points) == pytest.approx(expected)
-    assert [t.get_text() for t in axis.texts] == ["fovex", "gradcam", "rise"]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["FovEx", "Grad-CAM", "RISE"]
 
 
 # --- one way of drawing a static figure -------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_comparison_grid_outlines_the_boxes_of_each_row_on_every_overlay():
     attributions = {"fovex": torch.rand(2, 10, 10), "gradcam": torch.rand(2, 10, 10)}
     figure = comparison_grid(images, attributions, row_titles=["x", "y"], boxes=[[(1, 2, 5, 7)], []], title="t")
     axes = np.array(figure.axes).reshape(2, 3)
-    assert [axes[0, 0].get_title(), axes[0, 1].get_title(), axes[0, 2].get_title()] == ["x", "fovex", "gradcam"]
+    assert [axes[0, 0].get_title(), axes[0, 1].get_title(), axes[0, 2].get_title()] == ["x", "FovEx", "Grad-CAM"]
     box = axes[0, 1].patches[0]
     assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (1, 2, 4, 5)
     assert len(axes[0, 2].patches) == 1 and len(axes[1, 1].patches) == 0 and len(axes[0, 0].patches) == 0
@@ -147,7 +147,7 @@ def test_curves_figure_draws_each_groups_mean_curve():
     assert deletion_axis.lines[0].get_linewidth() > deletion_axis.lines[1].get_linewidth()  # fovex stands out
     assert list(insertion_axis.lines[0].get_ydata()) == pytest.approx([0.1, 0.6, 0.9])
     assert deletion_axis.get_title() == "mean deletion curve (2 images)"
-    assert [t.get_text() for t in insertion_axis.get_legend().get_texts()] == ["fovex", "random"]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["FovEx", "random map"]
 
 
 def test_table_heatmap_shows_the_table_cells_and_labels():
@@ -163,7 +163,7 @@ def test_table_heatmap_shows_the_table_cells_and_labels():
     axis = figure.axes[0]
     cells = axis.images[0].get_array()
     assert cells[0].tolist() == [100.0, 100.0] and cells[1, 0] == 0.0 and cells.mask[1, 1]  # gradcam has no dog
-    assert [t.get_text() for t in axis.get_xticklabels()] == ["fovex", "gradcam"]
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["FovEx", "Grad-CAM"]
     assert [t.get_text() for t in axis.get_yticklabels()] == ["cat", "dog"]
     assert figure.axes[1].get_ylabel() == "hit rate, %"  # the colour bar
 
@@ -220,7 +220,7 @@ def test_localisation_figure_shows_each_pair_with_its_class_boxes():
     rows = pd.DataFrame({"image_id": ["im0"], "object_class": ["dog"], "target_name": ["beagle"]})
     figure = localisation_figure(_fake_run(samples, maps, ["fovex", "centre"]), rows, title="p")
     image_axis, fovex_axis, centre_axis = figure.axes
-    assert image_axis.get_title() == "dog → beagle" and fovex_axis.get_title() == "fovex"
+    assert image_axis.get_title() == "dog → beagle" and fovex_axis.get_title() == "FovEx"
     assert fovex_axis.images[1].get_array().min() == 1.0  # the dog's map, not the cat's
     assert [p.get_x() for p in centre_axis.patches] == [5]  # only the dog's box
 
@@ -289,3 +289,19 @@ def test_cost_figure_shows_each_explainers_fastest_batch_on_log_axes():
     assert sorted(p.get_width() for p in seconds.patches) == [0.1, 1.0]
     assert sorted(p.get_width() for p in passes.patches) == [2, 400]
     assert seconds.get_xscale() == passes.get_xscale() == "log"
+
+
+def test_wrap_text_keeps_every_word_and_each_line_within_the_width():
+    from fovex.viz import fit_text, text_width_in, words_fit, wrap_text
+
+    text = "s=0.15, loss_weighted, all fixations; photos per method: Meaningful Perturbation 200"
+    wrapped = wrap_text(text, 1.2, 8)
+    assert wrapped.count("\n") >= 2
+    assert all(text_width_in(line, 8) <= 1.2 for line in wrapped.split("\n"))
+    assert wrapped.replace("\n", " ").replace("_ ", "_").split() == text.split()  # nothing lost or reordered
+    assert wrap_text("a short one", 3.0, 8) == "a short one" and wrap_text("x\ny", 3.0, 8) == "x\ny"
+    # A word wider than the room shrinks the text before it is cut, down to the smallest size.
+    assert not words_fit("Perturbation", 0.6, 9)
+    fitted, size = fit_text("Meaningful Perturbation", 0.6, 9)
+    assert size < 9 and fitted == "Meaningful\nPerturbation" and words_fit("Perturbation", 0.6, size)
+    assert text_width_in("wide words", 9) > text_width_in("wide words", 8) > 0

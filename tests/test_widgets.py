@@ -227,7 +227,7 @@ def test_static_figure_shows_every_replay_frame(explorer):
     two_frames = explorer.static_figure(n_frames=2)
     assert [ax.get_title() for ax in two_frames.axes[:2]] == ["1 fixation", "3 fixations"]
     explorer.explainer_dropdown.value = "gradcam"
-    assert [ax.get_title() for ax in explorer.static_figure().axes] == ["image", "gradcam attribution"]
+    assert [ax.get_title() for ax in explorer.static_figure().axes] == ["image", "Grad-CAM attribution"]
 
 
 def test_replay_figure_matches_the_stored_fixations():

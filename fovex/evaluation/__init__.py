@@ -16,10 +16,11 @@ from .config import CONFIG_VERSION, ConfigError, EvalConfig, EvaluationError, lo
 from .plan import spread_order
 from .runner import run
 from .schema import row_columns
-from .scoring import DATASET_KINDS, DEFAULT_METRICS, METRICS, VALID_METRICS
+from .scoring import COLUMN_NAMES, DATASET_KINDS, DEFAULT_METRICS, METRICS, VALID_METRICS, metric_label, metric_name
 from .summary import summarize
 
 __all__ = [
+    "COLUMN_NAMES",
     "CONFIG_VERSION",
     "DATASET_KINDS",
     "DEFAULT_METRICS",
@@ -29,6 +30,8 @@ __all__ = [
     "EvalConfig",
     "EvaluationError",
     "load_config",
+    "metric_label",
+    "metric_name",
     "row_columns",
     "run",
     "spread_order",

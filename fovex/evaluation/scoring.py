@@ -16,13 +16,16 @@ there, with the reason in the row's ``notes``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from .registry import COLUMN_NAMES, METRICS, ColumnName, MetricSpec, metric_label, metric_name
+
 __all__ = [
+    "COLUMN_NAMES",
+    "ColumnName",
     "MetricSpec",
     "METRICS",
     "DATASET_KINDS",
@@ -33,68 +36,10 @@ __all__ = [
     "FixationPool",
     "fixation_pool",
     "compute_metrics",
+    "metric_label",
+    "metric_name",
 ]
 
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """A selectable metric: its family, the row columns it fills (name -> arrow type name), orientation."""
-
-    name: str
-    family: str
-    columns: dict[str, str]
-    higher_is_better: bool
-    description: str
-
-
-_SPECS = (
-    MetricSpec(
-        "drop_increase",
-        "faithfulness",
-        {"drop_pct": "float64", "increase": "bool", "score_masked": "float64"},
-        False,
-        "%Drop per image (max(0, Y - O) / Y * 100; lower is better) and whether O > Y (%Increase, higher)",
-    ),
-    MetricSpec(
-        "insertion",
-        "faithfulness",
-        {"insertion_auc": "float64"},
-        True,
-        "RISE insertion AUC (the reference's blurred start)",
-    ),
-    MetricSpec(
-        "deletion", "faithfulness", {"deletion_auc": "float64"}, False, "RISE deletion AUC (mean-colour substrate)"
-    ),
-    MetricSpec(
-        "pointing_game", "localisation", {"pointing_hit": "bool"}, True, "map maximum within 15 px of the class's boxes"
-    ),
-    MetricSpec(
-        "ebpg", "localisation", {"ebpg_pct": "float64"}, True, "share of the map's energy inside the class's boxes, %"
-    ),
-    MetricSpec("nss", "plausibility", {"nss": "float64"}, True, "normalised scanpath saliency at human fixations"),
-    MetricSpec("cc", "plausibility", {"cc": "float64"}, True, "Pearson correlation with the fixation density"),
-    MetricSpec("kld", "plausibility", {"kld": "float64"}, False, "KL divergence of the density from the map"),
-    MetricSpec("sim", "plausibility", {"sim": "float64"}, True, "histogram intersection with the density"),
-    MetricSpec("auc_judd", "plausibility", {"auc_judd": "float64"}, True, "AUC, Judd variant"),
-    MetricSpec("sauc", "plausibility", {"sauc": "float64"}, True, "shuffled AUC; negatives = other images' fixations"),
-    MetricSpec(
-        "scanpath_dtw",
-        "scanpath",
-        {"scanpath_dtw_px": "float64"},
-        False,
-        "mean DTW distance (px) of the explainer's scanpath to each observer's (scanpath explainers only)",
-    ),
-    MetricSpec(
-        "scanpath_string_edit",
-        "scanpath",
-        {"scanpath_string_edit": "float64"},
-        True,
-        "mean string-edit similarity on a grid (scanpath explainers only)",
-    ),
-)
-
-#: Metric name -> spec, in the order columns appear.
-METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
 
 #: Data set name -> kind of evaluation.
 DATASET_KINDS: dict[str, str] = {

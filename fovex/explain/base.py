@@ -220,13 +220,14 @@ def explainers() -> list[str]:
 def display_name(key: str) -> str:
     """How the book names a method: ``"gradcam++"`` -> ``"Grad-CAM++"``.
 
-    A registry key gives its class's ``display_name``; a run's label that extends a key (``"fovex-fast"``)
-    keeps its suffix (``"FovEx-fast"``); anything else is returned unchanged.
+    A registry key gives its class's ``display_name``; a run's label that extends a key (``"fovex-fast"``,
+    ``"fovex s=0.3"``) keeps its suffix (``"FovEx-fast"``, ``"FovEx s=0.3"``); anything else is returned
+    unchanged.
     """
     if key in _REGISTRY:
         return _REGISTRY[key].display_name or key
     for name in sorted(_REGISTRY, key=len, reverse=True):
-        if key.startswith(name + "-"):
+        if key.startswith((name + "-", name + " ")):
             return (_REGISTRY[name].display_name or name) + key[len(name) :]
     return key
 

@@ -2,7 +2,8 @@
 
 - :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences.
 - :mod:`~fovex.report.claims`: the published numbers and claims (:data:`CLAIMS`), their verdicts.
-- :mod:`~fovex.report.tables`: localisation, scanpath and map-variant tables.
+- :mod:`~fovex.report.tables`: localisation, scanpath and map-variant tables; :func:`for_reader`
+  names methods and metrics in any table as the book does.
 """
 
 from .claims import (
@@ -25,7 +26,7 @@ from .statistics import (
     reverse_differences,
     summary_table,
 )
-from .tables import ceiling_table, choose_variant, localisation_table, pointing_by_class
+from .tables import ceiling_table, choose_variant, for_reader, localisation_table, pointing_by_class
 
 __all__ = [
     "CLAIMS",
@@ -37,6 +38,7 @@ __all__ = [
     "claim_verdict",
     "claims_table",
     "findings_summary",
+    "for_reader",
     "localisation_table",
     "paired_difference",
     "paired_differences",

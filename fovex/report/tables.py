@@ -1,4 +1,5 @@
-"""Tables of one axis: localisation, methods against the human ceiling, the map-variant choice."""
+"""Tables of one axis: localisation, methods against the human ceiling, the map-variant choice; and
+:func:`for_reader`, any table as the book shows it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,27 @@ import pandas as pd
 from .statistics import bootstrap_ci, paired_difference, summary_table
 
 
+def for_reader(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` as the book shows it: methods (registry keys or run labels that extend them, in the
+    index or the columns) as the field names them (:func:`fovex.explain.display_name`), metric
+    columns by their names with the better direction (:func:`fovex.evaluation.metric_label`)."""
+    from ..evaluation.registry import COLUMN_NAMES, metric_label
+    from ..explain import display_name
+
+    def named(value):
+        if not isinstance(value, str):
+            return value
+        return metric_label(value) if value in COLUMN_NAMES else display_name(value)
+
+    table = table.rename(index=named, columns=named)
+    return table.rename_axis(index=lambda name: "method" if name == "explainer" else name)
+
+
 def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 1) -> pd.DataFrame:
     """Per group: pointing-game accuracy (mean over VOC classes of the per-class hit rate, TorchRay's
     convention, :func:`fovex.metrics.localization.pointing_game_accuracy`), the plain hit rate over
     (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes."""
+    from ..evaluation.registry import metric_name
     from ..metrics.localization import pointing_game_accuracy
 
     table = []
@@ -23,9 +41,9 @@ def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 
         table.append(
             {
                 by: group,
-                "pointing game % (class mean)": round(accuracy.accuracy_pct, digits),
+                f"{metric_name('pointing_hit')} % (class mean)": round(accuracy.accuracy_pct, digits),
                 "hit rate % (pairs)": round(float(frame["pointing_hit"].astype(bool).mean() * 100), digits),
-                "EBPG %": f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
+                metric_name("ebpg_pct"): f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
                 "pairs": int(len(frame)),
                 "classes": int(len(classes)),
             }

@@ -6,7 +6,8 @@ the same PNG bytes on any display or backend, and a notebook shows a returned fi
 ``display(figure)``.
 
 - :mod:`~fovex.viz.figures`: the figure itself, images, maps, scanpaths, grids.
-- :mod:`~fovex.viz.charts`: the study's charts.
+- :mod:`~fovex.viz.charts`: the study's charts, laid out by :mod:`~fovex.viz.panels`.
+- :mod:`~fovex.viz.text`: text that fits its room (every figure's titles and labels wrap to the page).
 """
 
 from .charts import (
@@ -36,6 +37,7 @@ from .figures import (
     stack_maps,
     to_numpy_image,
 )
+from .text import fit_text, set_suptitle, text_width_in, words_fit, wrap_text
 
 __all__ = [
     "METRIC_LABELS",
@@ -46,6 +48,7 @@ __all__ = [
     "curves_figure",
     "explanation_figure",
     "figure_to_png",
+    "fit_text",
     "gaze_figure",
     "interval_bars",
     "localisation_figure",
@@ -54,11 +57,15 @@ __all__ = [
     "plot_attribution",
     "plot_scanpath",
     "relative_differences_figure",
+    "set_suptitle",
     "settings_figure",
     "spread_figure",
     "stack_maps",
     "study_cost_figure",
     "table_heatmap",
+    "text_width_in",
     "to_numpy_image",
     "trend_figure",
+    "words_fit",
+    "wrap_text",
 ]

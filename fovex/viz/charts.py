@@ -4,43 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..evaluation.registry import COLUMN_NAMES, metric_label
+from ..explain import display_name
 from .figures import PAGE_WIDTH_IN, new_figure
+from .panels import (
+    LABEL_MAX_IN,
+    PAD_IN,
+    TICK_PT,
+    TITLE_PT,
+    book_names,
+    finish_chart,
+    fit_columns,
+    labelled_grid,
+    legend_below,
+    page_grid,
+    rows_height_in,
+)
+from .text import fit_text, text_width_in, words_fit, wrap_text
 
-METRIC_LABELS = {
-    "drop_pct": "%Drop ↓",
-    "increase_pct": "%Increase ↑",
-    "deletion_auc": "deletion AUC ↓",
-    "insertion_auc": "insertion AUC ↑",
-    "ebpg_pct": "EBPG % ↑",
-    "pointing_hit": "pointing game ↑",
-    "pointing_pct": "pointing-game hits % ↑",
-    "nss": "NSS ↑",
-    "cc": "CC ↑",
-    "kld": "KLD ↓",
-    "sim": "SIM ↑",
-    "auc_judd": "AUC-Judd ↑",
-    "sauc": "sAUC ↑",
-    "scanpath_dtw_px": "DTW px ↓",
-    "scanpath_string_edit": "string edit ↑",
-}
-
-
-def _grid(panels: int, columns: int, row_height_in: float):
-    """A page-wide figure with ``panels`` axes, ``columns`` per row (unused cells hidden)."""
-    columns = min(columns, panels)
-    rows = -(-panels // columns)
-    figure, axes = new_figure(PAGE_WIDTH_IN, row_height_in * rows, rows, columns)
-    for axis in axes.flat[panels:]:
-        axis.set_visible(False)
-    return figure, list(axes.flat[:panels])
-
-
-def _finish(figure, axes, title: str):
-    for axis in axes:
-        axis.tick_params(labelsize=8)
-    if title:
-        figure.suptitle(title, fontsize=8)
-    return figure
+#: Axis and header labels of the study's metric columns, with the better direction (derived from
+#: the metric registry's column names, :data:`fovex.evaluation.registry.COLUMN_NAMES`).
+METRIC_LABELS = {column: metric_label(column) for column in COLUMN_NAMES}
 
 
 def interval_bars(
@@ -49,23 +33,27 @@ def interval_bars(
     """One panel per metric: each group's mean as a horizontal bar with its 95 % bootstrap interval.
 
     ``frame``: rows with a ``by`` column and the metric columns (one row per image and group).
-    Groups keep their first-appearance order; ``highlight`` is drawn in red. Fits the page width.
+    Groups keep their first-appearance order and are named as the book names them; ``highlight`` is
+    drawn in red. Fits the page width: fewer columns when the group names leave panels too narrow.
     """
     from ..report import bootstrap_ci
 
     groups = list(dict.fromkeys(frame[by]))
-    figure, axes = _grid(len(metrics), columns, 0.28 * len(groups) + 0.9)
-    for axis, metric in zip(axes, metrics):
+    figure, axes, labels, titles = labelled_grid(
+        len(metrics), columns, book_names(groups), [metric_label(m) for m in metrics]
+    )
+    positions = np.arange(len(groups))
+    for axis, metric, panel_title in zip(axes, metrics, titles):
         values = [frame.loc[frame[by] == group, metric].astype(float) for group in groups]
         means = np.array([v.mean() for v in values])
         intervals = np.array([bootstrap_ci(v) for v in values]).reshape(-1, 2)
         errors = np.abs(intervals.T - means)
-        axis.barh(
-            groups, means, xerr=errors, capsize=2, color=["tab:red" if g == highlight else "tab:gray" for g in groups]
-        )
+        colours = ["tab:red" if g == highlight else "tab:gray" for g in groups]
+        axis.barh(positions, means, xerr=errors, capsize=2, color=colours)
+        axis.set_yticks(positions, labels)
         axis.invert_yaxis()
-        axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=9)
-    return _finish(figure, axes, title)
+        axis.set_title(panel_title, fontsize=TITLE_PT)
+    return finish_chart(figure, axes, title)
 
 
 def paired_differences_figure(differences, title: str = "", columns: int = 2, difference: str | None = None):
@@ -78,10 +66,13 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
     """
     metrics = list(dict.fromkeys(differences["metric"]))
     rivals = list(dict.fromkeys(differences["reference"]))
-    figure, axes = _grid(len(metrics), columns, 0.28 * len(rivals) + 0.9)
-    for axis, metric in zip(axes, metrics):
+    named = difference or f"{display_name(str(differences['candidate'].iloc[0]))} − rival"
+    figure, axes, labels, titles = labelled_grid(
+        len(metrics), columns, book_names(rivals), [f"{named}: {metric_label(m)}" for m in metrics]
+    )
+    positions = np.arange(len(rivals))
+    for axis, metric, panel_title in zip(axes, metrics, titles):
         part = differences[differences["metric"] == metric].set_index("reference").reindex(rivals)
-        positions = np.arange(len(rivals))
         axis.errorbar(
             part["difference"],
             positions,
@@ -91,11 +82,15 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
             xerr=[part["difference"] - part["ci_low"], part["ci_high"] - part["difference"]],
         )
         axis.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
-        axis.set_yticks(positions, rivals)
+        axis.set_yticks(positions, labels)
         axis.invert_yaxis()
-        named = difference or f"{differences['candidate'].iloc[0]} − rival"
-        axis.set_title(f"{named}: {METRIC_LABELS.get(metric, metric)}", fontsize=9)
-    return _finish(figure, axes, title)
+        axis.set_title(panel_title, fontsize=TITLE_PT)
+    return finish_chart(figure, axes, title)
+
+
+#: Colours and markers that tell a chart's groups apart in its legend (red: the highlighted method).
+_COLOURS = ["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
+_MARKERS = "osD^vP*Xph<>"
 
 
 def spread_figure(
@@ -107,23 +102,29 @@ def spread_figure(
     title: str = "",
     columns: int = 2,
 ):
-    """Each group's mean metric against its maps' mean spread (one point per group, one panel per metric).
+    """Each group's mean metric against its maps' mean spread (one marker per group, one panel per
+    metric, the groups named in the legend below; ``highlight``'s groups in red).
 
     ``frame``: one row per (image, group) with ``spread`` (e.g. the map's mean value, the share of
     the image ``x * A`` keeps) and the metric columns. Shows whether a metric rewards wider maps.
     """
     groups = list(dict.fromkeys(frame[by]))
     means = frame.groupby(by, sort=False)[[spread, *metrics]].mean().reindex(groups)
-    figure, axes = _grid(len(metrics), columns, 2.6)
+    columns, plot_in = fit_columns(min(columns, len(metrics)), 0.5)
+    figure, axes = page_grid(len(metrics), columns, 2.6)
+    others = iter([colour for colour in _COLOURS if colour != "tab:red"] * len(groups))
+    styles = {
+        group: ("tab:red" if str(group).startswith(highlight) else next(others), _MARKERS[i % len(_MARKERS)])
+        for i, group in enumerate(groups)
+    }
     for axis, metric in zip(axes, metrics):
         for group, row in means.iterrows():
-            axis.plot(
-                row[spread], row[metric], "o", color="tab:red" if str(group).startswith(highlight) else "tab:gray"
-            )
-            axis.annotate(str(group), (row[spread], row[metric]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-        axis.set_xlabel(f"mean {spread.replace('_', ' ')}", fontsize=8)
-        axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=9)
-    return _finish(figure, axes, title)
+            colour, marker = styles[group]
+            axis.plot(row[spread], row[metric], marker, color=colour, label=display_name(str(group)))
+        axis.set_xlabel(wrap_text(f"mean {spread.replace('_', ' ')}", plot_in, TICK_PT), fontsize=TICK_PT)
+        axis.set_title(wrap_text(metric_label(metric), plot_in, TITLE_PT), fontsize=TITLE_PT)
+    legend_below(figure, axes[0])
+    return finish_chart(figure, axes, title)
 
 
 #: The stored insertion/deletion curves: panel name and what the x axis counts.
@@ -139,6 +140,7 @@ def curves_figure(maps_by_group: dict, highlight: str = "fovex", title: str = ""
 
     ``maps_by_group``: group -> stored arrays by row key (:meth:`fovex.runs.Run.maps`), each with
     ``deletion_curve`` and ``insertion_curve`` of S points at fractions ``linspace(0, 1, S)``.
+    The groups are named in the legend below the panels.
     """
     figure, axes = new_figure(PAGE_WIDTH_IN, 3.0, 1, len(CURVES))
     for axis, (curve, (name, xlabel)) in zip(axes[0], CURVES.items()):
@@ -147,55 +149,83 @@ def curves_figure(maps_by_group: dict, highlight: str = "fovex", title: str = ""
             curves = np.stack([entry[curve] for entry in maps.values() if curve in entry])  # (N, S)
             count = max(count, len(curves))
             fraction = np.linspace(0, 1, curves.shape[1])
-            axis.plot(fraction, curves.mean(0), label=group, linewidth=2.2 if group == highlight else 1.0)
-        axis.set_xlabel(xlabel, fontsize=8)
-        axis.set_ylabel("softmax score", fontsize=8)
-        axis.set_title(f"mean {name} curve ({count} images)", fontsize=9)
-    axes[0, -1].legend(fontsize=7)
-    return _finish(figure, axes[0], title)
+            label = display_name(str(group))
+            axis.plot(fraction, curves.mean(0), label=label, linewidth=2.2 if group == highlight else 1.0)
+        axis.set_xlabel(xlabel, fontsize=TICK_PT)
+        axis.set_ylabel("softmax score", fontsize=TICK_PT)
+        axis.set_title(f"mean {name} curve ({count} images)", fontsize=TITLE_PT)
+    legend_below(figure, axes[0, 0])
+    return finish_chart(figure, axes[0], title)
 
 
 def table_heatmap(table, label: str, title: str = "", vmin: float = 0.0, vmax: float = 100.0, cmap: str = "viridis"):
     """A table of numbers (rows x columns, e.g. :func:`fovex.report.pointing_by_class`) as a heat map
-    with its colour bar labelled ``label``; NaN cells stay blank."""
+    with its colour bar labelled ``label``; NaN cells stay blank. Method columns are named as the book
+    names them, wrapped to their cell's width (smaller, or upright, when a word would not fit)."""
     figure, axes = new_figure(PAGE_WIDTH_IN, max(2.4, 0.22 * len(table) + 1.2))
     axis = axes[0, 0]
     image = axis.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    axis.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=30)
-    axis.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    rows = [str(i) for i in table.index]
+    names = book_names(table.columns)
+    cell_in = (PAGE_WIDTH_IN - max((text_width_in(r, TICK_PT) for r in rows), default=0) - 1.4) / table.shape[1]
+    size = min(fit_text(name, cell_in - 0.08, TICK_PT, smallest=TICK_PT - 1.5)[1] for name in names)
+    columns = [wrap_text(name, cell_in - 0.08, size) for name in names]
+    upright = not all(words_fit(name, cell_in - 0.08, size) for name in names)
+    if upright:  # a word wider than its cell: the names stand upright instead
+        columns, size = [wrap_text(name, 1.2, TICK_PT) for name in names], TICK_PT
+    axis.set_xticks(range(table.shape[1]), columns, rotation=90 if upright else 0)
+    axis.set_yticks(range(table.shape[0]), rows)
     figure.colorbar(image, ax=axis, label=label)
-    return _finish(figure, [axis], title)
+    finish_chart(figure, [axis], title)
+    axis.tick_params(axis="x", labelsize=size)
+    return figure
 
 
 def trend_figure(frame, x: str, metrics: list[str], xscale: str = "linear", xlabel: str = "", title: str = ""):
     """One panel per metric: its mean over rows against ``x``, with error bars of one standard error
-    of the mean (``std / sqrt(n)`` over the rows of each ``x`` value)."""
-    figure, axes = _grid(len(metrics), len(metrics), 3.2)
+    of the mean (``std / sqrt(n)`` over the rows of each ``x`` value); ticks at the ``x`` values."""
+    from matplotlib.ticker import NullFormatter
+
+    figure, axes = page_grid(len(metrics), len(metrics), 3.2)
+    plot_in = PAGE_WIDTH_IN / len(metrics) - PAD_IN - 0.3
     for axis, metric in zip(axes, metrics):
         grouped = frame.groupby(x)[metric].agg(["mean", "sem"])
         axis.errorbar(grouped.index, grouped["mean"], yerr=grouped["sem"], marker="o", capsize=3)
         axis.set_xscale(xscale)
-        axis.set_xlabel(xlabel or x, fontsize=8)
-        axis.set_title(METRIC_LABELS.get(metric, metric), fontsize=9)
-    return _finish(figure, axes, title)
+        if xscale == "log":  # label the values measured, not the decades around them
+            axis.set_xticks(grouped.index, [f"{value:g}" for value in grouped.index])
+            axis.xaxis.set_minor_formatter(NullFormatter())
+        axis.set_xlabel(wrap_text(xlabel or x, plot_in, TICK_PT), fontsize=TICK_PT)
+        axis.set_title(wrap_text(metric_label(metric), plot_in, TITLE_PT), fontsize=TITLE_PT)
+    return finish_chart(figure, axes, title)
 
 
 def settings_figure(panels: dict, metrics: list[str], title: str = ""):
     """One panel per setting: each metric's mean for each value of the setting, values side by side.
 
     ``panels``: panel title -> ``(rows, column)``, the rows to average and the column holding the
-    setting's value (e.g. ``"heatmap_s"``); values are shown in sorted order.
+    setting's value (e.g. ``"heatmap_s"``); values are shown in sorted order. The metrics are named in
+    the legend below the panels.
     """
-    figure, axes = _grid(len(panels), len(panels), 3.2)
+    figure, axes = page_grid(len(panels), len(panels), 3.2)
+    plot_in = PAGE_WIDTH_IN / len(panels) - PAD_IN - 0.3
+    sizes = []  # each panel's x tick size: values shrink before they wrap
     for axis, (name, (rows, column)) in zip(axes, panels.items()):
         grouped = rows.groupby(column)[list(metrics)].mean()
         positions = np.arange(len(grouped))
         for metric, marker in zip(metrics, "os^vD"):
-            axis.plot(positions, grouped[metric], marker + "-", label=METRIC_LABELS.get(metric, metric))
-        axis.set_xticks(positions, [str(value) for value in grouped.index])
-        axis.set_title(name, fontsize=9)
-    axes[0].legend(fontsize=8)
-    return _finish(figure, axes, title)
+            axis.plot(positions, grouped[metric], marker + "-", label=metric_label(metric))
+        values = [f"{value:g}" if isinstance(value, float) else str(value) for value in grouped.index]
+        room = 0.9 * plot_in / max(1, len(grouped))  # each value's share of the axis
+        size = min(fit_text(value, room, TICK_PT)[1] for value in values)
+        axis.set_xticks(positions, [wrap_text(value, room, size) for value in values])
+        sizes.append(size)
+        axis.set_title(wrap_text(name, plot_in, TITLE_PT), fontsize=TITLE_PT)
+    legend_below(figure, axes[0])
+    finish_chart(figure, axes, title)
+    for axis, size in zip(axes, sizes):
+        axis.tick_params(axis="x", labelsize=size)
+    return figure
 
 
 def relative_differences_figure(differences, band_pct: float = 2.0, title: str = ""):
@@ -204,8 +234,12 @@ def relative_differences_figure(differences, band_pct: float = 2.0, title: str =
     ``±band_pct`` % (a difference small enough to call equal), the line is 0."""
     metrics = list(dict.fromkeys(differences["metric"]))
     candidates = list(dict.fromkeys(differences["candidate"]))
-    reference = differences["reference"].iloc[0]
-    figure, axes = new_figure(PAGE_WIDTH_IN, 1 + 0.45 * len(candidates), 1, len(metrics), sharey=True)
+    reference = display_name(str(differences["reference"].iloc[0]))
+    counts = differences.drop_duplicates("candidate").set_index("candidate")["n"].reindex(candidates).fillna(0)
+    labels = [wrap_text(f"{display_name(str(c))} (n={n:.0f})", LABEL_MAX_IN, TICK_PT) for c, n in counts.items()]
+    label_in = max(text_width_in(label, TICK_PT) for label in labels)
+    plot_in = (PAGE_WIDTH_IN - label_in) / len(metrics) - PAD_IN
+    figure, axes = new_figure(PAGE_WIDTH_IN, 1.3 + rows_height_in(labels), 1, len(metrics), sharey=True)
     positions = np.arange(len(candidates))
     for axis, metric in zip(axes[0], metrics):
         part = differences[differences["metric"] == metric].set_index("candidate").reindex(candidates)
@@ -214,26 +248,33 @@ def relative_differences_figure(differences, band_pct: float = 2.0, title: str =
         axis.errorbar(part["difference_pct"], positions, xerr=[below, above], fmt="o", capsize=3)
         axis.axvspan(-band_pct, band_pct, color="tab:green", alpha=0.12, label=f"within {band_pct:g} %")
         axis.axvline(0, color="black", linewidth=0.8)
-        axis.set_yticks(positions, [f"{c} (n={n:.0f})" for c, n in zip(candidates, part["n"].fillna(0))])
-        axis.set_xlabel(f"{METRIC_LABELS.get(metric, metric)}: % difference from {reference}", fontsize=8)
+        axis.set_yticks(positions, labels)
+        xlabel = f"{metric_label(metric)}: % difference from {reference}"
+        axis.set_xlabel(wrap_text(xlabel, plot_in, TICK_PT), fontsize=TICK_PT)
     axes[0, 0].invert_yaxis()  # first candidate on top (the axes share y)
-    axes[0, 0].legend(loc="lower left", fontsize=8)
-    return _finish(figure, axes[0], title)
+    axes[0, 0].legend(loc="lower left", fontsize=TICK_PT)
+    return finish_chart(figure, axes[0], title)
 
 
 def cost_figure(cost, title: str = ""):
     """Per explainer at its fastest batch size (rows of :func:`fovex.benchmark.time_explainer`):
     seconds per explanation and model passes per image (forward + backward), on log axes."""
     best = cost.sort_values("seconds_per_image").drop_duplicates("explainer")
-    figure, axes = new_figure(PAGE_WIDTH_IN, 3.4, 1, 2)
+    labels = [wrap_text(name, LABEL_MAX_IN, TICK_PT) for name in book_names(best["explainer"])]
+    plot_in = (PAGE_WIDTH_IN - max(text_width_in(label, TICK_PT) for label in labels)) / 2 - PAD_IN
+    figure, axes = new_figure(PAGE_WIDTH_IN, 1.2 + rows_height_in(labels), 1, 2, sharey=True)
     seconds, passes = axes[0]
-    seconds.barh(best["explainer"], best["seconds_per_image"], color="tab:blue")
-    seconds.set_xlabel("seconds per explanation (log)", fontsize=8)
-    passes.barh(best["explainer"], best["forward_passes"] + best["backward_passes"], color="tab:orange")
-    passes.set_xlabel("model passes per image, forward + backward (log)", fontsize=8)
+    positions = np.arange(len(best))
+    seconds.barh(positions, best["seconds_per_image"], color="tab:blue")
+    seconds.set_yticks(positions, labels)
+    seconds.set_xlabel(wrap_text("seconds per explanation (log)", plot_in, TICK_PT), fontsize=TICK_PT)
+    passes.barh(positions, best["forward_passes"] + best["backward_passes"], color="tab:orange")
+    xlabel = "model passes per image, forward + backward (log)"
+    passes.set_xlabel(wrap_text(xlabel, plot_in, TICK_PT), fontsize=TICK_PT)
     for axis in axes[0]:
         axis.set_xscale("log")
-    return _finish(figure, axes[0], title)
+    seconds.invert_yaxis()  # fastest on top (the axes share y)
+    return finish_chart(figure, axes[0], title)
 
 
 def study_cost_figure(cost, title: str = ""):
@@ -245,10 +286,11 @@ def study_cost_figure(cost, title: str = ""):
         f"{run} ({int(row.images)} of {int(row.planned) if np.isfinite(row.planned) else '?'})"
         for run, row in cost.iterrows()
     ]
+    names = [wrap_text(name, LABEL_MAX_IN * 1.5, TICK_PT) for name in names]
     spent, left = cost["hours"].to_numpy(float), np.nan_to_num(cost["hours_left"].to_numpy(float))
     axis.barh(names, spent, color="tab:blue", label="spent")
     axis.barh(names, left, left=spent, color="tab:blue", alpha=0.35, label="left (current rate)")
     axis.invert_yaxis()  # the runs in the order they are computed
-    axis.set_xlabel("hours of one CPU core", fontsize=8)
-    axis.legend(fontsize=7, loc="lower right")
-    return _finish(figure, [axis], title)
+    axis.set_xlabel("hours of one CPU core", fontsize=TICK_PT)
+    legend_below(figure, axis)
+    return finish_chart(figure, [axis], title)

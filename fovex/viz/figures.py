@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .text import fit_text, set_suptitle, wrap_text
+
 #: Width of the book's content column in inches: figures drawn at this width are shown unscaled.
 PAGE_WIDTH_IN = 7.0
 
@@ -65,7 +67,9 @@ def plot_scanpath(ax, image: torch.Tensor, fixations_xy: torch.Tensor, upto: int
         ax.plot(points[:, 0], points[:, 1], "-", color=color, linewidth=1.5, alpha=0.8)
         for index, (x, y) in enumerate(points, start=1):
             ax.scatter([x], [y], s=160, facecolor="black", edgecolor=color, linewidth=1.5, zorder=3)
-            ax.text(x, y, str(index), color="white", ha="center", va="center", fontsize=7, zorder=4)
+            ax.text(
+                x, y, str(index), color="white", ha="center", va="center", fontsize=7, zorder=4, gid="fixation-number"
+            )
     height, width = image.shape[-2:]
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
@@ -108,8 +112,7 @@ def explanation_figure(image: torch.Tensor, attribution: torch.Tensor, fixations
     if fixations_xy is not None:
         plot_scanpath(axes[2], image, fixations_xy)
         axes[2].set_title("scanpath", fontsize=9)
-    if title:
-        figure.suptitle(title, fontsize=10)
+    set_suptitle(figure, title, 10)
     return figure
 
 
@@ -118,17 +121,30 @@ def comparison_grid(
 ):
     """Rows: images; columns: the image, then one overlay per method; square panels of ``panel_in``
     inches, narrower when the columns would not fit the page's content width (:data:`PAGE_WIDTH_IN`).
+    Methods are named as the book names them (:func:`fovex.explain.display_name`); titles wrap to
+    their panel.
 
     images: (N, 3, H, W). attributions: method name -> (N, H, W). fixations_xy: optional method name ->
     (N, T, 2) scanpaths drawn on that method's panel. boxes: optional, per row a list of pixel boxes
     ``(x0, y0, x1, y1)`` outlined on every overlay of the row (e.g. the explained object).
     """
+    from ..explain import display_name
+
     methods = list(attributions)
     rows, cols = images.shape[0], len(methods) + 1
     panel_in = min(panel_in, PAGE_WIDTH_IN / cols)
-    figure, axes = new_figure(panel_in * cols, panel_in * rows + (0.3 if title else 0.0), rows, cols)
+    text_in = panel_in - 0.08  # a title's room: the panel less the space between panels
+    fitted = [fit_text(display_name(str(method)), text_in, 9) for method in methods]
+    names, name_pt = [name for name, _ in fitted], min(size for _, size in fitted)  # one size for the row
+    names = [wrap_text(display_name(str(method)), text_in, name_pt) for method in methods]
+    fitted = [fit_text(t, text_in, 8) for t in row_titles] if row_titles is not None else [("", 8)] * rows
+    row_titles, row_pt = [t for t, _ in fitted], min(size for _, size in fitted)
+    row_titles = [wrap_text(t, text_in, row_pt) for t in row_titles]
+    lines = max(name.count("\n") for name in names) + max(t.count("\n") + 1 for t in row_titles)
+    figure, axes = new_figure(panel_in * cols, (panel_in + 0.15 * lines) * rows, rows, cols)
     for r in range(rows):
-        _plot_image(axes[r, 0], images[r], row_titles[r] if row_titles is not None else "")
+        _plot_image(axes[r, 0], images[r])
+        axes[r, 0].set_title(row_titles[r], fontsize=row_pt)
         for c, method in enumerate(methods, start=1):
             plot_attribution(axes[r, c], images[r], attributions[method][r])
             if fixations_xy and method in fixations_xy:
@@ -137,9 +153,8 @@ def comparison_grid(
             if boxes is not None:
                 _plot_boxes(axes[r, c], boxes[r])
             if r == 0:
-                axes[r, c].set_title(method, fontsize=9)
-    if title:
-        figure.suptitle(title, fontsize=9)
+                axes[r, c].set_title(names[c - 1], fontsize=name_pt)
+    set_suptitle(figure, title, 9)
     return figure
 
 
@@ -167,26 +182,28 @@ def localisation_figure(run, rows, title: str = ""):
 def gaze_figure(run, image_ids, explainer: str = "fovex", title: str = ""):
     """Per image (row) of a free-viewing ``run``: the human fixation density, ``explainer``'s map, and
     its numbered scanpath (yellow) next to the first observer's (cyan), in the run's image frame."""
+    from ..explain import display_name
+
     samples = run.dataset()
     picked = [samples[samples.index_of(image_id)] for image_id in image_ids]
     maps = run.maps(explainer, ids=image_ids)
+    name, text_in = display_name(explainer), PAGE_WIDTH_IN / 3 - 0.1
+    titles = [
+        [f"{sample.id}: human density", f"{name} map", f"{name} (yellow) and one observer (cyan)"] for sample in picked
+    ]
+    titles = [[wrap_text(title, text_in, 8) for title in row] for row in titles]
+    lines = max(title.count("\n") + 1 for row in titles for title in row)
     attributions, scanpaths = stack_maps(maps, image_ids), stack_maps(maps, image_ids, "fixations_xy")
-    figure, axes = new_figure(PAGE_WIDTH_IN, PAGE_WIDTH_IN / 3 * len(picked) + 0.3, len(picked), 3)
+    figure, axes = new_figure(PAGE_WIDTH_IN, (PAGE_WIDTH_IN / 3 + 0.05 + 0.17 * lines) * len(picked), len(picked), 3)
     for r, sample in enumerate(picked):
         axes[r, 0].imshow(np.asarray(sample.density), cmap="magma")
         axes[r, 0].set_axis_off()
-        axes[r, 0].set_title(f"{sample.id}: human density", fontsize=8)
+        axes[r, 0].set_title(titles[r][0], fontsize=8)
         plot_attribution(axes[r, 1], sample.image, attributions[r])
-        axes[r, 1].set_title(f"{explainer} map", fontsize=8)
+        axes[r, 1].set_title(titles[r][1], fontsize=8)
         plot_scanpath(axes[r, 2], sample.image, scanpaths[r])
         observer = next(iter(sample.fixations.scanpaths().values()))  # (T, 2) pixels, x right, y down
         axes[r, 2].plot(observer[:, 0], observer[:, 1], "c.-", linewidth=1)
-        axes[r, 2].set_title(f"{explainer} (yellow) and one observer (cyan)", fontsize=8)
-    if title:
-        figure.suptitle(title, fontsize=9)
+        axes[r, 2].set_title(titles[r][2], fontsize=8)
+    set_suptitle(figure, title, 9)
     return figure
-
-
-# --- the study's plots --------------------------------------------------------------------------
-
-#: Axis labels of the study's metric columns, with the better direction.
