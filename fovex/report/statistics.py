@@ -5,20 +5,90 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: Bootstrap resamples of every interval and p-value in the book. With 2,000, a second seed moved the
+#: ends of AUC intervals by 0.001-0.002 (issue 26); with this many a second seed moves no printed digit
+#: of the findings page or of a chapter opening (tests/test_report.py checks it on the committed rows).
+RESAMPLES = 20_000
 
-def bootstrap_ci(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped); (nan, nan) if empty."""
+
+def resampled_means(
+    values, clusters=None, resamples: int = RESAMPLES, seed: int = 0, chunk: int = 4_000_000
+) -> np.ndarray:
+    """Bootstrap means of the columns of ``values`` (``(n,)`` or ``(n, m)``): ``(resamples,)`` or ``(resamples, m)``.
+
+    Without ``clusters`` each resample draws the n units with replacement. With ``clusters`` (one label
+    per unit, e.g. the photo of an (image, class) pair) it draws the k clusters with replacement and
+    keeps every unit of a drawn cluster, since units of one cluster are not independent:
+    ``mean* = sum_j w_j S_j / sum_j w_j n_j`` with ``w_j`` the times cluster j is drawn, ``S_j`` the sum
+    of its values and ``n_j`` its size. Every column shares the draws (paired resampling).
+    """
     values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
+    flat = values.ndim == 1
+    values = values[:, None] if flat else values
+    codes = np.arange(len(values)) if clusters is None else pd.factorize(np.asarray(clusters))[0]
+    k = int(codes.max()) + 1
+    sums = np.zeros((k, values.shape[1]))
+    np.add.at(sums, codes, values)
+    sizes = np.bincount(codes, minlength=k).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    means, rows = [], max(1, chunk // k)  # a bounded block of draws per step (memory)
+    for start in range(0, resamples, rows):
+        picks = rng.integers(0, k, size=(min(rows, resamples - start), k))
+        means.append(sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)[:, None])
+    means = np.concatenate(means)
+    return means[:, 0] if flat else means
+
+
+def percentile_interval(resampled: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """The ``confidence`` percentile interval of bootstrap statistics: their (1-c)/2 and (1+c)/2 quantiles."""
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(resampled, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def bootstrap_p(resampled: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of "the statistic is 0": ``min(1, 2 (min(#{s* <= 0}, #{s* >= 0}) + 1) / (B + 1))``.
+
+    It agrees with the percentile interval of the same resamples (a 95 % interval clear of 0 has
+    p < 0.05, up to 2 / B), and is never 0 (the +1: a Monte Carlo p-value).
+    """
+    resampled = np.asarray(resampled, dtype=np.float64)
+    tail = min(int((resampled <= 0).sum()), int((resampled >= 0).sum()))
+    return float(min(1.0, 2.0 * (tail + 1) / (resampled.size + 1)))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's family-wise adjustment of ``p_values`` (NaNs stay NaN and do not count in m).
+
+    With the m p-values sorted, ``p_(1) <= ... <= p_(m)``: ``adj_(i) = max_{j <= i} min(1, (m - j + 1) p_(j))``.
+    Rejecting where ``adj < alpha`` keeps the chance of any false rejection among the m below alpha.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    adjusted = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
+
+
+def bootstrap_ci(
+    values, confidence: float = 0.95, resamples: int = RESAMPLES, seed: int = 0, clusters=None
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped); (nan, nan) if empty.
+
+    ``clusters``: one label per value; whole clusters are resampled (:func:`resampled_means`).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    values = values[finite]
     if values.size == 0:
         return float("nan"), float("nan")
     if values.size == 1:
         return float(values[0]), float(values[0])
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return float(low), float(high)
+    clusters = None if clusters is None else np.asarray(clusters)[finite]
+    return percentile_interval(resampled_means(values, clusters, resamples, seed), confidence)
 
 
 def summary_table(
@@ -28,12 +98,14 @@ def summary_table(
     confidence: float = 0.95,
     digits: int = 3,
     percent_digits: int = 1,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """One row per group, one column per metric: ``mean [low, high]`` with a bootstrap CI, and ``n``.
 
     A group without any finite value of a metric shows ``-`` there (e.g. a ceiling defined for some
     metrics only). Values print with ``digits`` decimals, percentages (columns ending ``_pct``) with ``percent_digits``:
-    an interval of a few points needs no thousandths of a percent.
+    an interval of a few points needs no thousandths of a percent. ``cluster``: a column whose values
+    are resampled whole (:func:`resampled_means`), e.g. the photo of (image, class) pairs.
     """
     by = [by] if isinstance(by, str) else list(by)
     rows = []
@@ -48,7 +120,8 @@ def summary_table(
                 row[metric] = "-"
                 continue
             mean = np.nanmean(values)
-            low, high = bootstrap_ci(values, confidence)
+            clusters = None if cluster is None else group[cluster].to_numpy()
+            low, high = bootstrap_ci(values, confidence, clusters=clusters)
             places = percent_digits if metric.endswith("_pct") else digits
             row[metric] = f"{mean:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
         row["n"] = int(len(group))
@@ -63,28 +136,29 @@ def paired_relative_difference(
     reference: str,
     by: str = "explainer",
     confidence: float = 0.95,
-    resamples: int = 2000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
     unit: str = "image_id",
+    cluster: str | None = None,
 ) -> dict:
     """``(mean(candidate) - mean(reference)) / mean(reference)`` over the images both scored, in %.
 
     Returns the means, the relative difference and a paired bootstrap interval of it (images resampled
-    jointly, so per-image difficulty cancels out), and ``n``.
+    jointly, so per-image difficulty cancels out; whole clusters when ``cluster`` names a column), its two-sided
+    bootstrap ``p`` (:func:`bootstrap_p`), and ``n``.
     """
-    a, b = _paired(frame, metric, candidate, reference, by, unit)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(a), size=(resamples, len(a)))
-    relative = (a[picks].mean(1) - b[picks].mean(1)) / b[picks].mean(1) * 100
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(relative, [tail, 1.0 - tail])
+    a, b, clusters = _paired(frame, metric, candidate, reference, by, unit, cluster)
+    means = resampled_means(np.stack([a, b], axis=1), clusters, resamples, seed)
+    relative = (means[:, 0] - means[:, 1]) / means[:, 1] * 100
+    low, high = percentile_interval(relative, confidence)
     return {
         "metric": metric,
         candidate: float(a.mean()),
         reference: float(b.mean()),
         "difference_pct": float((a.mean() - b.mean()) / b.mean() * 100),
-        "ci_low_pct": float(low),
-        "ci_high_pct": float(high),
+        "ci_low_pct": low,
+        "ci_high_pct": high,
+        "p": bootstrap_p(relative),
         "n": int(len(a)),
     }
 
@@ -125,9 +199,16 @@ def relative_differences(
 
 
 def _paired(
-    frame: pd.DataFrame, metric: str, candidate: str, reference: str, by: str, unit: str = "image_id"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values of both groups on the units (images) both scored; a unit appearing twice in a group is an error."""
+    frame: pd.DataFrame,
+    metric: str,
+    candidate: str,
+    reference: str,
+    by: str,
+    unit: str = "image_id",
+    cluster: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Values of both groups on the units (images) both scored, and each unit's ``cluster`` label (None
+    without); a unit appearing twice in a group is an error."""
     picked = frame[frame[by].isin([candidate, reference])]
     if picked.duplicated([unit, by]).any():
         raise ValueError(f"{unit!r} does not identify one row per {by}; pass unit= a column that does")
@@ -135,7 +216,10 @@ def _paired(
     pivot = pivot.dropna()
     if pivot.empty or candidate not in pivot or reference not in pivot:
         raise ValueError(f"no images scored by both {candidate!r} and {reference!r} on {metric!r}")
-    return pivot[candidate].to_numpy(dtype=np.float64), pivot[reference].to_numpy(dtype=np.float64)
+    clusters = None
+    if cluster is not None:
+        clusters = picked.groupby(unit)[cluster].first().reindex(pivot.index).to_numpy()
+    return pivot[candidate].to_numpy(dtype=np.float64), pivot[reference].to_numpy(dtype=np.float64), clusters
 
 
 def paired_difference(
@@ -145,18 +229,27 @@ def paired_difference(
     reference: str,
     by: str = "explainer",
     confidence: float = 0.95,
-    resamples: int = 2000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
     unit: str = "image_id",
+    cluster: str | None = None,
 ) -> dict:
     """``mean(candidate - reference)`` over the images both scored, with a paired bootstrap interval.
 
     ``d_i = candidate_i - reference_i`` per image; the interval is the percentile bootstrap of
-    ``mean(d)`` (images resampled, so per-image difficulty cancels out). Returns ``candidate``,
-    ``reference`` (names), their means, ``difference``, ``ci_low``, ``ci_high`` and ``n``.
+    ``mean(d)`` (images resampled, so per-image difficulty cancels out; with ``cluster``, a column such
+    as the photo of an (image, class) unit, whole clusters are resampled). Returns ``candidate``,
+    ``reference`` (names), their means, ``difference``, ``ci_low``, ``ci_high``, the two-sided
+    bootstrap ``p`` of "no difference" (:func:`bootstrap_p`) and ``n``.
     """
-    a, b = _paired(frame, metric, candidate, reference, by, unit)
-    low, high = bootstrap_ci(a - b, confidence, resamples, seed)
+    a, b, clusters = _paired(frame, metric, candidate, reference, by, unit, cluster)
+    if len(a) == 1:  # one pair: no spread to resample
+        d = float(a[0] - b[0])
+        low = high = d
+        p = 1.0  # nothing to test with
+    else:
+        resampled = resampled_means(a - b, clusters, resamples, seed)
+        (low, high), p = percentile_interval(resampled, confidence), bootstrap_p(resampled)
     return {
         "metric": metric,
         "candidate": candidate,
@@ -166,6 +259,7 @@ def paired_difference(
         "difference": float((a - b).mean()),
         "ci_low": low,
         "ci_high": high,
+        "p": p,
         "n": int(len(a)),
     }
 
@@ -177,11 +271,14 @@ def paired_differences(
     by: str = "explainer",
     confidence: float = 0.95,
     unit: str = "image_id",
+    cluster: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`paired_difference` of ``candidate`` against every other group, for each metric (one row each)."""
     others = [name for name in dict.fromkeys(frame[by]) if name != candidate]
     rows = [
-        paired_difference(frame, metric, candidate, other, by, confidence, unit=unit)
+        paired_difference(frame, metric, candidate, other, by, confidence, resamples, seed, unit, cluster)
         for metric in metrics
         for other in others
         if metric in frame

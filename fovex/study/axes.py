@@ -97,6 +97,7 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
     if "object_class" in rows:
         unit = unit + rows["object_class"].map(lambda name: f"/{name}" if isinstance(name, str) and name else "")
     rows["unit"] = unit
+    rows["photo"] = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)  # a unit's cluster
     if "increase" in rows:
         rows["increase_pct"] = rows["increase"].astype(float) * 100
     return StudyRows(rows, provenance, sources)

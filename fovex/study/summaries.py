@@ -1,55 +1,30 @@
 """A chapter's opening sentences: what the committed study found on its axis, computed from the rows.
 
-Each sentence names the data and N, the best method on each metric and where FovEx stands, from
-the means over the units (images, or image and class) every method scored. Nothing is typed by hand:
-when the rows change, the sentences change with them.
+Each sentence names the data and N, the best method on each metric and where FovEx stands against
+it, the other methods and the random and centre floors, from paired intervals over the units (images,
+or image and class) every method scored (:func:`fovex.report.wording.standing`). Nothing is typed by
+hand: when the rows change, the sentences change with them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..report import paired_difference
+from ..report.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, standing
 from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
 from .layout import REPO_ROOT
 
 __all__ = [
     "METRIC_SENSES",
     "MetricSense",
+    "FLOORS",
     "chapter_opening",
     "fovea_sweep_sentence",
-    "ranking_sentence",
     "spread_opening",
 ]
-
-#: Floors, not rivals: a method is ranked among the others.
-FLOORS = ("random", "centre", "centre_scanpath")
-
-
-@dataclass(frozen=True)
-class MetricSense:
-    """How to read a column: its name in a sentence, which way is better, how to print a value."""
-
-    label: str
-    higher_is_better: bool
-    format: str
-
-
-METRIC_SENSES: dict[str, MetricSense] = {
-    "drop_pct": MetricSense("%Drop", False, "{:.1f}"),
-    "increase_pct": MetricSense("%Increase", True, "{:.0f} %"),
-    "insertion_auc": MetricSense("insertion AUC", True, "{:.3f}"),
-    "deletion_auc": MetricSense("deletion AUC", False, "{:.3f}"),
-    "pointing_pct": MetricSense("pointing-game hit rate", True, "{:.0f} %"),
-    "ebpg_pct": MetricSense("EBPG", True, "{:.1f} %"),
-    "nss": MetricSense("NSS", True, "{:.2f}"),
-    "cc": MetricSense("CC", True, "{:.2f}"),
-    "auc_judd": MetricSense("AUC-Judd", True, "{:.3f}"),
-    "sauc": MetricSense("sAUC", True, "{:.3f}"),
-}
 
 #: The metrics each axis's opening speaks of, in order.
 AXIS_METRICS: dict[str, tuple[str, ...]] = {
@@ -57,28 +32,6 @@ AXIS_METRICS: dict[str, tuple[str, ...]] = {
     "localisation": ("pointing_pct", "ebpg_pct"),
     "plausibility": ("nss", "auc_judd", "cc"),
 }
-
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh"}
-
-
-def ranking_sentence(rows: pd.DataFrame, column: str, candidate: str = "fovex") -> str | None:
-    """``"insertion AUC: best gradcam++ (0.641); fovex 0.603, third of 5"`` from the means per explainer
-    of ``rows[column]`` (floors left out of the ranking); None when ``column`` has no values."""
-    sense = METRIC_SENSES[column]
-    if column not in rows:
-        return None
-    means = rows.dropna(subset=[column]).groupby("explainer")[column].mean()
-    means = means[~means.index.isin(FLOORS)].sort_values(ascending=not sense.higher_is_better)
-    if means.empty:
-        return None
-    best, text = means.index[0], sense.format.format
-    sentence = f"{sense.label}: best {best} ({text(means.iloc[0])})"
-    if candidate in means.index and candidate != best:
-        rank = list(means.index).index(candidate) + 1
-        sentence += f"; {candidate} {text(means[candidate])}, {_ORDINALS.get(rank, f'#{rank}')} of {len(means)}"
-    elif candidate == best:
-        sentence += f", of {len(means)} method{'s' if len(means) != 1 else ''}"
-    return sentence
 
 
 def spread_opening(root: Path = REPO_ROOT, prefer: str = "export") -> str:
@@ -110,8 +63,10 @@ def fovea_sweep_sentence(
     """``"**The fovea's s** (100 photos, each scored at s = ...): %Drop best at s=0.15 (35.1), ..."`` from
     the means per ``fovea_s`` of :func:`fovex.study.fovea_sweep`'s rows; "" without rows.
 
-    A best size other than the published one comes with its paired difference to the published size,
-    ``mean_i(best_i - published_i)`` over the photos, and its 95 % bootstrap interval.
+    A size is "best" only when the paired interval of ``mean_i(best_i - other_i)`` separates it from every
+    other size; otherwise it has the "highest"/"lowest" mean, "tied with" the sizes it does not separate
+    from. A best size other than the published one comes with its paired difference to the published
+    size and its 95 % bootstrap interval.
     """
     if sweep is None or sweep.empty:
         return ""
@@ -124,14 +79,19 @@ def fovea_sweep_sentence(
         if means.empty:
             continue
         best = means.idxmin() if not sense.higher_is_better else means.idxmax()
-        part = f"{sense.label} best at s={best:g} ({sense.format.format(means[best])}"
-        if best != PUBLISHED_FOVEA_S and PUBLISHED_FOVEA_S in means.index:
-            signed = sense.format.replace("{:", "{:+")
-            d = paired_difference(sweep, column, best, PUBLISHED_FOVEA_S, by="fovea_s", unit="unit")
-            part += (
-                f"; against s={PUBLISHED_FOVEA_S:g}: {signed.format(d['difference'])} "
-                f"[{signed.format(d['ci_low'])}, {signed.format(d['ci_high'])}]"
+        versus = {
+            s: paired_difference(sweep, column, best, s, by="fovea_s", unit="unit") for s in means.index if s != best
+        }
+        tied = [s for s, d in versus.items() if compare(d, sense.higher_is_better) == "tied"]
+        if tied:  # "best" only where every paired interval separates it from the other sizes
+            extreme = "highest" if sense.higher_is_better else "lowest"
+            part = f"{sense.label} {extreme} at s={best:g} ({sense.value(means[best])}, tied with " + ", ".join(
+                f"s={s:g}" for s in tied
             )
+        else:
+            part = f"{sense.label} best at s={best:g} ({sense.value(means[best])}"
+        if best != PUBLISHED_FOVEA_S and PUBLISHED_FOVEA_S in means.index:
+            part += f"; against s={PUBLISHED_FOVEA_S:g}: {difference_text(sense, versus[PUBLISHED_FOVEA_S])}"
         parts.append(part + ")")
     if not parts:
         return ""
@@ -162,6 +122,17 @@ def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -
     ]
     data = " + ".join(sorted(set(rows["dataset"])))
     model = ", ".join(sorted(set(rows["model"])))
-    sentences = [ranking for column in AXIS_METRICS[axis] if (ranking := ranking_sentence(rows, column)) is not None]
-    head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods): "
-    return head + "; ".join(sentences) + ". Means over the same units; intervals and paired differences below."
+    # Units of one photo (a VOC photo's classes) are resampled together: they are not independent.
+    sentences = [text for column in AXIS_METRICS[axis] if (text := standing(rows, column, cluster="photo")) is not None]
+    head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods):"
+    return "\n".join(
+        [
+            head,
+            "",
+            *(f"- {sentence}." for sentence in sentences),
+            "",
+            "Means over the same units; each difference is FovEx minus that method, paired over the units, with "
+            'its 95 % bootstrap interval ("tied": the interval includes 0); an ordinal only where every '
+            "interval separates.",
+        ]
+    )
