@@ -89,6 +89,7 @@ def standing(
     unit: str = "unit",
     cluster: str | None = None,
     floors: tuple[str, ...] = FLOORS,
+    seed: int = 0,
 ) -> str | None:
     """One sentence: where ``candidate`` stands on ``column`` among the methods and against the floors.
 
@@ -100,7 +101,7 @@ def standing(
     difference ``candidate - other`` over the shared units (whole ``cluster``\\ s resampled when given).
     "best X" only when X is separated from every other method, otherwise "highest mean X, tied with
     ...". The candidate gets an ordinal ("third of 5") only when it is separated from every method.
-    None when ``column`` has no values or the candidate none.
+    None when ``column`` has no values or the candidate none. ``seed`` seeds every bootstrap.
     """
     sense = METRIC_SENSES[column]
     if column not in rows:
@@ -110,7 +111,7 @@ def standing(
     methods = means[~means.index.isin(floors)]
     if candidate not in methods.index:
         return None
-    kwargs = {"by": by, "unit": unit, "cluster": cluster}
+    kwargs = {"by": by, "unit": unit, "cluster": cluster, "seed": seed}
     versus = {
         other: paired_difference(rows, column, candidate, other, **kwargs)
         for other in means.index

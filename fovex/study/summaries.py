@@ -103,8 +103,9 @@ def fovea_sweep_sentence(
     )
 
 
-def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -> str:
-    """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet."""
+def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> str:
+    """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet.
+    ``seed`` seeds every bootstrap."""
     if axis == "receptive-field":
         sentences = (spread_opening(root, prefer), fovea_sweep_sentence(fovea_sweep(root, prefer)))
         return "\n\n".join(sentence for sentence in sentences if sentence)
@@ -123,7 +124,11 @@ def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -
     data = " + ".join(sorted(set(rows["dataset"])))
     model = ", ".join(sorted(set(rows["model"])))
     # Units of one photo (a VOC photo's classes) are resampled together: they are not independent.
-    sentences = [text for column in AXIS_METRICS[axis] if (text := standing(rows, column, cluster="photo")) is not None]
+    sentences = [
+        text
+        for column in AXIS_METRICS[axis]
+        if (text := standing(rows, column, cluster="photo", seed=seed)) is not None
+    ]
     head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods):"
     return "\n".join(
         [
