@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from fovex.report import (
+    adjusted_difference,
     bootstrap_ci,
     ceiling_table,
     choose_variant,
@@ -418,3 +419,23 @@ def test_a_second_seed_moves_the_committed_intervals_by_at_most_one_printed_unit
         moved = (first[end] - second[end]).abs()
         assert (moved < 1.5 * unit).all(), first.assign(moved=moved, unit=unit)[moved >= 1.5 * unit]
     assert (first["difference"] == second["difference"]).all()  # the estimate itself is not resampled
+
+
+def test_adjusted_difference_removes_the_part_of_a_gap_its_covariate_accounts_for():
+    # Per photo FovEx minus Grad-CAM: dx from -0.1 to +0.2 (mean 0.05) and dy = 2 - 30 dx exactly: the
+    # gap is mean(dy) = 2 - 30 * 0.05 = 0.5, at dx = 0 it is 2, and the covariate accounts for
+    # -30 * 0.05 / 0.5 = -300 % of the gap. Every resample lies on the same line: its interval is [2, 2].
+    dx = np.linspace(-0.1, 0.2, 40)
+    frame = pd.DataFrame(
+        {
+            "image_id": [f"img{i}" for i in range(40)] * 2,
+            "explainer": ["fovex"] * 40 + ["gradcam"] * 40,
+            "map_mean": np.r_[0.3 + dx, np.full(40, 0.3)],
+            "drop_pct": np.r_[20 + 2 - 30 * dx, np.full(40, 20.0)],
+        }
+    )
+    result = adjusted_difference(frame, "drop_pct", "map_mean", "fovex", "gradcam", resamples=500)
+    assert result["gap"] == pytest.approx(0.5) and result["slope"] == pytest.approx(-30.0)
+    assert result["adjusted"] == pytest.approx(2.0) and result["explained"] == pytest.approx(-3.0)
+    assert (result["adjusted_low"], result["adjusted_high"]) == (pytest.approx(2.0), pytest.approx(2.0))
+    assert result["explained_low"] < -3.0 < result["explained_high"] and result["n"] == 40

@@ -289,3 +289,21 @@ def test_cost_figure_shows_each_explainers_fastest_batch_on_log_axes():
     assert sorted(p.get_width() for p in seconds.patches) == [0.1, 1.0]
     assert sorted(p.get_width() for p in passes.patches) == [2, 400]
     assert seconds.get_xscale() == passes.get_xscale() == "log"
+
+
+def test_photo_spread_figure_draws_every_photo_and_names_methods_without_spread():
+    from fovex.viz import photo_spread_figure
+
+    frame = pd.DataFrame(
+        {
+            "explainer": ["fovex", "fovex", "gradcam", "gradcam", "rise", "rise"],
+            "map_mean": [0.2, 0.4, 0.3, 0.5, np.nan, np.nan],
+            "drop_pct": [30.0, 10.0, 20.0, 0.0, 5.0, 6.0],
+        }
+    )
+    axis = photo_spread_figure(frame).axes[0]
+    points = np.concatenate([collection.get_offsets() for collection in axis.collections])
+    assert points.tolist() == [[0.2, 30.0], [0.4, 10.0], [0.3, 20.0], [0.5, 0.0]]  # one point per photo
+    means = [(line.get_xdata()[0], line.get_ydata()[0]) for line in axis.lines]
+    assert means == [pytest.approx((0.3, 20.0)), pytest.approx((0.4, 10.0))]
+    assert axis.get_legend().get_title().get_text() == "no map_mean: RISE"

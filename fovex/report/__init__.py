@@ -18,6 +18,7 @@ from .claims import (
 )
 from .statistics import (
     RESAMPLES,
+    adjusted_difference,
     bootstrap_ci,
     bootstrap_p,
     holm,
@@ -39,6 +40,7 @@ __all__ = [
     "PUBLISHED",
     "PUBLISHED_RIVALS",
     "RESAMPLES",
+    "adjusted_difference",
     "bootstrap_ci",
     "bootstrap_p",
     "holm",

@@ -319,3 +319,61 @@ def paired_differences_table(differences: pd.DataFrame, digits: int = 3) -> pd.D
     table = cells.pivot(index="reference", columns="metric", values="cell").reindex(index=rivals, columns=metrics)
     table["N"] = differences.groupby("reference")["n"].min().reindex(rivals)
     return table.rename_axis(index="method", columns=None)
+
+
+def adjusted_difference(
+    frame: pd.DataFrame,
+    metric: str,
+    covariate: str,
+    candidate: str,
+    reference: str,
+    by: str = "explainer",
+    unit: str = "image_id",
+    confidence: float = 0.95,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> dict:
+    """How much of ``candidate``'s paired gap to ``reference`` on ``metric`` remains at equal ``covariate``.
+
+    Per unit, ``dy_i`` and ``dx_i`` are the candidate-minus-reference differences of the metric and of
+    the covariate (e.g. a map's mean value). The least-squares line ``dy = a + b dx`` gives ``a``, the
+    gap at ``dx = 0`` (``adjusted``); the gap is ``mean(dy) = a + b mean(dx)``, so the covariate
+    accounts for ``explained = b mean(dx) / mean(dy)`` of it. ``b`` and ``a`` come from the means of
+    ``dx, dy, dx dy, dx^2``, so units are resampled jointly (:func:`resampled_means`) for the intervals
+    ``adjusted_low/high`` and ``explained_low/high``. Returns those, ``gap``, ``slope`` and ``n``.
+    """
+    y, _, _ = _paired(frame, metric, candidate, reference, by, unit)
+    dy = y - _paired(frame, metric, reference, candidate, by, unit)[0]
+    dx = _paired(frame, covariate, candidate, reference, by, unit)
+    dx = dx[0] - dx[1]
+    if len(dx) != len(dy):
+        raise ValueError(f"{metric!r} and {covariate!r} must be scored on the same units")
+
+    def fit(m):  # columns: mean dx, mean dy, mean dx dy, mean dx^2
+        slope = (m[..., 2] - m[..., 0] * m[..., 1]) / (m[..., 3] - m[..., 0] ** 2)
+        adjusted = m[..., 1] - slope * m[..., 0]
+        return slope, adjusted, slope * m[..., 0] / m[..., 1]
+
+    columns = np.stack([dx, dy, dx * dy, dx * dx], axis=1)
+    slope, adjusted, explained = fit(columns.mean(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample of one repeated photo has no line
+        _, adjusted_r, explained_r = fit(resampled_means(columns, None, resamples, seed))
+    keep = np.isfinite(adjusted_r) & np.isfinite(explained_r)
+    adjusted_r, explained_r = adjusted_r[keep], explained_r[keep]
+    (a_low, a_high), (e_low, e_high) = (
+        percentile_interval(adjusted_r, confidence),
+        percentile_interval(explained_r, confidence),
+    )
+    return {
+        "candidate": candidate,
+        "reference": reference,
+        "gap": float(dy.mean()),
+        "slope": float(slope),
+        "adjusted": float(adjusted),
+        "adjusted_low": a_low,
+        "adjusted_high": a_high,
+        "explained": float(explained),
+        "explained_low": e_low,
+        "explained_high": e_high,
+        "n": int(len(dy)),
+    }

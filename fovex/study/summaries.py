@@ -24,6 +24,7 @@ __all__ = [
     "chapter_opening",
     "fovea_sweep_sentence",
     "spread_opening",
+    "spread_rows",
 ]
 
 #: The metrics each axis's opening speaks of, in order.
@@ -34,27 +35,64 @@ AXIS_METRICS: dict[str, tuple[str, ...]] = {
 }
 
 
-def spread_opening(root: Path = REPO_ROOT, prefer: str = "export") -> str:
-    """The receptive-field chapter's opening: how much of the image each method's map keeps (its mean
-    value over the photos) next to its %Drop, which rewards wide maps; "" without map spreads yet."""
+def spread_rows(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame | None:
+    """The faithfulness rows (ok) of the photos with map spreads, with each method's ``map_mean`` (NaN
+    where its spread was not recorded, e.g. RISE); None without both."""
     from .variants import load_map_variants
 
     loaded, faithfulness = load_map_variants(root, prefer), load_axis("faithfulness", root, prefer)
     if loaded is None or loaded[1].empty or faithfulness is None:
+        return None
+    spread = loaded[1][["image_id", "explainer", "map_mean"]]
+    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(spread["image_id"]))]
+    return ok.merge(spread, on=["image_id", "explainer"], how="left")
+
+
+def spread_opening(root: Path = REPO_ROOT, prefer: str = "export", references=("gradcam", "rise")) -> str:
+    """The receptive-field chapter's opening: each method's mean map value (the share of the image
+    ``x * A`` keeps) with its %Drop, and how much of FovEx's %Drop gap to each of ``references``
+    remains at equal map mean (:func:`fovex.report.adjusted_difference`, paired over the photos).
+    A reference without recorded map means is said to lack them. "" without map spreads yet."""
+    from ..report import adjusted_difference
+
+    rows = spread_rows(root, prefer)
+    if rows is None:
         return ""
-    spread = loaded[1].groupby("explainer")["map_mean"].mean()
-    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(loaded[1]["image_id"]))]
-    drop = ok.groupby("explainer")["drop_pct"].mean()
-    shared = [name for name in spread.sort_values().index if name in drop.index and name not in FLOORS]
-    if not shared:
+    spread = rows.groupby("explainer")["map_mean"].mean().dropna().sort_values()
+    drop = rows.groupby("explainer")["drop_pct"].mean()
+    shown = [name for name in spread.index if name in drop.index and name not in FLOORS]
+    if "fovex" not in shown:
         return ""
-    pairs = ", ".join(f"{name} {spread[name]:.2f} ({drop[name]:.1f})" for name in shared)
-    photos = loaded[1]["image_id"].nunique()
-    return (
-        f"**The study so far** ({photos} ImageNet photos): the mean value of each method's map, the share of "
-        f"the image it keeps, with its %Drop in brackets: {pairs}. %Drop multiplies the image by the map, so a "
-        "map that keeps more of the image drops less: read %Drop against the spread below."
-    )
+    pairs = ", ".join(f"{_display(name)} {spread[name]:.2f} ({drop[name]:.1f})" for name in shown)
+    sentences = [
+        f"**The study so far** ({rows['image_id'].nunique()} ImageNet photos): the mean value of each method's "
+        f"map, the share of the image it keeps, with its %Drop in brackets: {pairs}."
+    ]
+    for reference in references:
+        if reference not in drop.index:
+            continue
+        if reference not in spread.index:
+            d = paired_difference(rows, "drop_pct", "fovex", reference, unit="unit")
+            sentences.append(
+                f"FovEx's %Drop gap to {_display(reference)} ({d['difference']:+.1f} [{d['ci_low']:+.1f}, "
+                f"{d['ci_high']:+.1f}]) cannot be adjusted for spread: {_display(reference)}'s map means were "
+                "not recorded (book/measurements/study-map-spread.csv has no rows for it)."
+            )
+            continue
+        a = adjusted_difference(rows, "drop_pct", "map_mean", "fovex", reference, unit="unit")
+        sentences.append(
+            f"FovEx's %Drop gap to {_display(reference)}, {a['gap']:+.1f}, is {a['adjusted']:+.1f} "
+            f"[{a['adjusted_low']:+.1f}, {a['adjusted_high']:+.1f}] at equal map mean (per photo, FovEx minus "
+            f"{_display(reference)}, %Drop against map mean, a straight line through {a['n']} photos): the map "
+            f"mean accounts for {a['explained']:.0%} [{a['explained_low']:.0%}, {a['explained_high']:.0%}] of the gap."
+        )
+    return " ".join(sentences)
+
+
+def _display(key: str) -> str:
+    from ..explain import display_name
+
+    return display_name(key)
 
 
 def fovea_sweep_sentence(
