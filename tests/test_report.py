@@ -5,6 +5,7 @@ import pytest
 from fovex.report import (
     adjusted_difference,
     bootstrap_ci,
+    bootstrap_p,
     ceiling_table,
     choose_variant,
     claim_comparisons,
@@ -20,6 +21,7 @@ from fovex.report import (
     pointing_by_class,
     published_table,
     relative_differences,
+    resampled_means,
     reverse_differences,
     summary_table,
 )
@@ -210,9 +212,9 @@ def test_a_verdict_needs_the_holm_adjusted_p_not_the_interval_alone():
         }
     )
     row = claims_table(rows, rivals=("gradcam",)).set_index("claim").loc["FovEx has the lowest %Drop"]
-    assert row["verdict"] == "inconclusive" and row["Holm p"] == "0.100"
+    assert row["verdict"] == "inconclusive" and row["Holm p"] == "0.10"
     row = claims_table(rows.iloc[:1], rivals=("gradcam",)).set_index("claim").loc["FovEx has the lowest %Drop"]
-    assert row["verdict"] == "supported" and row["Holm p"] == "0.010"
+    assert row["verdict"] == "supported" and row["Holm p"] == "0.01"
 
 
 def test_the_deletion_claim_reads_as_a_weakness_and_names_the_floors():
@@ -404,20 +406,23 @@ def test_ceiling_table_puts_the_human_ceiling_next_to_the_explainers_on_its_imag
     assert wider.loc["fovex", "nss"].startswith("1.500 [")
 
 
-def test_a_second_seed_moves_the_committed_intervals_by_at_most_one_printed_unit():
+def test_a_second_seed_changes_no_verdict_and_moves_no_interval_by_a_printed_unit():
     # Issue 26: with 2,000 resamples AUC interval ends moved by 0.001-0.002 between seeds, printed to 0.001.
-    # With RESAMPLES (20,000) they move by less than 1.5 units of the last printed digit (at most one
-    # printed unit after rounding); "no digit moves" would need about 10x more resamples (see issue 26).
+    # With RESAMPLES (100,000) they move by less than one unit of the last printed digit, so a printed end
+    # changes only where it sits on a rounding boundary; Holm p-values move by less than 0.05 (0.958 vs
+    # 0.985 for NSS vs Grad-CAM on OSIE, the largest), and no verdict changes.
     from fovex.study import findings
 
-    first, second = findings(seed=0)[1], findings(seed=1)[1]
+    (table, first), (table_again, second) = findings(seed=0), findings(seed=1)
     if first.empty:
         pytest.skip("no committed study rows")
+    assert table["verdict"].tolist() == table_again["verdict"].tolist()
     unit = first["metric"].map({"drop_pct": 0.1, "increase_pct": 1.0, "insertion_auc": 0.001, "deletion_auc": 0.001})
     unit = unit.where(~first["relative"], 1.0).fillna(0.01)  # relative claims in whole %, NSS to 0.01
     for end in ("ci_low", "ci_high"):
         moved = (first[end] - second[end]).abs()
-        assert (moved < 1.5 * unit).all(), first.assign(moved=moved, unit=unit)[moved >= 1.5 * unit]
+        assert (moved < unit).all(), first.assign(moved=moved, unit=unit)[moved >= unit]
+    assert ((first["p_holm"] - second["p_holm"]).abs() < 0.05).all()
     assert (first["difference"] == second["difference"]).all()  # the estimate itself is not resampled
 
 
@@ -439,3 +444,24 @@ def test_adjusted_difference_removes_the_part_of_a_gap_its_covariate_accounts_fo
     assert result["adjusted"] == pytest.approx(2.0) and result["explained"] == pytest.approx(-3.0)
     assert (result["adjusted_low"], result["adjusted_high"]) == (pytest.approx(2.0), pytest.approx(2.0))
     assert result["explained_low"] < -3.0 < result["explained_high"] and result["n"] == 40
+
+
+def test_a_cluster_bootstrap_draws_whole_clusters():
+    # Values 1 and 3 in cluster A, 10 in cluster B. Two clusters drawn with replacement: AA -> mean 2,
+    # BB -> 10, AB or BA -> (1 + 3 + 10) / 3 = 14/3, with chances 1/4, 1/4, 1/2. A unit bootstrap would
+    # also give, e.g., 1 (unit 1 drawn three times), which no cluster draw can.
+    means = resampled_means([1.0, 3.0, 10.0], clusters=["A", "A", "B"], resamples=20_000)
+    values, counts = np.unique(np.round(means, 9), return_counts=True)
+    assert values == pytest.approx([2.0, 14 / 3, 10.0])
+    assert counts / counts.sum() == pytest.approx([0.25, 0.5, 0.25], abs=0.01)
+    assert resampled_means([1.0, 3.0, 10.0], resamples=20_000).min() == pytest.approx(1.0)
+    # Paired columns share the draws: the resampled difference of means is the mean of the differences.
+    both = resampled_means(np.array([[1.0, 0.0], [3.0, 1.0], [10.0, 4.0]]), ["A", "A", "B"], resamples=100)
+    diff = resampled_means([1.0, 2.0, 6.0], ["A", "A", "B"], resamples=100)
+    assert both[:, 0] - both[:, 1] == pytest.approx(diff)
+
+
+def test_bootstrap_p_is_the_normal_tail_of_the_estimate_over_its_standard_error():
+    resampled = np.array([1.0, 3.0] * 50)  # sd (ddof 1) = 1.00504: z = 1.96 / 1.00504 = 1.9502
+    assert bootstrap_p(1.96, resampled) == pytest.approx(0.05115, abs=1e-4)
+    assert bootstrap_p(0.0, np.zeros(10)) == 1.0 and bootstrap_p(2.0, np.full(10, 2.0)) == 0.0

@@ -331,13 +331,18 @@ def claims_table(
                     "measured on": measured_on,
                     "N": int(rows["n"].min()),
                     **_cells(closest, claim.metric),
-                    "Holm p": f"{closest['p_holm']:.3f}",
+                    "Holm p": p_text(closest["p_holm"]),
                     "verdict": verdict,
                     "floors": "; ".join(_floor_text(row, claim.metric, alpha) for _, row in floors.iterrows()) or "-",
                     "why": why,
                 }
             )
     return pd.DataFrame(table)
+
+
+def p_text(p: float) -> str:
+    """A p-value as printed: two decimals, ``"< 0.01"`` below (a third decimal moves between seeds)."""
+    return "< 0.01" if p < 0.01 else f"{p:.2f}"
 
 
 def _places(metric: str) -> int:
@@ -369,7 +374,7 @@ def _floor_text(row: pd.Series, metric: str, alpha: float) -> str:
     places = _places(metric)
     d, low, high = row["difference"], row["ci_low"], row["ci_high"]
     interval = f"{d:+.{places}f} [{low:+.{places}f}, {high:+.{places}f}]"
-    return f"{word} the {_name(row['reference'])} ({interval}, Holm p {row['p_holm']:.3f})"
+    return f"{word} the {_name(row['reference'])} ({interval}, Holm p {p_text(row['p_holm'])})"
 
 
 def _verdict(rows: pd.DataFrame, claim: Claim, alpha: float) -> tuple[str, str, pd.Series]:
@@ -384,7 +389,7 @@ def _verdict(rows: pd.DataFrame, claim: Claim, alpha: float) -> tuple[str, str, 
     side = "lower" if claim.best == "low" else "higher"
     good = sense is None or (claim.best == "high") == sense.higher_is_better
     claimed = f"{side} ({'better' if good else 'worse'})"
-    p = f"Holm p <= {rows['p_holm'].max():.3f}"
+    p = f"Holm p {p_text(rows['p_holm'].max())} or less"
     if verdict == "supported":
         why = f"FovEx's {label} is {claimed} than each of the {len(rows)} other methods' ({p})"
         if claim.weakness:
@@ -405,7 +410,7 @@ def _relative_verdict(row: pd.Series, claim: Claim, alpha: float) -> tuple[str, 
     verdict = "supported" if clear and row["difference"] > 0 else "contradicted" if clear else "inconclusive"
     inside = "inside" if row["ci_low"] <= claim.published_pct <= row["ci_high"] else "outside"
     why = (
-        f"direction of the difference (Holm p {row['p_holm']:.3f}); "
+        f"direction of the difference (Holm p {p_text(row['p_holm'])}); "
         f"the published {claim.published_pct:+g} % is {inside} the interval"
     )
     return verdict, why, row
