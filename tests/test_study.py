@@ -150,7 +150,7 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     assert f"commit {git_state()['commit'][:10]}," in committed.describe()
     status = study_status(tmp_path)
     assert status.loc["faithfulness", "images_export"] == 4 and np.isnan(status.loc["faithfulness", "images_run_dir"])
-    claims = findings(tmp_path).set_index("claim")
+    claims = findings(tmp_path)[0].set_index("claim")
     assert claims.loc["FovEx has the highest EBPG on ViT-B/16", "verdict"] == "not tested here"
     assert claims.loc["FovEx has the lowest %Drop", "N"] == 4
     # Four photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
