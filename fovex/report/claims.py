@@ -241,6 +241,12 @@ def claims_table(
     return pd.DataFrame(table)
 
 
+def _possessives(names: list[str]) -> str:
+    """``["Grad-CAM", "RISE"]`` -> ``"Grad-CAM's and RISE's"``."""
+    owned = [f"{name}'s" for name in names]
+    return owned[0] if len(owned) == 1 else ", ".join(owned[:-1]) + " and " + owned[-1]
+
+
 def p_text(p: float) -> str:
     """A p-value as printed: two decimals, ``"< 0.01"`` below (a third decimal moves between seeds)."""
     return "< 0.01" if p < 0.01 else f"{p:.2f}"
@@ -290,15 +296,16 @@ def _verdict(rows: pd.DataFrame, claim: Claim, alpha: float) -> tuple[str, str, 
     side = "lower" if claim.best == "low" else "higher"
     good = sense is None or (claim.best == "high") == sense.higher_is_better
     claimed = f"{side} ({'better' if good else 'worse'})"
-    p = f"Holm p {p_text(rows['p_holm'].max())} or less"
+    largest = p_text(rows["p_holm"].max())
+    p = f"every Holm p {largest if largest.startswith('<') else f'<= {largest}'}"
     if verdict == "supported":
         why = f"FovEx's {label} is {claimed} than each of the {len(rows)} other methods' ({p})"
         if claim.weakness:
             why += ": the published weakness carries over"
     elif verdict == "contradicted":
-        names = ", ".join(_name(name) for name in rows.loc[worse, "reference"])
+        names = _possessives([_name(name) for name in rows.loc[worse, "reference"]])
         other_side = "higher" if side == "lower" else "lower"
-        why = f"FovEx's {label} is {other_side} ({'worse' if good else 'better'}) than {names}'s (Holm p < {alpha:g})"
+        why = f"FovEx's {label} is {other_side} ({'worse' if good else 'better'}) than {names} (Holm p < {alpha:g})"
     else:
         names = ", ".join(_name(name) for name in rows.loc[~better, "reference"])
         why = f"no difference at Holm p < {alpha:g} against {names}"
