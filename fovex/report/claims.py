@@ -8,7 +8,7 @@ import pandas as pd
 
 from .resampling import holm
 from .statistics import paired_difference, paired_relative_difference
-from .wording import FLOORS, METRIC_SENSES, _name
+from .wording import FLOORS, METRIC_SENSES, method_name
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def claims_table(
             if verdict == "supported" and claim.reference is None:
                 missing = [name for name in rivals if name not in set(rows["reference"])]
                 if missing:
-                    names = ", ".join(_name(name) for name in missing)
+                    names = ", ".join(method_name(name) for name in missing)
                     verdict, why = "inconclusive", f"{why}, but not yet compared with {names}"
             table.append(
                 {
@@ -265,7 +265,7 @@ def _cells(closest: pd.Series, metric: str) -> dict:
     d, low, high = closest["difference"], closest["ci_low"], closest["ci_high"]
     return {
         "FovEx": f"{closest['candidate_mean']:.{value}f}",
-        "closest rival": f"{_name(closest['reference'])} {closest['reference_mean']:.{value}f}",
+        "closest rival": f"{method_name(closest['reference'])} {closest['reference_mean']:.{value}f}",
         "FovEx - rival": f"{d:+.{places}f}{unit} [{low:+.{places}f}, {high:+.{places}f}]",
     }
 
@@ -281,7 +281,7 @@ def _floor_text(row: pd.Series, metric: str, alpha: float) -> str:
     places = _places(metric)
     d, low, high = row["difference"], row["ci_low"], row["ci_high"]
     interval = f"{d:+.{places}f} [{low:+.{places}f}, {high:+.{places}f}]"
-    return f"{word} the {_name(row['reference'])} ({interval}, Holm p {p_text(row['p_holm'])})"
+    return f"{word} the {method_name(row['reference'])} ({interval}, Holm p {p_text(row['p_holm'])})"
 
 
 def _verdict(rows: pd.DataFrame, claim: Claim, alpha: float) -> tuple[str, str, pd.Series]:
@@ -303,11 +303,11 @@ def _verdict(rows: pd.DataFrame, claim: Claim, alpha: float) -> tuple[str, str, 
         if claim.weakness:
             why += ": the published weakness carries over"
     elif verdict == "contradicted":
-        names = _possessives([_name(name) for name in rows.loc[worse, "reference"]])
+        names = _possessives([method_name(name) for name in rows.loc[worse, "reference"]])
         other_side = "higher" if side == "lower" else "lower"
         why = f"FovEx's {label} is {other_side} ({'worse' if good else 'better'}) than {names} (Holm p < {alpha:g})"
     else:
-        names = ", ".join(_name(name) for name in rows.loc[~better, "reference"])
+        names = ", ".join(method_name(name) for name in rows.loc[~better, "reference"])
         why = f"no difference at Holm p < {alpha:g} against {names}"
     return verdict, why, closest
 

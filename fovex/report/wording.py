@@ -14,7 +14,7 @@ import pandas as pd
 
 from .statistics import paired_difference
 
-__all__ = ["FLOORS", "METRIC_SENSES", "MetricSense", "compare", "difference_text", "standing"]
+__all__ = ["FLOORS", "METRIC_SENSES", "MetricSense", "compare", "difference_text", "method_name", "standing"]
 
 #: Floors, not rivals: maps that know nothing of the model (random) or only where people and photographers
 #: put things (centre). A method is ranked among the others and compared with these separately.
@@ -53,7 +53,8 @@ METRIC_SENSES: dict[str, MetricSense] = {
 }
 
 
-def _name(key) -> str:
+def method_name(key) -> str:
+    """The book's name of a method key (:func:`fovex.explain.display_name`): ``"random"`` -> ``"random map"``."""
     from ..explain import display_name
 
     return display_name(str(key))
@@ -77,7 +78,7 @@ def compare(d: dict, higher_is_better: bool) -> str:
 
 
 def _names(keys) -> str:
-    names = [_name(key) for key in keys]
+    names = [method_name(key) for key in keys]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -98,7 +99,7 @@ def standing(
     floors: better than the random map (+0.110 [...]), tied with the centre map (...)"``.
 
     Means per method over ``rows`` (give every method the same units); every comparison is the paired
-    difference ``candidate - other`` over the shared units (whole ``cluster``\\ s resampled when given).
+    difference ``candidate - other`` over the shared units (whole clusters resampled when ``cluster`` is given).
     "best X" only when X is separated from every other method, otherwise "highest mean X, tied with
     ...". The candidate gets an ordinal ("third of 5") only when it is separated from every method.
     None when ``column`` has no values or the candidate none. ``seed`` seeds every bootstrap.
@@ -132,26 +133,28 @@ def standing(
             tied = [other for other in top_ties if other != candidate] or [candidate]
             best = "highest" if sense.higher_is_better else "lowest"
             parts.append(
-                f"{sense.label}: {best} mean {_name(top)} ({sense.value(methods[top])}), tied with {_names(tied)}"
+                f"{sense.label}: {best} mean {method_name(top)} ({sense.value(methods[top])}), tied with {_names(tied)}"
             )
         else:
-            parts.append(f"{sense.label}: best {_name(top)} ({sense.value(methods[top])})")
+            parts.append(f"{sense.label}: best {method_name(top)} ({sense.value(methods[top])})")
     else:
         parts.append(f"{sense.label}")
     behind = [other for other in rivals if words[other] == "worse"]
     ties = [other for other in rivals if words[other] == "tied"]
     ahead = [other for other in rivals if words[other] == "better"]
-    own = f"{_name(candidate)} {sense.value(methods[candidate])}"
+    own = f"{method_name(candidate)} {sense.value(methods[candidate])}"
     if not ties:
         place = len(behind) + 1
         own += f", {'best' if place == 1 else _ORDINALS.get(place, f'#{place}')} of {len(methods)}"
     clauses = []
     if behind:  # with the gap to the best of them, the one a reader asks for first
         gap = difference_text(sense, versus[behind[0]])
-        named = gap if len(behind) == 1 else f"{_name(behind[0])}: {gap}"
+        named = gap if len(behind) == 1 else f"{method_name(behind[0])}: {gap}"
         clauses.append(f"behind {_names(behind)} ({named})")
     if ties:
-        clauses.append("tied with " + ", ".join(f"{_name(o)} ({difference_text(sense, versus[o])})" for o in ties))
+        clauses.append(
+            "tied with " + ", ".join(f"{method_name(o)} ({difference_text(sense, versus[o])})" for o in ties)
+        )
     if ahead:
         clauses.append(f"ahead of {_names(ahead)}")
     sentence = parts[0] + ("; " if top != candidate else ": ") + ", ".join([own, *clauses])
@@ -159,7 +162,7 @@ def standing(
     present = [floor for floor in floors if floor in versus]
     if present:
         sentence += "; against the floors: " + ", ".join(
-            f"{floor_words[words[floor]]} the {_name(floor)} ({difference_text(sense, versus[floor])})"
+            f"{floor_words[words[floor]]} the {method_name(floor)} ({difference_text(sense, versus[floor])})"
             for floor in present
         )
     return sentence

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..report import paired_difference
-from ..report.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, standing
+from ..report.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
 from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
 from .layout import REPO_ROOT
 
@@ -63,7 +63,7 @@ def spread_opening(root: Path = REPO_ROOT, prefer: str = "export", references=("
     shown = [name for name in spread.index if name in drop.index and name not in FLOORS]
     if "fovex" not in shown:
         return ""
-    pairs = ", ".join(f"{_display(name)} {spread[name]:.2f} ({drop[name]:.1f})" for name in shown)
+    pairs = ", ".join(f"{method_name(name)} {spread[name]:.2f} ({drop[name]:.1f})" for name in shown)
     sentences = [
         f"**The study so far** ({rows['image_id'].nunique()} ImageNet photos): the mean value of each method's "
         f"map, the share of the image it keeps, with its %Drop in brackets: {pairs}."
@@ -74,25 +74,19 @@ def spread_opening(root: Path = REPO_ROOT, prefer: str = "export", references=("
         if reference not in spread.index:
             d = paired_difference(rows, "drop_pct", "fovex", reference, unit="unit")
             sentences.append(
-                f"FovEx's %Drop gap to {_display(reference)} ({d['difference']:+.1f} [{d['ci_low']:+.1f}, "
-                f"{d['ci_high']:+.1f}]) cannot be adjusted for spread: {_display(reference)}'s map means were "
+                f"FovEx's %Drop gap to {method_name(reference)} ({d['difference']:+.1f} [{d['ci_low']:+.1f}, "
+                f"{d['ci_high']:+.1f}]) cannot be adjusted for spread: {method_name(reference)}'s map means were "
                 "not recorded (book/measurements/study-map-spread.csv has no rows for it)."
             )
             continue
         a = adjusted_difference(rows, "drop_pct", "map_mean", "fovex", reference, unit="unit")
         sentences.append(
-            f"FovEx's %Drop gap to {_display(reference)}, {a['gap']:+.1f}, is {a['adjusted']:+.1f} "
+            f"FovEx's %Drop gap to {method_name(reference)}, {a['gap']:+.1f}, is {a['adjusted']:+.1f} "
             f"[{a['adjusted_low']:+.1f}, {a['adjusted_high']:+.1f}] at equal map mean (per photo, FovEx minus "
-            f"{_display(reference)}, %Drop against map mean, a straight line through {a['n']} photos): the map "
+            f"{method_name(reference)}, %Drop against map mean, a straight line through {a['n']} photos): the map "
             f"mean accounts for {a['explained']:.0%} [{a['explained_low']:.0%}, {a['explained_high']:.0%}] of the gap."
         )
     return " ".join(sentences)
-
-
-def _display(key: str) -> str:
-    from ..explain import display_name
-
-    return display_name(key)
 
 
 def fovea_sweep_sentence(
