@@ -22,8 +22,9 @@
 # How a verdict is reached: for each claim, FovEx is compared with every method of the published
 # tables (Grad-CAM, Grad-CAM++, Meaningful Perturbation, RISE) and with the floors (the random map,
 # the centre map and, for NSS, the centre scanpath) on the same images: the mean of the per-image
-# differences with its 95 % paired bootstrap interval (20,000 resamples of the photos; a VOC photo's
-# classes are resampled together) and a two-sided bootstrap p-value. **The page makes many
+# differences with its 95 % paired bootstrap interval (100,000 resamples of the photos; a VOC photo's
+# classes are resampled together) and a two-sided p-value (the difference over its bootstrap standard
+# error). **The page makes many
 # comparisons, so each p is Holm-adjusted over all of them** (the count is in the first line below), and
 # a comparison counts as a difference only at Holm-adjusted p < 0.05. **Supported**: FovEx is better
 # than every rival; **contradicted**: it is worse than at least one; **inconclusive**: otherwise. The
