@@ -276,6 +276,7 @@ def test_localisation_table_averages_hit_rates_over_classes_first():
     rows = pd.DataFrame(
         {
             "explainer": ["fovex"] * 4,
+            "image_id": ["p1", "p2", "p3", "p1"],
             "object_class": ["cat", "cat", "cat", "dog"],
             "pointing_hit": [True, True, True, False],
             "ebpg_pct": [40.0, 50.0, 60.0, 10.0],
@@ -286,6 +287,11 @@ def test_localisation_table_averages_hit_rates_over_classes_first():
     assert table.loc["fovex", "hit rate % (pairs)"] == 75.0
     assert table.loc["fovex", "EBPG %"].startswith("40.0 [")
     assert (table.loc["fovex", "pairs"], table.loc["fovex", "classes"]) == (4, 2)
+    # Photo p1 holds the cat at 40 and the dog at 10: resampling photos, the lowest mean is 25 (p1 alone);
+    # resampling pairs, three dogs out of four draws (mean 17.5 or less) are 5 % likely, below the 2.5 % end.
+    low = float(table.loc["fovex", "EBPG %"].split("[")[1].split(",")[0])
+    pairs_low = float(localisation_table(rows, cluster=None).loc["fovex", "EBPG %"].split("[")[1].split(",")[0])
+    assert low >= 25.0 > pairs_low
 
 
 def test_choose_variant_follows_the_stated_rule():
