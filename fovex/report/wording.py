@@ -118,27 +118,20 @@ def standing(
         for other in means.index
         if other != candidate
     }
-    words = {other: compare(d, sense.higher_is_better) for other, d in versus.items()}
+    up = sense.higher_is_better
+    words = {other: compare(d, up) for other, d in versus.items()}
     rivals = [other for other in methods.index if other != candidate]
     top = methods.index[0]
-    parts = []
-    if top != candidate:
-        top_ties = [
-            other
-            for other in rivals
-            if other != top
-            and compare(paired_difference(rows, column, top, other, **kwargs), sense.higher_is_better) == "tied"
-        ] + ([candidate] if words[top] == "tied" else [])
-        if top_ties:
-            tied = [other for other in top_ties if other != candidate] or [candidate]
-            best = "highest" if sense.higher_is_better else "lowest"
-            parts.append(
-                f"{sense.label}: {best} mean {method_name(top)} ({sense.value(methods[top])}), tied with {_names(tied)}"
-            )
-        else:
-            parts.append(f"{sense.label}: best {method_name(top)} ({sense.value(methods[top])})")
-    else:
-        parts.append(f"{sense.label}")
+    head = sense.label
+    if top != candidate:  # the best method first: "best" only if it separates from every other method
+        tied = [
+            o for o in rivals if o != top and compare(paired_difference(rows, column, top, o, **kwargs), up) == "tied"
+        ]
+        if not tied and words[top] == "tied":
+            tied = [candidate]  # the candidate's own tie is told in its clause, unless it is the only one
+        value = f"{method_name(top)} ({sense.value(methods[top])})"
+        extreme = "highest" if up else "lowest"
+        head += f": {extreme} mean {value}, tied with {_names(tied)}" if tied else f": best {value}"
     behind = [other for other in rivals if words[other] == "worse"]
     ties = [other for other in rivals if words[other] == "tied"]
     ahead = [other for other in rivals if words[other] == "better"]
@@ -157,7 +150,7 @@ def standing(
         )
     if ahead:
         clauses.append(f"ahead of {_names(ahead)}")
-    sentence = parts[0] + ("; " if top != candidate else ": ") + ", ".join([own, *clauses])
+    sentence = head + ("; " if top != candidate else ": ") + ", ".join([own, *clauses])
     floor_words = {"better": "better than", "worse": "worse than", "tied": "tied with"}
     present = [floor for floor in floors if floor in versus]
     if present:
