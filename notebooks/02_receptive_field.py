@@ -182,12 +182,14 @@ if sweep is not None:
     print(f"under the rule ({sweep['unit'].nunique()} photos): {fovea_choice['choice'] or 'no fovea size meets it'}")
 
 # %% [markdown]
-# ## Why %Drop ranks wide maps first
+# ## %Drop and the map's spread, measured
 #
-# %Drop scores the image multiplied by the map, $x \cdot A$: a map that keeps more of the image drops
-# less (an all-ones map drops nothing). Below, every method's mean %Drop and its maps' mean value
-# $\bar A$ (the share of the image's intensity that $x \cdot A$ keeps), on the faithfulness photos,
-# next to FovEx's own heat-map-$s$ variants: along the variants only the map's width changes.
+# %Drop scores the image multiplied by the map, $x \cdot A$, so an all-ones map drops nothing and a
+# wider map *can* drop less; across methods the relation is not monotone, and the chapter's opening
+# says how much of FovEx's gap to Grad-CAM is left at equal map mean (paired over the photos). Below,
+# every method's mean %Drop and its maps' mean value $\bar A$ (the share of the image's intensity that
+# $x \cdot A$ keeps), on the faithfulness photos, next to FovEx's own heat-map-$s$ variants: along the
+# variants only the map's width changes.
 
 # %% tags=["hide-input"]
 if len(spreads) and faithfulness is not None:

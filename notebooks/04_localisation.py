@@ -66,14 +66,15 @@ else:
 
 # %% [markdown]
 # FovEx against each method on the same (image, class) pairs: the mean difference in EBPG and in
-# pointing-game hits (in %), with paired 95 % bootstrap intervals.
+# pointing-game hits (in %), with paired 95 % bootstrap intervals (photos resampled whole: the classes
+# of one photo are not independent).
 
 # %% tags=["hide-input"]
 if study is not None:
     pairs = study.ok.assign(pointing_pct=study.ok["pointing_hit"].astype(float) * 100)
     display(
         paired_differences_figure(
-            paired_differences(pairs, ["ebpg_pct", "pointing_pct"], unit="unit"),
+            paired_differences(pairs, ["ebpg_pct", "pointing_pct"], unit="unit", cluster="photo"),
             title=f"{pairs['unit'].nunique()} (image, class) pairs",
         )
     )

@@ -305,3 +305,21 @@ def test_wrap_text_keeps_every_word_and_each_line_within_the_width():
     fitted, size = fit_text("Meaningful Perturbation", 0.6, 9)
     assert size < 9 and fitted == "Meaningful\nPerturbation" and words_fit("Perturbation", 0.6, size)
     assert text_width_in("wide words", 9) > text_width_in("wide words", 8) > 0
+
+
+def test_photo_spread_figure_draws_every_photo_and_names_methods_without_spread():
+    from fovex.viz import photo_spread_figure
+
+    frame = pd.DataFrame(
+        {
+            "explainer": ["fovex", "fovex", "gradcam", "gradcam", "rise", "rise"],
+            "map_mean": [0.2, 0.4, 0.3, 0.5, np.nan, np.nan],
+            "drop_pct": [30.0, 10.0, 20.0, 0.0, 5.0, 6.0],
+        }
+    )
+    axis = photo_spread_figure(frame).axes[0]
+    points = np.concatenate([collection.get_offsets() for collection in axis.collections])
+    assert points.tolist() == [[0.2, 30.0], [0.4, 10.0], [0.3, 20.0], [0.5, 0.0]]  # one point per photo
+    means = [(line.get_xdata()[0], line.get_ydata()[0]) for line in axis.lines]
+    assert means == [pytest.approx((0.3, 20.0)), pytest.approx((0.4, 10.0))]
+    assert axis.get_legend().get_title().get_text() == "no map_mean: RISE"

@@ -5,20 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .resampling import RESAMPLES, bootstrap_p, percentile_interval, resampled_means
 
-def bootstrap_ci(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped); (nan, nan) if empty."""
+
+def bootstrap_ci(
+    values, confidence: float = 0.95, resamples: int = RESAMPLES, seed: int = 0, clusters=None
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped); (nan, nan) if empty.
+
+    ``clusters``: one label per value; whole clusters are resampled (:func:`resampled_means`).
+    """
     values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
+    finite = np.isfinite(values)
+    values = values[finite]
     if values.size == 0:
         return float("nan"), float("nan")
     if values.size == 1:
         return float(values[0]), float(values[0])
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return float(low), float(high)
+    clusters = None if clusters is None else np.asarray(clusters)[finite]
+    return percentile_interval(resampled_means(values, clusters, resamples, seed), confidence)
 
 
 def summary_table(
@@ -28,12 +33,14 @@ def summary_table(
     confidence: float = 0.95,
     digits: int = 3,
     percent_digits: int = 1,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """One row per group, one column per metric: ``mean [low, high]`` with a bootstrap CI, and ``n``.
 
     A group without any finite value of a metric shows ``-`` there (e.g. a ceiling defined for some
     metrics only). Values print with ``digits`` decimals, percentages (columns ending ``_pct``) with ``percent_digits``:
-    an interval of a few points needs no thousandths of a percent.
+    an interval of a few points needs no thousandths of a percent. ``cluster``: a column whose values
+    are resampled whole (:func:`resampled_means`), e.g. the photo of (image, class) pairs.
     """
     by = [by] if isinstance(by, str) else list(by)
     rows = []
@@ -48,7 +55,8 @@ def summary_table(
                 row[metric] = "-"
                 continue
             mean = np.nanmean(values)
-            low, high = bootstrap_ci(values, confidence)
+            clusters = None if cluster is None else group[cluster].to_numpy()
+            low, high = bootstrap_ci(values, confidence, clusters=clusters)
             places = percent_digits if metric.endswith("_pct") else digits
             row[metric] = f"{mean:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
         row["n"] = int(len(group))
@@ -63,28 +71,31 @@ def paired_relative_difference(
     reference: str,
     by: str = "explainer",
     confidence: float = 0.95,
-    resamples: int = 2000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
     unit: str = "image_id",
+    cluster: str | None = None,
 ) -> dict:
     """``(mean(candidate) - mean(reference)) / mean(reference)`` over the images both scored, in %.
 
     Returns the means, the relative difference and a paired bootstrap interval of it (images resampled
-    jointly, so per-image difficulty cancels out), and ``n``.
+    jointly, so per-image difficulty cancels out; whole clusters when ``cluster`` names a column), its two-sided
+    bootstrap ``p`` (:func:`bootstrap_p`), and ``n``.
     """
-    a, b = _paired(frame, metric, candidate, reference, by, unit)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(a), size=(resamples, len(a)))
-    relative = (a[picks].mean(1) - b[picks].mean(1)) / b[picks].mean(1) * 100
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(relative, [tail, 1.0 - tail])
+    a, b, clusters = _paired(frame, metric, candidate, reference, by, unit, cluster)
+    means = resampled_means(np.stack([a, b], axis=1), clusters, resamples, seed)
+    relative = (means[:, 0] - means[:, 1]) / means[:, 1] * 100
+    low, high = percentile_interval(relative, confidence)
     return {
         "metric": metric,
         candidate: float(a.mean()),
         reference: float(b.mean()),
         "difference_pct": float((a.mean() - b.mean()) / b.mean() * 100),
-        "ci_low_pct": float(low),
-        "ci_high_pct": float(high),
+        "ci_low_pct": low,
+        "ci_high_pct": high,
+        # relative = 0 exactly when mean(a) - mean(b) = 0: test the linear statistic, whose standard error
+        # is stable, rather than the ratio, whose resampled denominators give it heavy tails
+        "p": bootstrap_p(float(a.mean() - b.mean()), means[:, 0] - means[:, 1]),
         "n": int(len(a)),
     }
 
@@ -125,9 +136,16 @@ def relative_differences(
 
 
 def _paired(
-    frame: pd.DataFrame, metric: str, candidate: str, reference: str, by: str, unit: str = "image_id"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values of both groups on the units (images) both scored; a unit appearing twice in a group is an error."""
+    frame: pd.DataFrame,
+    metric: str,
+    candidate: str,
+    reference: str,
+    by: str,
+    unit: str = "image_id",
+    cluster: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Values of both groups on the units (images) both scored, and each unit's ``cluster`` label (None
+    without); a unit appearing twice in a group is an error."""
     picked = frame[frame[by].isin([candidate, reference])]
     if picked.duplicated([unit, by]).any():
         raise ValueError(f"{unit!r} does not identify one row per {by}; pass unit= a column that does")
@@ -135,7 +153,10 @@ def _paired(
     pivot = pivot.dropna()
     if pivot.empty or candidate not in pivot or reference not in pivot:
         raise ValueError(f"no images scored by both {candidate!r} and {reference!r} on {metric!r}")
-    return pivot[candidate].to_numpy(dtype=np.float64), pivot[reference].to_numpy(dtype=np.float64)
+    clusters = None
+    if cluster is not None:
+        clusters = picked.groupby(unit)[cluster].first().reindex(pivot.index).to_numpy()
+    return pivot[candidate].to_numpy(dtype=np.float64), pivot[reference].to_numpy(dtype=np.float64), clusters
 
 
 def paired_difference(
@@ -145,18 +166,27 @@ def paired_difference(
     reference: str,
     by: str = "explainer",
     confidence: float = 0.95,
-    resamples: int = 2000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
     unit: str = "image_id",
+    cluster: str | None = None,
 ) -> dict:
     """``mean(candidate - reference)`` over the images both scored, with a paired bootstrap interval.
 
     ``d_i = candidate_i - reference_i`` per image; the interval is the percentile bootstrap of
-    ``mean(d)`` (images resampled, so per-image difficulty cancels out). Returns ``candidate``,
-    ``reference`` (names), their means, ``difference``, ``ci_low``, ``ci_high`` and ``n``.
+    ``mean(d)`` (images resampled, so per-image difficulty cancels out; with ``cluster``, a column such
+    as the photo of an (image, class) unit, whole clusters are resampled). Returns ``candidate``,
+    ``reference`` (names), their means, ``difference``, ``ci_low``, ``ci_high``, the two-sided
+    bootstrap ``p`` of "no difference" (:func:`bootstrap_p`) and ``n``.
     """
-    a, b = _paired(frame, metric, candidate, reference, by, unit)
-    low, high = bootstrap_ci(a - b, confidence, resamples, seed)
+    a, b, clusters = _paired(frame, metric, candidate, reference, by, unit, cluster)
+    if len(a) == 1:  # one pair: no spread to resample
+        d = float(a[0] - b[0])
+        low = high = d
+        p = 1.0  # nothing to test with
+    else:
+        resampled = resampled_means(a - b, clusters, resamples, seed)
+        (low, high), p = percentile_interval(resampled, confidence), bootstrap_p(float((a - b).mean()), resampled)
     return {
         "metric": metric,
         "candidate": candidate,
@@ -166,6 +196,7 @@ def paired_difference(
         "difference": float((a - b).mean()),
         "ci_low": low,
         "ci_high": high,
+        "p": p,
         "n": int(len(a)),
     }
 
@@ -177,11 +208,14 @@ def paired_differences(
     by: str = "explainer",
     confidence: float = 0.95,
     unit: str = "image_id",
+    cluster: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`paired_difference` of ``candidate`` against every other group, for each metric (one row each)."""
     others = [name for name in dict.fromkeys(frame[by]) if name != candidate]
     rows = [
-        paired_difference(frame, metric, candidate, other, by, confidence, unit=unit)
+        paired_difference(frame, metric, candidate, other, by, confidence, resamples, seed, unit, cluster)
         for metric in metrics
         for other in others
         if metric in frame
@@ -222,3 +256,61 @@ def paired_differences_table(differences: pd.DataFrame, digits: int = 3) -> pd.D
     table = cells.pivot(index="reference", columns="metric", values="cell").reindex(index=rivals, columns=metrics)
     table["N"] = differences.groupby("reference")["n"].min().reindex(rivals)
     return table.rename_axis(index="method", columns=None)
+
+
+def adjusted_difference(
+    frame: pd.DataFrame,
+    metric: str,
+    covariate: str,
+    candidate: str,
+    reference: str,
+    by: str = "explainer",
+    unit: str = "image_id",
+    confidence: float = 0.95,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> dict:
+    """How much of ``candidate``'s paired gap to ``reference`` on ``metric`` remains at equal ``covariate``.
+
+    Per unit, ``dy_i`` and ``dx_i`` are the candidate-minus-reference differences of the metric and of
+    the covariate (e.g. a map's mean value). The least-squares line ``dy = a + b dx`` gives ``a``, the
+    gap at ``dx = 0`` (``adjusted``); the gap is ``mean(dy) = a + b mean(dx)``, so the covariate
+    accounts for ``explained = b mean(dx) / mean(dy)`` of it. ``b`` and ``a`` come from the means of
+    ``dx, dy, dx dy, dx^2``, so units are resampled jointly (:func:`resampled_means`) for the intervals
+    ``adjusted_low/high`` and ``explained_low/high``. Returns those, ``gap``, ``slope`` and ``n``.
+    """
+    y, _, _ = _paired(frame, metric, candidate, reference, by, unit)
+    dy = y - _paired(frame, metric, reference, candidate, by, unit)[0]
+    dx = _paired(frame, covariate, candidate, reference, by, unit)
+    dx = dx[0] - dx[1]
+    if len(dx) != len(dy):
+        raise ValueError(f"{metric!r} and {covariate!r} must be scored on the same units")
+
+    def fit(m):  # columns: mean dx, mean dy, mean dx dy, mean dx^2
+        slope = (m[..., 2] - m[..., 0] * m[..., 1]) / (m[..., 3] - m[..., 0] ** 2)
+        adjusted = m[..., 1] - slope * m[..., 0]
+        return slope, adjusted, slope * m[..., 0] / m[..., 1]
+
+    columns = np.stack([dx, dy, dx * dy, dx * dx], axis=1)
+    slope, adjusted, explained = fit(columns.mean(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample of one repeated photo has no line
+        _, adjusted_r, explained_r = fit(resampled_means(columns, None, resamples, seed))
+    keep = np.isfinite(adjusted_r) & np.isfinite(explained_r)
+    adjusted_r, explained_r = adjusted_r[keep], explained_r[keep]
+    (a_low, a_high), (e_low, e_high) = (
+        percentile_interval(adjusted_r, confidence),
+        percentile_interval(explained_r, confidence),
+    )
+    return {
+        "candidate": candidate,
+        "reference": reference,
+        "gap": float(dy.mean()),
+        "slope": float(slope),
+        "adjusted": float(adjusted),
+        "adjusted_low": a_low,
+        "adjusted_high": a_high,
+        "explained": float(explained),
+        "explained_low": e_low,
+        "explained_high": e_high,
+        "n": int(len(dy)),
+    }

@@ -24,10 +24,14 @@ def for_reader(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis(index=lambda name: "method" if name == "explainer" else name)
 
 
-def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 1) -> pd.DataFrame:
+def localisation_table(
+    rows: pd.DataFrame, by: str = "explainer", digits: int = 1, cluster: str | None = "image_id"
+) -> pd.DataFrame:
     """Per group: pointing-game accuracy (mean over VOC classes of the per-class hit rate, TorchRay's
     convention, :func:`fovex.metrics.localization.pointing_game_accuracy`), the plain hit rate over
-    (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes."""
+    (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes.
+    The interval resamples whole clusters of the ``cluster`` column (photos: the classes of one photo are
+    not independent; None: pairs)."""
     from ..evaluation.registry import metric_name
     from ..metrics.localization import pointing_game_accuracy
 
@@ -37,7 +41,7 @@ def localisation_table(rows: pd.DataFrame, by: str = "explainer", digits: int = 
         codes, classes = pd.factorize(frame["object_class"])
         accuracy = pointing_game_accuracy(frame["pointing_hit"].astype(bool).to_numpy(copy=True), codes)
         ebpg = frame["ebpg_pct"].astype(float)
-        low, high = bootstrap_ci(ebpg)
+        low, high = bootstrap_ci(ebpg, clusters=None if cluster is None else frame[cluster].to_numpy())
         table.append(
             {
                 by: group,

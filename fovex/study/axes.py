@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..report import claims_table
+from ..report import claim_comparisons, claims_table, holm
 from ..store import load_first_available
 from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
 
@@ -97,6 +97,7 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
     if "object_class" in rows:
         unit = unit + rows["object_class"].map(lambda name: f"/{name}" if isinstance(name, str) and name else "")
     rows["unit"] = unit
+    rows["photo"] = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)  # a unit's cluster
     if "increase" in rows:
         rows["increase_pct"] = rows["increase"].astype(float) * 100
     return StudyRows(rows, provenance, sources)
@@ -127,26 +128,30 @@ def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame 
     return rows.sort_values(["fovea_s", "unit"], kind="stable").reset_index(drop=True)
 
 
-def findings(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame:
-    """The findings page's table: every published claim (:data:`fovex.report.CLAIMS`) with a verdict
-    from the study's rows, paired over images. Each claim is judged on the axis that measures its
-    metric (faithfulness: %Drop, %Increase, insertion, deletion; plausibility: NSS)."""
-    tables = []
+def findings(root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The findings page's verdicts: ``(table, comparisons)``.
+
+    ``comparisons``: every paired comparison the page makes (:func:`fovex.report.claim_comparisons`),
+    FovEx against each rival and floor, on the axis that measures the claim's metric (faithfulness:
+    %Drop, %Increase, insertion, deletion; plausibility: NSS, pooled and per data set), with its
+    Holm-adjusted ``p_holm`` over all of them. ``table``: :func:`fovex.report.claims_table` of them.
+    Units of one photo are resampled together; ``seed`` seeds every bootstrap.
+    """
+    found = []
     for axis, metrics in (("faithfulness", FAITHFULNESS_METRICS), ("plausibility", ["nss"])):
         study = load_axis(axis, root, prefer)
         if study is None:
             continue
         ok = study.ok
-        rows_by_metric = {metric: ok.dropna(subset=[metric]) for metric in metrics if metric in ok}
-        model, data = ", ".join(sorted(set(ok["model"]))), " + ".join(sorted(set(ok["dataset"])))
-        tables.append(claims_table(rows_by_metric, model=model, data=data, unit="unit"))
-    if not tables:
-        return claims_table({}, model="-", data="-")
-    merged = tables[0].copy()
-    for other in tables[1:]:  # a claim keeps the row of the axis that measured its metric
-        tested = (other["verdict"] != "not tested here").to_numpy()
-        merged.loc[tested] = other.loc[tested].to_numpy()
-    return merged
+        model = ", ".join(sorted(set(ok["model"])))
+        scopes = [ok] + ([part for _, part in ok.groupby("dataset", sort=True)] if ok["dataset"].nunique() > 1 else [])
+        for rows in scopes:
+            by_metric = {metric: rows.dropna(subset=[metric]) for metric in metrics if metric in rows}
+            data = " + ".join(sorted(set(rows["dataset"])))
+            found.append(claim_comparisons(by_metric, f"{model}, {data}", unit="unit", cluster="photo", seed=seed))
+    comparisons = pd.concat(found, ignore_index=True) if found else claim_comparisons({}, "-")
+    comparisons["p_holm"] = holm(comparisons["p"])
+    return claims_table(comparisons), comparisons
 
 
 def observer_ceiling(

@@ -1,55 +1,31 @@
 """A chapter's opening sentences: what the committed study found on its axis, computed from the rows.
 
-Each sentence names the data and N, the best method on each metric and where FovEx stands, from
-the means over the units (images, or image and class) every method scored. Nothing is typed by hand:
-when the rows change, the sentences change with them.
+Each sentence names the data and N, the best method on each metric and where FovEx stands against
+it, the other methods and the random and centre floors, from paired intervals over the units (images,
+or image and class) every method scored (:func:`fovex.report.wording.standing`). Nothing is typed by
+hand: when the rows change, the sentences change with them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..report import paired_difference
+from ..report.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
 from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
 from .layout import REPO_ROOT
 
 __all__ = [
     "METRIC_SENSES",
     "MetricSense",
+    "FLOORS",
     "chapter_opening",
     "fovea_sweep_sentence",
-    "ranking_sentence",
     "spread_opening",
+    "spread_rows",
 ]
-
-#: Floors, not rivals: a method is ranked among the others.
-FLOORS = ("random", "centre", "centre_scanpath")
-
-
-@dataclass(frozen=True)
-class MetricSense:
-    """How to read a column: its name in a sentence, which way is better, how to print a value."""
-
-    label: str
-    higher_is_better: bool
-    format: str
-
-
-METRIC_SENSES: dict[str, MetricSense] = {
-    "drop_pct": MetricSense("%Drop", False, "{:.1f}"),
-    "increase_pct": MetricSense("%Increase", True, "{:.0f} %"),
-    "insertion_auc": MetricSense("insertion AUC", True, "{:.3f}"),
-    "deletion_auc": MetricSense("deletion AUC", False, "{:.3f}"),
-    "pointing_pct": MetricSense("pointing-game hit rate", True, "{:.0f} %"),
-    "ebpg_pct": MetricSense("EBPG", True, "{:.1f} %"),
-    "nss": MetricSense("NSS", True, "{:.2f}"),
-    "cc": MetricSense("CC", True, "{:.2f}"),
-    "auc_judd": MetricSense("AUC-Judd", True, "{:.3f}"),
-    "sauc": MetricSense("sAUC", True, "{:.3f}"),
-}
 
 #: The metrics each axis's opening speaks of, in order.
 AXIS_METRICS: dict[str, tuple[str, ...]] = {
@@ -58,50 +34,59 @@ AXIS_METRICS: dict[str, tuple[str, ...]] = {
     "plausibility": ("nss", "auc_judd", "cc"),
 }
 
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh"}
 
-
-def ranking_sentence(rows: pd.DataFrame, column: str, candidate: str = "fovex") -> str | None:
-    """``"insertion AUC: best gradcam++ (0.641); fovex 0.603, third of 5"`` from the means per explainer
-    of ``rows[column]`` (floors left out of the ranking); None when ``column`` has no values."""
-    sense = METRIC_SENSES[column]
-    if column not in rows:
-        return None
-    means = rows.dropna(subset=[column]).groupby("explainer")[column].mean()
-    means = means[~means.index.isin(FLOORS)].sort_values(ascending=not sense.higher_is_better)
-    if means.empty:
-        return None
-    best, text = means.index[0], sense.format.format
-    sentence = f"{sense.label}: best {best} ({text(means.iloc[0])})"
-    if candidate in means.index and candidate != best:
-        rank = list(means.index).index(candidate) + 1
-        sentence += f"; {candidate} {text(means[candidate])}, {_ORDINALS.get(rank, f'#{rank}')} of {len(means)}"
-    elif candidate == best:
-        sentence += f", of {len(means)} method{'s' if len(means) != 1 else ''}"
-    return sentence
-
-
-def spread_opening(root: Path = REPO_ROOT, prefer: str = "export") -> str:
-    """The receptive-field chapter's opening: how much of the image each method's map keeps (its mean
-    value over the photos) next to its %Drop, which rewards wide maps; "" without map spreads yet."""
+def spread_rows(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame | None:
+    """The faithfulness rows (ok) of the photos with map spreads, with each method's ``map_mean`` (NaN
+    where its spread was not recorded, e.g. RISE); None without both."""
     from .variants import load_map_variants
 
     loaded, faithfulness = load_map_variants(root, prefer), load_axis("faithfulness", root, prefer)
     if loaded is None or loaded[1].empty or faithfulness is None:
+        return None
+    spread = loaded[1][["image_id", "explainer", "map_mean"]]
+    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(spread["image_id"]))]
+    return ok.merge(spread, on=["image_id", "explainer"], how="left")
+
+
+def spread_opening(root: Path = REPO_ROOT, prefer: str = "export", references=("gradcam", "rise")) -> str:
+    """The receptive-field chapter's opening: each method's mean map value (the share of the image
+    ``x * A`` keeps) with its %Drop, and how much of FovEx's %Drop gap to each of ``references``
+    remains at equal map mean (:func:`fovex.report.adjusted_difference`, paired over the photos).
+    A reference without recorded map means is said to lack them. "" without map spreads yet."""
+    from ..report import adjusted_difference
+
+    rows = spread_rows(root, prefer)
+    if rows is None:
         return ""
-    spread = loaded[1].groupby("explainer")["map_mean"].mean()
-    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(loaded[1]["image_id"]))]
-    drop = ok.groupby("explainer")["drop_pct"].mean()
-    shared = [name for name in spread.sort_values().index if name in drop.index and name not in FLOORS]
-    if not shared:
+    spread = rows.groupby("explainer")["map_mean"].mean().dropna().sort_values()
+    drop = rows.groupby("explainer")["drop_pct"].mean()
+    shown = [name for name in spread.index if name in drop.index and name not in FLOORS]
+    if "fovex" not in shown:
         return ""
-    pairs = ", ".join(f"{name} {spread[name]:.2f} ({drop[name]:.1f})" for name in shared)
-    photos = loaded[1]["image_id"].nunique()
-    return (
-        f"**The study so far** ({photos} ImageNet photos): the mean value of each method's map, the share of "
-        f"the image it keeps, with its %Drop in brackets: {pairs}. %Drop multiplies the image by the map, so a "
-        "map that keeps more of the image drops less: read %Drop against the spread below."
-    )
+    pairs = ", ".join(f"{method_name(name)} {spread[name]:.2f} ({drop[name]:.1f})" for name in shown)
+    sentences = [
+        f"**The study so far** ({rows['image_id'].nunique()} ImageNet photos): the mean value of each method's "
+        f"map, the share of the image it keeps, with its %Drop in brackets: {pairs}."
+    ]
+    for reference in references:
+        if reference not in drop.index:
+            continue
+        if reference not in spread.index:
+            d = paired_difference(rows, "drop_pct", "fovex", reference, unit="unit")
+            sentences.append(
+                f"FovEx's %Drop gap to {method_name(reference)} ({d['difference']:+.1f} [{d['ci_low']:+.1f}, "
+                f"{d['ci_high']:+.1f}]) cannot be adjusted for spread: {method_name(reference)}'s map means were "
+                "not recorded (book/measurements/study-map-spread.csv has no rows for it)."
+            )
+            continue
+        a = adjusted_difference(rows, "drop_pct", "map_mean", "fovex", reference, unit="unit")
+        sentences.append(
+            f"FovEx's %Drop gap to {method_name(reference)}, {a['gap']:+.1f}, is {a['adjusted']:+.1f} "
+            f"[{a['adjusted_low']:+.1f}, {a['adjusted_high']:+.1f}] at equal map mean (per photo, FovEx minus "
+            f"{method_name(reference)}, %Drop against map mean, a straight line through {a['n']} photos): the map "
+            f"mean accounts for {a['explained']:.0%} [{a['explained_low']:.0%}, {a['explained_high']:.0%}] of the gap."
+        )
+    return " ".join(sentences)
 
 
 def fovea_sweep_sentence(
@@ -110,8 +95,10 @@ def fovea_sweep_sentence(
     """``"**The fovea's s** (100 photos, each scored at s = ...): %Drop best at s=0.15 (35.1), ..."`` from
     the means per ``fovea_s`` of :func:`fovex.study.fovea_sweep`'s rows; "" without rows.
 
-    A best size other than the published one comes with its paired difference to the published size,
-    ``mean_i(best_i - published_i)`` over the photos, and its 95 % bootstrap interval.
+    A size is "best" only when the paired interval of ``mean_i(best_i - other_i)`` separates it from every
+    other size; otherwise it has the "highest"/"lowest" mean, "tied with" the sizes it does not separate
+    from. A best size other than the published one comes with its paired difference to the published
+    size and its 95 % bootstrap interval.
     """
     if sweep is None or sweep.empty:
         return ""
@@ -124,14 +111,19 @@ def fovea_sweep_sentence(
         if means.empty:
             continue
         best = means.idxmin() if not sense.higher_is_better else means.idxmax()
-        part = f"{sense.label} best at s={best:g} ({sense.format.format(means[best])}"
-        if best != PUBLISHED_FOVEA_S and PUBLISHED_FOVEA_S in means.index:
-            signed = sense.format.replace("{:", "{:+")
-            d = paired_difference(sweep, column, best, PUBLISHED_FOVEA_S, by="fovea_s", unit="unit")
-            part += (
-                f"; against s={PUBLISHED_FOVEA_S:g}: {signed.format(d['difference'])} "
-                f"[{signed.format(d['ci_low'])}, {signed.format(d['ci_high'])}]"
+        versus = {
+            s: paired_difference(sweep, column, best, s, by="fovea_s", unit="unit") for s in means.index if s != best
+        }
+        tied = [s for s, d in versus.items() if compare(d, sense.higher_is_better) == "tied"]
+        if tied:  # "best" only where every paired interval separates it from the other sizes
+            extreme = "highest" if sense.higher_is_better else "lowest"
+            part = f"{sense.label} {extreme} at s={best:g} ({sense.value(means[best])}, tied with " + ", ".join(
+                f"s={s:g}" for s in tied
             )
+        else:
+            part = f"{sense.label} best at s={best:g} ({sense.value(means[best])}"
+        if best != PUBLISHED_FOVEA_S and PUBLISHED_FOVEA_S in means.index:
+            part += f"; against s={PUBLISHED_FOVEA_S:g}: {difference_text(sense, versus[PUBLISHED_FOVEA_S])}"
         parts.append(part + ")")
     if not parts:
         return ""
@@ -143,8 +135,9 @@ def fovea_sweep_sentence(
     )
 
 
-def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -> str:
-    """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet."""
+def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> str:
+    """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet.
+    ``seed`` seeds every bootstrap."""
     if axis == "receptive-field":
         sentences = (spread_opening(root, prefer), fovea_sweep_sentence(fovea_sweep(root, prefer)))
         return "\n\n".join(sentence for sentence in sentences if sentence)
@@ -162,6 +155,21 @@ def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -
     ]
     data = " + ".join(sorted(set(rows["dataset"])))
     model = ", ".join(sorted(set(rows["model"])))
-    sentences = [ranking for column in AXIS_METRICS[axis] if (ranking := ranking_sentence(rows, column)) is not None]
-    head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods): "
-    return head + "; ".join(sentences) + ". Means over the same units; intervals and paired differences below."
+    # Units of one photo (a VOC photo's classes) are resampled together: they are not independent.
+    sentences = [
+        text
+        for column in AXIS_METRICS[axis]
+        if (text := standing(rows, column, cluster="photo", seed=seed)) is not None
+    ]
+    head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods):"
+    return "\n".join(
+        [
+            head,
+            "",
+            *(f"- {sentence}." for sentence in sentences),
+            "",
+            "Means over the same units; each difference is FovEx minus that method, paired over the units, with "
+            'its 95 % bootstrap interval ("tied": the interval includes 0); an ordinal only where every '
+            "interval separates.",
+        ]
+    )

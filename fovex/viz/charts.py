@@ -127,6 +127,35 @@ def spread_figure(
     return finish_chart(figure, axes, title)
 
 
+#: Colours for the methods other than FovEx (red): the default cycle without its red.
+_OTHERS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive")
+
+
+def photo_spread_figure(
+    frame, metric: str = "drop_pct", spread: str = "map_mean", by: str = "explainer", title: str = ""
+):
+    """One point per photo and method: ``metric`` against the map's ``spread`` (its mean value), one
+    colour per method, with each method's mean as a large outlined marker. Methods without ``spread``
+    values are left out (the legend says which)."""
+    from ..explain import display_name
+
+    figure, axes = _grid(1, 1, 3.2)
+    axis = axes[0]
+    missing = []
+    for index, (group, rows) in enumerate(frame.groupby(by, sort=False)):
+        rows = rows.dropna(subset=[spread, metric])
+        if rows.empty:
+            missing.append(display_name(str(group)))
+            continue
+        colour = "tab:red" if group == "fovex" else _OTHERS[index % len(_OTHERS)]
+        axis.scatter(rows[spread], rows[metric], s=6, alpha=0.4, color=colour, label=display_name(str(group)))
+        axis.plot(rows[spread].mean(), rows[metric].mean(), "o", markersize=9, color=colour, markeredgecolor="black")
+    axis.set_xlabel(f"{spread.replace('_', ' ')} per photo (share of the image the map keeps)", fontsize=8)
+    axis.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize=8)
+    axis.legend(fontsize=7, title=f"no {spread}: {', '.join(missing)}" if missing else None, title_fontsize=7)
+    return _finish(figure, axes, title)
+
+
 #: The stored insertion/deletion curves: panel name and what the x axis counts.
 CURVES = {
     "deletion_curve": ("deletion", "fraction of pixels removed"),
