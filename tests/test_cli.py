@@ -145,3 +145,88 @@ def test_explain_decompression_bomb_is_one_line_and_the_others_go_on(tmp_path, c
     err = capsys.readouterr().err
     assert code == 1 and "bomb.png: refused, too many pixels" in err and "Traceback" not in err
     assert (out / f"{image.stem}.png").exists()
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _ignore_sigint():
+    """How a shell starts a background job (``fovex explain ... &``): SIGINT ignored, inherited."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_explain_stops_on_sigint_as_a_background_job_with_every_written_pair_complete(tmp_path):
+    """Issue 27, B6: `fovex explain a b c d &` then `kill -INT` went on to explain them all (rc 0)."""
+    import signal
+    import time
+
+    (image, _), *_ = foolbox_imagenet_files()
+    out = tmp_path / "out"
+    count = 30
+    command = [sys.executable, "-m", "fovex.cli", "explain", *[str(image)] * count, "--out", str(out)]
+    command += ["--fixations", "1", "--steps", "1", "--quiet"]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_ignore_sigint
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list(out.glob("*.png")):  # the signal lands with work written and work left
+            assert process.poll() is None, process.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "no output appeared"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=60)  # promptly: not after the remaining images
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert returncode == 130, stderr[-3000:]
+    assert stderr.strip().splitlines() == ["fovex: interrupted; the outputs written so far are complete"], stderr
+    figures, arrays = {p.stem for p in out.glob("*.png")}, {p.stem for p in out.glob("*.npz")}
+    assert figures == arrays and 1 <= len(figures) < count  # every image written has both files
+    assert not [p.name for p in out.iterdir() if p.suffix not in (".png", ".npz")]  # no temporary file left
+    assert all(np.load(out / f"{stem}.npz")["attribution"].shape == (224, 224) for stem in arrays)
+
+
+def test_study_export_into_a_read_only_folder_is_one_line_and_rc_2(tmp_path, monkeypatch, capsys):
+    """Issue 27, C: `fovex study export` into a read-only book/measurements raised a traceback (rc 1)."""
+    import errno
+    import functools
+    import tempfile
+
+    import fovex.study
+
+    parts = tmp_path / "build" / "eval" / "study-held-out-variant"
+    parts.mkdir(parents=True)
+    (parts / "part-0000.csv").write_text("image_id,variant,drop_pct\nn01440764_1,s=0.1,3.5\n")
+    measurements = tmp_path / "book" / "measurements"
+    measurements.mkdir(parents=True)
+    monkeypatch.setattr(fovex.study, "export_study", functools.partial(fovex.study.export_study, root=tmp_path))
+    if os.geteuid() == 0:  # root writes through a 0o555 folder: refuse as the kernel refuses others
+        mkstemp = tempfile.mkstemp
+
+        def read_only(*args, dir=None, **kwargs):
+            if dir is not None and Path(dir) == measurements:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(Path(dir) / ".x.tmp"))
+            return mkstemp(*args, dir=dir, **kwargs)
+
+        monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    measurements.chmod(0o555)
+    try:
+        code = main(["study", "export", "held-out-variant"])
+    finally:
+        measurements.chmod(0o755)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"cannot write into {measurements}" in err and "Permission denied" in err
+    assert list(measurements.iterdir()) == []
+    # Writable again, the same command exports.
+    monkeypatch.undo()
+    monkeypatch.setattr(fovex.study, "export_study", functools.partial(fovex.study.export_study, root=tmp_path))
+    assert main(["study", "export", "held-out-variant"]) == 0
+    assert (measurements / "study-held-out-variant.csv").is_file()
