@@ -14,10 +14,14 @@
    A chapter whose source and parameters are unchanged since its last successful execution is
    skipped, so an interrupted build resumes where it stopped.
 2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
+
+Size: the build's steps top to bottom, with the checks of ``-p`` values against the notebooks'
+parameters cells and the command's options, which only the build uses.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -29,7 +33,16 @@ import yaml
 
 from .files import atomic_write_bytes
 
-__all__ = ["build_book", "execute_notebook", "load_profile", "main", "notebook_sources"]
+__all__ = [
+    "add_arguments",
+    "build_book",
+    "check_parameters",
+    "command",
+    "execute_notebook",
+    "load_profile",
+    "main",
+    "notebook_sources",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT_KEY = "fovex_build"
@@ -350,14 +363,23 @@ def build_book(
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m fovex.book ARGS``: the same as ``fovex book ARGS``."""
-    from .cli import main as cli_main
-
-    return cli_main(["book", *(sys.argv[1:] if argv is None else argv)])
-
-
-def add_parameter_option(parser) -> None:
+def add_arguments(parser) -> None:
+    """``fovex book``'s options (the ``fovex`` command's ``book`` and ``python -m fovex.book``)."""
+    parser.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
+    parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
+    parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
+    parser.add_argument("--no-html", action="store_true", help="execute notebooks only")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="chapters that compute a run replace results of another config in their results_dir",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="assemble the book in this folder instead of the repository (chapters, HTML)",
+    )
     parser.add_argument(
         "-p",
         "--parameter",
@@ -365,8 +387,42 @@ def add_parameter_option(parser) -> None:
         action="append",
         metavar=("NAME", "VALUE"),
         default=[],
-        help="set a notebook parameter, as papermill's -p does (use with --only)",
+        help="set a notebook parameter, as papermill's -p does; a list as '[a, b]' (use with --only)",
     )
+
+
+def command(args) -> int:
+    """Run ``fovex book`` with parsed ``args``: 0 built, 1 a chapter failed (one line each, saying why),
+    2 a bad command (profile, notebook, parameter; one line), 130 interrupted (SIGINT or SIGTERM, also
+    for a build started as a background job; rerun to resume)."""
+    from .evaluation.command import handle_interrupts
+
+    handle_interrupts()
+    try:
+        return build_book(
+            args.profile,
+            args.only,
+            args.force,
+            html=not args.no_html,
+            workdir=args.workdir or REPO_ROOT,
+            parameters=parameter_values(args),
+            overwrite=args.overwrite,
+        )
+    except ValueError as error:
+        print(f"fovex book: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # a chapter is written whole or not at all (atomically), its kernel shut down
+        print(
+            "fovex book: interrupted; chapters executed so far are kept, rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fovex book", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
 
 
 def parameter_values(args) -> dict:

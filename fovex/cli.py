@@ -191,29 +191,9 @@ def _study(args) -> int:
 
 
 def _book(args) -> int:
-    from .book import REPO_ROOT, build_book, parameter_values
-    from .evaluation.command import handle_interrupts
+    from .book import command
 
-    handle_interrupts()  # Ctrl-C, and kill -INT of a background build, stop it with 130
-    try:
-        return build_book(
-            args.profile,
-            args.only,
-            args.force,
-            html=not args.no_html,
-            workdir=args.workdir or REPO_ROOT,
-            parameters=parameter_values(args),
-            overwrite=args.overwrite,
-        )
-    except ValueError as error:
-        print(f"fovex book: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:  # a chapter is written whole or not at all (atomically), its kernel shut down
-        print(
-            "fovex book: interrupted; chapters executed so far are kept, rerun the same command to resume",
-            file=sys.stderr,
-        )
-        return 130
+    return command(args)
 
 
 def _positive_int(text: str) -> int:
@@ -296,24 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     study.set_defaults(handler=_study)
 
     book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")
-    book.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
-    book.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
-    book.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
-    book.add_argument("--no-html", action="store_true", help="execute notebooks only")
-    book.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="chapters that compute a run replace results of another config in their results_dir",
-    )
-    book.add_argument(
-        "--workdir",
-        type=Path,
-        default=None,
-        help="assemble the book in this folder instead of the repository (chapters, HTML)",
-    )
-    from .book import add_parameter_option
+    from .book import add_arguments
 
-    add_parameter_option(book)
+    add_arguments(book)
     book.set_defaults(handler=_book)
     return parser
 
