@@ -230,3 +230,33 @@ def test_study_export_into_a_read_only_folder_is_one_line_and_rc_2(tmp_path, mon
     monkeypatch.setattr(fovex.study, "export_study", functools.partial(fovex.study.export_study, root=tmp_path))
     assert main(["study", "export", "held-out-variant"]) == 0
     assert (measurements / "study-held-out-variant.csv").is_file()
+
+
+def test_a_signal_while_an_images_files_are_written_stops_after_both(tmp_path):
+    """The files of one explained image are written both or neither: SIGINT/SIGTERM wait for the block."""
+    import signal
+
+    from fovex.evaluation.command import deferred_interrupts, handle_interrupts
+
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        handle_interrupts()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            written, installed = [], signal.getsignal(signum)
+            with pytest.raises(KeyboardInterrupt):
+                with deferred_interrupts():
+                    os.kill(os.getpid(), signum)
+                    for name in ("a.npz", "a.png"):
+                        (tmp_path / name).write_bytes(b"x")
+                        written.append(name)
+                written.append("after the block")  # not reached: the signal is raised on leaving the block
+            assert written == ["a.npz", "a.png"]
+            assert signal.getsignal(signum) is installed  # the command's handler is back
+        # A signal the command ignores stays ignored.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
