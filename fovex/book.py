@@ -1,6 +1,7 @@
 """Build the study: execute the notebooks with papermill, then compile the Jupyter Book.
 
-    fovex book [--profile quick] [--only 03_faithfulness] [--force] [--no-html] [-p NAME VALUE ...]
+    fovex book [--profile quick] [--only 03_faithfulness] [--force] [--overwrite] [--no-html]
+               [--workdir DIR] [-p NAME VALUE ...]
 
 0. A profile with ``compute_study: true`` (``study``) first computes or resumes the study's runs
    (:func:`fovex.study.compute_study`), which the chapters then read.
@@ -13,6 +14,9 @@
    A chapter whose source and parameters are unchanged since its last successful execution is
    skipped, so an interrupted build resumes where it stopped.
 2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
+
+Size: the build's steps top to bottom, with the checks of ``-p`` values against the notebooks'
+parameters cells and the command's options, which only the build uses.
 """
 
 from __future__ import annotations
@@ -29,7 +33,16 @@ import yaml
 
 from .files import atomic_write_bytes
 
-__all__ = ["build_book", "execute_notebook", "load_profile", "main", "notebook_sources"]
+__all__ = [
+    "add_arguments",
+    "build_book",
+    "check_parameters",
+    "command",
+    "execute_notebook",
+    "load_profile",
+    "main",
+    "notebook_sources",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT_KEY = "fovex_build"
@@ -82,6 +95,30 @@ def declared_parameters(source: Path) -> list[str]:
     ]
 
 
+def declared_defaults(source: Path) -> dict:
+    """The ``parameters`` cell's assignments as name -> ``(source text, value)``; the value is ``...`` when
+    it is not a literal. What :func:`check_parameters` compares a given value with."""
+    import ast
+
+    import jupytext
+
+    cell = next((c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    defaults = {}
+    for node in ast.parse(cell.source).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        try:
+            value = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError):  # an expression: any value is taken
+            value = ...
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                defaults[target.id] = (ast.get_source_segment(cell.source, node.value), value)
+    return defaults
+
+
 def parse_value(text: str):
     """A ``-p NAME VALUE`` value as papermill's own ``-p`` reads it: True/False/None, int, float, else text."""
     if text in ("True", "False"):
@@ -96,20 +133,78 @@ def parse_value(text: str):
     return text
 
 
-def _check_parameters(sources: list[Path], parameters: dict) -> None:
+#: Declared types a given value must have (a float parameter takes a whole number too); text and ``None``
+#: defaults take any value, and ``None`` is taken by every parameter.
+_KINDS = (
+    (bool, (bool,), "True or False"),
+    (int, (int,), "a whole number"),
+    (float, (int, float), "a number"),
+    (list, (list,), "a list"),
+    (tuple, (list,), "a list"),
+    (dict, (dict,), "a mapping"),
+)
+
+
+def _checked_value(stem: str, name: str, declared: tuple, value):
+    """``value`` for the parameter ``name`` declared as ``declared`` (source text, value), or a ValueError
+    naming the declared type. A list or mapping is given in YAML's flow style: ``[fovex, gradcam]``."""
+    text, default = declared
+    kind = next(((accepted, what) for type_, accepted, what in _KINDS if type(default) is type_), None)
+    if kind is None or value is None:
+        return value
+    accepted, what = kind
+    if isinstance(value, str) and accepted[0] in (list, dict) and value.lstrip()[:1] in ("[", "{"):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise ValueError(f"{stem}: parameter {name}: cannot read {value!r} ({error.problem})") from None
+    if isinstance(value, accepted) and not (isinstance(value, bool) and bool not in accepted):
+        return value
+    given = f"the text {value!r}" if isinstance(value, str) else f"{value!r}"
+    example = {"a list": f" (give one as -p {name} '[{value}]')", "a mapping": f" (give one as -p {name} '{{...}}')"}
+    hint = example.get(what, "") if isinstance(value, str) else ""
+    raise ValueError(f"{stem}: parameter {name} is {what} (declared: {name} = {text}); got {given}{hint}")
+
+
+def check_parameters(sources: list[Path], parameters: dict) -> dict:
+    """``fovex book -p`` values checked against each chapter's ``parameters`` cell: a name a chapter does not
+    declare is refused with the ones it does, a value of another type than the declared default's with that
+    type (``-p explainers fovex`` is not the list ``['f', 'o', ...]``). Returns the values to inject, a list
+    written as ``[a, b]`` read as one."""
+    checked = dict(parameters)
     for source in sources:
-        declared = declared_parameters(source)
+        declared = declared_defaults(source)
         unknown = sorted(set(parameters) - set(declared))
         if unknown:
             raise ValueError(
                 f"{source.stem} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(declared)}"
             )
+        for name in parameters:
+            checked[name] = _checked_value(source.stem, name, declared[name], checked[name])
+    return checked
+
+
+#: Parameters that say how a chapter is run, not what it computes: not part of its fingerprint.
+RUN_ONLY_PARAMETERS = ("overwrite",)
 
 
 def _fingerprint(source: Path, parameters: dict) -> str:
     digest = hashlib.sha256(source.read_bytes())
-    digest.update(json.dumps(parameters, sort_keys=True).encode())
+    computed = {name: value for name, value in parameters.items() if name not in RUN_ONLY_PARAMETERS}
+    digest.update(json.dumps(computed, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def failure_line(error: BaseException) -> str:
+    """What went wrong in a chapter, in one line: the exception a cell raised (its type and message, not
+    the start of a traceback) and the cell it was raised in; else the last line of the error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        message = " ".join(str(error.evalue).split())
+        return f"cell [{error.exec_count}] raised {error.ename}: {message}"
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[-1].strip() if lines else ''}"
 
 
 def _up_to_date(output: Path, fingerprint: str) -> bool:
@@ -136,9 +231,22 @@ def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = R
     executed = scratch / f"{source.stem}.executed.ipynb"
     nbformat.write(notebook, unexecuted)
     start = time.perf_counter()
-    papermill.execute_notebook(
-        str(unexecuted), str(executed), parameters=parameters, kernel_name="python3", cwd=str(cwd), progress_bar=False
-    )
+    try:
+        papermill.execute_notebook(
+            str(unexecuted),
+            str(executed),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(cwd),
+            progress_bar=False,
+            # The kernel's own log (its start-up warning; on an interrupt, its complaint at being shut down
+            # mid-cell) is not the chapter's: what a cell prints or raises is in the notebook.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    except KeyboardInterrupt:  # the kernel is shut down on the way out; no scratch notebook is left
+        unexecuted.unlink(missing_ok=True)
+        executed.unlink(missing_ok=True)
+        raise
     seconds = time.perf_counter() - start
     result = nbformat.read(executed, as_version=4)
     for cell in result.cells:
@@ -154,6 +262,7 @@ def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = R
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(output, nbformat.writes(result).encode())
     executed.unlink(missing_ok=True)
+    unexecuted.unlink(missing_ok=True)
     return seconds
 
 
@@ -177,6 +286,7 @@ def build_book(
     workdir: Path = REPO_ROOT,
     overrides: dict | None = None,
     parameters: dict | None = None,
+    overwrite: bool = False,
 ) -> int:
     """Execute every (or the ``only``) chapter for ``profile``, then build the HTML. Returns an exit code.
 
@@ -185,7 +295,10 @@ def build_book(
     so a smoke build never touches the repository's own chapters. ``overrides``: parameters that
     replace the profile's for every notebook (e.g. ``results_dir``). ``parameters``: values for the
     executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
-    a notebook does not declare is refused with the ones it does.
+    a notebook does not declare is refused with the ones it does, a value of another type than the one
+    the notebook declares with that type. ``overwrite``: the chapters that compute a run
+    (:func:`fovex.runs.run_chapter`, a parameter ``overwrite``) replace results of another config in
+    their ``results_dir`` instead of refusing them; it does not make an up-to-date chapter run again.
     """
     import shutil
 
@@ -209,13 +322,14 @@ def build_book(
         if unknown:
             raise ValueError(f"unknown notebooks {sorted(unknown)}; available: {[s.stem for s in sources]}")
         sources = [s for s in sources if s.stem in only]
-    if parameters:
-        _check_parameters(sources, parameters)
-    given = dict(parameters or {})
+    given = check_parameters(sources, parameters) if parameters else {}
     failures = []
     chapters = workdir / "book" / "chapters"
     for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
-        parameters = {**parameters_for(settings, source.stem, profile, declared_parameters(source)), **given}
+        declared = declared_parameters(source)
+        parameters = {**parameters_for(settings, source.stem, profile, declared), **given}
+        if overwrite and "overwrite" in declared:
+            parameters["overwrite"] = True
         output = chapters / f"{source.stem}.ipynb"
         if not force and _up_to_date(output, _fingerprint(source, parameters)):
             tqdm.write(f"{source.stem}: up to date")
@@ -225,7 +339,9 @@ def build_book(
             tqdm.write(f"{source.stem}: executed in {seconds:.0f} s")
         except Exception as error:  # papermill raises its own types; the message names the failing cell
             failures.append(source.stem)
-            tqdm.write(f"{source.stem}: FAILED: {str(error).strip()[:2000]}")
+            kept = workdir / "build" / "notebooks" / f"{source.stem}.executed.ipynb"
+            where = f" (the traceback: {kept})" if kept.is_file() else ""
+            tqdm.write(f"{source.stem}: FAILED: {failure_line(error)}{where}")
     if failures:
         print(f"fovex book: {len(failures)} notebook(s) failed: {', '.join(failures)}", file=sys.stderr)
         return 1
@@ -247,18 +363,23 @@ def build_book(
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fovex book", description=__doc__.splitlines()[0])
+def add_arguments(parser) -> None:
+    """``fovex book``'s options (the ``fovex`` command's ``book`` and ``python -m fovex.book``)."""
     parser.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
     parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
     parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
     parser.add_argument("--no-html", action="store_true", help="execute notebooks only")
-    add_parameter_option(parser)
-    args = parser.parse_args(argv)
-    return build_book(args.profile, args.only, args.force, html=not args.no_html, parameters=parameter_values(args))
-
-
-def add_parameter_option(parser) -> None:
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="chapters that compute a run replace results of another config in their results_dir",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="assemble the book in this folder instead of the repository (chapters, HTML)",
+    )
     parser.add_argument(
         "-p",
         "--parameter",
@@ -266,8 +387,42 @@ def add_parameter_option(parser) -> None:
         action="append",
         metavar=("NAME", "VALUE"),
         default=[],
-        help="set a notebook parameter, as papermill's -p does (use with --only)",
+        help="set a notebook parameter, as papermill's -p does; a list as '[a, b]' (use with --only)",
     )
+
+
+def command(args) -> int:
+    """Run ``fovex book`` with parsed ``args``: 0 built, 1 a chapter failed (one line each, saying why),
+    2 a bad command (profile, notebook, parameter; one line), 130 interrupted (SIGINT or SIGTERM, also
+    for a build started as a background job; rerun to resume)."""
+    from .evaluation.command import handle_interrupts
+
+    handle_interrupts()
+    try:
+        return build_book(
+            args.profile,
+            args.only,
+            args.force,
+            html=not args.no_html,
+            workdir=args.workdir or REPO_ROOT,
+            parameters=parameter_values(args),
+            overwrite=args.overwrite,
+        )
+    except ValueError as error:
+        print(f"fovex book: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # a chapter is written whole or not at all (atomically), its kernel shut down
+        print(
+            "fovex book: interrupted; chapters executed so far are kept, rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fovex book", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
 
 
 def parameter_values(args) -> dict:

@@ -6,7 +6,7 @@ fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR]
 fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
 fovex evaluate CONFIG.yaml --out DIR
 fovex study run|export|status|choose [RUN ...]
-fovex book [--profile quick]
+fovex book [--profile quick] [--only NOTEBOOK ...] [--overwrite] [-p NAME VALUE ...]
 """
 
 from __future__ import annotations
@@ -36,43 +36,35 @@ def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool) -> str:
 
 
 def _explain(args) -> int:
+    from .evaluation.command import handle_interrupts
     from .explain import FovEx
     from .explain.base import class_index
+    from .files import writable_folder
     from .models import load_model
 
+    handle_interrupts()  # also when started as a background job (SIGINT inherited ignored)
     weights = None if args.weights == "none" else args.weights
     out = Path(args.out)
-    try:  # everything that can be wrong with the command is found before any work
-        _check_writable(out)
-        model = load_model(args.model, weights=weights, device=args.device)
-        explainer = FovEx(model, fixations=args.fixations, steps=args.steps, seed=args.seed)
-        args.target = None if args.target is None else class_index(model, args.target)
-    except (RuntimeError, ValueError, FileNotFoundError, OSError) as error:
-        print(f"fovex: error: {error}", file=sys.stderr)
-        return 2
-    size = args.size or model.input_size
     try:
-        return _explain_files(args, model, explainer, out, size)
+        try:  # everything that can be wrong with the command is found before any work
+            writable_folder(out)
+            model = load_model(args.model, weights=weights, device=args.device)
+            explainer = FovEx(model, fixations=args.fixations, steps=args.steps, seed=args.seed)
+            args.target = None if args.target is None else class_index(model, args.target)
+        except (RuntimeError, ValueError, FileNotFoundError, OSError) as error:
+            print(f"fovex: error: {error}", file=sys.stderr)
+            return 2
+        return _explain_files(args, model, explainer, out, args.size or model.input_size)
     except KeyboardInterrupt:
         print("fovex: interrupted; the outputs written so far are complete", file=sys.stderr)
         return 130
-
-
-def _check_writable(out: Path) -> None:
-    import tempfile
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as error:
-        raise OSError(f"cannot write to --out {out} ({error.strerror or error})") from None
 
 
 def _explain_files(args, model, explainer, out: Path, size: int) -> int:
     import torch
     from tqdm.auto import tqdm
 
+    from .evaluation.command import deferred_interrupts
     from .files import atomic_write_bytes, save_npz
     from .io import ImageLoadError, load_image
     from .viz import explanation_figure, figure_to_png
@@ -106,23 +98,25 @@ def _explain_files(args, model, explainer, out: Path, size: int) -> int:
                 f"  written as {stem}.png / {stem}.npz ({_safe_stem(path)} is taken; "
                 "--overwrite replaces earlier outputs)"
             )
-        save_npz(
-            out / f"{stem}.npz",
-            attribution=explanation.attribution[0].cpu().numpy(),
-            fixations_xy=explanation.fixations_xy[0].cpu().numpy(),
-            losses=explanation.losses[0].cpu().numpy(),
-            target=target,
-            image_size=size,
-            model=model.name,
-            source=str(path),
-        )
         figure = explanation_figure(
             image.cpu(),
             explanation.attribution[0].cpu(),
             explanation.fixations_xy[0].cpu(),
             title=f"{path.name}: {model.class_names[target]} ({model.name})",
         )
-        atomic_write_bytes(out / f"{stem}.png", figure_to_png(figure, dpi=110))
+        png = figure_to_png(figure, dpi=110)
+        with deferred_interrupts():  # an image's arrays and figure are written both or neither
+            save_npz(
+                out / f"{stem}.npz",
+                attribution=explanation.attribution[0].cpu().numpy(),
+                fixations_xy=explanation.fixations_xy[0].cpu().numpy(),
+                losses=explanation.losses[0].cpu().numpy(),
+                target=target,
+                image_size=size,
+                model=model.name,
+                source=str(path),
+            )
+            atomic_write_bytes(out / f"{stem}.png", png)
     if failures:
         print(f"fovex: {failures} of {len(args.images)} image(s) failed", file=sys.stderr)
     return 1 if failures else 0
@@ -155,13 +149,21 @@ def _export(args) -> int:
 
 def _study(args) -> int:
     from .evaluation.command import USER_ERRORS, exit_status
+    from .store import StoreError
     from .study import compute_study, export_study, record_variant_choice, study_cost, study_status
 
     def action():
         if args.action == "run":
             compute_study(args.runs, quiet=args.quiet, device=args.device)
         elif args.action == "export":
-            for name, provenance in export_study(args.runs).items():
+            try:
+                exported = export_study(args.runs)
+            except OSError as error:  # e.g. a read-only book/measurements: say where, in one line
+                if isinstance(error, FileNotFoundError) or not error.filename:
+                    raise
+                folder = Path(error.filename).parent
+                raise StoreError(f"cannot write into {folder} ({error.strerror or error})") from None
+            for name, provenance in exported.items():
                 print(
                     f"{name}: {provenance['images']} images, {provenance['rows']} rows "
                     f"({provenance.get('status')}) exported"
@@ -182,13 +184,9 @@ def _study(args) -> int:
 
 
 def _book(args) -> int:
-    from .book import build_book, parameter_values
+    from .book import command
 
-    try:
-        return build_book(args.profile, args.only, args.force, html=not args.no_html, parameters=parameter_values(args))
-    except ValueError as error:
-        print(f"fovex book: error: {error}", file=sys.stderr)
-        return 2
+    return command(args)
 
 
 def _positive_int(text: str) -> int:
@@ -271,13 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     study.set_defaults(handler=_study)
 
     book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")
-    book.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
-    book.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
-    book.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
-    book.add_argument("--no-html", action="store_true", help="execute notebooks only")
-    from .book import add_parameter_option
+    from .book import add_arguments
 
-    add_parameter_option(book)
+    add_arguments(book)
     book.set_defaults(handler=_book)
     return parser
 

@@ -148,10 +148,13 @@ def run_chapter(
     threads: int | None = None,
     seed: int = 42,
     explainer_settings: dict | None = None,
+    overwrite: bool = False,
 ) -> Run:
     """One model on one data set, as the book's chapters run it: build the config, run it (resuming
     whatever ``out_dir`` already holds) and open the result. ``explainers`` (names or entries) and
-    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`."""
+    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`. ``out_dir`` holding
+    results of another config is refused (:class:`fovex.store.StoreError`, saying what differs) unless
+    ``overwrite`` (``fovex book --overwrite``), which deletes them first."""
     from .evaluation import run
 
     config = {
@@ -167,5 +170,5 @@ def run_chapter(
         "threads": threads,
         "seed": seed,
     }
-    run(config, out_dir, quiet=True)
+    run(config, out_dir, quiet=True, overwrite=overwrite)
     return open_run(out_dir)

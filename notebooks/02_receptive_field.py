@@ -36,6 +36,7 @@ steps = 20
 batch_size = 4
 step_px = None  # pixels changed per insertion/deletion step; None: the RISE reference (224 steps)
 results_dir = "build/results/quick"
+overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
 device = "auto"
 threads = None
 seed = 42
@@ -243,6 +244,7 @@ run = run_chapter(
     device=device,
     threads=threads,
     seed=seed,
+    overwrite=overwrite,
 )
 ok = run.ok.assign(
     increase_pct=run.ok["increase"].astype(float) * 100,

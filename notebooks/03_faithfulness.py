@@ -40,6 +40,7 @@ batch_size = 4
 step_px = None  # pixels changed per insertion/deletion step; None: the RISE reference (224 steps)
 metric_batch_size = 16
 results_dir = "build/results/quick"
+overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
 device = "auto"
 threads = None
 seed = 42
@@ -116,6 +117,7 @@ run = run_chapter(
     device=device,
     threads=threads,
     seed=seed,
+    overwrite=overwrite,
 )
 built = run.ok.assign(increase_pct=run.ok["increase"].astype(float) * 100)
 images = built["image_id"].nunique()

@@ -29,6 +29,7 @@ explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks
 tolerance_px = 15
 batch_size = 4
 results_dir = "build/results/quick"
+overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
 device = "auto"
 threads = None
 seed = 42
@@ -108,6 +109,7 @@ if available:
         device=device,
         threads=threads,
         seed=seed,
+        overwrite=overwrite,
     )
     ok, results = run.ok, run.results
     skipped = results[(results["status"] == "skipped") & (results["explainer"] == run.explainers[0])]

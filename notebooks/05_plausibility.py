@@ -31,6 +31,7 @@ explainers = ["fovex", "gradcam", "rise", "centre", "random"]
 explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
 batch_size = 4
 results_dir = "build/results/quick"
+overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
 device = "auto"
 threads = None
 seed = 42
@@ -141,6 +142,7 @@ runs = {
         device=device,
         threads=threads,
         seed=seed,
+        overwrite=overwrite,
     )
     for name in found
 }

@@ -44,6 +44,7 @@ fast_sources = [
 ]
 fast_num_images = 4  # when none is found: compare on this many photos here
 results_dir = "build/results/quick"
+overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -199,6 +200,7 @@ else:
         metrics=["insertion", "deletion"],
         metric_settings={"faithfulness": {"batch_size": 16}},
         device=device,
+        overwrite=overwrite,
     ).results
     print(f"{fast_num_images} photos run here ({dataset})")
 comparison = comparison[comparison["status"] == "ok"].drop_duplicates(["image_id", "explainer"])

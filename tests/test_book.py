@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -303,3 +304,127 @@ def test_common_parameters_reach_only_the_notebooks_that_declare_them():
         "num_images": 2,
     }
     assert parameters_for(profile, "01_scanpaths", "smoke", ["profile"]) == {"profile": "smoke"}
+
+
+def test_a_list_parameter_given_text_is_refused_with_its_declared_type(tmp_path, capsys):
+    """Issue 27, C: `-p explainers fovex` made the chapter run the explainer 'f' ('fovex' read as a list)."""
+    from fovex.cli import main
+
+    workdir = ["--workdir", str(tmp_path), "--no-html", "--only", "03_faithfulness"]
+    assert main(["book", *workdir, "-p", "explainers", "fovex"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "03_faithfulness: parameter explainers is a list" in err and "got the text 'fovex'" in err
+    assert 'explainers = ["fovex", "gradcam",' in err  # the chapter's declaration, as written
+    assert "-p explainers '[fovex]'" in err  # how to give one
+    assert main(["book", *workdir, "-p", "num_images", "many"]) == 2
+    assert "parameter num_images is a whole number (declared: num_images = 8); got the text 'many'" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "book" / "chapters").exists()  # refused before any chapter ran
+    # A list written as a list is read as one; other values keep papermill's reading.
+    from fovex.book import check_parameters, notebook_sources
+
+    chapter = [s for s in notebook_sources() if s.stem == "03_faithfulness"]
+    given = {"explainers": "[fovex, gradcam]", "num_images": 3, "step_px": None, "model_name": "resnet50"}
+    assert check_parameters(chapter, given) == {**given, "explainers": ["fovex", "gradcam"]}
+
+
+def test_the_readme_rerun_example_says_why_it_failed_and_overwrite_recomputes(tmp_path, capsys):
+    """Issue 27, C: a second `fovex book --only 03_faithfulness -p results_dir D` with another num_images
+    failed (rc 1) without its cause; `fovex book --overwrite` recomputes into the same results_dir."""
+    from fovex.cli import main
+    from fovex.runs import open_run, run_chapter
+
+    results = tmp_path / "results"
+    chapter = tmp_path / "work" / "book" / "chapters" / "03_faithfulness.ipynb"
+    # What the first `fovex book --only 03_faithfulness -p results_dir D` left in D (computed here directly).
+    common = {"model": "efficientnet_lite0", "dataset": "samples", "metrics": ["drop_increase", "insertion"]}
+    run_chapter(results / "faithfulness", name="faithfulness-smoke", explainers=["centre"], num_images=1, **common)
+    command = ["book", "--profile", "smoke", "--only", "03_faithfulness", "--no-html"]
+    command += ["--workdir", str(tmp_path / "work"), "-p", "results_dir", str(results)]
+    assert main(command) == 1
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    failed = next(line for line in output.splitlines() if "03_faithfulness: FAILED" in line)
+    assert "StoreError" in failed and "holds results of a different config" in failed, output
+    assert "num_images" in failed and "--overwrite" in failed and not chapter.exists()
+    assert len(open_run(results / "faithfulness").results) == 1  # nothing was deleted
+
+    assert main([*command, "--overwrite"]) == 0, capsys.readouterr().err
+    run = open_run(results / "faithfulness")
+    assert run.config["dataset"]["num_images"] == 2 and run.complete and chapter.is_file()
+    assert sorted(run.explainers) == ["centre", "fovex", "gradcam", "random"]  # the smoke profile's
+    # --overwrite is not part of what the chapter computed: without it, the chapter is up to date.
+    assert main(command) == 0
+    captured = capsys.readouterr()
+    assert "03_faithfulness: up to date" in captured.out + captured.err
+
+
+def test_book_stops_on_sigint_with_one_line_and_no_half_written_chapter(tmp_path):
+    """Issue 27, B6: Ctrl-C in `fovex book` gave a traceback and rc 1; `kill -INT` of a background build
+    must stop it too (rc 130), leaving no chapter, scratch notebook or kernel behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "fovex.cli", "book", "--profile", "smoke", "--only", "06_explorer"]
+    command += ["--no-html", "--workdir", str(tmp_path), "-p", "num_images", "12"]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a shell starts `fovex book &`
+    )
+    scratch = tmp_path / "build" / "notebooks"
+    try:
+        deadline = time.monotonic() + 300
+        kernels = []
+        while not kernels or not (scratch / "06_explorer.executed.ipynb").exists():  # the chapter is executing
+            assert process.poll() is None, process.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "the chapter did not start"
+            time.sleep(0.05)
+            kernels = [
+                int(entry.name)
+                for entry in Path("/proc").iterdir()
+                if entry.name.isdigit() and _parent_pid(entry) == process.pid and _is_kernel(entry)
+            ]
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr and "ERROR" not in stderr, stderr[-3000:]
+    assert stderr.strip().splitlines()[-1] == (
+        "fovex book: interrupted; chapters executed so far are kept, rerun the same command to resume"
+    )
+    assert not (tmp_path / "book" / "chapters" / "06_explorer.ipynb").exists()
+    assert not list(scratch.iterdir())
+    assert kernels and not [pid for pid in kernels if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"]
+
+
+def _parent_pid(entry: Path) -> int | None:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _is_kernel(entry: Path) -> bool:
+    try:
+        return b"ipykernel" in (entry / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _state(pid: int) -> str:
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -126,14 +126,14 @@ def test_explain_bad_commands_fail_before_any_work_with_one_line(tmp_path, capsy
     not_a_folder = tmp_path / "taken"
     not_a_folder.write_text("a file where --out should be")
     assert main(["explain", str(image), "--out", str(not_a_folder)]) == 2
-    assert "cannot write to --out" in capsys.readouterr().err
+    assert f"cannot write {not_a_folder}: {not_a_folder} is a file, not a folder" in capsys.readouterr().err
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
     try:
         if not os.access(locked, os.W_OK):  # root can write anywhere: nothing to test then
             assert main(["explain", str(image), "--out", str(locked)]) == 2
-            assert "cannot write to --out" in capsys.readouterr().err
+            assert f"cannot write {locked}: Permission denied" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
 
@@ -162,3 +162,118 @@ def test_explain_refuses_a_float_image_holding_0_to_255(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "float255.tif" in err and "divide by 255" in err and "Traceback" not in err
     assert not list((tmp_path / "o").glob("float255*"))
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _ignore_sigint():
+    """How a shell starts a background job (``fovex explain ... &``): SIGINT ignored, inherited."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_explain_stops_on_sigint_as_a_background_job_with_every_written_pair_complete(tmp_path):
+    """Issue 27, B6: `fovex explain a b c d &` then `kill -INT` went on to explain them all (rc 0)."""
+    import signal
+    import time
+
+    (image, _), *_ = foolbox_imagenet_files()
+    out = tmp_path / "out"
+    count = 30
+    command = [sys.executable, "-m", "fovex.cli", "explain", *[str(image)] * count, "--out", str(out)]
+    command += ["--fixations", "1", "--steps", "1", "--quiet"]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_ignore_sigint
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list(out.glob("*.png")):  # the signal lands with work written and work left
+            assert process.poll() is None, process.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "no output appeared"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=60)  # promptly: not after the remaining images
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert returncode == 130, stderr[-3000:]
+    assert stderr.strip().splitlines() == ["fovex: interrupted; the outputs written so far are complete"], stderr
+    figures, arrays = {p.stem for p in out.glob("*.png")}, {p.stem for p in out.glob("*.npz")}
+    assert figures == arrays and 1 <= len(figures) < count  # every image written has both files
+    assert not [p.name for p in out.iterdir() if p.suffix not in (".png", ".npz")]  # no temporary file left
+    assert all(np.load(out / f"{stem}.npz")["attribution"].shape == (224, 224) for stem in arrays)
+
+
+def test_study_export_into_a_read_only_folder_is_one_line_and_rc_2(tmp_path, monkeypatch, capsys):
+    """Issue 27, C: `fovex study export` into a read-only book/measurements raised a traceback (rc 1)."""
+    import errno
+    import functools
+    import tempfile
+
+    import fovex.study
+
+    parts = tmp_path / "build" / "eval" / "study-held-out-variant"
+    parts.mkdir(parents=True)
+    (parts / "part-0000.csv").write_text("image_id,variant,drop_pct\nn01440764_1,s=0.1,3.5\n")
+    measurements = tmp_path / "book" / "measurements"
+    measurements.mkdir(parents=True)
+    monkeypatch.setattr(fovex.study, "export_study", functools.partial(fovex.study.export_study, root=tmp_path))
+    if os.geteuid() == 0:  # root writes through a 0o555 folder: refuse as the kernel refuses others
+        mkstemp = tempfile.mkstemp
+
+        def read_only(*args, dir=None, **kwargs):
+            if dir is not None and Path(dir) == measurements:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(Path(dir) / ".x.tmp"))
+            return mkstemp(*args, dir=dir, **kwargs)
+
+        monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    measurements.chmod(0o555)
+    try:
+        code = main(["study", "export", "held-out-variant"])
+    finally:
+        measurements.chmod(0o755)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"cannot write into {measurements}" in err and "Permission denied" in err
+    assert list(measurements.iterdir()) == []
+    # Writable again, the same command exports.
+    monkeypatch.undo()
+    monkeypatch.setattr(fovex.study, "export_study", functools.partial(fovex.study.export_study, root=tmp_path))
+    assert main(["study", "export", "held-out-variant"]) == 0
+    assert (measurements / "study-held-out-variant.csv").is_file()
+
+
+def test_a_signal_while_an_images_files_are_written_stops_after_both(tmp_path):
+    """The files of one explained image are written both or neither: SIGINT/SIGTERM wait for the block."""
+    import signal
+
+    from fovex.evaluation.command import deferred_interrupts, handle_interrupts
+
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        handle_interrupts()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            written, installed = [], signal.getsignal(signum)
+            with pytest.raises(KeyboardInterrupt):
+                with deferred_interrupts():
+                    os.kill(os.getpid(), signum)
+                    for name in ("a.npz", "a.png"):
+                        (tmp_path / name).write_bytes(b"x")
+                        written.append(name)
+                written.append("after the block")  # not reached: the signal is raised on leaving the block
+            assert written == ["a.npz", "a.png"]
+            assert signal.getsignal(signum) is installed  # the command's handler is back
+        # A signal the command ignores stays ignored.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)

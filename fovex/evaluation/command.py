@@ -11,6 +11,7 @@ Exit status: 0 when the run is complete (rows of unreadable images are recorded 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -19,7 +20,15 @@ from ..store import StoreError
 from .config import ConfigError, EvaluationError
 from .runner import run
 
-__all__ = ["USER_ERRORS", "build_parser", "error_line", "exit_status", "handle_interrupts", "main"]
+__all__ = [
+    "USER_ERRORS",
+    "build_parser",
+    "deferred_interrupts",
+    "error_line",
+    "exit_status",
+    "handle_interrupts",
+    "main",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +75,30 @@ def error_line(error: BaseException) -> str:
     else:
         text = str(error) or type(error).__name__
     return text
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold SIGINT and SIGTERM while the ``with`` body writes files that belong together.
+
+    A signal that arrives meanwhile is delivered when the body is done (with :func:`handle_interrupts`:
+    as :class:`KeyboardInterrupt`), so an interrupted command leaves all of the body's files or none
+    (e.g. ``fovex explain``'s figure and arrays of one image). Outside the main thread (where Python
+    delivers no signals) it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in signals}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:  # delivered now, to the handler the command had (handle_interrupts': KeyboardInterrupt)
+        signal.raise_signal(received[0])
 
 
 def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:

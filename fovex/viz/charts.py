@@ -137,9 +137,7 @@ def photo_spread_figure(
     """One point per photo and method: ``metric`` against the map's ``spread`` (its mean value), one
     colour per method, with each method's mean as a large outlined marker. Methods without ``spread``
     values are left out (the legend says which)."""
-    from ..explain import display_name
-
-    figure, axes = _grid(1, 1, 3.2)
+    figure, axes = page_grid(1, 1, 3.2)
     axis = axes[0]
     missing = []
     for index, (group, rows) in enumerate(frame.groupby(by, sort=False)):
@@ -151,9 +149,9 @@ def photo_spread_figure(
         axis.scatter(rows[spread], rows[metric], s=6, alpha=0.4, color=colour, label=display_name(str(group)))
         axis.plot(rows[spread].mean(), rows[metric].mean(), "o", markersize=9, color=colour, markeredgecolor="black")
     axis.set_xlabel(f"{spread.replace('_', ' ')} per photo (share of the image the map keeps)", fontsize=8)
-    axis.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize=8)
+    axis.set_ylabel(metric_label(metric), fontsize=8)
     axis.legend(fontsize=7, title=f"no {spread}: {', '.join(missing)}" if missing else None, title_fontsize=7)
-    return _finish(figure, axes, title)
+    return finish_chart(figure, axes, title)
 
 
 #: The stored insertion/deletion curves: panel name and what the x axis counts.
