@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from reproducibility import compare
 
 from fovex import study
 from fovex.evaluation import load_config, run
@@ -240,8 +242,10 @@ def test_committed_study_rows_are_reproduced_by_the_current_code(
     tmp_path, shared_data, run_name, explainers, columns, threads
 ):
     """A committed run's first batch (4 images) x 2 explainers, recomputed on the CPU, equals the
-    committed values within 1e-5. The whole batch is recomputed because float32 convolutions of a
-    batch of 3 differ from those of 4 in the last bits, which %Drop (x 100) turns into ~5e-5."""
+    committed values on any x86-64 CPU: within 3e-5 of each column's scale, classes exactly; one photo
+    of FovEx may take another optimisation path (then within 0.15 of scale), more is a change
+    (``tests/reproducibility.py`` has the measured reasons). The whole batch is recomputed because
+    float32 convolutions of a batch of 3 differ from those of 4 in the last bits."""
     path = export_path(run_name)
     if not path.is_file():
         pytest.fail(f"{path} is not committed: the study's {run_name} measurements are missing")
@@ -260,10 +264,18 @@ def test_committed_study_rows_are_reproduced_by_the_current_code(
     merged = results.merge(committed, on=keys, suffixes=("", "_committed"))
     assert len(merged) == len(results), "the recomputed rows are not the committed run's first rows"
     assert (merged["status"] == merged["status_committed"]).all()
-    for column in columns:
-        np.testing.assert_allclose(
-            merged[column].astype(float), merged[f"{column}_committed"].astype(float), rtol=0, atol=1e-5, err_msg=column
-        )
+    pinned = pd.DataFrame({column: merged[f"{column}_committed"].astype(float) for column in columns})
+    pinned["method"] = merged["method"] if "method" in merged else merged["explainer"]
+    pinned["explainer"] = merged["explainer"]
+
+    def describe(i: int) -> str:
+        return "/".join(str(merged.loc[i, key]) for key in keys)
+
+    recomputed = merged[columns].astype(float)
+    problems, notes = compare(pinned, recomputed, columns, describe, method="method", group=["explainer"])
+    assert not problems, "committed rows not reproduced:\n" + "\n".join(problems + notes)
+    for note in notes:
+        warnings.warn(note, stacklevel=1)
 
 
 def test_scored_by_all_keeps_only_images_every_method_scored():
