@@ -1,11 +1,14 @@
-"""fovex.devices.synchronize: waits on the device a timer measures, and only there."""
+"""fovex.devices: synchronize waits on the device a timer measures, and only there; deterministic sets
+the bit-stable flags inside its block and restores them after."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import torch
 
-from fovex.devices import synchronize
+from fovex.devices import deterministic, synchronize
 
 
 def test_synchronize_waits_on_the_given_accelerator_only(monkeypatch):
@@ -26,3 +29,40 @@ def test_synchronize_drains_the_cuda_stream():
     y = x @ x
     synchronize(y.device)
     assert torch.cuda.current_stream(y.device).query()  # nothing left queued
+
+
+def _flags():
+    return (
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic,
+        torch.are_deterministic_algorithms_enabled(),
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
+
+
+@pytest.fixture
+def fast_flags(monkeypatch):
+    """The fast settings a GPU user would have (TF32 on, autotuning on), put back after the test."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = torch.backends.cudnn.benchmark = True
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = saved
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_deterministic_sets_the_flags_inside_and_restores_them_after(fast_flags, fails):
+    before = _flags()
+    assert before == (True, True, True, False, False, None)
+    with deterministic(False):
+        assert _flags() == before  # off: nothing touched
+    try:
+        with deterministic(True):
+            assert _flags() == (False, False, False, True, True, ":4096:8")
+            if fails:
+                raise KeyError("a failing run")
+    except KeyError:
+        pass
+    assert _flags() == before
