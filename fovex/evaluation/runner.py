@@ -295,8 +295,9 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
     ``config``: a YAML path, a dict or an :class:`~fovex.evaluation.config.EvalConfig`. ``out_dir``
     overrides the config's ``output_dir``. Rerunning with the same config completes an interrupted
     run (finished batches are kept); a directory holding another config's results is refused unless
-    ``overwrite=True``, which deletes them first. ``device`` overrides the config's device. A config with ``deterministic: true``
-    computes with bit-stable kernels (:func:`fovex.devices.deterministic`, TF32 off). Under
+    ``overwrite=True``, which deletes them first. ``device`` overrides the config's device. A config
+    with ``deterministic: true`` computes with bit-stable kernels (:func:`fovex.devices.deterministic`,
+    TF32 off). Under
     ``torchrun`` each rank evaluates batches ``b`` with ``b % world_size == rank``; other ranks return None.
     """
     config = load_config(config)
