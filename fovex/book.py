@@ -2,8 +2,11 @@
 
     fovex book [--profile quick] [--only 03_faithfulness] [--force] [--no-html] [-p NAME VALUE ...]
 
-0. A profile with ``compute_study: true`` (``study``) first computes or resumes the study's runs
-   (:func:`fovex.study.compute_study`), which the chapters then read.
+0. A profile with ``compute_study: true`` (``study``, ``gpu``) first computes or resumes the study's runs
+   (:func:`fovex.study.compute_study`), which the chapters then read. ``study_runs: FOLDER`` computes
+   and reads them in FOLDER instead of ``build/eval`` (from scratch: nothing restored from the committed
+   exports), ``study_overrides`` replaces config keys in every run (e.g. a GPU's batch sizes).
+   ``--device`` runs the study and every chapter that takes a ``device`` on that device.
 1. Each ``notebooks/NN_name.py`` (jupytext percent format) becomes a notebook and is executed by
    papermill with the parameters of the profile (``configs/book/<profile>.yaml``: ``common`` for every
    notebook that declares the parameter, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``,
@@ -46,15 +49,16 @@ def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
         available = sorted(p.stem for p in (root / "configs" / "book").glob("*.yaml"))
         raise ValueError(f"unknown book profile {profile!r}; available: {', '.join(available)}")
     config = yaml.safe_load(path.read_text()) or {}
-    unknown = set(config) - {"common", "notebooks", "description", "compute_study"}
+    allowed = {"common", "notebooks", "description", "compute_study", "study_runs", "study_overrides"}
+    unknown = set(config) - allowed
     if unknown:
-        raise ValueError(
-            f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description, compute_study)"
-        )
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(allowed))})")
     return {
         "common": config.get("common") or {},
         "notebooks": config.get("notebooks") or {},
         "compute_study": bool(config.get("compute_study", False)),
+        "study_runs": config.get("study_runs"),
+        "study_overrides": config.get("study_overrides") or {},
     }
 
 
@@ -177,6 +181,7 @@ def build_book(
     workdir: Path = REPO_ROOT,
     overrides: dict | None = None,
     parameters: dict | None = None,
+    device: str | None = None,
 ) -> int:
     """Execute every (or the ``only``) chapter for ``profile``, then build the HTML. Returns an exit code.
 
@@ -185,8 +190,17 @@ def build_book(
     so a smoke build never touches the repository's own chapters. ``overrides``: parameters that
     replace the profile's for every notebook (e.g. ``results_dir``). ``parameters``: values for the
     executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
-    a notebook does not declare is refused with the ones it does.
+    a notebook does not declare is refused with the ones it does. ``device``: the study's runs and
+    every chapter that declares ``device`` run there, over the profile's choice.
     """
+    settings = load_profile(profile)
+    from .study import study_runs_in
+
+    with study_runs_in(settings["study_runs"]):  # the chapters' kernels inherit it
+        return _build_book(settings, profile, only, force, html, workdir, overrides, parameters, device)
+
+
+def _build_book(settings, profile, only, force, html, workdir, overrides, parameters, device) -> int:
     import shutil
 
     from tqdm.auto import tqdm
@@ -196,13 +210,12 @@ def build_book(
         for relative in BOOK_SKELETON:
             (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(REPO_ROOT / relative, workdir / relative)
-    settings = load_profile(profile)
     settings["common"].update(overrides or {})
     if settings["compute_study"]:
         # The study's runs first (hours on a CPU; resumable), then the chapters read them.
         from .study import compute_study
 
-        compute_study(quiet=False)
+        compute_study(quiet=False, device=device, overrides=settings["study_overrides"])
     sources = notebook_sources()
     if only:
         unknown = set(only) - {s.stem for s in sources}
@@ -215,7 +228,10 @@ def build_book(
     failures = []
     chapters = workdir / "book" / "chapters"
     for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
-        parameters = {**parameters_for(settings, source.stem, profile, declared_parameters(source)), **given}
+        declared = declared_parameters(source)
+        parameters = {**parameters_for(settings, source.stem, profile, declared), **given}
+        if device is not None and "device" in declared:
+            parameters["device"] = device
         output = chapters / f"{source.stem}.ipynb"
         if not force and _up_to_date(output, _fingerprint(source, parameters)):
             tqdm.write(f"{source.stem}: up to date")
@@ -253,9 +269,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
     parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
     parser.add_argument("--no-html", action="store_true", help="execute notebooks only")
+    add_device_option(parser)
     add_parameter_option(parser)
     args = parser.parse_args(argv)
-    return build_book(args.profile, args.only, args.force, html=not args.no_html, parameters=parameter_values(args))
+    html, parameters = not args.no_html, parameter_values(args)
+    return build_book(args.profile, args.only, args.force, html=html, parameters=parameters, device=args.device)
+
+
+def add_device_option(parser) -> None:
+    parser.add_argument(
+        "--device",
+        default=None,
+        help="run the study's runs and every chapter that takes a device there (cpu, cuda, cuda:N), over the profile",
+    )
 
 
 def add_parameter_option(parser) -> None:

@@ -182,7 +182,14 @@ def _book(args) -> int:
     from .book import build_book, parameter_values
 
     try:
-        return build_book(args.profile, args.only, args.force, html=not args.no_html, parameters=parameter_values(args))
+        return build_book(
+            args.profile,
+            args.only,
+            args.force,
+            html=not args.no_html,
+            parameters=parameter_values(args),
+            device=args.device,
+        )
     except ValueError as error:
         print(f"fovex book: error: {error}", file=sys.stderr)
         return 2
@@ -272,8 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
     book.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
     book.add_argument("--no-html", action="store_true", help="execute notebooks only")
-    from .book import add_parameter_option
+    from .book import add_device_option, add_parameter_option
 
+    add_device_option(book)
     add_parameter_option(book)
     book.set_defaults(handler=_book)
     return parser

@@ -1,6 +1,7 @@
 """Tables for the book: means with bootstrap intervals, paired comparisons, the published claims.
 
-- :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences.
+- :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences,
+  :func:`agreement_table` (the same rows computed twice, e.g. CPU and GPU).
 - :mod:`~fovex.report.claims`: the published numbers and claims (:data:`CLAIMS`), their verdicts.
 - :mod:`~fovex.report.tables`: localisation, scanpath and map-variant tables.
 """
@@ -16,6 +17,7 @@ from .claims import (
     published_table,
 )
 from .statistics import (
+    agreement_table,
     bootstrap_ci,
     paired_difference,
     paired_differences,
@@ -32,6 +34,7 @@ __all__ = [
     "Claim",
     "PUBLISHED",
     "PUBLISHED_RIVALS",
+    "agreement_table",
     "bootstrap_ci",
     "choose_variant",
     "claim_verdict",

@@ -18,7 +18,16 @@ directory (a fresh recomputation) and falls back to the committed export.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 """
 
-from .axes import PUBLISHED_FOVEA_S, StudyRows, findings, fovea_sweep, load_axis, observer_ceiling, run_selection
+from .axes import (
+    PUBLISHED_FOVEA_S,
+    StudyRows,
+    agreement_with_committed,
+    findings,
+    fovea_sweep,
+    load_axis,
+    observer_ceiling,
+    run_selection,
+)
 from .layout import (
     AXES,
     DERIVED,
@@ -26,12 +35,15 @@ from .layout import (
     FAITHFULNESS_METRICS,
     REPO_ROOT,
     RUN_ORDER,
+    RUNS_ENV,
     config_path,
     export_path,
     run_dir,
+    runs_folder,
+    study_runs_in,
     variant_choice_path,
 )
-from .runs import compute_study, export_study, restore_from_export, study_cost, study_status
+from .runs import compute_study, export_study, restore_from_export, study_config, study_cost, study_status
 from .summaries import chapter_opening
 from .variants import (
     compute_held_out,
@@ -45,6 +57,7 @@ from .variants import (
 
 __all__ = [
     "AXES",
+    "agreement_with_committed",
     "chapter_opening",
     "DERIVED",
     "DEVELOPMENT_PHOTOS",
@@ -52,6 +65,7 @@ __all__ = [
     "PUBLISHED_FOVEA_S",
     "REPO_ROOT",
     "RUN_ORDER",
+    "RUNS_ENV",
     "StudyRows",
     "compute_held_out",
     "compute_map_variants",
@@ -70,6 +84,9 @@ __all__ = [
     "restore_from_export",
     "run_selection",
     "run_dir",
+    "runs_folder",
+    "study_config",
+    "study_runs_in",
     "study_cost",
     "study_status",
     "variant_choice_path",
