@@ -66,3 +66,25 @@ def test_deterministic_sets_the_flags_inside_and_restores_them_after(fast_flags,
     except KeyError:
         pass
     assert _flags() == before
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_neva_step_loop_never_synchronises_with_the_gpu():
+    # CUDA's sync debug mode raises on every call that makes the host wait for the device (.item(),
+    # a device-to-host copy, nonzero, ...): none may happen in the T x K loop.
+    import fovex
+    from fovex.neva import NevaSettings, scanpath_steps
+
+    model = fovex.load_model("efficientnet_lite0", device="cuda")
+    images = torch.rand(4, 3, 224, 224, device="cuda")
+    settings = NevaSettings(fixations=2, steps=3)
+    draws = torch.rand(4, 2, 3, 2, device="cuda")
+    targets = torch.zeros(4, dtype=torch.long, device="cuda")
+    scanpath_steps(model, images, images * 0.5, targets, draws, settings)  # warm-up: cuDNN, allocator
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        fixations, _ = scanpath_steps(model, images, images * 0.5, targets, draws, settings)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert fixations.shape == (4, 2, 2)
