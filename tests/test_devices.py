@@ -88,3 +88,34 @@ def test_the_neva_step_loop_never_synchronises_with_the_gpu():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert fixations.shape == (4, 2, 2)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_rise_on_the_gpu_makes_the_cpu_maps():
+    # The masks are drawn from the same per-image CPU generator and made on the GPU: the maps agree
+    # with the CPU's up to float rounding (bilinear upsampling and the model run on another device).
+    import fovex
+
+    model = fovex.load_model("efficientnet_lite0")
+    images = torch.rand(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    on_cpu = fovex.explainer("rise", model, masks=64).explain(images, targets=[1, 2]).attribution
+    model = model.to("cuda")
+    on_gpu = fovex.explainer("rise", model, masks=64).explain(images.cuda(), targets=[1, 2]).attribution
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu, atol=2e-3, rtol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_deterministic_gpu_gradients_repeat_bit_for_bit():
+    import fovex
+
+    model = fovex.load_model("efficientnet_lite0", device="cuda")
+    images = torch.rand(8, 3, 224, 224, device="cuda")
+
+    def input_gradient():
+        inputs = images.clone().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(model(inputs).logsumexp(1).sum(), inputs)
+        return gradient
+
+    with deterministic():
+        first, second = input_gradient(), input_gradient()
+    assert torch.equal(first, second)
