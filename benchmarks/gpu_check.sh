@@ -8,7 +8,8 @@
 # 2. tests     the CUDA tests (tests/test_devices.py);
 # 3. bench-*   benchmarks/run.py: FovEx on EfficientNet-Lite0, ResNet-50 and ViT-B/16, float32 and
 #              bfloat16 autocast, B = 1, 32, 256 (published T=10, K=20; RISE and Grad-CAM at B=4 in float32),
-#              one step per model and dtype, each row written as soon as it is measured;
+#              one step per model and dtype, each row written as soon as it is measured; then ResNet-50
+#              float32 B=32 with deterministic kernels (TF32 off), the price of `deterministic: true`;
 # 4. published the published code's comparison, when benchmarks/ has one (else skipped, with a note);
 # 5. agreement the study's faithfulness run on 128 photos on the GPU beside the committed CPU rows
 #              (benchmarks/gpu_agreement.py).
@@ -97,7 +98,7 @@ PY
 if [ -z "$missing" ]; then
     echo "install                      ok (nothing missing)          0 s" | tee -a "$summary"
 elif [ -f "$wheels/requirements.txt" ]; then
-    step install 40 "$PYTHON" -m pip install --quiet --no-index --find-links "$wheels" -r "$wheels/requirements.txt"
+    step install 25 "$PYTHON" -m pip install --quiet --no-index --find-links "$wheels" -r "$wheels/requirements.txt"
 else
     echo "install                      missing: $missing; no $wheels/requirements.txt (make wheels)" | tee -a "$summary"
 fi
@@ -117,6 +118,14 @@ for dtype in float32 bfloat16; do
             --out "$out/bench-$model-$dtype.csv"
     done
 done
+
+# 3b. The price of bit-stable kernels (an evaluation config's `deterministic: true`): ResNet-50, float32,
+#     the middle batch size, beside its row in bench-resnet50-float32.csv.
+det_model=resnet50
+det_args=(--batch-sizes 32)
+if [ "$dry_run" = 1 ]; then det_model="${models%% *}"; det_args=("${bench_args[@]}"); fi
+step bench-deterministic 25 "$PYTHON" benchmarks/run.py --preset gpu --device "$device" --models "$det_model" \
+    "${det_args[@]}" --baselines --deterministic --out "$out/bench-deterministic.csv"
 
 # 4. The published code, run beside this project on the same GPU: only when benchmarks/ has the comparison.
 if [ -f benchmarks/published_code.py ]; then

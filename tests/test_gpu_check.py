@@ -36,14 +36,20 @@ def test_a_dry_run_on_the_cpu_leaves_every_table(tmp_path, shared_data):
     assert completed.returncode == 0, completed.stderr
     summary = (out / "summary.txt").read_text()
     steps = {line.split()[0]: line for line in summary.splitlines()[1:] if line.strip() and ":" not in line.split()[0]}
-    for name in ("tests", "bench-efficientnet_lite0-float32", "bench-efficientnet_lite0-bfloat16", "agreement"):
+    names = ("tests", "bench-efficientnet_lite0-float32", "bench-efficientnet_lite0-bfloat16", "bench-deterministic")
+    for name in (*names, "agreement"):
         assert " ok " in steps[name], summary
     assert "skipped: benchmarks/ has no published-code comparison" in steps["published"]
     assert (out / "machine.txt").read_text().startswith("date: ")
     assert 'failures="0"' in (out / "tests.xml").read_text()
     bench = pd.read_csv(out / "bench.csv")  # every step's rows, gathered
     fovex = bench[bench["explainer"] == "fovex"]
-    assert sorted(fovex["dtype"]) == ["bfloat16", "float32"] and (fovex["batch_size"] == 1).all()
+    assert (fovex["batch_size"] == 1).all()
+    assert sorted(zip(fovex["dtype"], fovex["deterministic"])) == [
+        ("bfloat16", False),
+        ("float32", False),
+        ("float32", True),  # the price of deterministic kernels
+    ]
     assert (fovex["ratio_to_floor"] > 0).all() and set(bench["explainer"]) == {"fovex", "random"}
     agreement = pd.read_csv(out / "agreement" / "agreement.csv")
     assert set(agreement["explainer"]) == {"gradcam", "centre"} and (agreement["n"] == 2).all()
