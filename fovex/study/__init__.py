@@ -12,9 +12,14 @@ the book shows the study without recomputing hours of it.
 Readers (the book's chapters, the findings page) call :func:`load_axis`, which prefers a run
 directory (a fresh recomputation) and falls back to the committed export.
 
+A recomputation elsewhere (the ``gpu`` book profile: the whole study on one GPU) computes and reads its
+run directories in another folder (``$FOVEX_STUDY_RUNS``, :func:`study_runs_in`), from scratch and never
+exported over the committed rows; :func:`agreement_with_committed` sets its rows beside them.
+
 - :mod:`~fovex.study.layout`: runs, axes, and where their configs, directories and exports live.
 - :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status, cost.
-- :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table.
+- :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table, a
+  recomputation beside the committed rows.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 """
 
