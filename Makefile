@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fovex-installed
 
-.PHONY: setup browser run test lint format explain benchmark clean
+.PHONY: setup browser run test lint format explain benchmark wheels gpu-check clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,15 @@ format: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
+
+# Wheels for benchmarks/gpu_check.sh on a bare GPU machine (Python + PyTorch only), into build/wheels
+# (not committed). WHEEL_PYTHON=3.12 downloads them for another Python than this one.
+wheels: setup
+	$(BIN)/python benchmarks/gpu_wheels.py build/wheels $(if $(WHEEL_PYTHON),--python-version $(WHEEL_PYTHON))
+
+# The prepared GPU check (tests, benchmark table, GPU-vs-CPU agreement) into build/gpu-check.
+gpu-check:
+	benchmarks/gpu_check.sh build/gpu-check
 
 clean:
 	rm -rf build _build

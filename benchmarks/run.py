@@ -8,6 +8,8 @@ the same batch size, ratio to the floor, reached TFLOP/s and fraction of the GPU
 and writes it as CSV (default build/benchmarks/<device>.csv, which the book's cost chapter reads).
 ResNet-50 and ViT-B/16 run with random weights: speed does not depend on the weights' values.
 ``--dtype bfloat16`` runs FovEx (and its floor) under autocast; the baselines stay in float32.
+``--deterministic`` measures with bit-stable kernels (TF32 off, deterministic algorithms), the price of
+an evaluation config's ``deterministic: true``.
 The last lines name the FovEx batch size with the most images/s per model.
 
     .venv/bin/python benchmarks/run.py --threads 1 --rise-batches 4 8 50
@@ -118,18 +120,37 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--rise-masks", type=int, default=400, help="masks per RISE map (--rise-batches)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (--rise-batches)")
+    parser.add_argument("--floor-repeats", type=int, default=5, help="timed model passes for each floor")
+    parser.add_argument(
+        "--deterministic", action="store_true", help="bit-stable kernels (TF32 off): the cost of the config's flag"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     device = torch.device(args.device)
+    if args.deterministic:
+        from fovex.devices import deterministic
+
+        with deterministic():
+            return measure(args, device)
+    return measure(args, device)
+
+
+def measure(args, device: torch.device) -> int:
     if args.rise_batches:
         return rise_batches(device, args.rise_batches, args.rise_masks, args.repeats)
     models, batch_sizes, baselines, count = PRESETS[args.preset]
     models = args.models if args.models is not None else models
     batch_sizes = args.batch_sizes if args.batch_sizes is not None else batch_sizes
     baselines = args.baselines if args.baselines is not None else baselines
-    print(f"machine: {machine_description(device)}; preset {args.preset}; FovEx T={args.fixations}, K={args.steps}")
+    kernels = "deterministic kernels" if args.deterministic else "default kernels"
+    print(
+        f"machine: {machine_description(device)}; preset {args.preset}; FovEx T={args.fixations}, K={args.steps}; "
+        f"{kernels}"
+    )
+    out = args.out or Path("build") / "benchmarks" / f"{device.type}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for model_name in models:
         weights = "default" if model_name.startswith("efficientnet") else None
@@ -138,8 +159,9 @@ def main(argv=None) -> int:
         autocast = None if args.dtype == "float32" else args.dtype
         explainer = fovex.explainer("fovex", model, fixations=args.fixations, steps=args.steps, autocast=autocast)
         for batch_size in batch_sizes:
-            row = time_explainer(explainer, images[:batch_size])
-            rows.append(row.as_dict())
+            row = time_explainer(explainer, images[:batch_size], floor_repeats=args.floor_repeats)
+            rows.append({**row.as_dict(), "deterministic": args.deterministic})
+            pd.DataFrame(rows).to_csv(out, index=False)  # every row as soon as it is measured: a cut run keeps them
             print(
                 f"  {model_name:22s} fovex      B={batch_size:<3d} {row.seconds_per_image:8.3f} s/image  "
                 f"floor {row.floor_seconds_per_image:8.3f}  ratio {row.ratio_to_floor:5.2f}  "
@@ -151,15 +173,14 @@ def main(argv=None) -> int:
                 continue
             try:
                 baseline = fovex.explainer(name, model)
-                row = time_explainer(baseline, images[: min(4, len(images))])
+                row = time_explainer(baseline, images[: min(4, len(images))], floor_repeats=args.floor_repeats)
             except ValueError as error:  # e.g. GAE on a CNN
                 print(f"  {model_name:22s} {name:10s} skipped: {error}")
                 continue
-            rows.append(row.as_dict())
+            rows.append({**row.as_dict(), "deterministic": args.deterministic})
+            pd.DataFrame(rows).to_csv(out, index=False)
             print(f"  {model_name:22s} {name:10s} B={row.batch_size:<3d} {row.seconds_per_image:8.3f} s/image")
     table = pd.DataFrame(rows)
-    out = args.out or Path("build") / "benchmarks" / f"{device.type}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
     columns = [
         "model",

@@ -3,8 +3,11 @@
     fovex book [--profile quick] [--only 03_faithfulness] [--force] [--overwrite] [--no-html]
                [--workdir DIR] [-p NAME VALUE ...]
 
-0. A profile with ``compute_study: true`` (``study``) first computes or resumes the study's runs
-   (:func:`fovex.study.compute_study`), which the chapters then read.
+0. A profile with ``compute_study: true`` (``study``, ``gpu``) first computes or resumes the study's runs
+   (:func:`fovex.study.compute_study`), which the chapters then read. ``study_runs: FOLDER`` computes
+   and reads them in FOLDER instead of ``build/eval`` (from scratch: nothing restored from the committed
+   exports), ``study_overrides`` replaces config keys in every run (e.g. a GPU's batch sizes).
+   ``--device`` runs the study and every chapter that takes a ``device`` on that device.
 1. Each ``notebooks/NN_name.py`` (jupytext percent format) becomes a notebook and is executed by
    papermill with the parameters of the profile (``configs/book/<profile>.yaml``: ``common`` for every
    notebook that declares the parameter, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``,
@@ -59,15 +62,16 @@ def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
         available = sorted(p.stem for p in (root / "configs" / "book").glob("*.yaml"))
         raise ValueError(f"unknown book profile {profile!r}; available: {', '.join(available)}")
     config = yaml.safe_load(path.read_text()) or {}
-    unknown = set(config) - {"common", "notebooks", "description", "compute_study"}
+    allowed = {"common", "notebooks", "description", "compute_study", "study_runs", "study_overrides"}
+    unknown = set(config) - allowed
     if unknown:
-        raise ValueError(
-            f"{path}: unknown keys {sorted(unknown)} (allowed: common, notebooks, description, compute_study)"
-        )
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(allowed))})")
     return {
         "common": config.get("common") or {},
         "notebooks": config.get("notebooks") or {},
         "compute_study": bool(config.get("compute_study", False)),
+        "study_runs": config.get("study_runs"),
+        "study_overrides": config.get("study_overrides") or {},
     }
 
 
@@ -287,6 +291,7 @@ def build_book(
     overrides: dict | None = None,
     parameters: dict | None = None,
     overwrite: bool = False,
+    device: str | None = None,
 ) -> int:
     """Execute every (or the ``only``) chapter for ``profile``, then build the HTML. Returns an exit code.
 
@@ -299,7 +304,17 @@ def build_book(
     the notebook declares with that type. ``overwrite``: the chapters that compute a run
     (:func:`fovex.runs.run_chapter`, a parameter ``overwrite``) replace results of another config in
     their ``results_dir`` instead of refusing them; it does not make an up-to-date chapter run again.
+    ``device``: the study's runs and every chapter that declares ``device`` run there, over the
+    profile's choice.
     """
+    settings = load_profile(profile)
+    from .study import study_runs_in
+
+    with study_runs_in(settings["study_runs"]):  # the chapters' kernels inherit it
+        return _build_book(settings, profile, only, force, html, workdir, overrides, parameters, overwrite, device)
+
+
+def _build_book(settings, profile, only, force, html, workdir, overrides, parameters, overwrite, device) -> int:
     import shutil
 
     from tqdm.auto import tqdm
@@ -309,13 +324,12 @@ def build_book(
         for relative in BOOK_SKELETON:
             (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(REPO_ROOT / relative, workdir / relative)
-    settings = load_profile(profile)
     settings["common"].update(overrides or {})
     if settings["compute_study"]:
         # The study's runs first (hours on a CPU; resumable), then the chapters read them.
         from .study import compute_study
 
-        compute_study(quiet=False)
+        compute_study(quiet=False, device=device, overrides=settings["study_overrides"])
     sources = notebook_sources()
     if only:
         unknown = set(only) - {s.stem for s in sources}
@@ -330,6 +344,8 @@ def build_book(
         parameters = {**parameters_for(settings, source.stem, profile, declared), **given}
         if overwrite and "overwrite" in declared:
             parameters["overwrite"] = True
+        if device is not None and "device" in declared:
+            parameters["device"] = device
         output = chapters / f"{source.stem}.ipynb"
         if not force and _up_to_date(output, _fingerprint(source, parameters)):
             tqdm.write(f"{source.stem}: up to date")
@@ -381,6 +397,11 @@ def add_arguments(parser) -> None:
         help="assemble the book in this folder instead of the repository (chapters, HTML)",
     )
     parser.add_argument(
+        "--device",
+        default=None,
+        help="run the study's runs and every chapter that takes a device there (cpu, cuda, cuda:N), over the profile",
+    )
+    parser.add_argument(
         "-p",
         "--parameter",
         nargs=2,
@@ -407,6 +428,7 @@ def command(args) -> int:
             workdir=args.workdir or REPO_ROOT,
             parameters=parameter_values(args),
             overwrite=args.overwrite,
+            device=args.device,
         )
     except ValueError as error:
         print(f"fovex book: error: {error}", file=sys.stderr)

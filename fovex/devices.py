@@ -1,10 +1,16 @@
-"""Device helpers shared by the timing code (benchmarks, evaluation runs)."""
+"""Device helpers shared by the timing code (benchmarks, evaluation runs) and the runs' numerics."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import torch
 
-__all__ = ["synchronize"]
+__all__ = ["deterministic", "synchronize"]
+
+#: cuBLAS needs a fixed workspace for deterministic matrix products (CUDA >= 10.2); set while deterministic.
+CUBLAS_WORKSPACE = ":4096:8"
 
 
 def synchronize(device: torch.device | str) -> None:
@@ -19,3 +25,46 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()  # MPS has one device and takes no argument
+
+
+@contextlib.contextmanager
+def deterministic(enabled: bool = True):
+    """Bit-stable numerics inside the block when ``enabled`` (else a no-op): TF32 off for matrix
+    products and cuDNN convolutions, ``torch.use_deterministic_algorithms(True)`` (an operation with
+    no deterministic kernel raises, naming itself), cuDNN autotuning off and its deterministic kernels
+    on, and cuBLAS's fixed workspace (``CUBLAS_WORKSPACE_CONFIG``). Every flag is restored on exit.
+
+    On a CPU results are already bit-stable at a fixed thread count; on a GPU this trades speed
+    (TF32 tensor cores, the fastest cuDNN kernels) for runs that repeat bit for bit.
+    """
+    if not enabled:
+        yield
+        return
+    saved = (
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic,
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+        torch.use_deterministic_algorithms(True)
+        yield
+    finally:
+        matmul_tf32, cudnn_tf32, benchmark, cudnn_deterministic, algorithms, warn_only, workspace = saved
+        torch.backends.cuda.matmul.allow_tf32 = matmul_tf32
+        torch.backends.cudnn.allow_tf32 = cudnn_tf32
+        torch.backends.cudnn.benchmark = benchmark
+        torch.backends.cudnn.deterministic = cudnn_deterministic
+        torch.use_deterministic_algorithms(algorithms, warn_only=warn_only)
+        if workspace is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace

@@ -30,6 +30,7 @@ __all__ = [
     "fovea_sigma_px",
     "foveate",
     "foveate_detail",
+    "fovea_grid",
     "gaussian_fovea",
     "normalized_to_pixels",
     "pixels_to_normalized",
@@ -41,8 +42,19 @@ def fovea_sigma_px(fovea_s: float, size_px: int) -> float:
     return math.sqrt(fovea_s / 2.0) * (size_px - 1) / 2.0
 
 
+def fovea_grid(height: int, width: int, device=None, dtype=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The normalised coordinates of the pixels' rows (H,) and columns (W,): ``linspace(-1, 1, S)``."""
+    rows = torch.linspace(-1.0, 1.0, height, device=device, dtype=dtype)
+    return rows, torch.linspace(-1.0, 1.0, width, device=device, dtype=dtype)
+
+
 def gaussian_fovea(
-    fixations: torch.Tensor, height: int, width: int, fovea_s: float = 0.15, amplitude: float = 1.0
+    fixations: torch.Tensor,
+    height: int,
+    width: int,
+    fovea_s: float = 0.15,
+    amplitude: float = 1.0,
+    grid: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Fovea maps ``G(p)`` for a batch of fixations.
 
@@ -50,6 +62,8 @@ def gaussian_fovea(
         fixations: (B, 2) normalised ``(row, col)`` in [-1, 1].
         height, width: map size in pixels.
         fovea_s: the divisor ``s`` of the exponent (not ``2 sigma^2``).
+        grid: :func:`fovea_grid` of that size, device and dtype, made once by a caller that calls
+            this many times (the values are the same).
     Returns:
         (B, height, width), same device and dtype as ``fixations``.
     """
@@ -57,8 +71,7 @@ def gaussian_fovea(
         raise ValueError(f"fixations must have shape (B, 2), got {tuple(fixations.shape)}")
     if fovea_s <= 0:
         raise ValueError(f"fovea_s must be positive, got {fovea_s}")
-    rows = torch.linspace(-1.0, 1.0, height, device=fixations.device, dtype=fixations.dtype)
-    cols = torch.linspace(-1.0, 1.0, width, device=fixations.device, dtype=fixations.dtype)
+    rows, cols = grid if grid is not None else fovea_grid(height, width, fixations.device, fixations.dtype)
     # The Gaussian factorises over rows and columns: two 1-D profiles and an outer product
     # instead of an H x W exponential per fixation.
     row_profile = torch.exp(-((rows[None, :] - fixations[:, :1]) ** 2) / fovea_s)  # (B, H)

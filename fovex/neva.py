@@ -18,8 +18,11 @@ Differences from the published code (book/spec.md §1.5), all deliberate:
 
 Cost: ``T * K`` forward+backward passes per image (200 at published settings), plus one forward pass
 on the fully blurred image whose loss is the reference for the first fixation's loss drop.
-Gradients are taken w.r.t. ``p`` only. All random numbers are drawn up front, so the step loop has
-no host synchronisation.
+Gradients are taken w.r.t. ``p`` only. Everything that does not depend on ``p`` is computed once per
+batch before the step loop (:func:`scanpath_steps`): the blurred images and their difference to the
+images, the pixel grid of the fovea, every random number. The step loop itself has no host
+synchronisation: nothing in it reads a tensor's value back (it runs on the ``meta`` device, which has no
+values), so a GPU queues the T x K steps without waiting.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ import torch
 import torch.nn.functional as F
 
 from .checks import check_bool, check_choice, check_float, check_int, check_odd_int
-from .foveation import blur, blur_mask, foveate_detail, gaussian_fovea
+from .foveation import blur, blur_mask, fovea_grid, foveate_detail, gaussian_fovea
 from .seeding import image_generators
 
-__all__ = ["NevaSettings", "Scanpaths", "neva_scanpaths"]
+__all__ = ["NevaSettings", "Scanpaths", "neva_scanpaths", "scanpath_steps"]
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,6 @@ def neva_scanpaths(
     """Optimise one scanpath per image. images (B, 3, H, W) in [0, 1]; targets (B,) class indices."""
     if images.ndim != 4:
         raise ValueError(f"images must have shape (B, C, H, W), got {tuple(images.shape)}")
-    batch, _, height, width = images.shape
     device, dtype = images.device, images.dtype
     T, K = settings.fixations, settings.steps
     targets = targets.to(device=device, dtype=torch.long)
@@ -115,26 +117,54 @@ def neva_scanpaths(
     draws = torch.stack(
         [torch.rand(T, K, 2, generator=g, dtype=torch.float64) for g in image_generators(images, settings.seed)]
     ).to(device=device, dtype=dtype)
-    if settings.restarts:
-        redraws = draws * 2.0 - 1.0  # U(-1, 1): a fresh position anywhere in the image
-    else:
-        jitters = (draws - 0.5) * settings.lr  # U(-lr/2, lr/2): a nudge off the signed-gradient step
 
     with torch.no_grad():
         blurred = blur(images, settings.blur_kernel_px, settings.blur_sigma_px)
         blurred_loss = _per_image_loss(model, blurred, targets, settings.autocast)
-        blur_detail = blurred - images
-    memory = torch.zeros(batch, height, width, device=device, dtype=dtype)
-    fixations = torch.empty(batch, T, 2, device=device, dtype=dtype)
-    losses = torch.empty(batch, T, device=device, dtype=torch.float32)
+    fixations, losses = scanpath_steps(model, images, blurred, targets, draws, settings)
+    return Scanpaths(
+        fixations=fixations,
+        losses=losses,
+        blurred_loss=blurred_loss.float(),
+        forward_passes=T * K + 1,
+        backward_passes=T * K,
+    )
 
-    for t in range(T):
+
+def scanpath_steps(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    blurred: torch.Tensor,
+    targets: torch.Tensor,
+    draws: torch.Tensor,
+    settings: NevaSettings,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """NeVA's T x K step loop: ``(fixations (B, T, 2), losses (B, T))``.
+
+    ``blurred``: the images' peripheral blur; ``draws``: (B, T, K, 2) uniform [0, 1) numbers, one pair per
+    step (restarts or jitter), in the images' dtype and device. Only tensor operations of fixed shapes:
+    no value is read back to the host, so on a GPU the loop never waits for the device.
+    """
+    batch, _, height, width = images.shape
+    device, dtype = images.device, images.dtype
+    if settings.restarts:
+        redraws = draws * 2.0 - 1.0  # U(-1, 1): a fresh position anywhere in the image
+    else:
+        jitters = (draws - 0.5) * settings.lr  # U(-lr/2, lr/2): a nudge off the signed-gradient step
+    with torch.no_grad():
+        blur_detail = blurred - images  # the foveated image is images + mask * blur_detail
+    grid = fovea_grid(height, width, device, dtype)
+    memory = torch.zeros(batch, height, width, device=device, dtype=dtype)
+    fixations = torch.empty(batch, settings.fixations, 2, device=device, dtype=dtype)
+    losses = torch.empty(batch, settings.fixations, device=device, dtype=torch.float32)
+
+    for t in range(settings.fixations):
         position = torch.zeros(batch, 2, device=device, dtype=dtype)
         best_position = position.clone()
         best_loss = torch.full((batch,), float("inf"), device=device, dtype=torch.float32)
-        for k in range(K):
+        for k in range(settings.steps):
             position.requires_grad_(True)
-            fovea = gaussian_fovea(position, height, width, settings.fovea_s)
+            fovea = gaussian_fovea(position, height, width, settings.fovea_s, grid=grid)
             foveated = foveate_detail(images, blur_detail, blur_mask(memory, fovea))
             loss = _per_image_loss(model, foveated, targets, settings.autocast)
             # Images are independent in the batch (eval mode), so d(sum of losses)/dp_b = dL_b/dp_b.
@@ -152,12 +182,7 @@ def neva_scanpaths(
             position = position.clamp(-1.0, 1.0)
         fixations[:, t] = best_position
         losses[:, t] = best_loss
-        memory = settings.forgetting * memory + gaussian_fovea(best_position, height, width, settings.fovea_s)
-
-    return Scanpaths(
-        fixations=fixations,
-        losses=losses,
-        blurred_loss=blurred_loss.float(),
-        forward_passes=T * K + 1,
-        backward_passes=T * K,
-    )
+        memory = settings.forgetting * memory + gaussian_fovea(
+            best_position, height, width, settings.fovea_s, grid=grid
+        )
+    return fixations, losses

@@ -30,5 +30,6 @@ def image_generator(image: torch.Tensor, seed: int) -> torch.Generator:
 
 
 def image_generators(images: torch.Tensor, seed: int) -> list[torch.Generator]:
-    """One generator per image of a (B, ...) batch."""
-    return [image_generator(image, seed) for image in images]
+    """One generator per image of a (B, ...) batch (the batch is copied to the host once, not per image)."""
+    host = images.detach().to(device="cpu", dtype=torch.float32)
+    return [image_generator(image, seed) for image in host]

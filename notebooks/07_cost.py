@@ -45,6 +45,7 @@ fast_sources = [
 fast_num_images = 4  # when none is found: compare on this many photos here
 results_dir = "build/results/quick"
 overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
+gpu_runs = "build/eval/gpu"  # the study recomputed on a GPU (`make run PROFILE=gpu`), when it is there
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -221,3 +222,29 @@ if len(differences):
     display(relative_differences_figure(differences))
 else:
     print("nothing to compare yet: no candidate shares photos with the published setting")
+
+# %% [markdown]
+# ## The study on a GPU
+#
+# `make run PROFILE=gpu` recomputes the whole study on one GPU into its own folder (`gpu_runs`), with the
+# GPU's default fast kernels (TF32 convolutions) unless its profile asks for `deterministic: true`. Here
+# those rows are set beside the committed CPU rows, per run, method and metric, on the photos both scored:
+# both means, the paired difference GPU − CPU with its bootstrap 95 % interval, Pearson's r between the
+# two, and the largest difference on a single photo (`max_unit` names it). Closed-form methods should agree
+# to float rounding; FovEx's scanpath and Meaningful Perturbation's mask are optimisations, so float order
+# can move single photos while their means agree.
+
+# %% tags=["hide-input"]
+from fovex.study import agreement_with_committed
+
+agreement, devices = agreement_with_committed(gpu_runs)
+if agreement.empty:
+    print(
+        f"No GPU rows: the study was not recomputed for this book ({gpu_runs} holds no run), so only the "
+        "committed CPU rows appear in it. `make run PROFILE=gpu` on a GPU machine computes them."
+    )
+else:
+    for run_name, device_name in devices.items():
+        note = "" if device_name.startswith("cuda") else " (not a GPU: these rows test the plumbing only)"
+        print(f"{run_name}: recomputed on {device_name}{note}")
+    display(agreement.set_index(["run", "explainer", "metric"]).round(4))

@@ -316,6 +316,19 @@ def test_rise_masks_are_smooth_shifted_and_have_mean_p1():
     assert torch.allclose(moved[0, 0], full[:32, :32])
 
 
+def test_rise_makes_its_masks_on_the_grids_device():
+    # The masks are made where the draws were moved (the images' device): on the meta device, which
+    # has no values, every intermediate must live there too; a CPU-made index would not mix with it.
+    explainer = RISE(make_tiny_cnn(), masks=16, cells=4)
+    generator = torch.Generator().manual_seed(1)
+    grids = (torch.rand(16, 4, 4, generator=generator) < 0.5).float()
+    shifts = torch.randint(0, 8, (16, 2), generator=generator)
+    on_meta = explainer._masks(grids.to("meta"), shifts.to("meta"), 32, 32)
+    assert on_meta.device.type == "meta" and on_meta.shape == (16, 1, 32, 32)
+    with pytest.raises(RuntimeError):  # the check has teeth: a CPU tensor does not mix with meta ones
+        shifts.to("meta")[:, :1] + torch.arange(32)
+
+
 # --- localisation on the synthetic classifier --------------------------------------------------
 
 

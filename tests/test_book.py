@@ -34,7 +34,7 @@ def test_profiles_only_name_parameters_the_notebooks_have():
     from fovex.book import declared_parameters
 
     declared = {source.stem: set(declared_parameters(source)) for source in notebook_sources()}
-    for profile in ("smoke", "quick", "full", "paper", "study"):
+    for profile in ("smoke", "quick", "full", "paper", "study", "gpu"):
         settings = load_profile(profile)
         assert set(settings["notebooks"]) <= set(CHAPTERS), profile
         for stem, parameters in settings["notebooks"].items():
@@ -428,3 +428,36 @@ def _state(pid: int) -> str:
         return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_gpu_profile_recomputes_the_study_in_its_own_folder_on_the_given_device(tmp_path, monkeypatch):
+    import os
+
+    import fovex.book
+    import fovex.study
+    from fovex.book import declared_parameters
+    from fovex.study import RUNS_ENV
+
+    monkeypatch.delenv(RUNS_ENV, raising=False)
+    calls, executed = [], {}
+    monkeypatch.setattr(
+        fovex.study, "compute_study", lambda **kw: calls.append((kw["device"], kw["overrides"], os.environ[RUNS_ENV]))
+    )
+
+    def execute(source, output, parameters):
+        executed[source.stem] = (parameters, os.environ.get(RUNS_ENV))
+        return 0.0
+
+    monkeypatch.setattr(fovex.book, "execute_notebook", execute)
+    assert build_book("gpu", html=False, workdir=tmp_path, device="cuda:1") == 0
+    profile = load_profile("gpu")
+    ((device, overrides, folder),) = calls
+    assert device == "cuda:1" and overrides == profile["study_overrides"] and folder == "build/eval/gpu"
+    assert folder != "build/eval" and profile["compute_study"]
+    assert set(executed) == {source.stem for source in notebook_sources()}
+    for stem, (parameters, runs) in executed.items():
+        assert runs == "build/eval/gpu", stem  # every chapter reads the recomputed runs
+        if "device" in declared_parameters(REPO_ROOT / "notebooks" / f"{stem}.py"):
+            assert parameters["device"] == "cuda:1", stem  # over the profile's "cuda"
+    assert executed["03_faithfulness"][0]["source"] == "run"
+    assert os.environ.get(RUNS_ENV) is None  # restored after the build

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 import fovex.cli
@@ -546,3 +547,27 @@ def test_a_hand_edited_manifest_is_a_one_line_error_on_resume(tmp_path, capsys):
         assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
         _one_line_error(capsys, "manifest.json", message)
         assert json.loads((out / "manifest.json").read_text()) == manifest
+
+
+def test_deterministic_config_runs_with_bit_stable_flags_and_restores_them(tmp_path, monkeypatch):
+    import fovex.evaluation.runner as runner
+
+    seen = []
+    shard = runner._shard
+
+    def recording(*args, **kwargs):
+        seen.append((torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.allow_tf32))
+        return shard(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_shard", recording)
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    config = {**TINY, "explainers": ["random"], "dataset": {**TINY["dataset"], "num_images": 2}, "deterministic": True}
+    results = run(config, tmp_path / "deterministic", quiet=True)
+    assert seen == [(True, False)] and (results["status"] == "ok").all()
+    assert not torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.allow_tf32
+    # Same rows as the default run: on a CPU the flags change no value.
+    default = run({**config, "deterministic": False}, tmp_path / "default", quiet=True)
+    assert seen[-1] == (False, True)
+    pd.testing.assert_frame_equal(
+        results.drop(columns=TIMING_COLUMNS), default.drop(columns=TIMING_COLUMNS), check_exact=True
+    )

@@ -68,6 +68,7 @@ def test_config_seed_seeds_explainers_unless_set():
         ({"config_version": None}, r"'config_version' is required"),
         ({"batch_size": 0}, r"batch_size: must be >= 1"),
         ({"device": "gpu"}, r"device must be auto, cpu, cuda"),
+        ({"deterministic": "yes"}, r"deterministic must be true or false, got 'yes'"),
         ({"target": "label", "dataset": "osie"}, r"target 'label' needs a labelled classification set"),
         ({"explainers": ["centre", "centre"]}, r"duplicate label\(s\) \['centre'\]"),
         ({"explainers": [{"name": "centre", "models": ["resnet50"]}]}, r"unknown model label 'resnet50'"),
@@ -98,6 +99,10 @@ def test_yaml_errors_name_the_file(tmp_path):
 def test_hash_ignores_only_result_neutral_keys():
     base = load_config(_config())
     assert load_config(_config(device="cpu", threads=1, output_dir="x", name="y")).hash == base.hash
+    # Bit-stable kernels are how a run computes, like its device: resuming with it changed is allowed,
+    # and the committed study's hashes (configs without the key) stay what they were.
+    assert base["deterministic"] is False and load_config(_config(deterministic=True))["deterministic"] is True
+    assert load_config(_config(deterministic=True)).hash == base.hash
     assert load_config(_config(batch_size=3)).hash != base.hash
     assert load_config(_config(seed=1)).hash != base.hash
 

@@ -7,6 +7,7 @@ from conftest import PATCH_BOX, make_patch_classifier, make_textured_images
 
 from fovex import FovEx, NevaSettings, load_image, neva_scanpaths
 from fovex.foveation import blur, blur_mask, foveate, gaussian_fovea, pixels_to_normalized
+from fovex.neva import scanpath_steps
 
 PATCH_CENTRE = ((PATCH_BOX[0] + PATCH_BOX[2]) / 2, (PATCH_BOX[1] + PATCH_BOX[3]) / 2)
 
@@ -188,3 +189,25 @@ def test_step_loop_never_reads_tensors_back_to_the_host(patch_classifier, monkey
     assert scanpaths.fixations.shape == (2, 2, 2)
     unwatched = neva_scanpaths(patch_classifier, images, torch.tensor([1, 0]), settings)
     assert torch.equal(scanpaths.fixations, unwatched.fixations)
+
+
+@pytest.mark.parametrize("restarts", [True, False])
+def test_step_loop_runs_on_the_meta_device_so_it_never_waits_for_the_device(bundled_model, restarts):
+    # The meta device has shapes and dtypes but no values: reading one back to the host (.item(),
+    # bool(), .tolist(), .cpu(), .numpy()) or an operation whose output shape depends on values
+    # (nonzero, masked indexing, unique) raises there. On a GPU each of those waits for the queued
+    # kernels; the whole T x K loop running on meta, with the real model, proves it does none.
+    import copy
+
+    model = copy.deepcopy(bundled_model).to("meta")
+    images = torch.empty(3, 3, 224, 224, device="meta")
+    settings = NevaSettings(fixations=2, steps=3, restarts=restarts)
+    draws = torch.empty(3, settings.fixations, settings.steps, 2, device="meta")
+    targets = torch.zeros(3, dtype=torch.long, device="meta")
+    fixations, losses = scanpath_steps(model, images, images * 0.5, targets, draws, settings)
+    assert fixations.device.type == "meta" and fixations.shape == (3, 2, 2) and losses.shape == (3, 2)
+    # The check has teeth: each kind of host read is refused on meta.
+    loss = torch.empty(3, device="meta")
+    for read in (lambda: loss[0].item(), lambda: bool((loss < 1).all()), loss.tolist, loss.cpu, loss.nonzero):
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            read()

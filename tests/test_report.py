@@ -4,6 +4,7 @@ import pytest
 
 from fovex.report import (
     adjusted_difference,
+    agreement_table,
     bootstrap_ci,
     bootstrap_p,
     ceiling_table,
@@ -493,3 +494,47 @@ def test_bootstrap_p_is_the_normal_tail_of_the_estimate_over_its_standard_error(
     resampled = np.array([1.0, 3.0] * 50)  # sd (ddof 1) = 1.00504: z = 1.96 / 1.00504 = 1.9502
     assert bootstrap_p(1.96, resampled) == pytest.approx(0.05115, abs=1e-4)
     assert bootstrap_p(0.0, np.zeros(10)) == 1.0 and bootstrap_p(2.0, np.full(10, 2.0)) == 0.0
+
+
+def test_agreement_table_sets_the_same_rows_from_two_devices_side_by_side():
+    cpu = pd.DataFrame(
+        {
+            "explainer": ["fovex"] * 4 + ["centre"] * 2 + ["gradcam"],
+            "image_id": ["a", "b", "c", "d", "a", "b", "a"],
+            "insertion_auc": [0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.7],
+            "deletion_auc": [0.1, 0.1, 0.2, np.nan, 0.3, 0.3, 0.2],
+        }
+    )
+    gpu = pd.DataFrame(
+        {
+            "explainer": ["fovex"] * 5 + ["centre"] * 2,  # no gradcam on the GPU: no row for it
+            "image_id": ["d", "c", "b", "a", "e", "a", "b"],  # another order, and a photo the CPU did not score
+            "insertion_auc": [0.5, 0.3, 0.25, 0.1, 0.9, 0.5, 0.5],
+            "deletion_auc": [0.2, 0.2, 0.1, 0.1, 0.0, 0.3, 0.3],
+        }
+    )
+    table = agreement_table(cpu, gpu, ["insertion_auc", "deletion_auc"]).set_index(["explainer", "metric"])
+    assert list(table.index) == [
+        ("fovex", "insertion_auc"),
+        ("fovex", "deletion_auc"),
+        ("centre", "insertion_auc"),
+        ("centre", "deletion_auc"),
+    ]
+    row = table.loc[("fovex", "insertion_auc")]
+    # Photos a-d: d = gpu - cpu = (0, 0.05, 0, 0.1); e is scored on the GPU only.
+    assert row["n"] == 4
+    assert row["cpu_mean"] == pytest.approx(0.25) and row["gpu_mean"] == pytest.approx(0.2875)
+    assert row["difference"] == pytest.approx(0.0375)
+    assert 0.0 <= row["ci_low"] <= 0.0375 <= row["ci_high"] <= 0.1
+    # Pearson r by hand: sum dx dy = 0.0625, sum dx^2 = 0.05, sum dy^2 = 0.081875.
+    assert row["pearson_r"] == pytest.approx(0.0625 / np.sqrt(0.05 * 0.081875))
+    assert row["max_abs_difference"] == pytest.approx(0.1) and row["max_unit"] == "d"
+    deletion = table.loc[("fovex", "deletion_auc")]  # photo d has no CPU value: 3 pairs, all equal
+    assert deletion["n"] == 3 and deletion["difference"] == 0 and deletion["max_abs_difference"] == 0
+    assert deletion["pearson_r"] == pytest.approx(1.0)
+    centre = table.loc[("centre", "insertion_auc")]  # constant on both devices: r is undefined, not 1
+    assert centre["difference"] == 0 and (centre["ci_low"], centre["ci_high"]) == (0, 0)
+    assert np.isnan(centre["pearson_r"])
+    named = agreement_table(cpu, gpu, ["insertion_auc"], names=("h200", "a100"))
+    assert {"h200_mean", "a100_mean"} <= set(named.columns)
+    assert agreement_table(cpu, gpu.assign(explainer="other"), ["insertion_auc"]).empty

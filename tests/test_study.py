@@ -432,3 +432,62 @@ def test_under_torchrun_only_rank_0_restores_and_computes_the_derived_tables(tmp
         ]
     else:  # every rank shares the sharded runs; rank 1 neither restores nor computes what is not sharded
         assert calls == [("run", "faithfulness"), ("run", "faithfulness-rise")]
+
+
+def test_a_gpu_recomputation_runs_in_its_own_folder_from_scratch_and_is_never_exported(tmp_path, monkeypatch):
+    import fovex.evaluation
+    from fovex.study import runs as study_runs
+
+    _tiny_study(tmp_path)
+    calls = []
+    monkeypatch.delenv(study.RUNS_ENV, raising=False)
+    monkeypatch.setattr(fovex.evaluation, "run", lambda config, out, **kw: calls.append((config, out, kw["device"])))
+    monkeypatch.setattr(study_runs, "restore_from_export", lambda name, root: calls.append(("restore", name)) or 0)
+    overrides = {
+        "batch_size": 32,
+        "deterministic": True,
+        "metric_settings": {"faithfulness": {"batch_size": 256}},
+        "explainer_settings": {"fovex": {"autocast": "bfloat16"}, "rise": {"batch_size": 64}},
+    }
+    with study.study_runs_in("build/eval/gpu"):
+        assert run_dir("faithfulness", tmp_path) == tmp_path / "build" / "eval" / "gpu" / "study-faithfulness"
+        study.compute_study(["faithfulness"], root=tmp_path, quiet=True, device="cuda", overrides=overrides)
+        with pytest.raises(ValueError, match="only build/eval's runs are exported"):
+            export_study(root=tmp_path)
+    assert run_dir("faithfulness", tmp_path) == tmp_path / "build" / "eval" / "study-faithfulness"  # restored
+    ((config, out, device),) = calls  # nothing restored from the committed export: from scratch
+    assert out == tmp_path / "build" / "eval" / "gpu" / "study-faithfulness" and device == "cuda"
+    assert config["batch_size"] == 32 and config["deterministic"] is True
+    fovex_entry, *others = config["explainers"]
+    assert fovex_entry["settings"] == {"steps": 1, "autocast": "bfloat16", "seed": 42}  # its own settings kept
+    assert [entry["settings"] for entry in others] == [{}, {}]  # gradcam, centre: untouched
+    # metric_settings merge per family: the config's own insertion step stays.
+    assert config["metric_settings"]["faithfulness"] == {
+        **load_config(study.config_path("faithfulness", tmp_path))["metric_settings"]["faithfulness"],
+        "batch_size": 256,
+    }
+    # In the default folder the committed study resumes from its exports, as before.
+    calls.clear()
+    study.compute_study(["faithfulness"], root=tmp_path, quiet=True)
+    assert [call[0] for call in calls] == ["restore", tmp_path / "configs" / "study" / "faithfulness.yaml"]
+
+
+def test_a_recomputed_study_is_set_beside_the_committed_rows(tmp_path, monkeypatch):
+    _tiny_study(tmp_path)
+    monkeypatch.delenv(study.RUNS_ENV, raising=False)
+    empty, devices = study.agreement_with_committed("build/eval/gpu", tmp_path)
+    assert empty.empty and devices == {}  # nothing recomputed: nothing to show
+    study.compute_study(["faithfulness-rise"], root=tmp_path, quiet=True)
+    export_study(["faithfulness-rise"], root=tmp_path)
+    with study.study_runs_in("build/eval/gpu"):  # the same run again elsewhere, at another batch size
+        study.compute_study(["faithfulness-rise"], root=tmp_path, quiet=True, overrides={"batch_size": 4})
+    table, devices = study.agreement_with_committed("build/eval/gpu", tmp_path)
+    assert devices == {"faithfulness-rise": devices["faithfulness-rise"]} and devices["faithfulness-rise"].startswith(
+        "cpu"
+    )
+    assert set(table["run"]) == {"faithfulness-rise"} and set(table["explainer"]) == {"rise"}
+    assert set(table["metric"]) == {"drop_pct", "score_masked", "insertion_auc", "deletion_auc", "increase_pct"}
+    assert (table["n"] == 4).all()
+    # The same numbers up to float rounding (another batch size groups the model's sums differently).
+    assert (table["max_abs_difference"] < 1e-6).all() and (table["difference"].abs() < 1e-6).all()
+    assert (table.loc[table["metric"] != "increase_pct", "pearson_r"] > 0.999999).all()

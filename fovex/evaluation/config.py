@@ -43,7 +43,9 @@ __all__ = [
 CONFIG_VERSION = 1
 
 #: Keys that do not change any result value, so a run may be resumed with them changed.
-HASH_EXCLUDED_KEYS = ("name", "output_dir", "device", "threads")
+#: ``deterministic`` chooses bit-stable over fast kernels on a GPU: like ``device``, how a run computes,
+#: not what it computes (on a CPU it changes nothing).
+HASH_EXCLUDED_KEYS = ("name", "output_dir", "device", "threads", "deterministic")
 
 _TOP_LEVEL = {
     "config_version": None,
@@ -57,6 +59,7 @@ _TOP_LEVEL = {
     "metric_settings": None,
     "batch_size": 8,
     "device": "auto",
+    "deterministic": False,
     "seed": 42,
     "threads": None,
     "save_maps": True,
@@ -228,6 +231,8 @@ def _resolve(raw: dict, origin: str | None) -> dict:
     data["target"] = _target(data["target"], data["dataset"]["name"], where)
     data["device"] = _device(data["device"], where)
     data["save_maps"] = _save_maps(data["save_maps"], where)
+    if not isinstance(data["deterministic"], bool):
+        raise ConfigError(f"{where}: deterministic must be true or false, got {data['deterministic']!r}")
     if data["output_dir"] is not None and not isinstance(data["output_dir"], str):
         raise ConfigError(f"{where}: output_dir must be a path string, got {data['output_dir']!r}")
     return data

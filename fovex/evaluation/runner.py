@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .. import store
-from ..devices import synchronize
+from ..devices import deterministic, synchronize
 from . import distributed
 from .config import EvalConfig, EvaluationError, load_config
 from .manifest import finish_manifest, prepare_store
@@ -296,7 +296,9 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
     ``config``: a YAML path, a dict or an :class:`~fovex.evaluation.config.EvalConfig`. ``out_dir``
     overrides the config's ``output_dir``. Rerunning with the same config completes an interrupted
     run (finished batches are kept); a directory holding another config's results is refused unless
-    ``overwrite=True``, which deletes them first. ``device`` overrides the config's device. Under
+    ``overwrite=True``, which deletes them first. ``device`` overrides the config's device. A config
+    with ``deterministic: true`` computes with bit-stable kernels (:func:`fovex.devices.deterministic`,
+    TF32 off). Under
     ``torchrun`` each rank evaluates batches ``b`` with ``b % world_size == rank``; other ranks return None.
     """
     config = load_config(config)
@@ -328,7 +330,8 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
         columns = row_columns(config["metrics"])
         context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns))
         try:
-            resolved = _shard(context, plans, done, quiet)
+            with deterministic(config["deterministic"]):  # flags restored after the run, also on error
+                resolved = _shard(context, plans, done, quiet)
         except Exception as error:
             # A crash (not an interrupt: that stays "running", to resume) is recorded in the manifest,
             # when it can be: on a full disk even that write may fail, and the crash is what to report.

@@ -174,14 +174,15 @@ class RISE(Explainer):
         return self.config.masks, 0
 
     def _masks(self, grids: torch.Tensor, shifts: torch.Tensor, height: int, width: int) -> torch.Tensor:
-        """(n, cells, cells) binary grids and (n, 2) (row, col) shifts -> (n, 1, height, width)."""
+        """(n, cells, cells) binary grids and (n, 2) (row, col) shifts -> (n, 1, height, width), on their device."""
         cells = grids.shape[-1]
         cell_h, cell_w = math.ceil(height / cells), math.ceil(width / cells)
         size = ((cells + 1) * cell_h, (cells + 1) * cell_w)
         up = F.interpolate(grids[:, None], size=size, mode="bilinear", align_corners=False)
-        rows = shifts[:, :1] + torch.arange(height)  # (n, height)
-        cols = shifts[:, 1:] + torch.arange(width)  # (n, width)
-        picked = up[torch.arange(len(up))[:, None, None], 0, rows[:, :, None], cols[:, None, :]]
+        device = grids.device
+        rows = shifts[:, :1] + torch.arange(height, device=device)  # (n, height)
+        cols = shifts[:, 1:] + torch.arange(width, device=device)  # (n, width)
+        picked = up[torch.arange(len(up), device=device)[:, None, None], 0, rows[:, :, None], cols[:, None, :]]
         return picked[:, None]
 
     def attribute(self, images, targets) -> Attribution:
@@ -198,10 +199,11 @@ class RISE(Explainer):
                 row_shifts = torch.randint(0, cell_h, (s.masks,), generator=generator)
                 col_shifts = torch.randint(0, cell_w, (s.masks,), generator=generator)
                 shifts = torch.stack([row_shifts, col_shifts], dim=1)
+                # Drawn on the CPU (the image's generator), moved once; every mask is made on the device.
+                grids, shifts = grids.to(images.device), shifts.to(images.device)
                 for start in range(0, s.masks, batch_size):
                     stop = start + batch_size
-                    masks = self._masks(grids[start:stop], shifts[start:stop], height, width)
-                    masks = masks.to(images.device, images.dtype)
+                    masks = self._masks(grids[start:stop], shifts[start:stop], height, width).to(images.dtype)
                     scores = torch.softmax(self.model(image[None] * masks), dim=1)[:, targets[b]]
                     saliency[b] += torch.einsum("n,nhw->hw", scores.float(), masks[:, 0].float())
         return Attribution(saliency / (s.masks * s.p1))

@@ -1,6 +1,7 @@
 """Tables for the book: means with bootstrap intervals, paired comparisons, the published claims.
 
-- :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences.
+- :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences,
+  :func:`agreement_table` (the same rows computed twice, e.g. CPU and GPU).
 - :mod:`~fovex.report.resampling`: bootstrap means (units or whole clusters), intervals, p-values, Holm.
 - :mod:`~fovex.report.published`: the published numbers (:data:`PUBLISHED`).
 - :mod:`~fovex.report.claims`: the published claims (:data:`CLAIMS`), the comparisons they call for, verdicts.
@@ -22,6 +23,7 @@ from .published import PUBLISHED, published_table
 from .resampling import RESAMPLES, bootstrap_p, holm, percentile_interval, resampled_means
 from .statistics import (
     adjusted_difference,
+    agreement_table,
     bootstrap_ci,
     paired_difference,
     paired_differences,
@@ -40,6 +42,7 @@ __all__ = [
     "PUBLISHED_RIVALS",
     "RESAMPLES",
     "adjusted_difference",
+    "agreement_table",
     "bootstrap_ci",
     "bootstrap_p",
     "holm",

@@ -12,13 +12,27 @@ the book shows the study without recomputing hours of it.
 Readers (the book's chapters, the findings page) call :func:`load_axis`, which prefers a run
 directory (a fresh recomputation) and falls back to the committed export.
 
+A recomputation elsewhere (the ``gpu`` book profile: the whole study on one GPU) computes and reads its
+run directories in another folder (``$FOVEX_STUDY_RUNS``, :func:`study_runs_in`), from scratch and never
+exported over the committed rows; :func:`agreement_with_committed` sets its rows beside them.
+
 - :mod:`~fovex.study.layout`: runs, axes, and where their configs, directories and exports live.
 - :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status, cost.
-- :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table.
+- :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table, a
+  recomputation beside the committed rows.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 """
 
-from .axes import PUBLISHED_FOVEA_S, StudyRows, findings, fovea_sweep, load_axis, observer_ceiling, run_selection
+from .axes import (
+    PUBLISHED_FOVEA_S,
+    StudyRows,
+    agreement_with_committed,
+    findings,
+    fovea_sweep,
+    load_axis,
+    observer_ceiling,
+    run_selection,
+)
 from .layout import (
     AXES,
     DERIVED,
@@ -26,12 +40,15 @@ from .layout import (
     FAITHFULNESS_METRICS,
     REPO_ROOT,
     RUN_ORDER,
+    RUNS_ENV,
     config_path,
     export_path,
     run_dir,
+    runs_folder,
+    study_runs_in,
     variant_choice_path,
 )
-from .runs import compute_study, export_study, restore_from_export, study_cost, study_status
+from .runs import compute_study, export_study, restore_from_export, study_config, study_cost, study_status
 from .summaries import chapter_opening
 from .variants import (
     compute_held_out,
@@ -45,6 +62,7 @@ from .variants import (
 
 __all__ = [
     "AXES",
+    "agreement_with_committed",
     "chapter_opening",
     "DERIVED",
     "DEVELOPMENT_PHOTOS",
@@ -52,6 +70,7 @@ __all__ = [
     "PUBLISHED_FOVEA_S",
     "REPO_ROOT",
     "RUN_ORDER",
+    "RUNS_ENV",
     "StudyRows",
     "compute_held_out",
     "compute_map_variants",
@@ -70,6 +89,9 @@ __all__ = [
     "restore_from_export",
     "run_selection",
     "run_dir",
+    "runs_folder",
+    "study_config",
+    "study_runs_in",
     "study_cost",
     "study_status",
     "variant_choice_path",

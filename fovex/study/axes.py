@@ -11,9 +11,18 @@ import pandas as pd
 
 from ..report import claim_comparisons, claims_table, holm
 from ..store import load_first_available
-from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
+from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
 
-__all__ = ["StudyRows", "findings", "fovea_sweep", "load_axis", "load_run", "observer_ceiling", "run_selection"]
+__all__ = [
+    "StudyRows",
+    "agreement_with_committed",
+    "findings",
+    "fovea_sweep",
+    "load_axis",
+    "load_run",
+    "observer_ceiling",
+    "run_selection",
+]
 
 
 @dataclass
@@ -91,8 +100,12 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
         frames.append(rows.assign(run=name))
     if not frames:
         return None
-    rows = pd.concat(frames, ignore_index=True)
-    # One scored unit per row and explainer: an image of a data set (and an object class on VOC).
+    return StudyRows(_with_units(pd.concat(frames, ignore_index=True)), provenance, sources)
+
+
+def _with_units(rows: pd.DataFrame) -> pd.DataFrame:
+    """``unit``: an image of a data set (and an object class on VOC), one per row and explainer; ``increase_pct``."""
+    rows = rows.copy()
     unit = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)
     if "object_class" in rows:
         unit = unit + rows["object_class"].map(lambda name: f"/{name}" if isinstance(name, str) and name else "")
@@ -100,7 +113,49 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
     rows["photo"] = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)  # a unit's cluster
     if "increase" in rows:
         rows["increase_pct"] = rows["increase"].astype(float) * 100
-    return StudyRows(rows, provenance, sources)
+    return rows
+
+
+def agreement_with_committed(folder, root: Path = REPO_ROOT, runs=None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The study recomputed in ``folder`` (e.g. ``build/eval/gpu``, the ``gpu`` book profile's runs) set
+    beside the committed rows (``book/measurements/study-<run>.csv``), per run, method and metric.
+
+    Every run of ``runs`` (default: :data:`RUN_ORDER`) with a run directory ``folder/study-<run>`` and a
+    committed export is compared on the units both scored (status ok) with
+    :func:`fovex.report.agreement_table` (``cpu``: the committed rows, ``gpu``: the recomputed ones;
+    the names say where the study is meant to run, the provenance where it did): means, paired
+    difference with its bootstrap interval, Pearson r, the largest single-unit difference. Metrics: the
+    run's metric columns (``increase`` as ``increase_pct``). Returns the table (a ``run`` column first;
+    empty when nothing was recomputed) and run -> the device the recomputation ran on.
+    """
+    from ..evaluation.schema import BASE_COLUMNS, row_columns
+    from ..report import agreement_table
+    from ..store import load_first_available
+
+    folder = Path(root) / folder
+    tables, devices = [], {}
+    for name in runs or RUN_ORDER:
+        with warnings.catch_warnings():  # an unfinished run is compared on what it reached
+            warnings.simplefilter("ignore", RuntimeWarning)
+            recomputed = (
+                load_first_available([folder / f"study-{name}"]) if (folder / f"study-{name}").is_dir() else None
+            )
+            committed = load_first_available([export_path(name, root)])
+        if recomputed is None or committed is None:
+            continue
+        (rows, provenance, _), (reference, _, _) = recomputed, committed
+        columns = row_columns(provenance["config"]["metrics"])
+        metrics = [c for c, kind in columns.items() if c not in BASE_COLUMNS and kind == "float64"]
+        metrics += ["increase_pct"] if "increase" in columns else []
+        ok = [_with_units(frame[frame["status"] == "ok"]) for frame in (reference, rows)]
+        table = agreement_table(*ok, metrics, unit="unit")
+        if len(table):
+            tables.append(table.assign(run=name))
+            devices[name] = str(provenance.get("device"))
+    if not tables:
+        return pd.DataFrame(), devices
+    table = pd.concat(tables, ignore_index=True)
+    return table[["run", *[c for c in table.columns if c != "run"]]], devices
 
 
 #: The fovea's s in the published setting: the faithfulness run's own FovEx is the sweep's reference.

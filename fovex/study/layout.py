@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 __all__ = [
+    "RUNS_ENV",
     "AXES",
     "DERIVED",
     "DEVELOPMENT_PHOTOS",
@@ -13,8 +16,11 @@ __all__ = [
     "RUN_ORDER",
     "config_path",
     "export_path",
+    "is_default_runs_folder",
     "run_dir",
     "run_names",
+    "runs_folder",
+    "study_runs_in",
     "variant_choice_path",
 ]
 
@@ -59,8 +65,45 @@ def config_path(run: str, root: Path = REPO_ROOT) -> Path:
     return Path(root) / "configs" / "study" / f"{run}.yaml"
 
 
+#: Environment variable naming the folder that holds the study's run directories instead of
+#: ``build/eval`` (relative to the repository root, or absolute). The ``gpu`` book profile recomputes
+#: the study there (``study_runs`` in its YAML), beside the committed study's own runs; the chapters
+#: are executed in kernels that inherit the environment, so they read the same folder.
+RUNS_ENV = "FOVEX_STUDY_RUNS"
+
+
+def runs_folder(root: Path = REPO_ROOT) -> Path:
+    """The folder of the study's run directories: ``$FOVEX_STUDY_RUNS`` when set, else ``build/eval``."""
+    chosen = os.environ.get(RUNS_ENV)
+    return Path(root) / chosen if chosen else Path(root) / "build" / "eval"
+
+
+def is_default_runs_folder(root: Path = REPO_ROOT) -> bool:
+    """Whether the runs are the committed study's own (``build/eval``), whose exports are committed."""
+    return runs_folder(root).resolve() == (Path(root) / "build" / "eval").resolve()
+
+
+@contextlib.contextmanager
+def study_runs_in(folder: str | os.PathLike | None):
+    """Read and compute the study's runs in ``folder`` inside the block (None: leave it as it is);
+    the previous setting is restored after."""
+    if folder is None:
+        yield
+        return
+    saved = os.environ.get(RUNS_ENV)
+    os.environ[RUNS_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(RUNS_ENV, None)
+        else:
+            os.environ[RUNS_ENV] = saved
+
+
 def run_dir(run: str, root: Path = REPO_ROOT) -> Path:
-    return Path(root) / "build" / "eval" / f"study-{run}"
+    """A run's directory, ``build/eval/study-<run>`` (or under :data:`RUNS_ENV`'s folder)."""
+    return runs_folder(root) / f"study-{run}"
 
 
 def export_path(run: str, root: Path = REPO_ROOT) -> Path:

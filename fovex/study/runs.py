@@ -14,26 +14,41 @@ from .layout import (
     DERIVED,
     DEVELOPMENT_PHOTOS,
     REPO_ROOT,
+    RUNS_ENV,
     config_path,
     export_path,
+    is_default_runs_folder,
     run_dir,
     run_names,
+    runs_folder,
     variant_choice_path,
 )
 from .variants import compute_held_out, compute_map_variants, export_map_variants, read_parts
 
-__all__ = ["compute_study", "export_study", "restore_from_export", "study_cost", "study_status"]
+__all__ = ["compute_study", "export_study", "restore_from_export", "study_config", "study_cost", "study_status"]
 
 
-def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device: str | None = None) -> None:
+def compute_study(
+    runs=None,
+    root: Path = REPO_ROOT,
+    quiet: bool = False,
+    device: str | None = None,
+    restore: bool | None = None,
+    overrides: dict | None = None,
+) -> None:
     """Compute (or resume) the study's runs in :data:`RUN_ORDER` (or the order given), then the derived tables.
 
     Under ``torchrun`` the ranks share each run (alternate batches); rank 0 alone restores a lost run
     directory from its export and computes the derived tables, which are not sharded.
+
+    ``restore``: seed a missing run directory from its committed export (default: only for the committed
+    study's own runs, ``build/eval``; a recomputation elsewhere, e.g. on a GPU, starts from scratch).
+    ``overrides``: config keys replaced in every run (:func:`study_config`), e.g. a GPU's batch sizes.
     """
     from ..evaluation import distributed, run
 
     main = distributed.from_env().is_main
+    restore = is_default_runs_folder(root) if restore is None else restore
     for name in run_names(runs, root):
         if name in DERIVED and not main:
             continue
@@ -47,11 +62,42 @@ def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device
                 compute_held_out(root, quiet=quiet)
             continue
         # The other ranks wait for rank 0 inside run() (its manifest is broadcast), so they never see a half restore.
-        seeded = restore_from_export(name, root) if main else 0
+        seeded = restore_from_export(name, root) if main and restore else 0
         if not quiet and main:
             restored = f" ({seeded} batches restored from {export_path(name, root).name})" if seeded else ""
             print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}{restored}", flush=True)
-        run(config_path(name, root), run_dir(name, root), quiet=quiet, device=device)
+        config = study_config(name, root, overrides) if overrides else config_path(name, root)
+        run(config, run_dir(name, root), quiet=quiet, device=device)
+
+
+def study_config(name: str, root: Path = REPO_ROOT, overrides: dict | None = None):
+    """A study run's config (``configs/study/<name>.yaml``) with ``overrides`` applied: top-level keys
+    replace the config's, except ``metric_settings``, merged per family (``{faithfulness: {batch_size: 256}}``
+    changes only that value), and ``explainer_settings`` (``{rise: {batch_size: 256}}``), merged into the
+    settings of every explainer entry of that method. Overrides of a result-defining key change the
+    run's hash: such a run belongs in its own folder (:data:`~fovex.study.layout.RUNS_ENV`), never
+    beside the exports."""
+    import yaml
+
+    from ..evaluation import load_config
+
+    raw = yaml.safe_load(config_path(name, root).read_text())
+    raw.setdefault("name", config_path(name, root).stem)
+    for key, value in (overrides or {}).items():
+        if key == "explainer_settings":  # {method name: settings} merged into every entry of that method
+            entries = [{"name": entry} if isinstance(entry, str) else dict(entry) for entry in raw["explainers"]]
+            for entry in entries:
+                if entry["name"] in value:
+                    entry["settings"] = {**(entry.get("settings") or {}), **value[entry["name"]]}
+            raw["explainers"] = entries
+        elif key == "metric_settings":
+            families = dict(raw.get("metric_settings") or {})
+            for family, settings in value.items():
+                families[family] = {**(families.get(family) or {}), **settings}
+            raw["metric_settings"] = families
+        else:
+            raw[key] = value
+    return load_config(raw)
 
 
 def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
@@ -107,7 +153,16 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
 
 
 def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
-    """Export every run that has a directory into ``book/measurements/study-<run>.csv``; run -> provenance."""
+    """Export every run that has a directory into ``book/measurements/study-<run>.csv``; run -> provenance.
+
+    Only the committed study's own runs (``build/eval``) are exported: runs recomputed elsewhere (the
+    ``gpu`` profile's) are compared with the committed rows, never written over them.
+    """
+    if not is_default_runs_folder(root):
+        raise ValueError(
+            f"the study's runs are read from {runs_folder(root)} (${RUNS_ENV}): only build/eval's runs are "
+            "exported into book/measurements/; unset it to export the committed study"
+        )
     exported = {}
     for name in run_names(runs, root):
         if name == "map-variants":
