@@ -1,7 +1,7 @@
 """Tables for the book: means with bootstrap intervals, paired comparisons, the published claims.
 
-- :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences,
-  :func:`agreement_table` (the same rows computed twice, e.g. CPU and GPU).
+- :mod:`~fovex.report.statistics`: :func:`bootstrap_ci`, :func:`summary_table`, paired differences.
+- :mod:`~fovex.report.agreement`: :func:`agreement_table`, the same rows computed twice (e.g. CPU and GPU).
 - :mod:`~fovex.report.resampling`: bootstrap means (units or whole clusters), intervals, p-values, Holm.
 - :mod:`~fovex.report.published`: the published numbers (:data:`PUBLISHED`).
 - :mod:`~fovex.report.claims`: the published claims (:data:`CLAIMS`), the comparisons they call for, verdicts.
@@ -10,6 +10,7 @@
   names methods and metrics in any table as the book does.
 """
 
+from .agreement import agreement_table
 from .claims import (
     CLAIMS,
     PUBLISHED_RIVALS,
@@ -23,7 +24,6 @@ from .published import PUBLISHED, published_table
 from .resampling import RESAMPLES, bootstrap_p, holm, percentile_interval, resampled_means
 from .statistics import (
     adjusted_difference,
-    agreement_table,
     bootstrap_ci,
     paired_difference,
     paired_differences,
