@@ -538,3 +538,18 @@ def test_agreement_table_sets_the_same_rows_from_two_devices_side_by_side():
     named = agreement_table(cpu, gpu, ["insertion_auc"], names=("h200", "a100"))
     assert {"h200_mean", "a100_mean"} <= set(named.columns)
     assert agreement_table(cpu, gpu.assign(explainer="other"), ["insertion_auc"]).empty
+
+
+def test_a_relative_verdict_names_the_direction_only_when_holm_establishes_it():
+    from fovex.report.claims import Claim, _relative_verdict
+
+    claim = Claim("NSS 14 % above RISE", "nss", "high", "paper", reference="rise", published_pct=14.0)
+    row = pd.Series({"difference": 10.0, "ci_low": -4.0, "ci_high": 28.0, "p_holm": 0.4})
+    verdict, why, _ = _relative_verdict(row, claim, alpha=0.05)
+    assert verdict == "inconclusive"
+    assert why == "neither direction established (Holm p 0.40); the published +14 % is inside the interval"
+    verdict, why, _ = _relative_verdict(row.replace({0.4: 0.01}).set_axis(row.index), claim, alpha=0.05)
+    assert verdict == "supported" and why.startswith("FovEx above the rival (Holm p")
+    below = pd.Series({"difference": -15.0, "ci_low": -25.0, "ci_high": -4.0, "p_holm": 0.001})
+    verdict, why, _ = _relative_verdict(below, claim, alpha=0.05)
+    assert verdict == "contradicted" and why.startswith("FovEx below the rival") and "outside" in why

@@ -317,10 +317,10 @@ def _relative_verdict(row: pd.Series, claim: Claim, alpha: float) -> tuple[str, 
     clear = row["p_holm"] < alpha
     verdict = "supported" if clear and row["difference"] > 0 else "contradicted" if clear else "inconclusive"
     inside = "inside" if row["ci_low"] <= claim.published_pct <= row["ci_high"] else "outside"
-    why = (
-        f"direction of the difference (Holm p {p_text(row['p_holm'])}); "
-        f"the published {claim.published_pct:+g} % is {inside} the interval"
-    )
+    above = "FovEx above the rival" if row["difference"] > 0 else "FovEx below the rival"
+    direction = above if clear else "neither direction established"
+    published = f"the published {claim.published_pct:+g} % is {inside} the interval"
+    why = f"{direction} (Holm p {p_text(row['p_holm'])}); {published}"
     return verdict, why, row
 
 
