@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from reproducibility import TIGHT, compare
+from reproducibility import TIGHT, compare, skip_where_seeds_differ
 
 FIXTURE = Path(__file__).parent / "fixtures" / "regression-rows.csv"
 
@@ -165,7 +165,8 @@ def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_every_explainer_and_metric_family_reproduces_the_pinned_rows(tmp_path):
+def test_every_explainer_and_metric_family_reproduces_the_pinned_rows(tmp_path, shared_data):
+    skip_where_seeds_differ()
     expected = _read_fixture()
     assert set(expected["config"]) == set(CONFIGS)
     # The fixture covers every registered explainer and every metric family.
@@ -237,3 +238,15 @@ if __name__ == "__main__":
     FIXTURE.parent.mkdir(exist_ok=True)
     rows.to_csv(FIXTURE, index=False, float_format="%.17g")
     print(f"{FIXTURE}: {len(rows)} rows")
+
+
+def test_the_seed_guard_skips_only_for_other_float_bits_and_fails_for_other_pixels(shared_data, monkeypatch):
+    import reproducibility
+
+    name, size, digest, pixel_sum = reproducibility.PINNED_PHOTO
+    monkeypatch.setattr(reproducibility, "PINNED_PHOTO", (name, size, digest + 1, pixel_sum))
+    with pytest.raises(pytest.skip.Exception, match="every per-image seed differs"):
+        reproducibility.skip_where_seeds_differ()  # same pixels to float precision, other bits: a skip
+    monkeypatch.setattr(reproducibility, "PINNED_PHOTO", (name, size, digest + 1, pixel_sum * 1.001))
+    with pytest.raises(AssertionError, match="preprocesses to other pixels"):
+        reproducibility.skip_where_seeds_differ()  # other pixels: a change, never skipped
