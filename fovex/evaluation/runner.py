@@ -62,6 +62,7 @@ class RunContext:
     device: torch.device
     columns: dict[str, str]
     schema: Any
+    attempt: int | None = None  # the manifest's index of this attempt, recorded in every part it writes
 
 
 def _seed_everything(seed: int) -> None:
@@ -267,7 +268,7 @@ def _commit(
         table,
         context.config.hash,
         arrays,
-        extra_metadata={"device": str(context.device)},
+        extra_metadata={"device": str(context.device), "attempt": context.attempt},
     )
 
 
@@ -325,7 +326,8 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
         if status == "error":
             raise payload
         columns = row_columns(config["metrics"])
-        context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns))
+        attempt = (payload.get("attempts") or [{}])[-1].get("index")
+        context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns), attempt)
         try:
             resolved = _shard(context, plans, done, quiet)
         except Exception as error:

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..files import atomic_write_bytes, atomic_writer
+from ..files import atomic_write_bytes
 from .layout import MANIFEST, MAPS, PARTS, SCHEMA, SUMMARY, IncompatibleResultsError, json_default, read_run_manifest
+from .parts import completed_parts, part_metadata
 from .reading import load_results
+from .verify import export_checksums, group_key
 
 # ----------------------------------------------------------------------------- exported tables
 
@@ -40,9 +42,11 @@ def export_results(
 
     For measurements too long to recompute when a book is built: the CSV holds the rows (only
     ``columns`` when given; floats written to round-trip exactly), the JSON the run's config, hash,
-    versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's), plus
-    ``rows``, ``images``, ``exported_at`` (UTC) and ``source`` (``source`` if given, else
-    ``run_dir``). Both files are written atomically. Returns the provenance.
+    versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's, each with
+    the ``rows`` it computed where its parts record it), plus ``rows``, ``images``, ``exported_at``
+    (UTC), ``source`` (``source`` if given, else ``run_dir``) and ``checksums`` (the CSV's SHA-256 and
+    each batch part's, :mod:`fovex.store.verify`: a restore trusts only rows that still match them).
+    Both files are written atomically. Returns the provenance.
     """
     run_dir, path = Path(run_dir), Path(path)
     sidecar = path.with_suffix(".json")
@@ -71,10 +75,36 @@ def export_results(
     provenance["rows"] = int(len(table))
     if "image_id" in table.columns:
         provenance["images"] = int(table["image_id"].nunique())
-    with atomic_writer(path, "w") as handle:
-        table.to_csv(handle, index=False)
+    computed_by = _part_attempts(run_dir, manifest)
+    if "attempts" in provenance:
+        provenance["attempts"] = _attempt_rows(provenance["attempts"], computed_by)
+    data = table.to_csv(index=False, lineterminator="\n").encode()
+    provenance["checksums"] = export_checksums(data, {key: attempt for key, (attempt, _) in computed_by.items()})
+    atomic_write_bytes(path, data)
     atomic_write_bytes(sidecar, json.dumps(provenance, indent=2, default=json_default).encode())
     return provenance
+
+
+def _part_attempts(run_dir: Path, manifest: dict) -> dict[str, tuple[int | None, int]]:
+    """Part (``group_key``) -> (index of the attempt that computed it, or None where not recorded; its rows)."""
+    found = {}
+    for path in completed_parts(run_dir, manifest.get("config_hash")).values():
+        metadata = part_metadata(path)
+        key = group_key(metadata["model"], metadata["explainer"], metadata["batch"])
+        found[key] = (metadata.get("attempt"), int(metadata.get("rows", 0)))
+    return found
+
+
+def _attempt_rows(attempts: list[dict], computed_by: dict[str, tuple[int | None, int]]) -> list[dict]:
+    """Each attempt that records its ``index`` (runs since parts name their attempt) gets the rows its
+    parts hold; older attempts are left as recorded (their rows are not attributed)."""
+    rows: dict[int, int] = {}
+    for attempt, count in computed_by.values():
+        if attempt is not None:
+            rows[attempt] = rows.get(attempt, 0) + count
+    return [
+        {**attempt, "rows": rows.get(attempt["index"], 0)} if "index" in attempt else attempt for attempt in attempts
+    ]
 
 
 def load_exported(path: str | os.PathLike):

@@ -12,6 +12,7 @@ import pandas as pd
 from ..report import claims_table
 from ..store import load_first_available
 from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, export_path, run_dir
+from .provenance import UNKNOWN, attempt_history
 
 __all__ = ["StudyRows", "findings", "fovea_sweep", "load_axis", "load_run", "observer_ceiling", "run_selection"]
 
@@ -44,7 +45,7 @@ class StudyRows:
             wanted = config.get("dataset", {}).get("num_images")
             reached = self.rows.loc[self.rows["run"] == run, "image_id"].nunique()
             commits = computed_by(provenance)
-            commit = f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits) or 'unknown'}"
+            commit = f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits) or UNKNOWN}"
             date = provenance.get("exported_at") or provenance.get("finished_at") or provenance.get("created_at")
             source = self.sources[run]
             source = source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source
@@ -56,11 +57,18 @@ class StudyRows:
 
 
 def computed_by(provenance: dict) -> list[str]:
-    """The commits (10 hex digits, first seen first) of a run's attempts; its latest commit when the
-    provenance predates per-attempt records; [] when none is known."""
-    attempts = provenance.get("attempts") or [{"git": provenance.get("git")}]
-    commits = [((attempt.get("git") or {}).get("commit") or "")[:10] for attempt in attempts]
-    return list(dict.fromkeys(commit for commit in commits if commit))
+    """The code of a run's rows, first seen first: each attempt's commit (10 hex digits, " (dirty tree)"
+    when its tree had uncommitted changes) or "unknown" where the records do not name it
+    (:func:`fovex.study.provenance.attempt_history`); [] for a provenance that names nothing."""
+    if not provenance:
+        return []
+    history = attempt_history(provenance)
+    computed = history[history["what"] == "computed"]
+    labels = [
+        commit if commit == UNKNOWN or clean is not False else f"{commit} (dirty tree)"
+        for commit, clean in zip(computed["commit"], computed["clean"])
+    ]
+    return list(dict.fromkeys(labels))
 
 
 def load_run(name: str, root: Path = REPO_ROOT, prefer: str = "run"):

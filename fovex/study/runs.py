@@ -59,9 +59,13 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
 
     ``build/`` does not survive a fresh checkout, the committed export does: when the run directory
     has no manifest and the export was made from the same config (same hash), every exported
-    (model, explainer, batch) becomes a part again, so ``fovex study run`` continues where the export
-    stopped instead of recomputing it. Maps are not restored (the export holds rows only). The new
-    manifest carries the export's attempts (each with its commit) and a record of the restore.
+    (model, explainer, batch) that the export's provenance vouches for becomes a part again, so
+    ``fovex study run`` continues where the export stopped instead of recomputing it. The export is
+    first checked against its provenance (:func:`fovex.store.verify.verify_export`: row count,
+    checksums, one row per key, whole batches): a part cut short, torn, edited, with a row dropped
+    or duplicated is not restored, with a warning, and the run recomputes it. Maps are not restored
+    (the export holds rows only). The new manifest carries the export's attempts (each with its
+    commit where it is known) and a record of the restore (what was verified, what was set aside).
     """
     import json
 
@@ -69,8 +73,10 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
 
     from ..evaluation import load_config
     from ..evaluation.manifest import new_manifest
+    from ..evaluation.plan import plan_models
     from ..evaluation.schema import arrow_schema, row_columns
     from ..store import MANIFEST, PartKey, write_manifest, write_part
+    from ..store.verify import group_key, verify_export
 
     target, source = run_dir(name, root), export_path(name, root)
     if (target / MANIFEST).is_file() or not source.is_file():
@@ -79,7 +85,21 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     provenance = json.loads(source.with_suffix(".json").read_text())
     if provenance.get("config_hash") != config.hash:
         return 0  # the config changed since the export: its rows are not this run's
-    rows = pd.read_csv(source, dtype={"image_id": str})
+    keys = ["model", "explainer", "image_id", "object_class"]
+    try:  # each batch's images, to tell a whole batch from a cut one in an export without checksums
+        plan = plan_models(config)[0]
+        batch_images = {b: {plan.dataset.ids[i] for i in batch} for b, batch in enumerate(plan.batches)}
+    except (OSError, ValueError):  # the data set is absent here: the run itself will say so
+        batch_images = None
+    check = verify_export(source, provenance, keys, batch_images)
+    if not check.intact:
+        warnings.warn(
+            f"{source}: {'; '.join(check.problems)}. {len(check.rejected_parts)} batch parts "
+            f"({check.rejected_rows} rows) are not restored and will be recomputed.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    rows = check.rows
     if rows.empty:
         return 0
     schema = arrow_schema(row_columns(config["metrics"]))
@@ -88,19 +108,32 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     count = 0
     for (model, explainer, batch), group in rows.groupby(["model", "explainer", "batch"], sort=True):
         key = PartKey(models.index(model), explainers.index(explainer), int(batch), model, explainer)
+        extra = {"restored_from": source.name}
+        attempt = check.attempts.get(group_key(model, explainer, batch))
+        if attempt is not None:
+            extra["attempt"] = attempt  # the attempt that computed it, as the export recorded
         table = pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False)
-        write_part(target, key, 0, table, config.hash, extra_metadata={"restored_from": source.name})
+        write_part(target, key, 0, table, config.hash, extra_metadata=extra)
         count += 1
     # The manifest keeps the export's history, so the next export still names every attempt's commit.
     history = provenance.get("attempts") or [
-        {  # an export made before attempts were exported: only its latest commit is known
+        {  # an export made before attempts were exported: how many attempts, and their code, are unknown
             "started_at": provenance.get("created_at"),
             "device": provenance.get("device"),
-            "git": provenance.get("git"),
-            "note": "attempts before this export were not recorded; git is the latest one's",
+            "git": None,
+            "git_at_export": provenance.get("git"),
+            "note": "attempts before this export were not recorded: the code of their rows is unknown "
+            "(git_at_export is the latest attempt's commit, not necessarily theirs)",
         }
     ]
-    restored = {"restored_from": source.name, "exported_at": provenance.get("exported_at"), "rows": len(rows)}
+    restored = {
+        "restored_from": source.name,
+        "exported_at": provenance.get("exported_at"),
+        "rows": len(rows),
+        "verified_by": check.verified_by,
+    }
+    if not check.intact:
+        restored.update(problems=check.problems, rows_not_restored=check.rejected_rows)
     manifest = new_manifest(config, provenance.get("created_at"), [*history, restored])
     write_manifest(target, {**manifest, "status": "incomplete"})
     return count
