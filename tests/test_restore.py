@@ -172,3 +172,26 @@ def test_every_committed_export_verifies_against_its_provenance():
         check = verify_export(path, provenance, ["model", "explainer", "image_id", "object_class"])
         assert check.intact, (name, check.problems)
         assert len(check.rows) == provenance["rows"]
+
+
+def test_study_status_lists_every_attempt_with_its_code_and_only_the_runs_named(capsys):
+    """The committed faithfulness run's first attempt (started 01:13) names no commit: the export it was
+    restored from named 6117da, committed at 02:07, after that attempt started (issue 26, item 7)."""
+    from fovex.cli import main
+    from fovex.study import study_attempts, study_status
+
+    attempts = study_attempts(["faithfulness"])
+    assert set(attempts["run"]) == {"faithfulness"}
+    first = attempts.iloc[0]
+    assert (first["commit"], first["clean"], first["rows"]) == ("unknown", "unknown", 264)
+    assert "6117da6ef8" in first["note"]  # what the export named, said as such
+    assert attempts.loc[attempts["attempt"] == 3, ["commit", "clean", "rows"]].values.tolist() == [
+        ["df1215d410", True, 368]
+    ]
+    assert list(study_status(runs=["localisation"]).index) == ["localisation"]
+    variants = study_attempts(["map-variants"])  # computed from a dirty tree: said so
+    assert (variants["clean"] == False).all() and len(variants) == 3  # noqa: E712
+    assert main(["study", "status", "localisation"]) == 0
+    printed = capsys.readouterr().out
+    assert "localisation" in printed and "faithfulness" not in printed
+    assert "attempts not recorded; the latest one's commit was 5522e29cb1" in printed

@@ -22,7 +22,7 @@ from .layout import (
 )
 from .variants import compute_held_out, compute_map_variants, export_map_variants, read_parts
 
-__all__ = ["compute_study", "export_study", "restore_from_export", "study_cost", "study_status"]
+__all__ = ["compute_study", "export_study", "restore_from_export", "study_attempts", "study_cost", "study_status"]
 
 
 def compute_study(runs=None, root: Path = REPO_ROOT, quiet: bool = False, device: str | None = None) -> None:
@@ -165,10 +165,11 @@ def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
     return exported
 
 
-def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
-    """Images reached per run: in its run directory and in its committed export (NaN: absent)."""
+def study_status(root: Path = REPO_ROOT, runs=None) -> pd.DataFrame:
+    """Images reached per run (``runs``: these only; default all): in its run directory and in its
+    committed export (NaN: absent)."""
     rows = []
-    for name in run_names(None, root):
+    for name in run_names(runs, root):
         entry = {"run": name}
         if name in DERIVED:
             built, committed = read_parts(run_dir(name, root)), export_path(name, root)
@@ -188,6 +189,41 @@ def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
                 entry["of"] = found[1]["config"]["dataset"].get("num_images")
         rows.append(entry)
     return pd.DataFrame(rows).set_index("run")
+
+
+def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
+    """Every attempt of every run (``runs``: these only), with the commit and clean-tree flag of its code
+    and the rows it computed (:func:`fovex.study.provenance.attempt_history`), from the run directory's
+    manifest where there is one, else from the committed export (``source``). The derived tables list
+    their own exports (map variants: ``map-variants`` and ``map-spread``; the variant choice)."""
+    import json
+
+    from .provenance import attempt_history
+
+    sources = []
+    for name in run_names(runs, root):
+        if name == "map-variants":
+            sources += [
+                (name, export_path(table, root).with_suffix(".json")) for table in ("map-variants", "map-spread")
+            ]
+            sources.append((name, variant_choice_path(root)))
+        elif name == "held-out-variant":
+            sources.append((name, export_path(name, root).with_suffix(".json")))
+        elif (run_dir(name, root) / "manifest.json").is_file():
+            sources.append((name, run_dir(name, root) / "manifest.json"))
+        else:
+            sources.append((name, export_path(name, root).with_suffix(".json")))
+    frames = []
+    for name, path in sources:
+        if not path.is_file():
+            continue
+        relative = path.relative_to(root) if path.is_relative_to(root) else path
+        history = attempt_history(json.loads(path.read_text()))
+        frames.append(history.assign(run=name, source=str(relative)))
+    columns = ["run", "source", "attempt", "started_at", "what", "commit", "clean", "rows", "note"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20) -> pd.DataFrame:
