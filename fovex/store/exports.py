@@ -128,12 +128,31 @@ def load_first_available(sources: Iterable[str | os.PathLike]):
     """``(rows, provenance, source)`` of the first source that exists, else None.
 
     A source is a run directory (its manifest is the provenance) or a table written by
-    :func:`export_results`; list a run directory before its export so a fresh run wins.
+    :func:`export_results`; list a run directory before its export so a fresh run wins. The rows
+    carry their run's :func:`metric_settings_key` in a ``metric_settings`` column, so that a paired
+    comparison (:mod:`fovex.report.statistics`) refuses rows scored under different metric settings.
     """
     for source in map(Path, sources):
         if source.is_dir() and (source / MANIFEST).is_file():
-            return load_results(source), read_run_manifest(source), source
-        if source.is_file():
+            rows, provenance = load_results(source), read_run_manifest(source)
+        elif source.is_file():
             rows, provenance = load_exported(source)
-            return rows, provenance, source
+        else:
+            continue
+        settings = (provenance.get("config") or {}).get("metric_settings")
+        if settings is not None:
+            rows = rows.assign(metric_settings=metric_settings_key(settings))
+        return rows, provenance, source
     return None
+
+
+def metric_settings_key(settings: dict) -> str:
+    """A run's resolved ``metric_settings`` as canonical JSON, without the ``batch_size`` keys (how many
+    images a metric scores per model pass changes no definition): equal keys, like-for-like rows."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "batch_size"}
+        return value
+
+    return json.dumps(strip(settings), sort_keys=True, default=json_default)
