@@ -40,7 +40,9 @@ def test_rows_of_different_metric_settings_are_refused_by_every_paired_compariso
 
 
 def test_rows_of_one_metric_setting_are_compared_and_batch_size_is_not_a_setting():
-    assert OLD != NEW and metric_settings_key({"a": {"batch_size": 8}}) == metric_settings_key({"a": {"batch_size": 64}})
+    assert OLD != NEW and metric_settings_key({"a": {"batch_size": 8}}) == metric_settings_key(
+        {"a": {"batch_size": 64}}
+    )
     same = _rows([NEW] * 6)
     d = paired_difference(same, "insertion_auc", "fovex", "gradcam")
     assert d["difference"] == pytest.approx((0.1 + 0.0 + 0.2) / 3) and d["n"] == 3
@@ -85,3 +87,20 @@ def test_the_seed_yardstick_pairs_rows_of_its_own_substrate_and_photos():
     assert fast["n"] == 188 and fast["ci_high_pct"] < 0  # fast loses insertion at the N reached
     assert np.isclose(fast["difference_pct"], -3.314, atol=5e-4)
     assert found.unmatched == []
+
+
+def test_the_fovea_sweep_says_exactly_which_s_varied():
+    """The study's receptive-field run varies the fovea's s only; its heat maps keep s = 0.15 (issue 26, item 8)."""
+    from fovex.study import fovea_sweep
+    from fovex.study.summaries import _what_varied, fovea_sweep_sentence
+
+    sweep = fovea_sweep()
+    assert set(sweep["heatmap_s"]) == {0.15} and sweep["fovea_s"].nunique() == 5
+    sentence = fovea_sweep_sentence(sweep)
+    assert "only the fovea's s varies, the heat map's s stays 0.15, so the two match at s = 0.15 alone" in sentence
+    assert sentence.endswith("A sweep of both together on the same photos (about 3 CPU-hours) is not computed here.")
+    tied = pd.DataFrame({"fovea_s": [0.05, 0.6], "heatmap_s": [0.05, 0.6]})
+    assert _what_varied(tied) == "; the fovea's and the heat map's s varied together"
+    assert (
+        _what_varied(tied.assign(heatmap_s=[0.1, 0.2])) == "; the fovea's s and the heat map's s both vary, not in step"
+    )

@@ -118,8 +118,10 @@ def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame 
     """The fovea-size sweep: the receptive-field run's FovEx rows (``fovex-fovea-s<s>``) with the
     faithfulness run's own FovEx (s = 0.15, the published setting) on the units every fovea size scored.
 
-    Adds ``fovea_s`` (float) and ``variant`` (``"s=<s>"``, ``"s=0.15 (published)"`` for the reference),
-    sorted by ``fovea_s``. None until both runs have rows.
+    Adds ``fovea_s`` (float), ``variant`` (``"s=<s>"``, ``"s=0.15 (published)"`` for the reference) and,
+    where the runs' configs are recorded, ``heatmap_s``: the heat map's s each row was drawn with (the
+    study's sweep varies the fovea's s alone, at heat-map s 0.15). Sorted by ``fovea_s``. None until
+    both runs have rows.
     """
     sweep, faithfulness = load_axis("receptive-field", root, prefer), load_axis("faithfulness", root, prefer)
     if sweep is None or faithfulness is None or sweep.ok.empty:
@@ -129,10 +131,30 @@ def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame 
     runs = runs.assign(fovea_s=fovea_s, variant="s=" + fovea_s.map("{:g}".format))
     own = faithfulness.ok[faithfulness.ok["explainer"] == "fovex"]
     own = own.assign(fovea_s=PUBLISHED_FOVEA_S, variant=f"s={PUBLISHED_FOVEA_S:g} (published)")
+    heat = {
+        **_heatmap_s(faithfulness.provenance.get("faithfulness")),
+        **_heatmap_s(sweep.provenance.get("receptive-field")),
+    }
     rows = pd.concat([runs, own[own["unit"].isin(set(runs["unit"]))]], ignore_index=True)
+    if heat and set(rows["explainer"]) <= set(heat):
+        rows["heatmap_s"] = rows["explainer"].map(heat).astype(float)
     sizes = rows.groupby("unit")["fovea_s"].nunique()
     rows = rows[rows["unit"].isin(sizes.index[sizes == rows["fovea_s"].nunique()])]
     return rows.sort_values(["fovea_s", "unit"], kind="stable").reset_index(drop=True)
+
+
+def _heatmap_s(provenance: dict | None) -> dict[str, float]:
+    """FovEx explainer label -> the heat map's s its config ran with (the default where it sets none)."""
+    from ..explain.fovex import PRESETS, FovExSettings
+
+    entries = ((provenance or {}).get("config") or {}).get("explainers") or []
+    found = {}
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") == "fovex":
+            settings = entry.get("settings") or {}
+            preset = PRESETS.get(settings.get("preset", "published"), {})
+            found[entry["label"]] = float(settings.get("heatmap_s", preset.get("heatmap_s", FovExSettings.heatmap_s)))
+    return found
 
 
 def findings(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame:
