@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..files import atomic_writer
+from ..files import atomic_write_bytes, atomic_writer
 from ..store import export_results, load_first_available
 from .axes import load_run
 from .layout import (
@@ -67,8 +68,6 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     (the export holds rows only). The new manifest carries the export's attempts (each with its
     commit where it is known) and a record of the restore (what was verified, what was set aside).
     """
-    import json
-
     import pyarrow as pa
 
     from ..evaluation import load_config
@@ -151,13 +150,19 @@ def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
         if name == "held-out-variant":
             held_out = read_parts(run_dir(name, root))
             if len(held_out):
+                from ..evaluation.provenance import git_state, now
+
                 with atomic_writer(export_path(name, root), "w") as handle:
                     held_out.to_csv(handle, index=False)
                 exported[name] = {
                     "images": int(held_out["image_id"].nunique()),
                     "rows": len(held_out),
                     "status": "parts",
+                    "git": git_state(),  # the code exporting it; the parts were computed by this checkout
+                    "exported_at": now(),
                 }
+                sidecar = export_path(name, root).with_suffix(".json")
+                atomic_write_bytes(sidecar, json.dumps(exported[name], indent=2).encode())
             continue
         if run_dir(name, root).is_dir():
             source = f"build/eval/study-{name}"  # relative: the provenance names no local path
@@ -196,8 +201,6 @@ def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
     and the rows it computed (:func:`fovex.study.provenance.attempt_history`), from the run directory's
     manifest where there is one, else from the committed export (``source``). The derived tables list
     their own exports (map variants: ``map-variants`` and ``map-spread``; the variant choice)."""
-    import json
-
     from .provenance import attempt_history
 
     sources = []
