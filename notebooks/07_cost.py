@@ -193,7 +193,7 @@ else:
     print(f"{fast_num_images} photos run here ({dataset})")
     presets = compare_presets([[str(computed.directory)]], reference="fovex-published")
     comparison, differences = presets.rows, presets.differences
-passes = comparison.groupby("explainer")[["forward_passes", "backward_passes", "explain_seconds"]].mean()
+passes = comparison.groupby(["explainer", "source"])[["forward_passes", "backward_passes", "explain_seconds"]].mean()
 display(passes.rename(columns={"explain_seconds": "seconds per image"}).round(3))
 if presets.unmatched:  # e.g. the published run has not reached these photos yet
     print(f"no photos shared with the published setting under the same metric settings: {', '.join(presets.unmatched)}")
