@@ -129,6 +129,11 @@ def test_an_export_names_the_attempt_and_code_of_every_row(exported_study, tmp_p
     assert {entry["attempt"] for entry in provenance["checksums"]["parts"].values()} == {0}
     export_path("faithfulness", root).write_text(_edit(lines, "dropped"))  # one part is recomputed
     _restore_and_run(root)
+    from fovex.study import study_attempts
+
+    in_run_dir = study_attempts(["faithfulness"], root)  # read from the run directory's manifest and parts
+    assert in_run_dir["source"].unique().tolist() == ["build/eval/study-faithfulness/manifest.json"]
+    assert in_run_dir["rows"].tolist() == [6, 6, 2]
     again = export_study(["faithfulness"], root)["faithfulness"]
     history = attempt_history(again)
     assert history["what"].tolist() == ["computed", "restored", "computed"]

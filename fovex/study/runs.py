@@ -221,7 +221,14 @@ def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
         if not path.is_file():
             continue
         relative = path.relative_to(root) if path.is_relative_to(root) else path
-        history = attempt_history(json.loads(path.read_text()))
+        provenance = json.loads(path.read_text())
+        if path.name == "manifest.json":  # a run directory: its parts say which attempt computed them
+            from ..store.exports import _attempt_rows, _part_attempts
+
+            provenance["attempts"] = _attempt_rows(
+                provenance.get("attempts", []), _part_attempts(path.parent, provenance)
+            )
+        history = attempt_history(provenance)
         frames.append(history.assign(run=name, source=str(relative)))
     columns = ["run", "source", "attempt", "started_at", "what", "commit", "clean", "rows", "note"]
     if not frames:
