@@ -148,9 +148,11 @@ def _export(args) -> int:
 
 
 def _study(args) -> int:
+    import pandas as pd
+
     from .evaluation.command import USER_ERRORS, exit_status
     from .store import StoreError
-    from .study import compute_study, export_study, record_variant_choice, study_cost, study_status
+    from .study import compute_study, export_study, record_variant_choice, study_attempts, study_cost, study_status
 
     def action():
         if args.action == "run":
@@ -175,8 +177,13 @@ def _study(args) -> int:
                 f"{choice['choice'] or 'none meets the rule'} (recorded in book/measurements/study-variant-choice.json)"
             )
         else:
-            print(study_status().to_string())
+            print(study_status(runs=args.runs).to_string())
+            attempts = study_attempts(args.runs)
+            with pd.option_context("display.width", 250, "display.max_colwidth", 120):
+                print("\nattempts (the code of each run's rows; clean: no uncommitted changes):")
+                print(attempts.to_string(index=False))
             cost = study_cost(prefer="run")
+            cost = cost[cost.index.isin(args.runs)] if args.runs else cost
             print(f"\ncost (hours of one core, from the seconds the rows record):\n{cost.round(2).to_string()}")
             print(f"total: {cost['hours'].sum():.1f} hours spent, {cost['hours_left'].sum():.1f} left (runs with rows)")
 
@@ -260,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument(
         "action",
         choices=["run", "export", "status", "choose"],
-        help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached and hours; "
+        help="run: compute or resume; export: write book/measurements/study-*.csv; status: N reached, every "
+        "attempt's commit, clean tree and rows, and hours; "
         "choose: record the map variant chosen on the development photos (once)",
     )
     study.add_argument("runs", nargs="*", help="run names (default: all, in the study's order)")

@@ -16,8 +16,8 @@
 # EfficientNet-Lite0 (the only ImageNet classifier whose pretrained weights install offline here) on
 # the real photos and eye-tracking sets of `../shared/data`, at the published settings and budgets
 # (FovEx T = 10, K = 20, seed 42; Meaningful Perturbation 300 steps; RISE 4000 masks;
-# insertion/deletion with the exact RISE protocol). A verdict here says whether the claim carries
-# over to this model and data, not whether the paper's own numbers are right.
+# insertion/deletion with the RISE protocol, differences named on the methods page). A verdict here
+# says whether the claim carries over to this model and data, not whether the paper's own numbers are right.
 #
 # How a verdict is reached: for each claim, FovEx is compared with every method of the published
 # tables (Grad-CAM, Grad-CAM++, Meaningful Perturbation, RISE) and with the floors (the random map,

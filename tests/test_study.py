@@ -149,7 +149,7 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     )
     assert committed.rows["unit"].str.startswith("samples/").all()
     assert "4 of 4 images" in committed.describe()
-    assert f"commit {git_state()['commit'][:10]}," in committed.describe()
+    assert f"commit {git_state()['commit'][:10]}" in committed.describe()  # " (dirty tree)" on a dirty tree
     status = study_status(tmp_path)
     assert status.loc["faithfulness", "images_export"] == 4 and np.isnan(status.loc["faithfulness", "images_run_dir"])
     claims = findings(tmp_path)[0].set_index("claim")
@@ -207,11 +207,19 @@ def test_variant_outcome_says_what_was_chosen_and_how_far_its_held_out_test_is(t
     assert variant_outcome(tmp_path).endswith(": s=0.15, max, all fixations; scored on 2 held-out photos so far.")
 
 
-def test_computed_by_names_every_attempts_commit_once():
-    attempts = [{"git": {"commit": "a" * 40}}, {"restored_from": "x.csv"}, {"git": {"commit": "b" * 40}}]
-    assert computed_by({"attempts": attempts + attempts[:1], "git": {"commit": "b" * 40}}) == ["a" * 10, "b" * 10]
-    assert computed_by({"git": {"commit": "c" * 40}}) == ["c" * 10]  # an export from before attempts were kept
-    assert computed_by({}) == []
+def test_computed_by_names_every_attempts_commit_once_and_unknown_code_as_unknown():
+    clean, dirty = {"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": True}
+    attempts = [{"git": clean}, {"restored_from": "x.csv"}, {"git": dirty}]
+    assert computed_by({"attempts": attempts + attempts[:1], "git": dirty}) == ["a" * 10, "b" * 10 + " (dirty tree)"]
+    # A run export from before attempts were kept names its latest attempt's commit: earlier ones are unknown.
+    assert computed_by({"config_hash": "h", "git": clean}) == ["unknown"]
+    # A restore from such an export reconstructs its first attempt without inventing its commit.
+    legacy = {"git": None, "git_at_export": clean, "note": "attempts before this export were not recorded"}
+    assert computed_by({"attempts": [legacy, {"restored_from": "x.csv"}, {"git": clean}]}) == ["unknown", "a" * 10]
+    assert computed_by({"attempts": [{"git": clean, "note": "attempts before this export were not recorded"}]}) == [
+        "unknown"
+    ]
+    assert computed_by({"git": dirty}) == ["b" * 10 + " (dirty tree)"]  # a derived table: its own commit
 
 
 def test_unknown_runs_and_axes_are_refused(tmp_path):
@@ -317,14 +325,16 @@ def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared
     # The restored run has no maps: the map variants redo FovEx's (deterministic) scanpaths instead.
     redone = compute_map_variants(tmp_path, photos=2, chunk=2, quiet=True)
     pd.testing.assert_frame_equal(from_maps, redone)
-    # An export from before attempts were exported: its one known commit is kept, marked as such.
+    # An export from before attempts were exported: its one commit is the latest attempt's, so the code
+    # of its rows is unknown; the commit is kept as what the export named, not as the attempt's.
     sidecar = export_path("faithfulness", tmp_path).with_suffix(".json")
     legacy = {k: v for k, v in json.loads(sidecar.read_text()).items() if k != "attempts"}
     sidecar.write_text(json.dumps(legacy))
     shutil.rmtree(run_dir("faithfulness", tmp_path))
     assert study.restore_from_export("faithfulness", tmp_path) == 2 * 3
     history = json.loads((run_dir("faithfulness", tmp_path) / "manifest.json").read_text())["attempts"]
-    assert history[0]["git"] == legacy["git"] and "not recorded" in history[0]["note"]
+    assert history[0]["git"] is None and history[0]["git_at_export"] == legacy["git"]
+    assert "not recorded" in history[0]["note"]
 
 
 def test_the_committed_exports_resume_under_todays_configs():

@@ -91,6 +91,9 @@ def prepare_store(
         "git": git_state(),  # each attempt's own commit: a resumed run's rows may come from several
     }
     manifest = existing or new_manifest(config, attempt["started_at"])
+    # The attempt's place in the history: each part it writes names it, so an export can say which
+    # attempt (which commit, which tree) computed which rows.
+    attempt["index"] = len(manifest.get("attempts", []))
     manifest.update(
         {
             "status": "running",

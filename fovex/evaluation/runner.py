@@ -63,6 +63,7 @@ class RunContext:
     device: torch.device
     columns: dict[str, str]
     schema: Any
+    attempt: int | None = None  # the manifest's index of this attempt, recorded in every part it writes
 
 
 def _seed_everything(seed: int) -> None:
@@ -268,7 +269,7 @@ def _commit(
         table,
         context.config.hash,
         arrays,
-        extra_metadata={"device": str(context.device)},
+        extra_metadata={"device": str(context.device), "attempt": context.attempt},
     )
 
 
@@ -328,7 +329,8 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
         if status == "error":
             raise payload
         columns = row_columns(config["metrics"])
-        context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns))
+        attempt = (payload.get("attempts") or [{}])[-1].get("index")
+        context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns), attempt)
         try:
             with deterministic(config["deterministic"]):  # flags restored after the run, also on error
                 resolved = _shard(context, plans, done, quiet)

@@ -50,7 +50,8 @@ def rise_blur_kernel(kernel_size: int = RISE_BLUR_KERNEL, sigma: float = RISE_BL
         k[i] = sum_j w_j [reflect(i + j) == K // 2]
 
     The 2-D kernel is the outer product ``k k^T`` (a Gaussian filter is separable). At K = 11,
-    sigma = 5 the folded tails make it nearly uniform: 0.0821 at the border vs 0.0998 at the centre.
+    sigma = 5 the folded tails make it nearly uniform: ``k`` is 0.0880 at the border vs 0.0940 at the
+    centre (ratio 0.936; a sampled 11-tap Gaussian's is 0.607).
     """
     if kernel_size < 1 or kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size}")

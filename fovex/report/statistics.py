@@ -115,6 +115,8 @@ def relative_differences(
         for metric in metrics:
             try:
                 result = paired_relative_difference(frame, metric, candidate, reference, by=by, unit=unit)
+            except MixedSettingsError:
+                raise
             except ValueError:  # no shared units (yet): nothing to compare
                 continue
             rows.append(
@@ -135,6 +137,35 @@ def relative_differences(
     return pd.DataFrame(rows, columns=[*columns, "difference_pct", "ci_low_pct", "ci_high_pct", "n"])
 
 
+#: The column naming the metric settings a row was scored under (:func:`fovex.store.load_first_available`).
+METRIC_SETTINGS = "metric_settings"
+
+
+class MixedSettingsError(ValueError):
+    """A comparison of rows scored under different metric settings (e.g. two insertion substrates)."""
+
+
+def _check_settings(picked: pd.DataFrame) -> None:
+    """Refuse rows whose :data:`METRIC_SETTINGS` differ: their difference would mix the methods' with the
+    metrics'. Rows without the column (computed here, one config) are not checked."""
+    if METRIC_SETTINGS not in picked or picked[METRIC_SETTINGS].nunique(dropna=False) < 2:
+        return
+    import json
+
+    def leaves(value, prefix=""):
+        if isinstance(value, dict):
+            return {k: v for key, item in value.items() for k, v in leaves(item, f"{prefix}{key}.").items()}
+        return {prefix.rstrip("."): value}
+
+    kinds = [leaves(json.loads(text)) if isinstance(text, str) else {} for text in picked[METRIC_SETTINGS].unique()]
+    names = sorted({name for kind in kinds for name in kind if len({repr(k.get(name)) for k in kinds}) > 1})
+    raise MixedSettingsError(
+        "refusing to compare rows scored under different metric settings ("
+        + "; ".join(f"{name}: {' vs '.join(sorted({repr(k.get(name)) for k in kinds}))}" for name in names)
+        + "): pair only rows of one setting"
+    )
+
+
 def _paired(
     frame: pd.DataFrame,
     metric: str,
@@ -145,8 +176,10 @@ def _paired(
     cluster: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Values of both groups on the units (images) both scored, and each unit's ``cluster`` label (None
-    without); a unit appearing twice in a group is an error."""
+    without); a unit appearing twice in a group is an error, and so are rows scored under different
+    metric settings (:class:`MixedSettingsError`)."""
     picked = frame[frame[by].isin([candidate, reference])]
+    _check_settings(picked)
     if picked.duplicated([unit, by]).any():
         raise ValueError(f"{unit!r} does not identify one row per {by}; pass unit= a column that does")
     pivot = picked.pivot(index=unit, columns=by, values=metric)

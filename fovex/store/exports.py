@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..files import atomic_write_bytes, atomic_writer, check_output_file
+from ..files import atomic_write_bytes, check_output_file
 from .layout import (
     MANIFEST,
     MAPS,
@@ -20,7 +20,9 @@ from .layout import (
     json_default,
     read_run_manifest,
 )
+from .parts import completed_parts, part_metadata
 from .reading import load_results
+from .verify import export_checksums, group_key
 
 # ----------------------------------------------------------------------------- exported tables
 
@@ -50,9 +52,11 @@ def export_results(
 
     For measurements too long to recompute when a book is built: the CSV holds the rows (only
     ``columns`` when given; floats written to round-trip exactly), the JSON the run's config, hash,
-    versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's), plus
-    ``rows``, ``images``, ``exported_at`` (UTC) and ``source`` (``source`` if given, else
-    ``run_dir``). Both files are written atomically. Returns the provenance.
+    versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's, each with
+    the ``rows`` it computed where its parts record it), plus ``rows``, ``images``, ``exported_at``
+    (UTC), ``source`` (``source`` if given, else ``run_dir``) and ``checksums`` (the CSV's SHA-256 and
+    each batch part's, :mod:`fovex.store.verify`: a restore trusts only rows that still match them).
+    Both files are written atomically. Returns the provenance.
 
     Refused before anything is written: a ``path`` that is a folder or lies under a file
     (:class:`~fovex.files.OutputError`), no columns, names that collide with each other or the
@@ -95,8 +99,12 @@ def export_results(
     provenance["rows"] = int(len(table))
     if "image_id" in table.columns:
         provenance["images"] = int(table["image_id"].nunique())
-    with atomic_writer(path, "w") as handle:
-        table.to_csv(handle, index=False)
+    computed_by = _part_attempts(run_dir, manifest)
+    if "attempts" in provenance:
+        provenance["attempts"] = _attempt_rows(provenance["attempts"], computed_by)
+    data = table.to_csv(index=False, lineterminator="\n").encode()
+    provenance["checksums"] = export_checksums(data, {key: attempt for key, (attempt, _) in computed_by.items()})
+    atomic_write_bytes(path, data)
     atomic_write_bytes(sidecar, json.dumps(provenance, indent=2, default=json_default).encode())
     return provenance
 
@@ -108,6 +116,28 @@ def _is_provenance(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return is_store_manifest(provenance) and "exported_at" in provenance
+
+
+def _part_attempts(run_dir: Path, manifest: dict) -> dict[str, tuple[int | None, int]]:
+    """Part (``group_key``) -> (index of the attempt that computed it, or None where not recorded; its rows)."""
+    found = {}
+    for path in completed_parts(run_dir, manifest.get("config_hash")).values():
+        metadata = part_metadata(path)
+        key = group_key(metadata["model"], metadata["explainer"], metadata["batch"])
+        found[key] = (metadata.get("attempt"), int(metadata.get("rows", 0)))
+    return found
+
+
+def _attempt_rows(attempts: list[dict], computed_by: dict[str, tuple[int | None, int]]) -> list[dict]:
+    """Each attempt that records its ``index`` (runs since parts name their attempt) gets the rows its
+    parts hold; older attempts are left as recorded (their rows are not attributed)."""
+    rows: dict[int, int] = {}
+    for attempt, count in computed_by.values():
+        if attempt is not None:
+            rows[attempt] = rows.get(attempt, 0) + count
+    return [
+        {**attempt, "rows": rows.get(attempt["index"], 0)} if "index" in attempt else attempt for attempt in attempts
+    ]
 
 
 def load_exported(path: str | os.PathLike):
@@ -131,12 +161,31 @@ def load_first_available(sources: Iterable[str | os.PathLike]):
     """``(rows, provenance, source)`` of the first source that exists, else None.
 
     A source is a run directory (its manifest is the provenance) or a table written by
-    :func:`export_results`; list a run directory before its export so a fresh run wins.
+    :func:`export_results`; list a run directory before its export so a fresh run wins. The rows
+    carry their run's :func:`metric_settings_key` in a ``metric_settings`` column, so that a paired
+    comparison (:mod:`fovex.report.statistics`) refuses rows scored under different metric settings.
     """
     for source in map(Path, sources):
         if source.is_dir() and (source / MANIFEST).is_file():
-            return load_results(source), read_run_manifest(source), source
-        if source.is_file():
+            rows, provenance = load_results(source), read_run_manifest(source)
+        elif source.is_file():
             rows, provenance = load_exported(source)
-            return rows, provenance, source
+        else:
+            continue
+        settings = (provenance.get("config") or {}).get("metric_settings")
+        if settings is not None:
+            rows = rows.assign(metric_settings=metric_settings_key(settings))
+        return rows, provenance, source
     return None
+
+
+def metric_settings_key(settings: dict) -> str:
+    """A run's resolved ``metric_settings`` as canonical JSON, without the ``batch_size`` keys (how many
+    images a metric scores per model pass changes no definition): equal keys, like-for-like rows."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "batch_size"}
+        return value
+
+    return json.dumps(strip(settings), sort_keys=True, default=json_default)

@@ -7,7 +7,8 @@ the book shows the study without recomputing hours of it.
 
     fovex study run [RUN ...]      compute (or resume) the runs, in RUN_ORDER
     fovex study export [RUN ...]   export what each run has reached into book/measurements/
-    fovex study status             N reached per run (run directory, committed export) and its cost in hours
+    fovex study status [RUN ...]   N reached per run (run directory, committed export), every attempt
+                                   (commit, clean tree, rows) and its cost in hours
 
 Readers (the book's chapters, the findings page) call :func:`load_axis`, which prefers a run
 directory (a fresh recomputation) and falls back to the committed export.
@@ -48,7 +49,15 @@ from .layout import (
     study_runs_in,
     variant_choice_path,
 )
-from .runs import compute_study, export_study, restore_from_export, study_config, study_cost, study_status
+from .runs import (
+    compute_study,
+    export_study,
+    restore_from_export,
+    study_attempts,
+    study_config,
+    study_cost,
+    study_status,
+)
 from .summaries import chapter_opening
 from .variants import (
     compute_held_out,
@@ -90,6 +99,7 @@ __all__ = [
     "run_selection",
     "run_dir",
     "runs_folder",
+    "study_attempts",
     "study_config",
     "study_runs_in",
     "study_cost",

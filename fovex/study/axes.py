@@ -12,6 +12,7 @@ import pandas as pd
 from ..report import claim_comparisons, claims_table, holm
 from ..store import load_first_available
 from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
+from .provenance import UNKNOWN, attempt_history
 
 __all__ = [
     "StudyRows",
@@ -53,7 +54,7 @@ class StudyRows:
             wanted = config.get("dataset", {}).get("num_images")
             reached = self.rows.loc[self.rows["run"] == run, "image_id"].nunique()
             commits = computed_by(provenance)
-            commit = f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits) or 'unknown'}"
+            commit = f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits) or UNKNOWN}"
             date = provenance.get("exported_at") or provenance.get("finished_at") or provenance.get("created_at")
             source = self.sources[run]
             source = source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source
@@ -65,11 +66,18 @@ class StudyRows:
 
 
 def computed_by(provenance: dict) -> list[str]:
-    """The commits (10 hex digits, first seen first) of a run's attempts; its latest commit when the
-    provenance predates per-attempt records; [] when none is known."""
-    attempts = provenance.get("attempts") or [{"git": provenance.get("git")}]
-    commits = [((attempt.get("git") or {}).get("commit") or "")[:10] for attempt in attempts]
-    return list(dict.fromkeys(commit for commit in commits if commit))
+    """The code of a run's rows, first seen first: each attempt's commit (10 hex digits, " (dirty tree)"
+    when its tree had uncommitted changes) or "unknown" where the records do not name it
+    (:func:`fovex.study.provenance.attempt_history`); [] for a provenance that names nothing."""
+    if not provenance:
+        return []
+    history = attempt_history(provenance)
+    computed = history[history["what"] == "computed"]
+    labels = [
+        commit if commit == UNKNOWN or clean is not False else f"{commit} (dirty tree)"
+        for commit, clean in zip(computed["commit"], computed["clean"])
+    ]
+    return list(dict.fromkeys(labels))
 
 
 def load_run(name: str, root: Path = REPO_ROOT, prefer: str = "run"):
@@ -166,8 +174,10 @@ def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame 
     """The fovea-size sweep: the receptive-field run's FovEx rows (``fovex-fovea-s<s>``) with the
     faithfulness run's own FovEx (s = 0.15, the published setting) on the units every fovea size scored.
 
-    Adds ``fovea_s`` (float) and ``variant`` (``"s=<s>"``, ``"s=0.15 (published)"`` for the reference),
-    sorted by ``fovea_s``. None until both runs have rows.
+    Adds ``fovea_s`` (float), ``variant`` (``"s=<s>"``, ``"s=0.15 (published)"`` for the reference) and,
+    where the runs' configs are recorded, ``heatmap_s``: the heat map's s each row was drawn with (the
+    study's sweep varies the fovea's s alone, at heat-map s 0.15). Sorted by ``fovea_s``. None until
+    both runs have rows.
     """
     sweep, faithfulness = load_axis("receptive-field", root, prefer), load_axis("faithfulness", root, prefer)
     if sweep is None or faithfulness is None or sweep.ok.empty:
@@ -177,10 +187,30 @@ def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame 
     runs = runs.assign(fovea_s=fovea_s, variant="s=" + fovea_s.map("{:g}".format))
     own = faithfulness.ok[faithfulness.ok["explainer"] == "fovex"]
     own = own.assign(fovea_s=PUBLISHED_FOVEA_S, variant=f"s={PUBLISHED_FOVEA_S:g} (published)")
+    heat = {
+        **_heatmap_s(faithfulness.provenance.get("faithfulness")),
+        **_heatmap_s(sweep.provenance.get("receptive-field")),
+    }
     rows = pd.concat([runs, own[own["unit"].isin(set(runs["unit"]))]], ignore_index=True)
+    if heat and set(rows["explainer"]) <= set(heat):
+        rows["heatmap_s"] = rows["explainer"].map(heat).astype(float)
     sizes = rows.groupby("unit")["fovea_s"].nunique()
     rows = rows[rows["unit"].isin(sizes.index[sizes == rows["fovea_s"].nunique()])]
     return rows.sort_values(["fovea_s", "unit"], kind="stable").reset_index(drop=True)
+
+
+def _heatmap_s(provenance: dict | None) -> dict[str, float]:
+    """FovEx explainer label -> the heat map's s its config ran with (the default where it sets none)."""
+    from ..explain.fovex import PRESETS, FovExSettings
+
+    entries = ((provenance or {}).get("config") or {}).get("explainers") or []
+    found = {}
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("name") == "fovex":
+            settings = entry.get("settings") or {}
+            preset = PRESETS.get(settings.get("preset", "published"), {})
+            found[entry["label"]] = float(settings.get("heatmap_s", preset.get("heatmap_s", FovExSettings.heatmap_s)))
+    return found
 
 
 def findings(root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..files import atomic_writer
+from ..files import atomic_write_bytes, atomic_writer
 from ..store import export_results, load_first_available
 from .axes import load_run
 from .layout import (
@@ -25,7 +26,15 @@ from .layout import (
 )
 from .variants import compute_held_out, compute_map_variants, export_map_variants, read_parts
 
-__all__ = ["compute_study", "export_study", "restore_from_export", "study_config", "study_cost", "study_status"]
+__all__ = [
+    "compute_study",
+    "export_study",
+    "restore_from_export",
+    "study_attempts",
+    "study_config",
+    "study_cost",
+    "study_status",
+]
 
 
 def compute_study(
@@ -105,18 +114,22 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
 
     ``build/`` does not survive a fresh checkout, the committed export does: when the run directory
     has no manifest and the export was made from the same config (same hash), every exported
-    (model, explainer, batch) becomes a part again, so ``fovex study run`` continues where the export
-    stopped instead of recomputing it. Maps are not restored (the export holds rows only). The new
-    manifest carries the export's attempts (each with its commit) and a record of the restore.
+    (model, explainer, batch) that the export's provenance vouches for becomes a part again, so
+    ``fovex study run`` continues where the export stopped instead of recomputing it. The export is
+    first checked against its provenance (:func:`fovex.store.verify.verify_export`: row count,
+    checksums, one row per key, whole batches): a part cut short, torn, edited, with a row dropped
+    or duplicated is not restored, with a warning, and the run recomputes it. Maps are not restored
+    (the export holds rows only). The new manifest carries the export's attempts (each with its
+    commit where it is known) and a record of the restore (what was verified, what was set aside).
     """
-    import json
-
     import pyarrow as pa
 
     from ..evaluation import load_config
     from ..evaluation.manifest import new_manifest
+    from ..evaluation.plan import plan_models
     from ..evaluation.schema import arrow_schema, row_columns
     from ..store import MANIFEST, PartKey, write_manifest, write_part
+    from ..store.verify import group_key, verify_export
 
     target, source = run_dir(name, root), export_path(name, root)
     if (target / MANIFEST).is_file() or not source.is_file():
@@ -125,7 +138,21 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     provenance = json.loads(source.with_suffix(".json").read_text())
     if provenance.get("config_hash") != config.hash:
         return 0  # the config changed since the export: its rows are not this run's
-    rows = pd.read_csv(source, dtype={"image_id": str})
+    keys = ["model", "explainer", "image_id", "object_class"]
+    try:  # each batch's images, to tell a whole batch from a cut one in an export without checksums
+        plan = plan_models(config)[0]
+        batch_images = {b: {plan.dataset.ids[i] for i in batch} for b, batch in enumerate(plan.batches)}
+    except (OSError, ValueError):  # the data set is absent here: the run itself will say so
+        batch_images = None
+    check = verify_export(source, provenance, keys, batch_images)
+    if not check.intact:
+        warnings.warn(
+            f"{source}: {'; '.join(check.problems)}. {len(check.rejected_parts)} batch parts "
+            f"({check.rejected_rows} rows) are not restored and will be recomputed.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    rows = check.rows
     if rows.empty:
         return 0
     schema = arrow_schema(row_columns(config["metrics"]))
@@ -134,19 +161,32 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     count = 0
     for (model, explainer, batch), group in rows.groupby(["model", "explainer", "batch"], sort=True):
         key = PartKey(models.index(model), explainers.index(explainer), int(batch), model, explainer)
+        extra = {"restored_from": source.name}
+        attempt = check.attempts.get(group_key(model, explainer, batch))
+        if attempt is not None:
+            extra["attempt"] = attempt  # the attempt that computed it, as the export recorded
         table = pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False)
-        write_part(target, key, 0, table, config.hash, extra_metadata={"restored_from": source.name})
+        write_part(target, key, 0, table, config.hash, extra_metadata=extra)
         count += 1
     # The manifest keeps the export's history, so the next export still names every attempt's commit.
     history = provenance.get("attempts") or [
-        {  # an export made before attempts were exported: only its latest commit is known
+        {  # an export made before attempts were exported: how many attempts, and their code, are unknown
             "started_at": provenance.get("created_at"),
             "device": provenance.get("device"),
-            "git": provenance.get("git"),
-            "note": "attempts before this export were not recorded; git is the latest one's",
+            "git": None,
+            "git_at_export": provenance.get("git"),
+            "note": "attempts before this export were not recorded: the code of their rows is unknown "
+            "(git_at_export is the latest attempt's commit, not necessarily theirs)",
         }
     ]
-    restored = {"restored_from": source.name, "exported_at": provenance.get("exported_at"), "rows": len(rows)}
+    restored = {
+        "restored_from": source.name,
+        "exported_at": provenance.get("exported_at"),
+        "rows": len(rows),
+        "verified_by": check.verified_by,
+    }
+    if not check.intact:
+        restored.update(problems=check.problems, rows_not_restored=check.rejected_rows)
     manifest = new_manifest(config, provenance.get("created_at"), [*history, restored])
     write_manifest(target, {**manifest, "status": "incomplete"})
     return count
@@ -173,13 +213,19 @@ def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
         if name == "held-out-variant":
             held_out = read_parts(run_dir(name, root))
             if len(held_out):
+                from ..evaluation.provenance import git_state, now
+
                 with atomic_writer(export_path(name, root), "w") as handle:
                     held_out.to_csv(handle, index=False)
                 exported[name] = {
                     "images": int(held_out["image_id"].nunique()),
                     "rows": len(held_out),
                     "status": "parts",
+                    "git": git_state(),  # the code exporting it; the parts were computed by this checkout
+                    "exported_at": now(),
                 }
+                sidecar = export_path(name, root).with_suffix(".json")
+                atomic_write_bytes(sidecar, json.dumps(exported[name], indent=2).encode())
             continue
         if run_dir(name, root).is_dir():
             source = f"build/eval/study-{name}"  # relative: the provenance names no local path
@@ -187,10 +233,11 @@ def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
     return exported
 
 
-def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
-    """Images reached per run: in its run directory and in its committed export (NaN: absent)."""
+def study_status(root: Path = REPO_ROOT, runs=None) -> pd.DataFrame:
+    """Images reached per run (``runs``: these only; default all): in its run directory and in its
+    committed export (NaN: absent)."""
     rows = []
-    for name in run_names(None, root):
+    for name in run_names(runs, root):
         entry = {"run": name}
         if name in DERIVED:
             built, committed = read_parts(run_dir(name, root)), export_path(name, root)
@@ -210,6 +257,46 @@ def study_status(root: Path = REPO_ROOT) -> pd.DataFrame:
                 entry["of"] = found[1]["config"]["dataset"].get("num_images")
         rows.append(entry)
     return pd.DataFrame(rows).set_index("run")
+
+
+def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
+    """Every attempt of every run (``runs``: these only), with the commit and clean-tree flag of its code
+    and the rows it computed (:func:`fovex.study.provenance.attempt_history`), from the run directory's
+    manifest where there is one, else from the committed export (``source``). The derived tables list
+    their own exports (map variants: ``map-variants`` and ``map-spread``; the variant choice)."""
+    from .provenance import attempt_history
+
+    sources = []
+    for name in run_names(runs, root):
+        if name == "map-variants":
+            sources += [
+                (name, export_path(table, root).with_suffix(".json")) for table in ("map-variants", "map-spread")
+            ]
+            sources.append((name, variant_choice_path(root)))
+        elif name == "held-out-variant":
+            sources.append((name, export_path(name, root).with_suffix(".json")))
+        elif (run_dir(name, root) / "manifest.json").is_file():
+            sources.append((name, run_dir(name, root) / "manifest.json"))
+        else:
+            sources.append((name, export_path(name, root).with_suffix(".json")))
+    frames = []
+    for name, path in sources:
+        if not path.is_file():
+            continue
+        relative = path.relative_to(root) if path.is_relative_to(root) else path
+        provenance = json.loads(path.read_text())
+        if path.name == "manifest.json":  # a run directory: its parts say which attempt computed them
+            from ..store.exports import _attempt_rows, _part_attempts
+
+            provenance["attempts"] = _attempt_rows(
+                provenance.get("attempts", []), _part_attempts(path.parent, provenance)
+            )
+        history = attempt_history(provenance)
+        frames.append(history.assign(run=name, source=str(relative)))
+    columns = ["run", "source", "attempt", "started_at", "what", "commit", "clean", "rows", "note"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20) -> pd.DataFrame:

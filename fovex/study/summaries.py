@@ -128,11 +128,30 @@ def fovea_sweep_sentence(
     if not parts:
         return ""
     sizes = ", ".join(f"{value:g}" for value in sorted(set(sweep["fovea_s"])))
+    varied, untested = _what_varied(sweep), ""
+    if varied.startswith("; only"):
+        untested = " A sweep of both together on the same photos (about 3 CPU-hours) is not computed here."
     return (
-        f"**The fovea's s** ({sweep['unit'].nunique()} photos, each scored at s = {sizes}): "
+        f"**The fovea's s** ({sweep['unit'].nunique()} photos, each scored at s = {sizes}{varied}): "
         + "; ".join(parts)
         + f". The published setting is s = {PUBLISHED_FOVEA_S:g}; differences are paired over the photos."
+        + untested
     )
+
+
+def _what_varied(sweep: pd.DataFrame) -> str:
+    """Which s varied along the sweep, from the rows' ``heatmap_s`` (issue 26, item 8); "" without it."""
+    if "heatmap_s" not in sweep:
+        return ""
+    heat = sorted(set(sweep["heatmap_s"]))
+    if len(heat) == 1:
+        return (
+            f"; only the fovea's s varies, the heat map's s stays {heat[0]:g}, so the two match at "
+            f"s = {heat[0]:g} alone"
+        )
+    if (sweep["heatmap_s"] == sweep["fovea_s"]).all():
+        return "; the fovea's and the heat map's s varied together"
+    return "; the fovea's s and the heat map's s both vary, not in step"
 
 
 def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> str:
