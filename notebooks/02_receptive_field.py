@@ -49,11 +49,8 @@ import torch
 from IPython.display import Markdown, display
 
 import fovex
-from fovex.ablation import MapVariant, rescore_scanpath_variants
 from fovex.data import first_available
 from fovex.foveation import fovea_sigma_px
-from fovex.report import choose_variant, for_reader, paired_differences, reverse_differences, summary_table
-from fovex.runs import run_chapter
 from fovex.study import (
     DEVELOPMENT_PHOTOS,
     FAITHFULNESS_METRICS,
@@ -64,6 +61,9 @@ from fovex.study import (
     load_map_variants,
     variant_outcome,
 )
+from fovex.study.ablation import MapVariant, rescore_scanpath_variants
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import choose_variant, for_reader, paired_differences, reverse_differences, summary_table
 from fovex.viz import (
     comparison_grid,
     paired_differences_figure,

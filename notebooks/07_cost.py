@@ -164,9 +164,9 @@ display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU
 # (first 100 photos), when their run is present.
 
 # %% tags=["hide-input"]
-from fovex.report import for_reader, relative_differences
-from fovex.runs import run_chapter
-from fovex.store import load_first_available
+from fovex.evaluation.store import load_first_available
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import for_reader, relative_differences
 
 found = [result for result in map(load_first_available, fast_sources) if result is not None]
 if found:

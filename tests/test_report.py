@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fovex.report import (
+from fovex.study.findings import (
     adjusted_difference,
     agreement_table,
     bootstrap_ci,

@@ -94,7 +94,7 @@ def test_the_import_graph_is_read_from_relative_and_late_imports():
     graph = import_graph()
     assert "fovex.explain.base" in graph["fovex.explain.fovex"]  # from .base import ...
     assert "fovex.explain" in graph["fovex.evaluation.runner"]  # a late import inside a function
-    assert "fovex.store" in graph["fovex.evaluation.runner"]  # from .. import store
+    assert "fovex.evaluation.store" in graph["fovex.evaluation.runner"]  # from .. import store
 
 
 def test_no_import_cycle_in_the_package():

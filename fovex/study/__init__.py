@@ -33,7 +33,8 @@ from .axes import (
     observer_ceiling,
     run_selection,
 )
-from .layout import (
+from .openings import chapter_opening
+from .paths import (
     AXES,
     DERIVED,
     DEVELOPMENT_PHOTOS,
@@ -49,7 +50,6 @@ from .layout import (
     variant_choice_path,
 )
 from .runs import compute_study, export_study, restore_from_export, study_config, study_cost, study_status
-from .summaries import chapter_opening
 from .variants import (
     compute_held_out,
     compute_map_variants,

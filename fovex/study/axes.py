@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..report import claim_comparisons, claims_table, holm
-from ..store import load_first_available
-from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
+from ..evaluation.store import load_first_available
+from .findings import claim_comparisons, claims_table, holm
+from .paths import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
 
 __all__ = [
     "StudyRows",
@@ -129,8 +129,8 @@ def agreement_with_committed(folder, root: Path = REPO_ROOT, runs=None) -> tuple
     empty when nothing was recomputed) and run -> the device the recomputation ran on.
     """
     from ..evaluation.schema import BASE_COLUMNS, row_columns
+    from ..evaluation.store import load_first_available
     from ..report import agreement_table
-    from ..store import load_first_available
 
     folder = Path(root) / folder
     tables, devices = [], {}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..report import paired_difference
-from ..report.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
 from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
-from .layout import REPO_ROOT
+from .findings.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
+from .paths import REPO_ROOT
 
 __all__ = [
     "METRIC_SENSES",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..evaluation.store import export_results, load_first_available
 from ..files import atomic_writer
-from ..store import export_results, load_first_available
 from .axes import load_run
-from .layout import (
+from .paths import (
     DERIVED,
     DEVELOPMENT_PHOTOS,
     REPO_ROOT,
@@ -116,7 +116,7 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     from ..evaluation import load_config
     from ..evaluation.manifest import new_manifest
     from ..evaluation.schema import arrow_schema, row_columns
-    from ..store import MANIFEST, PartKey, write_manifest, write_part
+    from ..evaluation.store import MANIFEST, PartKey, write_manifest, write_part
 
     target, source = run_dir(name, root), export_path(name, root)
     if (target / MANIFEST).is_file() or not source.is_file():

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..files import atomic_write_bytes, atomic_writer, check_output_file
+from ...files import atomic_write_bytes, atomic_writer, check_output_file
 from .layout import (
     MANIFEST,
     MAPS,
