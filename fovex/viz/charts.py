@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.registry import COLUMN_NAMES, metric_label
 from ..explain import display_name
+from ..metrics.registry import COLUMN_NAMES, metric_label
 from .figures import PAGE_WIDTH_IN, new_figure
 from .panels import (
     LABEL_MAX_IN,
@@ -23,7 +23,7 @@ from .panels import (
 from .text import fit_text, text_width_in, words_fit, wrap_text
 
 #: Axis and header labels of the study's metric columns, with the better direction (derived from
-#: the metric registry's column names, :data:`fovex.evaluation.registry.COLUMN_NAMES`).
+#: the metric registry's column names, :data:`fovex.metrics.registry.COLUMN_NAMES`).
 METRIC_LABELS = {column: metric_label(column) for column in COLUMN_NAMES}
 
 
