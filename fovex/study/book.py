@@ -47,7 +47,7 @@ __all__ = [
     "notebook_sources",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FINGERPRINT_KEY = "fovex_build"
 
 
