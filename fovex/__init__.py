@@ -2,7 +2,16 @@
 
 from .evaluation.reader import Run, open_run
 from .evaluation.store import load_maps, load_results
-from .explain import Explainer, Explanation, FovEx, explainer, explainers, scanpath_heatmap
+from .explain import (
+    Explainer,
+    Explanation,
+    FovEx,
+    create_explainer,
+    explainer,
+    explainers,
+    list_explainers,
+    scanpath_heatmap,
+)
 from .io import ImageLoadError, load_image
 from .models import Classifier, imagenet_class_names, list_models, load_model
 from .neva import NevaSettings, neva_scanpaths
@@ -17,9 +26,11 @@ __all__ = [
     "ImageLoadError",
     "NevaSettings",
     "Run",
+    "create_explainer",
     "explainer",
     "explainers",
     "imagenet_class_names",
+    "list_explainers",
     "list_models",
     "load_image",
     "load_maps",
