@@ -133,7 +133,7 @@ def _evaluate(args) -> int:
 
 def _export(args) -> int:
     from .evaluation.command import USER_ERRORS, error_line
-    from .store import export_results
+    from .evaluation.store import export_results
 
     try:
         provenance = export_results(args.run, args.csv, args.columns)
@@ -151,7 +151,7 @@ def _study(args) -> int:
     import pandas as pd
 
     from .evaluation.command import USER_ERRORS, exit_status
-    from .store import StoreError
+    from .evaluation.store import StoreError
     from .study import compute_study, export_study, record_variant_choice, study_attempts, study_cost, study_status
 
     def action():
@@ -191,7 +191,7 @@ def _study(args) -> int:
 
 
 def _book(args) -> int:
-    from .book import command
+    from .study.book import command
 
     return command(args)
 
@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.set_defaults(handler=_study)
 
     book = commands.add_parser("book", help="execute the study's notebooks (papermill) and build the Jupyter Book")
-    from .book import add_arguments
+    from .study.book import add_arguments
 
     add_arguments(book)
     book.set_defaults(handler=_book)

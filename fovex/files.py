@@ -3,7 +3,7 @@
 Every file fovex writes for later reading (result parts and maps, manifests, exports, executed
 notebooks) goes through :func:`atomic_writer`: the bytes go to a temporary sibling
 ``.<name>.<random>.tmp``, are fsynced, and one ``os.replace`` puts them in place. A killed writer
-leaves at most that temporary file behind (:func:`fovex.store.remove_temporary_files` sweeps them).
+leaves at most that temporary file behind (:func:`fovex.evaluation.store.remove_temporary_files` sweeps them).
 
 A write that the system refuses (a read-only folder, a file where a folder should be, a full disk)
 raises :class:`OutputError`, an ``OSError`` whose message names the file and the reason in one line;

@@ -7,7 +7,7 @@ in a test does what a click does in Jupyter. Explanations are cached per
 
 Figures come from :func:`fovex.viz.new_figure` (matplotlib's Agg canvas, without pyplot): PNG bytes
 that depend neither on a display nor on the notebook's backend. :func:`replay_figure` draws the
-replay frames side by side; :mod:`fovex.explorer_page` renders every view of an :class:`Explorer`
+replay frames side by side; :mod:`fovex.study.explorer_page` renders every view of an :class:`Explorer`
 ahead of time for pages without a kernel.
 
 Size: one class, the live explorer (its widgets, cache, callbacks and the two drawings it shows);

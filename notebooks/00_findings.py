@@ -38,9 +38,9 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from fovex.report import findings_summary, for_reader, summary_table
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, load_axis, variant_outcome
-from fovex.study.summaries import spread_rows
+from fovex.study.findings import findings_summary, for_reader, summary_table
+from fovex.study.openings import spread_rows
 from fovex.viz import paired_differences_figure, photo_spread_figure
 
 claims, comparisons = findings(prefer=source)

@@ -52,11 +52,8 @@ import torch
 from IPython.display import Markdown, display
 
 import fovex
-from fovex.ablation import MapVariant, rescore_scanpath_variants
 from fovex.data import first_available
 from fovex.foveation import fovea_sigma_px
-from fovex.report import choose_variant, for_reader, paired_differences, reverse_differences, summary_table
-from fovex.runs import run_chapter
 from fovex.study import (
     DEVELOPMENT_PHOTOS,
     FAITHFULNESS_METRICS,
@@ -67,6 +64,9 @@ from fovex.study import (
     load_map_variants,
     variant_outcome,
 )
+from fovex.study.ablation import MapVariant, rescore_scanpath_variants
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import choose_variant, for_reader, paired_differences, reverse_differences, summary_table
 from fovex.viz import (
     comparison_grid,
     paired_differences_figure,
@@ -147,7 +147,7 @@ if len(rows) and faithfulness is not None:
 # %% [markdown]
 # ## Beyond the paper: a variant against FovEx's weak deletion
 #
-# The rule, stated before the held-out photos are looked at (`fovex.report.choose_variant`): on the
+# The rule, stated before the held-out photos are looked at (`fovex.study.findings.choose_variant`): on the
 # development photos, take the variant with the lowest mean paired deletion difference to the published
 # map among those whose deletion interval lies below 0 and whose insertion interval reaches 0 or above.
 # It is then confirmed or refuted on the faithfulness run's other photos.

@@ -52,9 +52,15 @@ from IPython.display import Markdown, display
 
 from fovex.data import first_available
 from fovex.explain import display_name
-from fovex.report import for_reader, paired_differences, paired_differences_table, published_table, summary_table
-from fovex.runs import run_chapter
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import (
+    for_reader,
+    paired_differences,
+    paired_differences_table,
+    published_table,
+    summary_table,
+)
 from fovex.viz import curves_figure, interval_bars, paired_differences_figure
 
 study = load_axis("faithfulness", prefer=source)

@@ -40,9 +40,9 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from fovex.data import VOC_TO_IMAGENET, is_available
-from fovex.report import for_reader, localisation_table, paired_differences, pointing_by_class
-from fovex.runs import run_chapter
 from fovex.study import chapter_opening, load_axis
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import for_reader, localisation_table, paired_differences, pointing_by_class
 from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
 
 study = load_axis("localisation", prefer=source)

@@ -43,9 +43,9 @@ from IPython.display import Markdown, display
 
 import fovex
 from fovex.data import is_available
-from fovex.report import ceiling_table, for_reader, paired_differences, summary_table
-from fovex.runs import run_chapter
 from fovex.study import chapter_opening, load_axis, observer_ceiling, run_selection
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import ceiling_table, for_reader, paired_differences, summary_table
 from fovex.viz import gaze_figure, interval_bars, paired_differences_figure
 
 study = load_axis("plausibility", prefer=source)

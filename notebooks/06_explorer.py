@@ -24,7 +24,7 @@
 # explanation cost and its time when this page was built.
 #
 # The explorer on this page needs no kernel and no network: every view was rendered while the book was
-# built, by the live explorer's own drawing code (`fovex.explorer_page`), and the page switches between
+# built, by the live explorer's own drawing code (`fovex.study.explorer_page`), and the page switches between
 # them. In Jupyter, the live `fovex.widgets.Explorer` (last cell) computes explanations for any image,
 # model and class you type in.
 
@@ -42,7 +42,7 @@ quality = 82  # WebP quality of the frames (page weight)
 # %% tags=["hide-input"]
 from IPython.display import HTML, display
 
-from fovex.explorer_page import explorer_images, render_frames
+from fovex.study.explorer_page import explorer_images, render_frames
 from fovex.widgets import Explorer
 
 images = explorer_images(dataset, num_images, model, image_size)

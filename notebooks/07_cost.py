@@ -171,8 +171,8 @@ display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU
 # the candidates the preset was chosen from (first 100 photos), when their run is present.
 
 # %% tags=["hide-input"]
-from fovex.report import for_reader
-from fovex.runs import run_chapter
+from fovex.study.chapters import run_chapter
+from fovex.study.findings import for_reader
 from fovex.study.presets import compare_presets
 
 presets = compare_presets(fast_sources, reference="fovex-published")

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fovex.evaluation.store import export_results, load_first_available
+from fovex.evaluation.store.exports import metric_settings_key
 from fovex.report import paired_difference, paired_differences, relative_differences
 from fovex.report.statistics import MixedSettingsError
-from fovex.store import export_results, load_first_available
-from fovex.store.exports import metric_settings_key
 from fovex.study.presets import compare_presets
 
 OLD = metric_settings_key({"faithfulness": {"insertion_substrate": "blur", "batch_size": 8, "step": None}})
@@ -92,7 +92,7 @@ def test_the_seed_yardstick_pairs_rows_of_its_own_substrate_and_photos():
 def test_the_fovea_sweep_says_exactly_which_s_varied():
     """The study's receptive-field run varies the fovea's s only; its heat maps keep s = 0.15 (issue 26, item 8)."""
     from fovex.study import fovea_sweep
-    from fovex.study.summaries import _what_varied, fovea_sweep_sentence
+    from fovex.study.openings import _what_varied, fovea_sweep_sentence
 
     sweep = fovea_sweep()
     assert set(sweep["heatmap_s"]) == {0.15} and sweep["fovea_s"].nunique() == 5

@@ -24,7 +24,7 @@ def _jpeg(path, width=64, height=48, color=(120, 60, 30)):
 def _isolated_roots(tmp_path, monkeypatch):
     # Never find the user's cache or the shared data by accident: tests say where data is.
     monkeypatch.setenv("FOVEX_DATA", str(tmp_path / "empty-data-root"))
-    monkeypatch.setattr(data, "shared_data_root", lambda: None)
+    monkeypatch.setattr(data.registry, "shared_data_root", lambda: None)
 
 
 # ----------------------------------------------------------------------------- roots and errors

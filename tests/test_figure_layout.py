@@ -23,10 +23,10 @@ from matplotlib.text import Text
 
 import fovex
 from fovex import widgets
+from fovex.evaluation.store import load_exported
 from fovex.explain import Explanation, explainers
-from fovex.report import paired_differences, pointing_by_class, relative_differences, reverse_differences
-from fovex.store import load_exported
 from fovex.study import FAITHFULNESS_METRICS, fovea_sweep, load_axis, load_map_variants, study_cost
+from fovex.study.findings import paired_differences, pointing_by_class, relative_differences, reverse_differences
 from fovex.viz import charts, figures
 
 PACKAGE = Path(fovex.__file__).parent

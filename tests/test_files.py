@@ -65,7 +65,7 @@ def test_the_temporary_file_is_a_hidden_sibling_until_the_rename(tmp_path):
     with files.atomic_writer(target) as handle:
         handle.write(b"x")
         assert not target.exists()
-        (temporary,) = tmp_path.glob(".part.parquet.*.tmp")  # the pattern fovex.store.remove_temporary_files sweeps
+        (temporary,) = tmp_path.glob(".part.parquet.*.tmp")  # what store.remove_temporary_files sweeps
     assert target.read_bytes() == b"x" and not temporary.exists()
 
 

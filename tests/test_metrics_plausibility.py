@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fovex.explain.reference import centre_bias_map, random_map
+from fovex.explain.floors import centre_bias_map, random_map
 from fovex.metrics.plausibility import (
     KLD_EPS,
     auc_judd,

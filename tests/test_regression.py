@@ -103,7 +103,7 @@ _UNPINNED = ("explain_seconds", "metric_seconds", "dataset", "split")
 
 def _run_dir_rows(name: str, config: dict, out: Path) -> pd.DataFrame:
     from fovex.evaluation import run
-    from fovex.store import load_maps
+    from fovex.evaluation.store import load_maps
 
     rows = run({**config, "name": f"regression-{name}"}, out, quiet=True)
     rows = rows.drop(columns=[c for c in _UNPINNED if c in rows]).copy()

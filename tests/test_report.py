@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fovex.report import (
+from fovex.study.findings import (
     adjusted_difference,
     agreement_table,
     bootstrap_ci,
@@ -541,7 +541,7 @@ def test_agreement_table_sets_the_same_rows_from_two_devices_side_by_side():
 
 
 def test_a_relative_verdict_names_the_direction_only_when_holm_establishes_it():
-    from fovex.report.claims import Claim, _relative_verdict
+    from fovex.study.findings.claims import Claim, _relative_verdict
 
     claim = Claim("NSS 14 % above RISE", "nss", "high", "paper", reference="rise", published_pct=14.0)
     row = pd.Series({"difference": 10.0, "ci_low": -4.0, "ci_high": 28.0, "p_holm": 0.4})

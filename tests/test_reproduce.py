@@ -83,10 +83,10 @@ def _within_bounds(merged: pd.DataFrame, columns, per_photo=PER_PHOTO, mean=MEAN
 def test_rows_of_unknown_or_dirty_code_agree_with_the_current_code(tmp_path, shared_data):
     import torch
 
-    from fovex.ablation import MapVariant, map_spread, rescore_scanpath_variants
     from fovex.data import open_dataset
+    from fovex.evaluation.store import load_maps
     from fovex.models import load_model
-    from fovex.store import load_maps
+    from fovex.study.ablation import MapVariant, map_spread, rescore_scanpath_variants
 
     # Which rows are of unknown code: the faithfulness run's first attempt (its 264 rows include batch 0).
     history = attempt_history(_committed("faithfulness")[1])

@@ -14,7 +14,7 @@ import yaml
 
 from fovex import study
 from fovex.evaluation import run
-from fovex.store.verify import export_checksums, verify_export
+from fovex.evaluation.store.verify import export_checksums, verify_export
 from fovex.study import export_path, export_study, run_dir
 from fovex.study.provenance import attempt_history
 
@@ -169,7 +169,7 @@ def test_checksums_name_each_part_and_catch_an_edited_value(tmp_path):
 def test_every_committed_export_verifies_against_its_provenance():
     """The committed exports have no checksums yet: each holds the rows its provenance counts, one per key,
     and ends with a whole line."""
-    from fovex.study.layout import REPO_ROOT, RUN_ORDER
+    from fovex.study.paths import REPO_ROOT, RUN_ORDER
 
     for name in RUN_ORDER:
         path = export_path(name, REPO_ROOT)

@@ -1,4 +1,11 @@
-"""The shape of the package: no import cycles, modules of a readable size, citations that resolve, lint.
+"""The shape of the package: three layers, no import cycles, modules of a readable size, citations that
+resolve, lint.
+
+The layers, each importing only the ones below it: the library (every module outside the two folders:
+models, foveation, neva, explain, metrics, data, io, viz, report, ...), ``fovex.evaluation`` (the
+engine, its store, the run reader) and ``fovex.study`` (the study's runs, findings, book build). The
+package root ``fovex`` sits between the engine and the study (it exposes the library and
+``fovex.open_run``, never the study); ``fovex.cli``, the entry point, is above all.
 
 The import graph is read from the source (every ``import`` / ``from ... import``, at module level or
 inside functions, so a cycle hidden behind a late import is found too); ``fovex.a`` importing
@@ -53,6 +60,31 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
+#: Rank of each layer; a module may import its own layer and those of a lower rank only.
+LAYERS = {"library": 0, "evaluation": 1, "package root": 2, "study": 3, "entry point": 4}
+
+
+def layer_of(module: str) -> str:
+    if module == "fovex.cli":
+        return "entry point"
+    if module == "fovex":
+        return "package root"
+    for folder in ("evaluation", "study"):
+        if module == f"fovex.{folder}" or module.startswith(f"fovex.{folder}."):
+            return folder
+    return "library"
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every edge from a module to a module of a higher layer, as "a (layer) -> b (layer)"."""
+    return sorted(
+        f"{module} ({layer_of(module)}) -> {other} ({layer_of(other)})"
+        for module, edges in graph.items()
+        for other in edges
+        if LAYERS[layer_of(other)] > LAYERS[layer_of(module)]
+    )
+
+
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan), each sorted."""
     index, low, on_stack, stack, cycles = {}, {}, set(), [], []
@@ -94,7 +126,39 @@ def test_the_import_graph_is_read_from_relative_and_late_imports():
     graph = import_graph()
     assert "fovex.explain.base" in graph["fovex.explain.fovex"]  # from .base import ...
     assert "fovex.explain" in graph["fovex.evaluation.runner"]  # a late import inside a function
-    assert "fovex.store" in graph["fovex.evaluation.runner"]  # from .. import store
+    assert "fovex.evaluation.store" in graph["fovex.evaluation.runner"]  # from .. import store
+
+
+def test_the_layer_check_finds_an_arrow_climbing():
+    graph = {
+        "fovex.models": {"fovex.checks"},
+        "fovex.viz.charts": {"fovex.report"},
+        "fovex.evaluation.runner": {"fovex.models", "fovex.evaluation.store"},
+        "fovex.study.book": {"fovex.evaluation.command", "fovex", "fovex.files"},
+        "fovex.cli": {"fovex.study.book"},
+    }
+    assert upward_imports(graph) == []
+    graph["fovex.explain.cam"] = {"fovex.evaluation.runner"}  # the library reaching the engine
+    graph["fovex.evaluation.store.exports"] = {"fovex.study.paths"}  # the engine reaching the study
+    graph["fovex"] = {"fovex.study"}  # the package root exposing the study
+    graph["fovex.data.cli"] = {"fovex.cli"}
+    assert upward_imports(graph) == [
+        "fovex (package root) -> fovex.study (study)",
+        "fovex.data.cli (library) -> fovex.cli (entry point)",
+        "fovex.evaluation.store.exports (evaluation) -> fovex.study.paths (study)",
+        "fovex.explain.cam (library) -> fovex.evaluation.runner (evaluation)",
+    ]
+
+
+def test_the_three_layers_are_folders_and_no_import_climbs():
+    """Library -> evaluation -> study, late imports inside functions included: no arrow runs upward."""
+    graph = import_graph()
+    layers = {layer_of(module) for module in graph}
+    assert layers == set(LAYERS), layers
+    assert {"fovex.evaluation.store", "fovex.evaluation.reader", "fovex.study.book", "fovex.study.chapters"} <= set(
+        graph
+    )
+    assert upward_imports(graph) == []
 
 
 def test_no_import_cycle_in_the_package():

@@ -16,7 +16,7 @@ from reproducibility import compare, skip_where_seeds_differ
 from fovex import study
 from fovex.evaluation import load_config, run
 from fovex.evaluation.provenance import git_state
-from fovex.store import SCHEMA
+from fovex.evaluation.store import SCHEMA
 from fovex.study import (
     AXES,
     RUN_ORDER,
@@ -35,7 +35,7 @@ from fovex.study import (
     variant_outcome,
 )
 from fovex.study.axes import computed_by
-from fovex.study.summaries import fovea_sweep_sentence
+from fovex.study.openings import fovea_sweep_sentence
 
 REPO = Path(__file__).resolve().parents[1]
 FAITHFULNESS_COLUMNS = [

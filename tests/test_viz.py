@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fovex.report import bootstrap_ci, paired_differences, pointing_by_class, relative_differences
+from fovex.study.findings import bootstrap_ci, paired_differences, pointing_by_class, relative_differences
 from fovex.viz import (
     PAGE_WIDTH_IN,
     StaticFigure,
@@ -197,7 +197,7 @@ def test_settings_figure_has_a_panel_per_setting_with_a_line_per_metric():
 
 
 def _fake_run(samples, maps, explainers):
-    """What the figures read from a :class:`fovex.runs.Run`: its data set, stored maps and explainers."""
+    """What the figures read from a :class:`fovex.evaluation.reader.Run`: its data set, stored maps and explainers."""
     ids = [sample.id for sample in samples]
     dataset = type("Data", (), {"index_of": lambda self, i: ids.index(i), "__getitem__": lambda self, k: samples[k]})()
     return SimpleNamespace(

@@ -9,7 +9,8 @@
 - :mod:`~fovex.evaluation.summary`: :func:`summarize`, means per model x explainer.
 - :mod:`~fovex.evaluation.command`: the command line; :mod:`~fovex.evaluation.distributed`: ranks, devices.
 
-Read results with :func:`fovex.open_run` (or :func:`fovex.store.load_results` / :func:`~fovex.store.load_maps`).
+Read results with :func:`fovex.open_run` (:mod:`~fovex.evaluation.reader`), or with
+:func:`fovex.evaluation.store.load_results` / :func:`~fovex.evaluation.store.load_maps`.
 """
 
 from .config import CONFIG_VERSION, ConfigError, EvalConfig, EvaluationError, load_config

@@ -16,9 +16,9 @@ import signal
 import sys
 import threading
 
-from ..store import StoreError
 from .config import ConfigError, EvaluationError
 from .runner import run
+from .store import StoreError
 
 __all__ = [
     "USER_ERRORS",

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import torch
 
-from .. import store
 from ..files import atomic_write_bytes, writable_folder
-from . import distributed
+from . import distributed, store
 from .config import CONFIG_VERSION, HASH_EXCLUDED_KEYS, EvalConfig
 from .provenance import device_name, git_state, now, package_versions
 from .schema import row_columns

@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import store
 from ..devices import deterministic, synchronize
-from . import distributed
+from . import distributed, store
 from .config import EvalConfig, EvaluationError, load_config
 from .manifest import finish_manifest, prepare_store
 from .plan import Item, ModelPlan, at_model_size, explanation_items, plan_models

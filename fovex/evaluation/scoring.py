@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .registry import COLUMN_NAMES, METRICS, ColumnName, MetricSpec, metric_label, metric_name
+from ..metrics.registry import COLUMN_NAMES, METRICS, ColumnName, MetricSpec, metric_label, metric_name
 
 __all__ = [
     "COLUMN_NAMES",

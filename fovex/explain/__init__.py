@@ -7,7 +7,7 @@ Importing this package registers every explainer (``fovex.explainers()`` lists t
 - :mod:`~fovex.explain.perturbation`: ``meaningful_perturbation`` (steps + 1 forwards, steps
   backwards), ``rise`` (``masks`` forwards).
 - :mod:`~fovex.explain.attention`: ``gae`` (timm ViTs; 1 + 1).
-- :mod:`~fovex.explain.reference`: ``random``, ``centre``, ``centre_scanpath`` (no passes).
+- :mod:`~fovex.explain.floors`: ``random``, ``centre``, ``centre_scanpath`` (no passes).
 
 Target selection (``targets=None``) adds one forward pass, counted once by the base class.
 """
@@ -19,18 +19,20 @@ from .base import (
     Explanation,
     NoSettings,
     check_images,
+    create_explainer,
     display_name,
     explainer,
     explainer_class,
     explainers,
+    list_explainers,
     normalize_per_image,
     register_explainer,
     resolve_targets,
 )
 from .cam import CamSettings, GradCAM, GradCAMPlusPlus, ScoreCAM, ScoreCamSettings, cam_target_layer
+from .floors import CentreBaseline, CentreScanpath, RandomBaseline, centre_bias_map, random_map
 from .fovex import AGGREGATIONS, PRESETS, FovEx, FovExSettings, loss_drops, scanpath_attribution, scanpath_heatmap
 from .perturbation import RISE, MeaningfulPerturbation, MeaningfulPerturbationSettings, RiseSettings
-from .reference import CentreBaseline, CentreScanpath, RandomBaseline, centre_bias_map, random_map
 
 __all__ = [
     "AGGREGATIONS",
@@ -61,6 +63,8 @@ __all__ = [
     "explainer",
     "explainer_class",
     "explainers",
+    "list_explainers",
+    "create_explainer",
     "loss_drops",
     "normalize_per_image",
     "random_map",

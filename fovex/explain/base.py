@@ -212,9 +212,12 @@ def register_explainer(cls: type[Explainer]) -> type[Explainer]:
     return cls
 
 
-def explainers() -> list[str]:
-    """Registered explainer names."""
+def list_explainers() -> list[str]:
+    """Registered explainer names (like :func:`fovex.list_models`); ``explainers()`` is the same function."""
     return sorted(_REGISTRY)
+
+
+explainers = list_explainers
 
 
 def display_name(key: str) -> str:
@@ -235,13 +238,17 @@ def display_name(key: str) -> str:
 def explainer_class(name: str) -> type[Explainer]:
     """The registered class called ``name``; a ValueError lists the valid names."""
     if name not in _REGISTRY:
-        raise ValueError(f"unknown explainer {name!r}; available: {', '.join(explainers())}")
+        raise ValueError(f"unknown explainer {name!r}; available: {', '.join(list_explainers())}")
     return _REGISTRY[name]
 
 
-def explainer(name: str, model, **settings) -> Explainer:
-    """Build a registered explainer for ``model``."""
+def create_explainer(name: str, model, **settings) -> Explainer:
+    """Build a registered explainer for ``model`` (like :func:`fovex.load_model`); ``explainer()`` is the
+    same function."""
     return explainer_class(name)(model, **settings)
+
+
+explainer = create_explainer
 
 
 # --- the base class ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Submodules:
 - :mod:`fovex.metrics.substrates`: what insertion starts from and deletion leaves (RISE blur, mean).
 - :mod:`fovex.metrics.localization`: pointing game, energy-based pointing game.
 - :mod:`fovex.metrics.plausibility`: NSS, CC, KLD, SIM, AUC-Judd, sAUC against human gaze,
-  fixation densities (the centre and random reference maps are in :mod:`fovex.explain.reference`).
+  fixation densities (the centre and random reference maps are in :mod:`fovex.explain.floors`).
 - :mod:`fovex.metrics.scanpath`: DTW and string-edit scanpath comparisons with humans.
 
 The main functions are re-exported here.

@@ -137,7 +137,7 @@ def relative_differences(
     return pd.DataFrame(rows, columns=[*columns, "difference_pct", "ci_low_pct", "ci_high_pct", "n"])
 
 
-#: The column naming the metric settings a row was scored under (:func:`fovex.store.load_first_available`).
+#: The column naming the metric settings a row was scored under (:func:`fovex.evaluation.store.load_first_available`).
 METRIC_SETTINGS = "metric_settings"
 
 

@@ -17,7 +17,7 @@ A recomputation elsewhere (the ``gpu`` book profile: the whole study on one GPU)
 run directories in another folder (``$FOVEX_STUDY_RUNS``, :func:`study_runs_in`), from scratch and never
 exported over the committed rows; :func:`agreement_with_committed` sets its rows beside them.
 
-- :mod:`~fovex.study.layout`: runs, axes, and where their configs, directories and exports live.
+- :mod:`~fovex.study.paths`: runs, axes, and where their configs, directories and exports live.
 - :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status, cost.
 - :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table, a
   recomputation beside the committed rows.
@@ -34,7 +34,8 @@ from .axes import (
     observer_ceiling,
     run_selection,
 )
-from .layout import (
+from .openings import chapter_opening
+from .paths import (
     AXES,
     DERIVED,
     DEVELOPMENT_PHOTOS,
@@ -58,7 +59,6 @@ from .runs import (
     study_cost,
     study_status,
 )
-from .summaries import chapter_opening
 from .variants import (
     compute_held_out,
     compute_map_variants,

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..report import claim_comparisons, claims_table, holm
-from ..store import load_first_available
-from .layout import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
+from ..evaluation.store import load_first_available
+from .findings import claim_comparisons, claims_table, holm
+from .paths import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
 from .provenance import UNKNOWN, attempt_history
 
 __all__ = [
@@ -137,8 +137,8 @@ def agreement_with_committed(folder, root: Path = REPO_ROOT, runs=None) -> tuple
     empty when nothing was recomputed) and run -> the device the recomputation ran on.
     """
     from ..evaluation.schema import BASE_COLUMNS, row_columns
+    from ..evaluation.store import load_first_available
     from ..report import agreement_table
-    from ..store import load_first_available
 
     folder = Path(root) / folder
     tables, devices = [], {}
@@ -216,10 +216,10 @@ def _heatmap_s(provenance: dict | None) -> dict[str, float]:
 def findings(root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The findings page's verdicts: ``(table, comparisons)``.
 
-    ``comparisons``: every paired comparison the page makes (:func:`fovex.report.claim_comparisons`),
+    ``comparisons``: every paired comparison the page makes (:func:`fovex.study.findings.claim_comparisons`),
     FovEx against each rival and floor, on the axis that measures the claim's metric (faithfulness:
     %Drop, %Increase, insertion, deletion; plausibility: NSS, pooled and per data set), with its
-    Holm-adjusted ``p_holm`` over all of them. ``table``: :func:`fovex.report.claims_table` of them.
+    Holm-adjusted ``p_holm`` over all of them. ``table``: :func:`fovex.study.findings.claims_table` of them.
     Units of one photo are resampled together; ``seed`` seeds every bootstrap.
     """
     found = []

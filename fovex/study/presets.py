@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..evaluation.store import load_first_available
 from ..report import relative_differences
 from ..report.statistics import METRIC_SETTINGS
-from ..store import load_first_available
-from .layout import REPO_ROOT
+from .paths import REPO_ROOT
 
 __all__ = ["PresetComparison", "compare_presets"]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..evaluation.store import export_results, load_first_available
 from ..files import atomic_write_bytes, atomic_writer
-from ..store import export_results, load_first_available
 from .axes import load_run
-from .layout import (
+from .paths import (
     DERIVED,
     DEVELOPMENT_PHOTOS,
     REPO_ROOT,
@@ -84,7 +84,7 @@ def study_config(name: str, root: Path = REPO_ROOT, overrides: dict | None = Non
     replace the config's, except ``metric_settings``, merged per family (``{faithfulness: {batch_size: 256}}``
     changes only that value), and ``explainer_settings`` (``{rise: {batch_size: 256}}``), merged into the
     settings of every explainer entry of that method. Overrides of a result-defining key change the
-    run's hash: such a run belongs in its own folder (:data:`~fovex.study.layout.RUNS_ENV`), never
+    run's hash: such a run belongs in its own folder (:data:`~fovex.study.paths.RUNS_ENV`), never
     beside the exports."""
     import yaml
 
@@ -116,7 +116,7 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     has no manifest and the export was made from the same config (same hash), every exported
     (model, explainer, batch) that the export's provenance vouches for becomes a part again, so
     ``fovex study run`` continues where the export stopped instead of recomputing it. The export is
-    first checked against its provenance (:func:`fovex.store.verify.verify_export`: row count,
+    first checked against its provenance (:func:`fovex.evaluation.store.verify.verify_export`: row count,
     checksums, one row per key, whole batches): a part cut short, torn, edited, with a row dropped
     or duplicated is not restored, with a warning, and the run recomputes it. Maps are not restored
     (the export holds rows only). The new manifest carries the export's attempts (each with its
@@ -128,8 +128,8 @@ def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
     from ..evaluation.manifest import new_manifest
     from ..evaluation.plan import plan_models
     from ..evaluation.schema import arrow_schema, row_columns
-    from ..store import MANIFEST, PartKey, write_manifest, write_part
-    from ..store.verify import group_key, verify_export
+    from ..evaluation.store import MANIFEST, PartKey, write_manifest, write_part
+    from ..evaluation.store.verify import group_key, verify_export
 
     target, source = run_dir(name, root), export_path(name, root)
     if (target / MANIFEST).is_file() or not source.is_file():
@@ -286,7 +286,7 @@ def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
         relative = path.relative_to(root) if path.is_relative_to(root) else path
         provenance = json.loads(path.read_text())
         if path.name == "manifest.json":  # a run directory: its parts say which attempt computed them
-            from ..store.exports import _attempt_rows, _part_attempts
+            from ..evaluation.store.exports import _attempt_rows, _part_attempts
 
             provenance["attempts"] = _attempt_rows(
                 provenance.get("attempts", []), _part_attempts(path.parent, provenance)

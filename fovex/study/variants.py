@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .axes import load_axis
-from .layout import DEVELOPMENT_PHOTOS, REPO_ROOT, export_path, run_dir, variant_choice_path
+from .paths import DEVELOPMENT_PHOTOS, REPO_ROOT, export_path, run_dir, variant_choice_path
 
 __all__ = [
     "compute_held_out",
@@ -30,7 +30,7 @@ __all__ = [
 
 def map_variants() -> list:
     """The variants re-scored from the published setting's scanpaths: heat-map s, first n fixations, aggregation."""
-    from ..ablation import MapVariant
+    from .ablation import MapVariant
 
     return (
         [MapVariant(heatmap_s=s) for s in (0.025, 0.05, 0.1, 0.3, 0.6)]
@@ -40,7 +40,7 @@ def map_variants() -> list:
 
 
 def _development_ids(source: Path, count: int | None) -> list[str]:
-    from ..store import load_results
+    from ..evaluation.store import load_results
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -54,7 +54,7 @@ def _development_ids(source: Path, count: int | None) -> list[str]:
 def _selection(source: Path) -> list[int]:
     from ..data import open_dataset
     from ..evaluation import spread_order
-    from ..store import read_manifest
+    from ..evaluation.store import read_manifest
 
     dataset = read_manifest(source)["config"]["dataset"]
 
@@ -82,11 +82,11 @@ def compute_map_variants(
     import torch
     from tqdm.auto import tqdm
 
-    from ..ablation import rescore_scanpath_variants
     from ..data import open_dataset
+    from ..evaluation.store import load_maps, read_manifest
     from ..files import atomic_writer
     from ..models import load_model
-    from ..store import load_maps, read_manifest
+    from .ablation import rescore_scanpath_variants
 
     source, out = run_dir("faithfulness", root), run_dir(name, root)
     if not (source / "manifest.json").is_file():
@@ -160,10 +160,10 @@ def export_map_variants(root: Path = REPO_ROOT) -> dict:
 
     import torch
 
-    from ..ablation import map_spread
     from ..evaluation.provenance import git_state, package_versions
+    from ..evaluation.store import load_maps, read_manifest
     from ..files import atomic_write_bytes, atomic_writer
-    from ..store import load_maps, read_manifest
+    from .ablation import map_spread
 
     source = run_dir("faithfulness", root)
     manifest = read_manifest(source)
@@ -239,7 +239,7 @@ def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[p
 
 
 def record_variant_choice(root: Path = REPO_ROOT, prefer: str = "run") -> dict:
-    """Apply :func:`fovex.report.choose_variant` to the complete development set and commit the choice.
+    """Apply :func:`fovex.study.findings.choose_variant` to the complete development set and commit the choice.
 
     The choice is recorded once (``book/measurements/study-variant-choice.json``, with the rule, every
     candidate's paired differences, the photos, date and commit) *before* the held-out photos are
@@ -250,7 +250,7 @@ def record_variant_choice(root: Path = REPO_ROOT, prefer: str = "run") -> dict:
 
     from ..evaluation.provenance import git_state
     from ..files import atomic_write_bytes
-    from ..report import choose_variant
+    from .findings import choose_variant
 
     path = variant_choice_path(root)
     if path.is_file():
@@ -287,7 +287,7 @@ def compute_held_out(root: Path = REPO_ROOT, quiet: bool = False, chunk: int = 4
     """Score the recorded variant on the faithfulness run's photos after the development set."""
     import json
 
-    from ..ablation import MapVariant
+    from .ablation import MapVariant
 
     path = variant_choice_path(root)
     if not path.is_file():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.registry import COLUMN_NAMES, metric_label
 from ..explain import display_name
+from ..metrics.registry import COLUMN_NAMES, metric_label
 from .figures import PAGE_WIDTH_IN, new_figure
 from .panels import (
     LABEL_MAX_IN,
@@ -23,7 +23,7 @@ from .panels import (
 from .text import fit_text, text_width_in, words_fit, wrap_text
 
 #: Axis and header labels of the study's metric columns, with the better direction (derived from
-#: the metric registry's column names, :data:`fovex.evaluation.registry.COLUMN_NAMES`).
+#: the metric registry's column names, :data:`fovex.metrics.registry.COLUMN_NAMES`).
 METRIC_LABELS = {column: metric_label(column) for column in COLUMN_NAMES}
 
 
@@ -165,7 +165,7 @@ def curves_figure(maps_by_group: dict, highlight: str = "fovex", title: str = ""
     """Mean deletion and insertion curves per group: softmax score of the explained class against the
     fraction of pixels removed (restored), averaged over the images whose maps hold the curve.
 
-    ``maps_by_group``: group -> stored arrays by row key (:meth:`fovex.runs.Run.maps`), each with
+    ``maps_by_group``: group -> stored arrays by row key (:meth:`fovex.evaluation.reader.Run.maps`), each with
     ``deletion_curve`` and ``insertion_curve`` of S points at fractions ``linspace(0, 1, S)``.
     The groups are named in the legend below the panels.
     """
@@ -186,7 +186,7 @@ def curves_figure(maps_by_group: dict, highlight: str = "fovex", title: str = ""
 
 
 def table_heatmap(table, label: str, title: str = "", vmin: float = 0.0, vmax: float = 100.0, cmap: str = "viridis"):
-    """A table of numbers (rows x columns, e.g. :func:`fovex.report.pointing_by_class`) as a heat map
+    """A table of numbers (rows x columns, e.g. :func:`fovex.study.findings.pointing_by_class`) as a heat map
     with its colour bar labelled ``label``; NaN cells stay blank. Method columns are named as the book
     names them, wrapped to their cell's width (smaller, or upright, when a word would not fit)."""
     figure, axes = new_figure(PAGE_WIDTH_IN, max(2.4, 0.22 * len(table) + 1.2))

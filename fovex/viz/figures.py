@@ -92,7 +92,8 @@ def _plot_boxes(ax, boxes, color: str = "white") -> None:
 
 
 def stack_maps(maps: dict, keys, field: str = "attribution") -> torch.Tensor:
-    """One stored array per key (:meth:`fovex.runs.Run.maps`), stacked: (N, ...) float32, in ``keys`` order."""
+    """One stored array per key (:meth:`fovex.evaluation.reader.Run.maps`), stacked: (N, ...) float32, in
+    ``keys`` order."""
     return torch.stack([torch.as_tensor(np.asarray(maps[key][field], dtype=np.float32)) for key in keys])
 
 
@@ -159,7 +160,7 @@ def comparison_grid(
 
 
 def localisation_figure(run, rows, title: str = ""):
-    """The maps of every explainer of ``run`` (a localisation :class:`fovex.runs.Run`) on the given
+    """The maps of every explainer of ``run`` (a localisation :class:`fovex.evaluation.reader.Run`) on the given
     (image, class) rows, with the boxes of the explained class outlined: :func:`comparison_grid`
     with one row per (image, class), titled "VOC class → explained ImageNet class".
 

@@ -7,8 +7,8 @@ import pytest
 
 import fovex
 from fovex.evaluation import run
-from fovex.runs import explainer_entries, run_chapter
-from fovex.store import StoreError
+from fovex.evaluation.store import StoreError
+from fovex.study.chapters import explainer_entries, run_chapter
 
 CONFIG = {
     "config_version": 1,

@@ -1,4 +1,4 @@
-"""The static explorer (fovex.explorer_page): its frames are the live explorer's, switched without a kernel."""
+"""The static explorer (fovex.study.explorer_page): its frames are the live explorer's, switched without a kernel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fovex.explorer_page import ExplorerFrames, encode_frame, render_frames
+from fovex.study.explorer_page import ExplorerFrames, encode_frame, render_frames
 from fovex.widgets import TOP1, Explorer
 
 FOVEX = {"fixations": 3, "steps": 2}

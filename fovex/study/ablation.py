@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import torch
 
-from .explain import scanpath_attribution
-from .metrics.faithfulness import average_drop_increase, insertion_deletion
+from ..explain import scanpath_attribution
+from ..metrics.faithfulness import average_drop_increase, insertion_deletion
 
 __all__ = ["MapVariant", "map_spread", "rescore_scanpath_variants"]
 

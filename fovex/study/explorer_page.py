@@ -19,8 +19,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .explain import display_name
-from .widgets import TOP1, Explorer
+from ..explain import display_name
+from ..widgets import TOP1, Explorer
 
 __all__ = ["ExplorerFrames", "View", "encode_frame", "explorer_images", "render_frames"]
 
@@ -126,9 +126,9 @@ def explorer_images(dataset: str, count: int, model: str, image_size: int | None
     """The first ``count`` photos of ``dataset`` in the spread order (:func:`fovex.evaluation.spread_order`,
     every part of the set), ``{id: (3, H, W)}`` at ``image_size`` or the model's input size. Without
     the set, the labelled ImageNet photos that ship with foolbox."""
-    from .data import is_available, open_dataset
-    from .evaluation import spread_order
-    from .models import load_model
+    from ..data import is_available, open_dataset
+    from ..evaluation import spread_order
+    from ..models import load_model
 
     size = image_size or load_model(model, weights=None).input_size  # the architecture's input size
     if is_available(dataset):

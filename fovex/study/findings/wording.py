@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .statistics import paired_difference
+from ...report.statistics import paired_difference
 
 __all__ = ["FLOORS", "METRIC_SENSES", "MetricSense", "compare", "difference_text", "method_name", "standing"]
 
@@ -55,7 +55,7 @@ METRIC_SENSES: dict[str, MetricSense] = {
 
 def method_name(key) -> str:
     """The book's name of a method key (:func:`fovex.explain.display_name`): ``"random"`` -> ``"random map"``."""
-    from ..explain import display_name
+    from ...explain import display_name
 
     return display_name(str(key))
 

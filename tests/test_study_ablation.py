@@ -2,9 +2,9 @@ import torch
 from conftest import make_textured_images
 
 from fovex import FovEx
-from fovex.ablation import MapVariant, map_spread, rescore_scanpath_variants
 from fovex.explain import scanpath_attribution
 from fovex.metrics import average_drop_increase, insertion_deletion
+from fovex.study.ablation import MapVariant, map_spread, rescore_scanpath_variants
 
 
 def _stored(explanation, i):

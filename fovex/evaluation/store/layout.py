@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_write_bytes
+from ...files import atomic_write_bytes
 
 #: Layout and row schema of a result directory; bumped when either changes incompatibly.
 SCHEMA = "fovex.results/1"

@@ -1,6 +1,6 @@
 """Checking an exported table against its provenance before its rows are trusted again.
 
-An export (:func:`~fovex.store.export_results`) records, next to its rows, their number and checksums:
+An export (:func:`~fovex.evaluation.store.export_results`) records, next to its rows, their number and checksums:
 the SHA-256 of the CSV file and, per batch part (model, explainer, batch), the SHA-256 of its records
 as written (the fields' text, not numbers parsed back, so the check is exact). A table cut short, torn,
 edited, with a row dropped or duplicated no longer matches them; :func:`verify_export` then keeps

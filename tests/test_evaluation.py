@@ -23,8 +23,7 @@ import torch
 import yaml
 
 import fovex.cli
-from fovex import store
-from fovex.evaluation import run
+from fovex.evaluation import run, store
 from fovex.evaluation.command import main as evaluate_main
 from fovex.evaluation.runner import PART_GATE_ENV
 
@@ -344,7 +343,7 @@ def test_fixation_set_plausibility_and_scanpath_metrics(shared_data, tmp_path):
 
 
 def test_run_chapter_builds_runs_and_resumes(tmp_path):
-    from fovex.runs import run_chapter
+    from fovex.study.chapters import run_chapter
 
     kwargs = dict(
         name="study",

@@ -6,8 +6,7 @@
     run.dataset()          # the data set reopened as the run saw it (same image size and crop)
     run.summary()          # means per model x explainer (fovex.evaluation.summarize)
 
-:func:`run_chapter` is how the book's chapters compute their small runs: one model on one data set,
-resumed when the directory already holds it.
+How the book's chapters compute their small runs is :func:`fovex.study.chapters.run_chapter`.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import pandas as pd
 
 from . import store
 
-__all__ = ["Run", "explainer_entries", "open_run", "run_chapter"]
+__all__ = ["Run", "open_run"]
 
 
 @dataclass
@@ -63,7 +62,7 @@ class Run:
         return self.results[self.results["status"] == "ok"]
 
     def maps(self, explainer: str | None = None, model: str | None = None, ids=None) -> dict[str, dict[str, Any]]:
-        """Stored arrays of one (model, explainer), keyed by row key (:func:`fovex.store.load_maps`)."""
+        """Stored arrays of one (model, explainer), keyed by row key (:func:`fovex.evaluation.store.load_maps`)."""
         return store.load_maps(self.directory, model=model, explainer=explainer, ids=ids)
 
     def image_size(self, model: str | None = None) -> int:
@@ -77,13 +76,13 @@ class Run:
             return int(recorded)
         if self.config["dataset"]["image_size"]:
             return int(self.config["dataset"]["image_size"])
-        from .models import load_model
+        from ..models import load_model
 
         return load_model(entry["name"], weights=None).input_size  # architecture only: its input size
 
     def dataset(self, model: str | None = None):
         """The run's data set, opened at the image size and crop ``model`` saw (same ids and order)."""
-        from .data import open_dataset
+        from ..data import open_dataset
 
         spec = self.config["dataset"]
         return open_dataset(
@@ -97,7 +96,7 @@ class Run:
 
     def summary(self) -> pd.DataFrame:
         """Mean metrics per model x explainer over the ``ok`` rows (:func:`fovex.evaluation.summarize`)."""
-        from .evaluation import summarize
+        from .summary import summarize
 
         return summarize(self.results)
 
@@ -109,66 +108,7 @@ class Run:
 
 
 def open_run(directory: str | os.PathLike) -> Run:
-    """Open a result directory; a missing or foreign one raises :class:`fovex.store.StoreError` saying why."""
+    """Open a result directory; a missing or foreign one raises :class:`~fovex.evaluation.store.StoreError`
+    saying why."""
     directory = Path(directory)
     return Run(directory, store.read_run_manifest(directory))
-
-
-def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
-    """A chapter's explainers as evaluation-config entries, in the given order.
-
-    A name becomes ``{"name": name}``, with ``"settings": settings[name]`` when ``settings`` (the
-    profile's ``explainer_settings``, name -> settings) has it; a mapping (an entry with its own
-    ``label`` or ``settings``) is kept as it is. Settings of methods a chapter does not run are unused.
-    """
-    settings = settings or {}
-    entries = []
-    for entry in explainers:
-        if isinstance(entry, dict):
-            entries.append(dict(entry))
-        elif entry in settings:
-            entries.append({"name": entry, "settings": dict(settings[entry])})
-        else:
-            entries.append({"name": entry})
-    return entries
-
-
-def run_chapter(
-    out_dir,
-    *,
-    name: str,
-    model: str,
-    explainers: list,
-    dataset: str,
-    metrics: list[str],
-    num_images: int | None = None,
-    metric_settings: dict | None = None,
-    batch_size: int = 4,
-    device: str = "auto",
-    threads: int | None = None,
-    seed: int = 42,
-    explainer_settings: dict | None = None,
-    overwrite: bool = False,
-) -> Run:
-    """One model on one data set, as the book's chapters run it: build the config, run it (resuming
-    whatever ``out_dir`` already holds) and open the result. ``explainers`` (names or entries) and
-    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`. ``out_dir`` holding
-    results of another config is refused (:class:`fovex.store.StoreError`, saying what differs) unless
-    ``overwrite`` (``fovex book --overwrite``), which deletes them first."""
-    from .evaluation import run
-
-    config = {
-        "config_version": 1,
-        "name": name,
-        "models": [model],
-        "explainers": explainer_entries(explainers, explainer_settings),
-        "dataset": {"name": dataset, "num_images": num_images},
-        "metrics": metrics,
-        "metric_settings": metric_settings or {},
-        "batch_size": batch_size,
-        "device": device,
-        "threads": threads,
-        "seed": seed,
-    }
-    run(config, out_dir, quiet=True, overwrite=overwrite)
-    return open_run(out_dir)

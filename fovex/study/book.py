@@ -13,7 +13,7 @@
    notebook that declares the parameter, then per-notebook overrides) into ``book/chapters/NN_name.ipynb``,
    written atomically. A chapter that runs explainers takes their names (``explainers``) and the
    profile's ``explainer_settings`` (name -> settings, written once in ``common``), which
-   :func:`fovex.runs.run_chapter` joins into evaluation-config entries.
+   :func:`fovex.study.chapters.run_chapter` joins into evaluation-config entries.
    A chapter whose source and parameters are unchanged since its last successful execution is
    skipped, so an interrupted build resumes where it stopped.
 2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from .files import atomic_write_bytes
+from ..files import atomic_write_bytes
 
 __all__ = [
     "add_arguments",
@@ -47,7 +47,7 @@ __all__ = [
     "notebook_sources",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FINGERPRINT_KEY = "fovex_build"
 
 
@@ -260,7 +260,7 @@ def execute_notebook(source: Path, output: Path, parameters: dict, cwd: Path = R
         if ("parameters" in tags or "injected-parameters" in tags) and "hide-cell" not in tags:
             tags.append("hide-cell")
     # A live widget needs a kernel; its saved state would make the page fetch a widget manager from a
-    # CDN. The page's explorer is static (fovex.explorer_page) and carries everything it shows.
+    # CDN. The page's explorer is static (fovex.study.explorer_page) and carries everything it shows.
     result.metadata.pop("widgets", None)
     result.metadata[FINGERPRINT_KEY] = {"fingerprint": _fingerprint(source, parameters), "seconds": round(seconds, 1)}
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -302,13 +302,13 @@ def build_book(
     executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
     a notebook does not declare is refused with the ones it does, a value of another type than the one
     the notebook declares with that type. ``overwrite``: the chapters that compute a run
-    (:func:`fovex.runs.run_chapter`, a parameter ``overwrite``) replace results of another config in
+    (:func:`fovex.study.chapters.run_chapter`, a parameter ``overwrite``) replace results of another config in
     their ``results_dir`` instead of refusing them; it does not make an up-to-date chapter run again.
     ``device``: the study's runs and every chapter that declares ``device`` run there, over the
     profile's choice.
     """
     settings = load_profile(profile)
-    from .study import study_runs_in
+    from . import study_runs_in
 
     with study_runs_in(settings["study_runs"]):  # the chapters' kernels inherit it
         return _build_book(settings, profile, only, force, html, workdir, overrides, parameters, overwrite, device)
@@ -327,7 +327,7 @@ def _build_book(settings, profile, only, force, html, workdir, overrides, parame
     settings["common"].update(overrides or {})
     if settings["compute_study"]:
         # The study's runs first (hours on a CPU; resumable), then the chapters read them.
-        from .study import compute_study
+        from . import compute_study
 
         compute_study(quiet=False, device=device, overrides=settings["study_overrides"])
     sources = notebook_sources()
@@ -380,7 +380,7 @@ def _build_book(settings, profile, only, force, html, workdir, overrides, parame
 
 
 def add_arguments(parser) -> None:
-    """``fovex book``'s options (the ``fovex`` command's ``book`` and ``python -m fovex.book``)."""
+    """``fovex book``'s options (the ``fovex`` command's ``book`` and ``python -m fovex.study.book``)."""
     parser.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
     parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
     parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
@@ -416,7 +416,7 @@ def command(args) -> int:
     """Run ``fovex book`` with parsed ``args``: 0 built, 1 a chapter failed (one line each, saying why),
     2 a bad command (profile, notebook, parameter; one line), 130 interrupted (SIGINT or SIGTERM, also
     for a build started as a background job; rerun to resume)."""
-    from .evaluation.command import handle_interrupts
+    from ..evaluation.command import handle_interrupts
 
     handle_interrupts()
     try:

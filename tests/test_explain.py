@@ -109,6 +109,12 @@ def small_patch():
 # --- registry, defaults, errors ----------------------------------------------------------------
 
 
+def test_create_and_list_explainers_with_the_old_names_as_aliases():
+    assert fovex.list_explainers() == fovex.explainers() and "fovex" in fovex.list_explainers()
+    assert fovex.explainer is fovex.create_explainer
+    assert isinstance(fovex.create_explainer("random", make_patch_classifier((0, 0, 8, 8), 32)), fovex.Explainer)
+
+
 def test_registered_names():
     names = fovex.explainers()
     for name in [

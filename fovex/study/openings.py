@@ -2,7 +2,7 @@
 
 Each sentence names the data and N, the best method on each metric and where FovEx stands against
 it, the other methods and the random and centre floors, from paired intervals over the units (images,
-or image and class) every method scored (:func:`fovex.report.wording.standing`). Nothing is typed by
+or image and class) every method scored (:func:`fovex.study.findings.wording.standing`). Nothing is typed by
 hand: when the rows change, the sentences change with them.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..report import paired_difference
-from ..report.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
 from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
-from .layout import REPO_ROOT
+from .findings.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
+from .paths import REPO_ROOT
 
 __all__ = [
     "METRIC_SENSES",

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .resampling import holm
-from .statistics import paired_difference, paired_relative_difference
+from ...report.resampling import holm
+from ...report.statistics import paired_difference, paired_relative_difference
 from .wording import FLOORS, METRIC_SENSES, method_name
 
 

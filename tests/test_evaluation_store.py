@@ -1,4 +1,4 @@
-"""The result store (fovex.store): atomic writes, part files, manifest checks, load_results / load_maps.
+"""The result store (fovex.evaluation.store): atomic writes, part files, manifest checks, load_results / load_maps.
 
 These tests build parts by hand (no model), so they run in well under a second each.
 """
@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet  # noqa: F401  (pa.parquet)
 import pytest
 
-from fovex import files, store
+from fovex import files
+from fovex.evaluation import store
 
 HASH = "a" * 64
 OTHER_HASH = "b" * 64

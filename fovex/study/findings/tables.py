@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .statistics import bootstrap_ci, paired_difference, summary_table
+from ...report.statistics import bootstrap_ci, paired_difference, summary_table
 
 
 def for_reader(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as the book shows it: methods (registry keys or run labels that extend them, in the
     index or the columns) as the field names them (:func:`fovex.explain.display_name`), metric
     columns by their names with the better direction (:func:`fovex.evaluation.metric_label`)."""
-    from ..evaluation.registry import COLUMN_NAMES, metric_label
-    from ..explain import display_name
+    from ...explain import display_name
+    from ...metrics.registry import COLUMN_NAMES, metric_label
 
     def named(value):
         if not isinstance(value, str):
@@ -32,8 +32,8 @@ def localisation_table(
     (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes.
     The interval resamples whole clusters of the ``cluster`` column (photos: the classes of one photo are
     not independent; None: pairs)."""
-    from ..evaluation.registry import metric_name
-    from ..metrics.localization import pointing_game_accuracy
+    from ...metrics.localization import pointing_game_accuracy
+    from ...metrics.registry import metric_name
 
     table = []
     for group, frame in rows.groupby(by, sort=False):

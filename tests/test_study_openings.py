@@ -1,10 +1,10 @@
-"""Chapter openings (fovex.study.summaries): sentences computed from the rows, checked by hand."""
+"""Chapter openings (fovex.study.openings): sentences computed from the rows, checked by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from fovex.study.summaries import chapter_opening
+from fovex.study.openings import chapter_opening
 
 
 def test_an_axis_without_rows_has_no_opening(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fovex.book import REPO_ROOT, build_book, load_profile, notebook_sources
+from fovex.study.book import REPO_ROOT, build_book, load_profile, notebook_sources
 
 CHAPTERS = [source.stem for source in notebook_sources()]
 
@@ -31,7 +31,7 @@ def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
 
 def test_profiles_only_name_parameters_the_notebooks_have():
 
-    from fovex.book import declared_parameters
+    from fovex.study.book import declared_parameters
 
     declared = {source.stem: set(declared_parameters(source)) for source in notebook_sources()}
     for profile in ("smoke", "quick", "full", "paper", "study", "gpu"):
@@ -253,7 +253,7 @@ def test_the_explorer_page_works_without_a_kernel_or_network(smoke_book):
 
 
 def test_parameter_values_are_read_as_papermill_reads_them():
-    from fovex.book import parse_value
+    from fovex.study.book import parse_value
 
     assert [parse_value(v) for v in ("50", "0.5", "True", "False", "None", "efficientnet_lite1", "1e-3")] == [
         50,
@@ -295,7 +295,7 @@ def test_book_executes_a_chapter_with_given_parameters(tmp_path):
 
 
 def test_common_parameters_reach_only_the_notebooks_that_declare_them():
-    from fovex.book import parameters_for
+    from fovex.study.book import parameters_for
 
     profile = {"common": {"threads": 1, "results_dir": "r"}, "notebooks": {"03_faithfulness": {"num_images": 2}}}
     assert parameters_for(profile, "03_faithfulness", "smoke", ["profile", "threads", "num_images"]) == {
@@ -323,7 +323,7 @@ def test_a_list_parameter_given_text_is_refused_with_its_declared_type(tmp_path,
     )
     assert not (tmp_path / "book" / "chapters").exists()  # refused before any chapter ran
     # A list written as a list is read as one; other values keep papermill's reading.
-    from fovex.book import check_parameters, notebook_sources
+    from fovex.study.book import check_parameters, notebook_sources
 
     chapter = [s for s in notebook_sources() if s.stem == "03_faithfulness"]
     given = {"explainers": "[fovex, gradcam]", "num_images": 3, "step_px": None, "model_name": "resnet50"}
@@ -333,8 +333,9 @@ def test_a_list_parameter_given_text_is_refused_with_its_declared_type(tmp_path,
 def test_the_readme_rerun_example_says_why_it_failed_and_overwrite_recomputes(tmp_path, capsys):
     """Issue 27, C: a second `fovex book --only 03_faithfulness -p results_dir D` with another num_images
     failed (rc 1) without its cause; `fovex book --overwrite` recomputes into the same results_dir."""
+    from fovex import open_run
     from fovex.cli import main
-    from fovex.runs import open_run, run_chapter
+    from fovex.study.chapters import run_chapter
 
     results = tmp_path / "results"
     chapter = tmp_path / "work" / "book" / "chapters" / "03_faithfulness.ipynb"
@@ -433,10 +434,10 @@ def _state(pid: int) -> str:
 def test_gpu_profile_recomputes_the_study_in_its_own_folder_on_the_given_device(tmp_path, monkeypatch):
     import os
 
-    import fovex.book
     import fovex.study
-    from fovex.book import declared_parameters
+    import fovex.study.book
     from fovex.study import RUNS_ENV
+    from fovex.study.book import declared_parameters
 
     monkeypatch.delenv(RUNS_ENV, raising=False)
     calls, executed = [], {}
@@ -448,7 +449,7 @@ def test_gpu_profile_recomputes_the_study_in_its_own_folder_on_the_given_device(
         executed[source.stem] = (parameters, os.environ.get(RUNS_ENV))
         return 0.0
 
-    monkeypatch.setattr(fovex.book, "execute_notebook", execute)
+    monkeypatch.setattr(fovex.study.book, "execute_notebook", execute)
     assert build_book("gpu", html=False, workdir=tmp_path, device="cuda:1") == 0
     profile = load_profile("gpu")
     ((device, overrides, folder),) = calls

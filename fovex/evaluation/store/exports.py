@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..files import atomic_write_bytes, check_output_file
+from ...files import atomic_write_bytes, check_output_file
 from .layout import (
     MANIFEST,
     MAPS,
@@ -55,7 +55,7 @@ def export_results(
     versions, commit and device (the latest attempt's; ``attempts`` lists every attempt's, each with
     the ``rows`` it computed where its parts record it), plus ``rows``, ``images``, ``exported_at``
     (UTC), ``source`` (``source`` if given, else ``run_dir``) and ``checksums`` (the CSV's SHA-256 and
-    each batch part's, :mod:`fovex.store.verify`: a restore trusts only rows that still match them).
+    each batch part's, :mod:`fovex.evaluation.store.verify`: a restore trusts only rows that still match them).
     Both files are written atomically. Returns the provenance.
 
     Refused before anything is written: a ``path`` that is a folder or lies under a file

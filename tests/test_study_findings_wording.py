@@ -1,4 +1,4 @@
-"""Ranking words from paired intervals (fovex.report.wording): an ordinal only where the intervals separate."""
+"""Ranking words from paired intervals (fovex.study.findings.wording): an ordinal only where the intervals separate."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from fovex.report import paired_difference
-from fovex.report.wording import compare, standing
+from fovex.study.findings.wording import compare, standing
 
 
 def _rows(values: dict[str, np.ndarray], column: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import atomic_writer, save_npz
+from ...files import atomic_writer, save_npz
 from .layout import (
     MANIFEST,
     MAPS,

@@ -15,10 +15,11 @@ a duplicate is reported by name instead of being mixed into the results.
 
 Notebooks read results through :func:`fovex.open_run` (rows, maps, the data set as the run saw it).
 
-- :mod:`~fovex.store.layout`: names, manifest, errors, :class:`PartKey` (a part's file name and its parsing).
-- :mod:`~fovex.store.parts`: writing parts, listing the completed ones, removing a store's own files.
-- :mod:`~fovex.store.reading`: :func:`load_results`, :func:`load_maps` (also through :func:`fovex.open_run`).
-- :mod:`~fovex.store.exports`: CSV exports with their provenance (:func:`export_results`, :func:`load_exported`).
+- :mod:`~fovex.evaluation.store.layout`: names, manifest, errors, :class:`PartKey` (a part's file name and its parsing).
+- :mod:`~fovex.evaluation.store.parts`: writing parts, listing the completed ones, removing a store's own files.
+- :mod:`~fovex.evaluation.store.reading`: :func:`load_results`, :func:`load_maps` (also through :func:`fovex.open_run`).
+- :mod:`~fovex.evaluation.store.exports`: CSV exports with their provenance (:func:`export_results`,
+  :func:`load_exported`).
 """
 
 from .exports import export_results, load_exported, load_first_available

@@ -1,0 +1,68 @@
+"""How the book's chapters compute their small runs: one model on one data set, resumed when the
+directory already holds it (:func:`run_chapter`), read back as a :class:`fovex.evaluation.reader.Run`."""
+
+from __future__ import annotations
+
+from ..evaluation.reader import Run, open_run
+
+__all__ = ["explainer_entries", "run_chapter"]
+
+
+def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
+    """A chapter's explainers as evaluation-config entries, in the given order.
+
+    A name becomes ``{"name": name}``, with ``"settings": settings[name]`` when ``settings`` (the
+    profile's ``explainer_settings``, name -> settings) has it; a mapping (an entry with its own
+    ``label`` or ``settings``) is kept as it is. Settings of methods a chapter does not run are unused.
+    """
+    settings = settings or {}
+    entries = []
+    for entry in explainers:
+        if isinstance(entry, dict):
+            entries.append(dict(entry))
+        elif entry in settings:
+            entries.append({"name": entry, "settings": dict(settings[entry])})
+        else:
+            entries.append({"name": entry})
+    return entries
+
+
+def run_chapter(
+    out_dir,
+    *,
+    name: str,
+    model: str,
+    explainers: list,
+    dataset: str,
+    metrics: list[str],
+    num_images: int | None = None,
+    metric_settings: dict | None = None,
+    batch_size: int = 4,
+    device: str = "auto",
+    threads: int | None = None,
+    seed: int = 42,
+    explainer_settings: dict | None = None,
+    overwrite: bool = False,
+) -> Run:
+    """One model on one data set, as the book's chapters run it: build the config, run it (resuming
+    whatever ``out_dir`` already holds) and open the result. ``explainers`` (names or entries) and
+    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`. ``out_dir`` holding
+    results of another config is refused (:class:`fovex.evaluation.store.StoreError`, saying what differs) unless
+    ``overwrite`` (``fovex book --overwrite``), which deletes them first."""
+    from ..evaluation import run
+
+    config = {
+        "config_version": 1,
+        "name": name,
+        "models": [model],
+        "explainers": explainer_entries(explainers, explainer_settings),
+        "dataset": {"name": dataset, "num_images": num_images},
+        "metrics": metrics,
+        "metric_settings": metric_settings or {},
+        "batch_size": batch_size,
+        "device": device,
+        "threads": threads,
+        "seed": seed,
+    }
+    run(config, out_dir, quiet=True, overwrite=overwrite)
+    return open_run(out_dir)
