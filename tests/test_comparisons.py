@@ -49,7 +49,7 @@ def test_rows_of_one_metric_setting_are_compared_and_batch_size_is_not_a_setting
 
 
 def test_loaded_rows_carry_their_runs_metric_settings(tmp_path):
-    from tests.test_store import _manifest, _write  # a hand-made run directory
+    from test_evaluation_store import _manifest, _write  # a hand-made run directory
 
     run = tmp_path / "run"
     config = {"models": [{"label": "m"}], "explainers": [{"label": "e1"}], "metric_settings": {"f": {"s": "blur"}}}
@@ -104,3 +104,26 @@ def test_the_fovea_sweep_says_exactly_which_s_varied():
     assert (
         _what_varied(tied.assign(heatmap_s=[0.1, 0.2])) == "; the fovea's s and the heat map's s both vary, not in step"
     )
+
+
+def test_map_variants_carry_the_settings_of_the_run_whose_scanpaths_they_rescore():
+    """The receptive-field chapter pairs FovEx's own rows with its map variants: same settings, not refused."""
+    from fovex.study import load_axis, load_map_variants
+    from fovex.study.variants import _with_source_settings
+
+    loaded, faithfulness = load_map_variants(), load_axis("faithfulness")
+    if loaded is None or faithfulness is None:
+        pytest.skip("no committed map variants")
+    rows, _, provenance = loaded
+    own = faithfulness.ok[faithfulness.ok["explainer"] == "fovex"]
+    assert set(rows["metric_settings"]) == set(own["metric_settings"])  # one setting on both sides
+    reference = "s=0.15, sum, all fixations (published)"
+    table = pd.concat([own.assign(variant=reference), rows])
+    differences = paired_differences(table, ["deletion_auc"], candidate=reference, by="variant")
+    assert len(differences) == rows["variant"].nunique()
+    # Variants re-scored from another run's scanpaths get no settings, and pairing them is refused.
+    other = _with_source_settings(rows.drop(columns="metric_settings"), {**provenance, "source_config_hash": "x"})
+    assert "metric_settings" not in other
+    with pytest.raises(MixedSettingsError):
+        table = pd.concat([own.assign(variant=reference), other])
+        paired_differences(table, ["deletion_auc"], candidate=reference, by="variant")

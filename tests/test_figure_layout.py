@@ -27,6 +27,7 @@ from fovex.evaluation.store import load_exported
 from fovex.explain import Explanation, explainers
 from fovex.study import FAITHFULNESS_METRICS, fovea_sweep, load_axis, load_map_variants, study_cost
 from fovex.study.findings import paired_differences, pointing_by_class, relative_differences, reverse_differences
+from fovex.study.openings import spread_rows
 from fovex.viz import charts, figures
 
 PACKAGE = Path(fovex.__file__).parent
@@ -254,6 +255,9 @@ def _cases(study) -> dict[str, list]:
         ],
         "fovex.viz.charts:spread_figure": [
             lambda: charts.spread_figure(spread, FAITHFULNESS_METRICS, title=LONG_TITLE),
+        ],
+        "fovex.viz.charts:photo_spread_figure": [
+            lambda: charts.photo_spread_figure(spread_rows(), title=LONG_TITLE),
         ],
         "fovex.viz.charts:curves_figure": [lambda: charts.curves_figure(curves, title=LONG_TITLE)],
         "fovex.viz.charts:table_heatmap": [

@@ -232,7 +232,26 @@ def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[p
         )
     if rows.empty and spreads.empty:
         return None
-    return rows, spreads, provenance or spread_provenance
+    return _with_source_settings(rows, provenance, root), spreads, provenance or spread_provenance
+
+
+def _with_source_settings(rows: pd.DataFrame, provenance: dict, root: Path = REPO_ROOT) -> pd.DataFrame:
+    """The variant rows with the metric settings they were scored under: the faithfulness run's whose
+    scanpaths they re-score (its export or run directory, matched by ``source_config_hash``; rows from
+    the parts being computed re-score the run directory's). Without a match the rows carry none, and a
+    paired comparison with rows that do is refused (:func:`fovex.report.statistics._check_settings`)."""
+    from ..evaluation.store import load_first_available
+
+    if rows.empty:
+        return rows
+    loaded = load_first_available([run_dir("faithfulness", root), export_path("faithfulness", root)])
+    if loaded is None or "metric_settings" not in loaded[0]:
+        return rows
+    source_rows, source_provenance, _ = loaded
+    wanted = provenance.get("source_config_hash")
+    if wanted is not None and wanted != source_provenance.get("config_hash"):
+        return rows
+    return rows.assign(metric_settings=source_rows["metric_settings"].iloc[0])
 
 
 # ----------------------------------------------------------------------------- beyond the paper: a variant
