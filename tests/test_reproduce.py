@@ -8,28 +8,33 @@ spreads), no commit is invented: a sample of those rows is recomputed here and m
 the first batch of FovEx and Grad-CAM (faithfulness), Grad-CAM and the centre map (localisation) and
 Grad-CAM and the centre scanpath (OSIE); this file samples the faithfulness run's other methods of that
 unknown attempt (Grad-CAM++, random, centre, Meaningful Perturbation) and the dirty-tree tables (map
-spreads, map variants), on as few photos as tell agreement. Not sampled here: the RISE run's first
-attempt (4000 masks a photo) and the localisation and plausibility runs' other methods.
+spreads, map variants) and RISE's first attempt (its first photo, 4000 masks), on as few photos as tell
+agreement. Not sampled here: the localisation and plausibility runs' other methods.
 """
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
+from reproducibility import TIGHT, off_by
 
 from fovex.evaluation import run
 from fovex.study import export_path
 from fovex.study.provenance import attempt_history
 
-#: Closed-form paths (Grad-CAM++, the random and centre maps, and every metric of a given map): the
-#: same arithmetic in another float order (a batch of 1 image instead of the committed batch of 4,
-#: another thread count or instruction set) moves a value by ~1e-6 of itself: measured up to 4.6e-6
-#: (Grad-CAM++ %Drop, batch of 1 vs 4), ~1e-6 across CPUs (issue 27). 2e-5 allows that and catches any
-#: change of a formula, which moves values by 1e-3 of themselves and more. atol 1e-7: for values near 0.
-CLOSED_FORM_RTOL, CLOSED_FORM_ATOL = 2e-5, 1e-7
+# Closed-form paths (Grad-CAM++, RISE, the random and centre maps, and every metric of a given map) meet
+# the pinned-row tolerance of tests/reproducibility.py (TIGHT of each column's scale): the same arithmetic
+# in another float order (a batch of 1 image instead of the committed 4, another thread count or
+# instruction set) moved a value by at most 4.6e-6 of itself here (Grad-CAM++ %Drop, batch of 1 vs 4).
+
+
+def _closed_form_agrees(merged: pd.DataFrame, columns) -> None:
+    for column in columns:
+        off = off_by(column, merged[f"{column}_committed"].astype(float), merged[column].astype(float), TIGHT)
+        assert not off.any(), (column, merged.loc[off, [column, f"{column}_committed"]].to_dict("records"))
+
 
 #: Optimisation paths (FovEx's scanpath: 200 gradient steps): float-order differences are amplified along
 #: the path; for MP, a batch of 1 instead of the committed 4 moved the first photo's deletion AUC by 0.0033
@@ -94,14 +99,7 @@ def test_rows_of_unknown_or_dirty_code_agree_with_the_current_code(tmp_path, sha
 
     # Closed-form methods of that attempt: the first photo.
     closed = _recompute(tmp_path, "faithfulness", ["gradcam++", "random", "centre"], photos=1)
-    for column in ("drop_pct", "score_masked", "insertion_auc", "deletion_auc", "target_score"):
-        np.testing.assert_allclose(
-            closed[column].astype(float),
-            closed[f"{column}_committed"].astype(float),
-            rtol=CLOSED_FORM_RTOL,
-            atol=CLOSED_FORM_ATOL,
-            err_msg=column,
-        )
+    _closed_form_agrees(closed, ("drop_pct", "score_masked", "insertion_auc", "deletion_auc", "target_score"))
     assert (closed["target"] == closed["target_committed"]).all()
     assert (closed["increase"].astype(bool) == closed["increase_committed"].astype(bool)).all()
 
@@ -123,10 +121,7 @@ def test_rows_of_unknown_or_dirty_code_agree_with_the_current_code(tmp_path, sha
     spread = pd.DataFrame(rows).merge(spreads, on=["image_id", "explainer"], suffixes=("", "_committed"))
     assert len(spread) == len(rows) == 4
     _within_bounds(spread[spread["explainer"] == "fovex"], ["map_mean"])
-    exact = spread[spread["explainer"] != "fovex"]
-    np.testing.assert_allclose(
-        exact["map_mean"], exact["map_mean_committed"], rtol=CLOSED_FORM_RTOL, atol=CLOSED_FORM_ATOL
-    )
+    _closed_form_agrees(spread[spread["explainer"] != "fovex"].reset_index(drop=True), ["map_mean"])
 
     scanpaths = load_maps(tmp_path / runs["fovex"], explainer="fovex")
     ids = sorted(scanpaths)
@@ -155,3 +150,14 @@ def test_meaningful_perturbation_rows_of_unknown_code_agree_with_the_current_cod
     mp = _recompute(tmp_path, "faithfulness", ["meaningful_perturbation"], photos=2)
     _within_bounds(mp, ["deletion_auc", "insertion_auc", "drop_pct"], MP_PER_PHOTO, MP_MEAN)
     assert (mp["target"] == mp["target_committed"]).all()
+
+
+@pytest.mark.slow
+def test_rise_rows_of_unknown_code_agree_with_the_current_code(tmp_path, shared_data):
+    """RISE of its run's first attempt (no commit recorded), its first photo, 4000 masks (about a minute
+    of one core): a closed-form path given the image's seeded masks, so within TIGHT."""
+    history = attempt_history(_committed("faithfulness-rise")[1])
+    assert history.loc[0, "commit"] == "unknown"
+    rise = _recompute(tmp_path, "faithfulness-rise", ["rise"], photos=1)
+    _closed_form_agrees(rise, ("drop_pct", "score_masked", "insertion_auc", "deletion_auc", "target_score"))
+    assert (rise["target"] == rise["target_committed"]).all()

@@ -317,9 +317,11 @@ def test_photo_spread_figure_draws_every_photo_and_names_methods_without_spread(
             "drop_pct": [30.0, 10.0, 20.0, 0.0, 5.0, 6.0],
         }
     )
-    axis = photo_spread_figure(frame).axes[0]
+    figure = photo_spread_figure(frame)
+    axis = figure.axes[0]
     points = np.concatenate([collection.get_offsets() for collection in axis.collections])
     assert points.tolist() == [[0.2, 30.0], [0.4, 10.0], [0.3, 20.0], [0.5, 0.0]]  # one point per photo
     means = [(line.get_xdata()[0], line.get_ydata()[0]) for line in axis.lines]
     assert means == [pytest.approx((0.3, 20.0)), pytest.approx((0.4, 10.0))]
-    assert axis.get_legend().get_title().get_text() == "no map_mean: RISE"
+    assert axis.get_xlabel().endswith("; no map_mean recorded for RISE")  # said, not drawn over photos
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["FovEx", "Grad-CAM"]

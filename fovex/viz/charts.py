@@ -150,7 +150,9 @@ def photo_spread_figure(
         axis.plot(rows[spread].mean(), rows[metric].mean(), "o", markersize=9, color=colour, markeredgecolor="black")
     axis.set_xlabel(f"{spread.replace('_', ' ')} per photo (share of the image the map keeps)", fontsize=8)
     axis.set_ylabel(metric_label(metric), fontsize=8)
-    axis.legend(fontsize=7, title=f"no {spread}: {', '.join(missing)}" if missing else None, title_fontsize=7)
+    if missing:  # said under the plot, where it covers no photo
+        axis.set_xlabel(f"{axis.get_xlabel()}; no {spread} recorded for {', '.join(missing)}", fontsize=8)
+    legend_below(figure, axis)
     return finish_chart(figure, axes, title)
 
 
