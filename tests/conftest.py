@@ -101,3 +101,35 @@ def imagenet_sample_files(shared_data):
     if len(files) < 8:
         pytest.skip("imagenet-sample is incomplete")
     return files
+
+
+def interrupt_background_job(command, cwd, ready, timeout_s: float = 300) -> tuple[int, str]:
+    """Start ``command`` as a shell starts a background job (SIGINT ignored, inherited), wait until
+    ``ready(process)`` is true, send SIGINT, and return ``(exit status, stderr)``; the process is killed
+    if it does not stop within 60 s (the test then fails on its status)."""
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not ready(process):
+            assert process.poll() is None, process.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline, f"not ready after {timeout_s} s"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=60)  # promptly, not after the remaining work
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    return returncode, stderr

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import interrupt_background_job
 
 from fovex.cli import main
 from fovex.data.samples import foolbox_imagenet_files
@@ -167,40 +168,15 @@ def test_explain_refuses_a_float_image_holding_0_to_255(tmp_path, capsys):
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _ignore_sigint():
-    """How a shell starts a background job (``fovex explain ... &``): SIGINT ignored, inherited."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def test_explain_stops_on_sigint_as_a_background_job_with_every_written_pair_complete(tmp_path):
     """Issue 27, B6: `fovex explain a b c d &` then `kill -INT` went on to explain them all (rc 0)."""
-    import signal
-    import time
-
     (image, _), *_ = foolbox_imagenet_files()
     out = tmp_path / "out"
     count = 30
     command = [sys.executable, "-m", "fovex.cli", "explain", *[str(image)] * count, "--out", str(out)]
     command += ["--fixations", "1", "--steps", "1", "--quiet"]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_ignore_sigint
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while not list(out.glob("*.png")):  # the signal lands with work written and work left
-            assert process.poll() is None, process.stderr.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "no output appeared"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
-        returncode = process.wait(timeout=60)  # promptly: not after the remaining images
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
+    # The signal lands with work written and work left.
+    returncode, stderr = interrupt_background_job(command, REPO, lambda process: list(out.glob("*.png")))
     assert returncode == 130, stderr[-3000:]
     assert stderr.strip().splitlines() == ["fovex: interrupted; the outputs written so far are complete"], stderr
     figures, arrays = {p.stem for p in out.glob("*.png")}, {p.stem for p in out.glob("*.npz")}

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import interrupt_background_job
 
 from fovex.study.book import REPO_ROOT, build_book, load_profile, notebook_sources
 
@@ -365,41 +366,22 @@ def test_the_readme_rerun_example_says_why_it_failed_and_overwrite_recomputes(tm
 def test_book_stops_on_sigint_with_one_line_and_no_half_written_chapter(tmp_path):
     """Issue 27, B6: Ctrl-C in `fovex book` gave a traceback and rc 1; `kill -INT` of a background build
     must stop it too (rc 130), leaving no chapter, scratch notebook or kernel behind."""
-    import signal
-    import subprocess
     import sys
-    import time
 
     command = [sys.executable, "-m", "fovex.cli", "book", "--profile", "smoke", "--only", "06_explorer"]
     command += ["--no-html", "--workdir", str(tmp_path), "-p", "num_images", "12"]
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a shell starts `fovex book &`
-    )
     scratch = tmp_path / "build" / "notebooks"
-    try:
-        deadline = time.monotonic() + 300
-        kernels = []
-        while not kernels or not (scratch / "06_explorer.executed.ipynb").exists():  # the chapter is executing
-            assert process.poll() is None, process.stderr.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "the chapter did not start"
-            time.sleep(0.05)
-            kernels = [
-                int(entry.name)
-                for entry in Path("/proc").iterdir()
-                if entry.name.isdigit() and _parent_pid(entry) == process.pid and _is_kernel(entry)
-            ]
-        process.send_signal(signal.SIGINT)
-        returncode = process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
+    kernels = []
+
+    def executing(process) -> bool:  # the chapter's kernel is running
+        kernels[:] = [
+            int(entry.name)
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _parent_pid(entry) == process.pid and _is_kernel(entry)
+        ]
+        return bool(kernels) and (scratch / "06_explorer.executed.ipynb").exists()
+
+    returncode, stderr = interrupt_background_job(command, REPO_ROOT, executing)
     assert returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr and "ERROR" not in stderr, stderr[-3000:]
     assert stderr.strip().splitlines()[-1] == (
