@@ -113,86 +113,98 @@ def _download(
     timeout: float,
     _restarted: bool = False,
 ) -> dict[str, str]:
-    """Download with resume; returns the hex digests {"sha256", "md5"} of the complete file."""
-    from tqdm.auto import tqdm
-
+    """Download with resume into ``dest.part``, verify, then rename; returns the hex digests {"sha256", "md5"}."""
     part = dest.with_name(dest.name + ".part")
     offset = part.stat().st_size if part.is_file() else 0
     headers = {"User-Agent": "fovex-data", "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
-    request = urllib.request.Request(url, headers=headers)
     try:
-        response = _OPENER.open(request, timeout=timeout)  # scheme checked by download_file and on redirects
+        # The scheme is checked by download_file and on every redirect.
+        response = _OPENER.open(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as error:
         if error.code == 416 and offset and not _restarted:
             # Range not satisfiable: the .part is already complete (or longer than the file). Verify it, or restart.
             error.close()
-            digests = {name: hashlib.new(name) for name in ("sha256", "md5")}
+            digests = _new_digests()
             _hash_file_into(part, digests)
             try:
-                _check_digests(dest, digests, sha256, md5)
+                return _finish(part, dest, digests, sha256, md5)
             except ChecksumError:
-                part.unlink()
                 return _download(url, dest, sha256=sha256, md5=md5, progress=progress, timeout=timeout, _restarted=True)
-            os.replace(part, dest)
-            return {name: digest.hexdigest() for name, digest in digests.items()}
         raise DownloadError(f"{url}: HTTP {error.code} {error.reason}") from error
     except (urllib.error.URLError, OSError) as error:
         raise DownloadError(f"{url}: {getattr(error, 'reason', error)}") from error
 
     with response:
-        status = response.status
-        if status == 206 and offset:
-            if _content_range_start(response.headers.get("Content-Range")) != offset:
-                raise DownloadError(
-                    f"{url}: server answered a resume at byte {offset} with {response.headers.get('Content-Range')!r}"
-                )
-            mode = "ab"
-        elif status == 200:
-            if offset:
-                log.info("%s: server ignored the Range request; restarting from byte 0", dest.name)
-            offset, mode = 0, "wb"
-        else:
-            raise DownloadError(f"{url}: unexpected HTTP status {status}")
+        offset, mode = _resume_point(response, url, dest, offset)
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None and length.isdigit() else None
-
-        digests = {name: hashlib.new(name) for name in ("sha256", "md5")}
+        digests = _new_digests()
         if offset:
             _hash_file_into(part, digests)
-        received = offset
-        bar = tqdm(
-            total=total,
-            initial=offset,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            desc=dest.name,
-            disable=not progress,
-            leave=False,
-        )
-        try:
-            with bar, open(part, mode) as handle:
-                while True:
-                    chunk = response.read(_CHUNK)
-                    if not chunk:
-                        break
-                    handle.write(chunk)
-                    for digest in digests.values():
-                        digest.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-        except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as error:
-            raise DownloadError(
-                f"{url}: interrupted after {received} bytes ({error}); run again to resume from {part.name}"
-            ) from error
+        received = _stream(response, part, mode, digests, offset, total, url, progress)
     if total is not None and received != total:
         raise DownloadError(f"{url}: got {received} of {total} bytes; run again to resume from {part.name}")
+    return _finish(part, dest, digests, sha256, md5)
+
+
+def _new_digests() -> dict[str, hashlib._Hash]:
+    return {name: hashlib.new(name) for name in ("sha256", "md5")}
+
+
+def _resume_point(response, url: str, dest: Path, offset: int) -> tuple[int, str]:
+    """Where the answer's bytes go: ``(offset, "ab")`` for a matching resume, ``(0, "wb")`` for a whole file."""
+    status = response.status
+    if status == 206 and offset:
+        if _content_range_start(response.headers.get("Content-Range")) != offset:
+            raise DownloadError(
+                f"{url}: server answered a resume at byte {offset} with {response.headers.get('Content-Range')!r}"
+            )
+        return offset, "ab"
+    if status == 200:
+        if offset:
+            log.info("%s: server ignored the Range request; restarting from byte 0", dest.name)
+        return 0, "wb"
+    raise DownloadError(f"{url}: unexpected HTTP status {status}")
+
+
+def _stream(response, part: Path, mode: str, digests: dict, offset: int, total: int | None, url: str, progress: bool):
+    """Append the response body to ``part`` while hashing it; returns the bytes the file holds then."""
+    from tqdm.auto import tqdm
+
+    received = offset
+    bar = tqdm(
+        total=total,
+        initial=offset,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=part.name.removesuffix(".part"),
+        disable=not progress,
+        leave=False,
+    )
+    try:
+        with bar, open(part, mode) as handle:
+            while chunk := response.read(_CHUNK):
+                handle.write(chunk)
+                for digest in digests.values():
+                    digest.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    except (TimeoutError, http.client.IncompleteRead, ConnectionError, OSError) as error:
+        raise DownloadError(
+            f"{url}: interrupted after {received} bytes ({error}); run again to resume from {part.name}"
+        ) from error
+    return received
+
+
+def _finish(part: Path, dest: Path, digests: dict, sha256: str | None, md5: str | None) -> dict[str, str]:
+    """Check the digests of the complete ``part``; rename it to ``dest`` or delete it (bad bytes cannot be resumed)."""
     try:
         _check_digests(dest, digests, sha256, md5)
     except ChecksumError:
-        part.unlink(missing_ok=True)  # bad bytes cannot be resumed from
+        part.unlink(missing_ok=True)
         raise
     os.replace(part, dest)
     return {name: digest.hexdigest() for name, digest in digests.items()}
