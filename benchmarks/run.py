@@ -17,6 +17,15 @@ The last lines name the FovEx batch size with the most images/s per model.
 times RISE (the bundled model, ``--rise-masks`` masks, one photo) at each masked-images-per-pass
 batch size, interleaved over ``--repeats`` rounds, and prints each one's speed relative to the fastest
 (the measurement behind ``fovex.explain.perturbation.RISE_CPU_BATCH``).
+
+    .venv/bin/python benchmarks/run.py --levers --models resnet50 --batch-sizes 32 --device cuda
+
+times FovEx under each way of running the model (issue 28's levers), interleaved over ``--repeats``
+rounds, each beside its own floor and as a speed-up over the default: ``default`` (channels-last for
+CNNs, float32, or ``--dtype`` autocast), ``contiguous`` (NCHW), ``bf16-weights`` (the model in bfloat16,
+no autocast), ``compile`` (``torch.compile``), ``compile+bf16-weights``, and on a GPU
+``reduce-overhead`` (compiled with CUDA graphs). Every configuration is warmed up at the timed batch
+size first, so compilation is not timed (its seconds are printed).
 """
 
 from __future__ import annotations
@@ -96,6 +105,86 @@ def rise_batches(device: torch.device, batch_sizes: list[int], masks: int, repea
     return 0
 
 
+LEVERS = {
+    # name: load_model keyword arguments
+    "default": {},
+    "contiguous": {"channels_last": False},
+    "bf16-weights": {"dtype": "bfloat16"},
+    "compile": {"compile": "default"},
+    "compile+bf16-weights": {"compile": "default", "dtype": "bfloat16"},
+    "reduce-overhead": {"compile": "reduce-overhead"},
+}
+
+
+def levers(args, device: torch.device) -> int:
+    """FovEx under each lever at each batch size, interleaved rounds, medians; one CSV row per lever."""
+    import statistics
+    import time
+
+    from fovex.benchmark import synchronize
+
+    models = args.models or ["efficientnet_lite0"]
+    batch_sizes = args.batch_sizes or [8]
+    names = [n for n in LEVERS if device.type == "cuda" or n != "reduce-overhead"]
+    print(
+        f"machine: {machine_description(device)}; FovEx T={args.fixations}, K={args.steps}; "
+        f"autocast {args.dtype}; {args.repeats} interleaved rounds"
+    )
+    out = args.out or Path("build") / "benchmarks" / f"levers-{device.type}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for model_name in models:
+        weights = "default" if model_name.startswith("efficientnet") else None
+        chosen = [n for n in names if not (model_name.startswith("vit") and n == "contiguous")]
+        for batch_size in batch_sizes:
+            explainers, warmup_s = {}, {}
+            for name in chosen:
+                model = fovex.load_model(model_name, weights=weights, device=device, **LEVERS[name])
+                autocast = None if args.dtype == "float32" or "bf16" in name else args.dtype
+                explainers[name] = fovex.create_explainer(
+                    "fovex", model, fixations=args.fixations, steps=args.steps, autocast=autocast
+                )
+            images = sample_images(batch_size, explainers["default"].model.input_size).to(device)
+            for name, explainer in explainers.items():
+                synchronize(device)
+                start = time.perf_counter()
+                explainer.explain(images)  # compiles at this batch shape (and warms every kernel)
+                synchronize(device)
+                warmup_s[name] = time.perf_counter() - start
+            measured = {name: [] for name in explainers}
+            for _ in range(args.repeats):
+                for name, explainer in explainers.items():
+                    measured[name].append(
+                        time_explainer(explainer, images, floor_repeats=args.floor_repeats, count_flops=False)
+                    )
+            default_s = statistics.median(r.seconds_per_image for r in measured["default"])
+            for name, runs in measured.items():
+                seconds = statistics.median(r.seconds_per_image for r in runs)
+                floor = statistics.median(r.floor_seconds_per_image for r in runs)
+                row = {
+                    "model": model_name,
+                    "batch_size": batch_size,
+                    "lever": name,
+                    "autocast": explainers[name].autocast or "none",
+                    "seconds_per_image": seconds,
+                    "images_per_s": 1.0 / seconds,
+                    "floor_seconds_per_image": floor,
+                    "ratio_to_floor": seconds / floor,
+                    "speedup_over_default": default_s / seconds,
+                    "first_call_s": warmup_s[name],
+                    "machine": machine_description(device),
+                }
+                rows.append(row)
+                pd.DataFrame(rows).to_csv(out, index=False)
+                print(
+                    f"  {model_name:22s} B={batch_size:<3d} {name:22s} {seconds:8.4f} s/image  "
+                    f"floor {floor:8.4f}  ratio {seconds / floor:5.2f}  {default_s / seconds:5.2f}x default  "
+                    f"(first call {warmup_s[name]:.1f} s)"
+                )
+    print(f"written: {out}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
@@ -119,7 +208,8 @@ def main(argv=None) -> int:
         "--rise-batches", nargs="*", type=int, default=None, help="only compare RISE at these batch sizes"
     )
     parser.add_argument("--rise-masks", type=int, default=400, help="masks per RISE map (--rise-batches)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (--rise-batches)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (--rise-batches, --levers)")
+    parser.add_argument("--levers", action="store_true", help="FovEx under each way of running the model")
     parser.add_argument("--floor-repeats", type=int, default=5, help="timed model passes for each floor")
     parser.add_argument(
         "--deterministic", action="store_true", help="bit-stable kernels (TF32 off): the cost of the config's flag"
@@ -138,6 +228,8 @@ def main(argv=None) -> int:
 
 
 def measure(args, device: torch.device) -> int:
+    if args.levers:
+        return levers(args, device)
     if args.rise_batches:
         return rise_batches(device, args.rise_batches, args.rise_masks, args.repeats)
     models, batch_sizes, baselines, count = PRESETS[args.preset]
