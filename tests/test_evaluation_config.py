@@ -122,6 +122,47 @@ def test_metrics_per_kind_and_explainer_models():
     assert restricted["models"][1]["weights"] is None
 
 
+#: The hash of every shipped evaluation config, as computed before the engine read typed settings
+#: (issue 29): committed results are keyed by these, so a change to how a config is parsed, stored or
+#: read must leave every one of them as it is.
+SHIPPED_CONFIG_HASHES = {
+    "configs/fast-candidates.yaml": "79917902a22e910e25cdda8de2646618cf4d12961b54f12144e1129193bc7607",
+    "configs/fast-vs-published.yaml": "24b619e89274b9e6dc3daa4b0fe349e730dc33cfa20bfa8fe60098d1a14e1faa",
+    "configs/imagenet-sample-faithfulness.yaml": "b53b491728debb735f99db82ebd49e620b710b1cef9a0ef9872420455575fef2",
+    "configs/osie-plausibility.yaml": "b486ca75faeaf9332a6f08b4f2a4c3fe721152991c1c60a7bc94018cec84e591",
+    "configs/paper-imagenet.yaml": "e8273dbd54b549200a30bcbaf36a9ea7f1a8d335b8b5e1a41f9708794d69034c",
+    "configs/paper-mit1003.yaml": "e7631023ecbaa0c197fee5d806d70b28104693d7d7a6cefd8c9c3192061d749e",
+    "configs/paper-voc2012.yaml": "7baabaea6725fe13de82baf3574e5e9d755e856b6d16778366cd717f360edc21",
+    "configs/published-seed-reference.yaml": "22b893b666bb7120e69bcba8e1e3e5931d5454f17cb33a5821e7105e705c6679",
+    "configs/smoke.yaml": "a9c40b323d1ae875f3280b7c734aa1474561b89a0d705bafa52a495f65b5ec37",
+    "configs/study/faithfulness-rise.yaml": "5e850e84cc6b65f190f4388e7fd53b46b372e7ad02b61daab03425fdda6c622d",
+    "configs/study/faithfulness.yaml": "2cf94c83e77e63ddb6482373847a11ff96a0f2fd7b3c21480238d39ec8d627f8",
+    "configs/study/fast-vs-published.yaml": "f5dbdeb4cc990e29dea182d9b45fe31024902f212926580e691b186904394dc5",
+    "configs/study/localisation.yaml": "2ff1da988dd8af0514b2743ce2146f30683bea7f8ddc86dd01c4c5e4368b8304",
+    "configs/study/plausibility-nus-scene500.yaml": "9a874e6703306081185df2f48f0c45d58d2b9912e8bb879526971058810ece66",
+    "configs/study/plausibility-osie.yaml": "0fe0b3438db5362fc7e0695eb7d48127812da53d88e4160254d6d3cfb9595d03",
+    "configs/study/receptive-field.yaml": "5c4ab0ed6217b0cc27cd941ccbd45f149074694e1a9b256a94a0c5e6f2e96fab",
+    "configs/voc-sample-localisation.yaml": "561ed1ef4f1f57f710a7a517e228bc1fed810c5c508e0c38d27560b54ca3bec1",
+}
+
+
+def _evaluation_configs() -> list[str]:
+    """Every YAML under configs/ that is an evaluation config (configs/book/ holds book build configs)."""
+    import yaml
+
+    paths = sorted((REPO / "configs").rglob("*.yaml"))
+    return [p.relative_to(REPO).as_posix() for p in paths if "config_version" in (yaml.safe_load(p.read_text()) or {})]
+
+
+def test_every_shipped_config_hash_is_pinned():
+    assert _evaluation_configs() == sorted(SHIPPED_CONFIG_HASHES)
+
+
+@pytest.mark.parametrize("path", sorted(SHIPPED_CONFIG_HASHES))
+def test_shipped_config_hash_is_unchanged(path):
+    assert load_config(REPO / path).hash == SHIPPED_CONFIG_HASHES[path]
+
+
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
     config = load_config(path)
