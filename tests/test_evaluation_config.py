@@ -214,3 +214,145 @@ def test_dataset_order_is_validated_and_selects(tmp_path):
     with pytest.raises(ConfigError, match="order must be one of files, spread"):
         load_config(_config(dataset={"name": "samples", "order": "random"}))
     assert load_config(_config())["dataset"]["order"] == "files"
+
+
+# ----------------------------------------------------------------------------- typed settings (issue 29, item 2)
+
+
+def test_typed_settings_mirror_the_resolved_mapping():
+    from fovex.evaluation.config import DatasetEntry, ExplainerEntry, ModelEntry
+    from fovex.evaluation.scoring import FaithfulnessSettings, MetricSettings
+
+    config = load_config(
+        _config(
+            models=["efficientnet_lite0", {"name": "efficientnet_lite0", "label": "lite0-random", "weights": "none"}],
+            explainers=[
+                {"name": "fovex", "settings": {"fixations": 1, "steps": 2}},
+                {"name": "centre", "models": "lite0-random"},
+            ],
+            dataset={"name": "samples", "split": "imagenet", "num_images": 2, "crop_fraction": 1, "options": {}},
+            metric_settings={"faithfulness": {"step": 2048}},
+            batch_size=3,
+            threads=2,
+        )
+    )
+    assert config.models == (
+        ModelEntry("efficientnet_lite0", "efficientnet_lite0", "default"),
+        ModelEntry("efficientnet_lite0", "lite0-random", None),
+    )
+    fovex_entry, centre = config.explainers
+    assert isinstance(fovex_entry, ExplainerEntry) and fovex_entry.name == "fovex" and fovex_entry.label == "fovex"
+    assert dict(fovex_entry.settings) == config["explainers"][0]["settings"] and fovex_entry.settings["seed"] == 42
+    assert fovex_entry.models == ("efficientnet_lite0", "lite0-random")
+    assert centre.models == ("lite0-random",) and centre.explains("lite0-random")
+    assert not centre.explains("efficientnet_lite0")
+    assert config.dataset == DatasetEntry("samples", None, "imagenet", None, 1.0, 2, 0, "files", {})
+    assert isinstance(config.dataset.crop_fraction, float) and config.dataset.kind == config.kind == "classification"
+    assert config.metrics == tuple(DEFAULT_METRICS["classification"])
+    assert isinstance(config.metric_settings, MetricSettings)
+    assert config.metric_settings.faithfulness == FaithfulnessSettings(step=2048)
+    assert config.metric_settings.plausibility.sauc_other_images is None
+    assert (config.batch_size, config.threads, config.seed, config.device) == (3, 2, 42, "auto")
+    assert (config.target, config.save_maps, config.deterministic, config.output_dir) == (
+        "predicted",
+        True,
+        False,
+        None,
+    )
+    # Every top-level key of the resolved mapping has its attribute (config_version aside: always 1).
+    assert set(config.data) - {"config_version"} <= {name for name in vars(config) if name not in ("data", "source")}
+
+
+def test_typed_settings_are_read_only_and_detached_from_the_mapping():
+    import dataclasses
+
+    config = load_config(_config(dataset={"name": "samples", "split": "imagenet", "options": {"x": [1]}}))
+    for target, name in [
+        (config, "batch_size"),
+        (config, "models"),
+        (config.models[0], "label"),
+        (config.explainers[0], "settings"),
+        (config.dataset, "num_images"),
+        (config.metric_settings, "faithfulness"),
+        (config.metric_settings.faithfulness, "batch_size"),
+    ]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(target, name, None)
+    with pytest.raises(TypeError):
+        config.explainers[0].settings["steps"] = 9  # a read-only mapping
+    with pytest.raises(TypeError):
+        config.dataset.options["x"] = 2
+    before = config.hash
+    config.to_dict()["explainers"][0]["settings"]["steps"] = 9
+    assert config["explainers"][0]["settings"]["steps"] == 2 and config.hash == before
+    assert config.explainers[0].settings["steps"] == 2 and config.dataset.options["x"] == [1]
+
+
+def test_metric_settings_defaults_are_the_typed_defaults():
+    import dataclasses
+
+    from fovex.evaluation.scoring import METRIC_SETTINGS_DEFAULTS, MetricSettings
+
+    typed = MetricSettings()
+    for family, defaults in METRIC_SETTINGS_DEFAULTS.items():
+        assert dataclasses.asdict(getattr(typed, family)) == defaults
+    assert MetricSettings.from_dict(METRIC_SETTINGS_DEFAULTS) == typed
+    assert load_config(_config()).metric_settings == typed
+
+
+@pytest.mark.parametrize(
+    "changes, key",
+    [
+        ({"batch_size": "8"}, "batch_size"),
+        ({"seed": 1.5}, "seed"),
+        ({"threads": 0}, "threads"),
+        ({"save_maps": -1}, "save_maps"),
+        ({"output_dir": 3}, "output_dir"),
+        ({"models": [{"name": "efficientnet_lite0", "weights": "missing.pt"}]}, "models[0]: weights"),
+        ({"explainers": [{"name": "centre", "models": []}]}, "explainers[0]: models"),
+        ({"dataset": {"name": "samples", "image_size": 16}}, "dataset.image_size"),
+        ({"dataset": {"name": "samples", "num_images": 0}}, "dataset.num_images"),
+        ({"dataset": {"name": "samples", "offset": -1}}, "dataset.offset"),
+        ({"dataset": {"name": "samples", "crop_fraction": 0}}, "dataset.crop_fraction"),
+        ({"dataset": {"name": "samples", "options": []}}, "dataset.options"),
+        ({"metric_settings": {"faithfulness": {"batch_size": 0}}}, "metric_settings.faithfulness.batch_size"),
+        ({"metric_settings": {"faithfulness": {"step": "all"}}}, "metric_settings.faithfulness.step"),
+        ({"metric_settings": {"localisation": {"region": "pixels"}}}, "metric_settings.localisation.region"),
+        ({"metric_settings": {"plausibility": {"sauc_other_images": 0}}}, "metric_settings.plausibility.sauc_other"),
+        ({"metric_settings": {"scanpath": {"grid": 0}}}, "metric_settings.scanpath.grid"),
+        ({"metric_settings": {"scanpath": [5]}}, "metric_settings.scanpath must be a mapping"),
+    ],
+)
+def test_invalid_values_name_their_key(changes, key):
+    """Values the typed settings would hold wrongly are refused by load_config, naming the key."""
+    import re
+
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        load_config(_config(**changes))
+
+
+def test_plan_at_model_size_returns_a_new_plan():
+    import dataclasses
+    from types import SimpleNamespace
+
+    from fovex.evaluation.plan import plan_at_model_size, plan_models
+
+    fixed = load_config(_config(dataset={"name": "samples", "split": "imagenet", "num_images": 3, "image_size": 96}))
+    free = load_config(_config(dataset={"name": "samples", "split": "imagenet", "num_images": 3}))
+    model = SimpleNamespace(input_size=64)
+    plan = plan_models(fixed)[0]
+    assert plan_at_model_size(fixed, plan, model) is plan  # the config fixes the size
+    plan = plan_models(free)[0]
+    sized = plan_at_model_size(free, plan, model)
+    assert (plan.image_size, sized.image_size) == (224, 64) and sized.dataset is not plan.dataset
+    assert (sized.index, sized.entry, sized.selection, sized.batches) == (
+        plan.index,
+        plan.entry,
+        plan.selection,
+        plan.batches,
+    )
+    assert tuple(sized.dataset[0].image.shape) == (3, 64, 64)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.image_size = 64
+    # A resolved mapping (a manifest's config) plans the same selection.
+    assert plan_models(free.to_dict())[0].selection == plan.selection
