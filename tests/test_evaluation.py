@@ -552,13 +552,13 @@ def test_deterministic_config_runs_with_bit_stable_flags_and_restores_them(tmp_p
     import fovex.evaluation.runner as runner
 
     seen = []
-    shard = runner._shard
+    run_batches = runner._run_pending_batches
 
     def recording(*args, **kwargs):
         seen.append((torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.allow_tf32))
-        return shard(*args, **kwargs)
+        return run_batches(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "_shard", recording)
+    monkeypatch.setattr(runner, "_run_pending_batches", recording)
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
     config = {**TINY, "explainers": ["random"], "dataset": {**TINY["dataset"], "num_images": 2}, "deterministic": True}
     results = run(config, tmp_path / "deterministic", quiet=True)

@@ -4,6 +4,12 @@ A config (``config_version: 1``) names the models, the explainers with their set
 with its split and number of images, the metrics, the batch size, device, seed and output directory.
 See ``configs/`` and the README section "Evaluation" for the full schema.
 
+:func:`load_config` checks a config once and returns an :class:`EvalConfig`: the resolved mapping
+(``data``, the canonical form that is hashed and written to a run's manifest) and, read from it, the
+typed settings the engine uses: :class:`ModelEntry` and :class:`ExplainerEntry` per entry, one
+:class:`DatasetEntry`, :class:`~fovex.evaluation.scoring.MetricSettings` and the scalar keys as
+attributes (``config.batch_size``, ``config.seed``, ...).
+
 Size: one validator per section of the config, in the order a config is read; together they are
 the schema, so they stay on one page rather than scattered over modules.
 """
@@ -15,8 +21,10 @@ import difflib
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .scoring import (
@@ -25,6 +33,7 @@ from .scoring import (
     METRIC_SETTINGS_DEFAULTS,
     METRICS,
     VALID_METRICS,
+    MetricSettings,
     dataset_kind,
 )
 
@@ -33,8 +42,11 @@ __all__ = [
     "DATASET_ORDERS",
     "HASH_EXCLUDED_KEYS",
     "ConfigError",
+    "DatasetEntry",
     "EvalConfig",
     "EvaluationError",
+    "ExplainerEntry",
+    "ModelEntry",
     "config_hash",
     "load_config",
 ]
@@ -90,12 +102,103 @@ class EvaluationError(RuntimeError):
     """The evaluation cannot run as configured (data set missing, model weights unavailable, ...)."""
 
 
+def _frozen(mapping: Mapping) -> Mapping[str, Any]:
+    """A read-only copy: a typed entry cannot drift from the resolved mapping it was read from."""
+    return MappingProxyType(copy.deepcopy(dict(mapping)))
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One entry of ``models``: a registered model, its label in the results and its weights."""
+
+    name: str
+    label: str
+    weights: str | None  # "default", None (random initialisation) or a local checkpoint path
+
+
+@dataclass(frozen=True)
+class ExplainerEntry:
+    """One entry of ``explainers``: the method, its label in the results, its checked settings (a
+    preset spelled out, the config seed filled in) and the labels of the models it explains."""
+
+    name: str
+    label: str
+    settings: Mapping[str, Any]
+    models: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, entry: Mapping) -> ExplainerEntry:
+        return cls(entry["name"], entry["label"], _frozen(entry["settings"]), tuple(entry["models"]))
+
+    def explains(self, model_label: str) -> bool:
+        return model_label in self.models
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """The ``dataset`` section: which images, opened how, and which of them a run selects."""
+
+    name: str
+    root: str | None
+    split: str | None
+    image_size: int | None  # None: each model's own input size
+    crop_fraction: float
+    num_images: int | None  # None: every image from ``offset`` on
+    offset: int
+    order: str  # one of DATASET_ORDERS
+    options: Mapping[str, Any]  # further keyword arguments of fovex.data.open_dataset
+
+    @classmethod
+    def from_dict(cls, spec: Mapping) -> DatasetEntry:
+        return cls(**{**spec, "options": _frozen(spec["options"])})
+
+    @property
+    def kind(self) -> str:
+        """``classification``, ``localisation`` or ``fixations`` (:data:`~fovex.evaluation.scoring.DATASET_KINDS`)."""
+        return dataset_kind(self.name)
+
+
 @dataclass(frozen=True)
 class EvalConfig:
-    """A validated config with every default filled in (``data``), and where it came from."""
+    """A validated config with every default filled in (``data``), where it came from, and its typed settings.
+
+    ``data`` is the canonical, serialisable form: it is hashed (:attr:`hash`) and written to a run's
+    manifest. The other attributes are read from it once, on construction, and cannot be set:
+    ``models``, ``explainers`` (tuples of :class:`ModelEntry` / :class:`ExplainerEntry`), ``dataset``
+    (:class:`DatasetEntry`), ``metrics`` (names), ``metric_settings``
+    (:class:`~fovex.evaluation.scoring.MetricSettings`) and the scalar keys. ``config["key"]`` reads
+    ``data`` (the resolved mapping, as a manifest holds it).
+    """
 
     data: dict[str, Any]
     source: str | None = None
+    name: str | None = field(init=False, repr=False, compare=False)
+    output_dir: str | None = field(init=False, repr=False, compare=False)
+    models: tuple[ModelEntry, ...] = field(init=False, repr=False, compare=False)
+    explainers: tuple[ExplainerEntry, ...] = field(init=False, repr=False, compare=False)
+    dataset: DatasetEntry = field(init=False, repr=False, compare=False)
+    target: str = field(init=False, repr=False, compare=False)  # "predicted" or "label"
+    metrics: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    metric_settings: MetricSettings = field(init=False, repr=False, compare=False)
+    batch_size: int = field(init=False, repr=False, compare=False)
+    device: str = field(init=False, repr=False, compare=False)
+    deterministic: bool = field(init=False, repr=False, compare=False)
+    seed: int = field(init=False, repr=False, compare=False)
+    threads: int | None = field(init=False, repr=False, compare=False)
+    save_maps: bool | int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        data = self.data
+        typed = {key: copy.deepcopy(data[key]) for key in _SCALAR_KEYS}
+        typed.update(
+            models=tuple(ModelEntry(**entry) for entry in data["models"]),
+            explainers=tuple(ExplainerEntry.from_dict(entry) for entry in data["explainers"]),
+            dataset=DatasetEntry.from_dict(data["dataset"]),
+            metrics=tuple(data["metrics"]),
+            metric_settings=MetricSettings.from_dict(data["metric_settings"]),
+        )
+        for key, value in typed.items():
+            object.__setattr__(self, key, value)  # a frozen dataclass sets its own fields this way
 
     def __getitem__(self, key: str):
         return self.data[key]
@@ -106,10 +209,14 @@ class EvalConfig:
 
     @property
     def kind(self) -> str:
-        return dataset_kind(self.data["dataset"]["name"])
+        return self.dataset.kind
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.data)
+
+
+#: The top-level keys an :class:`EvalConfig` holds as they are (numbers, strings, booleans, None).
+_SCALAR_KEYS = ("name", "output_dir", "target", "batch_size", "device", "deterministic", "seed", "threads", "save_maps")
 
 
 def config_hash(data: dict[str, Any]) -> str:

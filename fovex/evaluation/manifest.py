@@ -37,8 +37,8 @@ def new_manifest(config: EvalConfig, created_at: str | None, attempts: list[dict
         "config_hash": config.hash,
         "config": config.to_dict(),
         "config_source": config.source,
-        "columns": list(row_columns(config["metrics"])),
-        "seed": config["seed"],
+        "columns": list(row_columns(config.metrics)),
+        "seed": config.seed,
         "created_at": created_at,
         "attempts": list(attempts or []),
     }

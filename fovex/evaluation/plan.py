@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .config import EvalConfig, EvaluationError
+from .config import EvalConfig, EvaluationError, ModelEntry, load_config
 
 __all__ = [
     "Item",
     "ModelPlan",
-    "at_model_size",
     "explanation_items",
     "open_config_dataset",
+    "plan_at_model_size",
     "plan_models",
     "spread_order",
 ]
@@ -43,12 +43,12 @@ class Item:
         return self.sample.id if self.object_class is None else f"{self.sample.id}/{self.object_class}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelPlan:
     """What one model evaluates: the data set opened at its input size and the batches of the selection."""
 
     index: int
-    entry: dict
+    entry: ModelEntry
     dataset: Any
     image_size: int
     selection: list[int]
@@ -58,38 +58,42 @@ class ModelPlan:
 def open_config_dataset(config: EvalConfig, image_size: int):
     from ..data import open_dataset
 
-    spec = config["dataset"]
+    spec = config.dataset
     try:
         return open_dataset(
-            spec["name"],
-            root=spec["root"],
-            split=spec["split"],
+            spec.name,
+            root=spec.root,
+            split=spec.split,
             image_size=image_size,
-            crop_fraction=spec["crop_fraction"],
-            **spec["options"],
+            crop_fraction=spec.crop_fraction,
+            **spec.options,
         )
     except (FileNotFoundError, ValueError, KeyError, TypeError) as error:
-        raise EvaluationError(f"cannot open data set {spec['name']!r}: {error}") from error
+        raise EvaluationError(f"cannot open data set {spec.name!r}: {error}") from error
 
 
-def plan_models(config: EvalConfig) -> list[ModelPlan]:
-    """Batches per model. The data set is opened here to count its images; each model reopens it at its size."""
-    spec = config["dataset"]
-    dataset = open_config_dataset(config, spec["image_size"] or 224)
-    available = len(dataset) - spec["offset"]
-    count = available if spec["num_images"] is None else spec["num_images"]
+def plan_models(config: EvalConfig | dict) -> list[ModelPlan]:
+    """Batches per model. The data set is opened here to count its images; each model reopens it at its size.
+
+    ``config``: an :class:`EvalConfig`, or a config mapping such as a run manifest's (resolved again here).
+    """
+    config = load_config(config)
+    spec = config.dataset
+    dataset = open_config_dataset(config, spec.image_size or 224)
+    available = len(dataset) - spec.offset
+    count = available if spec.num_images is None else spec.num_images
     if count > available or available <= 0:
         raise EvaluationError(
-            f"data set {spec['name']!r} has {len(dataset)} images; offset {spec['offset']} and "
-            f"num_images {spec['num_images']} ask for more"
+            f"data set {spec.name!r} has {len(dataset)} images; offset {spec.offset} and "
+            f"num_images {spec.num_images} ask for more"
         )
-    order = spread_order(len(dataset)) if spec["order"] == "spread" else list(range(len(dataset)))
-    selection = order[spec["offset"] : spec["offset"] + count]
-    step = config["batch_size"]
+    order = spread_order(len(dataset)) if spec.order == "spread" else list(range(len(dataset)))
+    selection = order[spec.offset : spec.offset + count]
+    step = config.batch_size
     batches = [selection[start : start + step] for start in range(0, len(selection), step)]
     return [
-        ModelPlan(index, entry, dataset, spec["image_size"] or 224, selection, batches)
-        for index, entry in enumerate(config["models"])
+        ModelPlan(index, entry, dataset, spec.image_size or 224, selection, batches)
+        for index, entry in enumerate(config.models)
     ]
 
 
@@ -110,11 +114,15 @@ def spread_order(length: int) -> list[int]:
     return [(k * stride) % length for k in range(length)]
 
 
-def at_model_size(config: EvalConfig, plan: ModelPlan, model) -> None:
-    """Reopen the data set at the model's input size unless the config fixes ``image_size``."""
-    size = config["dataset"]["image_size"] or model.input_size
-    if size != plan.image_size:
-        plan.dataset, plan.image_size = open_config_dataset(config, size), size
+def plan_at_model_size(config: EvalConfig, plan: ModelPlan, model) -> ModelPlan:
+    """``plan`` with its data set opened at the model's input size, unless the config fixes ``image_size``.
+
+    Returns a new plan (the same one when the size is already right); the selection and batches are kept.
+    """
+    size = config.dataset.image_size or model.input_size
+    if size == plan.image_size:
+        return plan
+    return replace(plan, dataset=open_config_dataset(config, size), image_size=size)
 
 
 def explanation_items(config: EvalConfig, batch) -> tuple[list[Item], dict[int, list[tuple[str, str, int]]]]:
@@ -131,7 +139,7 @@ def explanation_items(config: EvalConfig, batch) -> tuple[list[Item], dict[int, 
     for position, (index, sample) in enumerate(batch.samples.items()):
         logits = batch.logits[position]
         if kind != "localisation":
-            if config["target"] == "label":
+            if config.target == "label":
                 if sample.label is None:
                     skipped[index].append((None, "the image has no label to explain", 0))
                     continue
@@ -141,7 +149,7 @@ def explanation_items(config: EvalConfig, batch) -> tuple[list[Item], dict[int, 
             items.append(Item(position, index, sample, target))
             continue
         split = split_explainable(
-            sample.objects or [], include_difficult=config["metric_settings"]["localisation"]["include_difficult"]
+            sample.objects or [], include_difficult=config.metric_settings.localisation.include_difficult
         )
         by_class = defaultdict(list)
         for obj in split.explainable:

@@ -24,9 +24,9 @@ import torch
 
 from ..devices import deterministic, synchronize
 from . import distributed, store
-from .config import EvalConfig, EvaluationError, load_config
+from .config import EvalConfig, EvaluationError, ExplainerEntry, ModelEntry, load_config
 from .manifest import finish_manifest, prepare_store
-from .plan import Item, ModelPlan, at_model_size, explanation_items, plan_models
+from .plan import Item, ModelPlan, explanation_items, plan_at_model_size, plan_models
 from .provenance import now as provenance_now
 from .schema import arrow_schema, base_row, item_fields, map_arrays, row_columns
 from .scoring import compute_metrics, fixation_pool
@@ -111,7 +111,7 @@ def _explain_and_score(context: RunContext, model, explainer, items: list[Item],
     synchronize(context.device)
     explained = time.perf_counter()
     values, notes, arrays = compute_metrics(
-        context.config["metrics"], model, images, explanation, items, context.config["metric_settings"], pool
+        context.config.metrics, model, images, explanation, items, context.config.metric_settings, pool
     )
     synchronize(context.device)
     scored = time.perf_counter()
@@ -128,7 +128,7 @@ def _batch_rows(
     plan: ModelPlan,
     model,
     explainer,
-    explainer_entry: dict,
+    explainer_entry: ExplainerEntry,
     batch_index: int,
     batch: LoadedBatch,
     items: list[Item],
@@ -140,7 +140,7 @@ def _batch_rows(
 
     def new_row(index: int, image_id: str) -> dict:
         return base_row(
-            context.config, context.columns, plan.entry["label"], explainer_entry, batch_index, index, image_id
+            context.config, context.columns, plan.entry.label, explainer_entry, batch_index, index, image_id
         )
 
     arrays = None
@@ -169,13 +169,13 @@ def _batch_rows(
     return rows, arrays
 
 
-def _load_model(entry: dict, device: torch.device):
+def _load_model(entry: ModelEntry, device: torch.device):
     from ..models import load_model
 
     try:
-        return load_model(entry["name"], weights=entry["weights"], device=device)
+        return load_model(entry.name, weights=entry.weights, device=device)
     except (RuntimeError, ValueError, FileNotFoundError) as error:
-        raise EvaluationError(f"cannot load model {entry['label']!r}: {error}") from error
+        raise EvaluationError(f"cannot load model {entry.label!r}: {error}") from error
 
 
 def _build_explainers(config: EvalConfig, model, model_label: str) -> list:
@@ -183,35 +183,41 @@ def _build_explainers(config: EvalConfig, model, model_label: str) -> list:
     from ..explain import explainer
 
     built = []
-    for entry in config["explainers"]:
-        if model_label not in entry["models"]:
+    for entry in config.explainers:
+        if not entry.explains(model_label):
             built.append(None)
             continue
         try:
-            built.append(explainer(entry["name"], model, **entry["settings"]))
+            built.append(explainer(entry.name, model, **entry.settings))
         except (TypeError, ValueError) as error:
             raise EvaluationError(
-                f"explainer {entry['label']!r} ({entry['name']}) with settings {entry['settings']}: {error}"
+                f"explainer {entry.label!r} ({entry.name}) with settings {dict(entry.settings)}: {error}"
             ) from error
     return built
 
 
-def _shard(context: RunContext, plans: list[ModelPlan], done: set, quiet: bool) -> dict:
-    """Run this rank's batches that have no part yet; returns the explainers' resolved settings."""
+def _pending_batches(config: EvalConfig, plans: list[ModelPlan], done: set, dist: distributed.Dist) -> dict:
+    """This rank's batches that still lack a part: (model index, batch) -> the explainer indices to run."""
+    pending = {}
+    for plan in plans:
+        for b in range(dist.rank, len(plan.batches), dist.world_size):
+            explainers = [
+                e
+                for e, entry in enumerate(config.explainers)
+                if entry.explains(plan.entry.label) and (plan.index, e, b) not in done
+            ]
+            if explainers:
+                pending[(plan.index, b)] = explainers
+    return pending
+
+
+def _run_pending_batches(context: RunContext, plans: list[ModelPlan], done: set, quiet: bool) -> dict:
+    """Model by model, load the model and its explainers and run this rank's batches that have no part
+    yet, committing one part per (batch, explainer); returns the explainers' resolved settings per model."""
     from tqdm.auto import tqdm
 
     config, dist = context.config, context.dist
-    n_explainers = len(config["explainers"])
-    todo = {}
-    for plan in plans:
-        for b in range(dist.rank, len(plan.batches), dist.world_size):
-            pending = [
-                e
-                for e in range(n_explainers)
-                if plan.entry["label"] in config["explainers"][e]["models"] and (plan.index, e, b) not in done
-            ]
-            if pending:
-                todo[(plan.index, b)] = pending
+    todo = _pending_batches(config, plans, done, dist)
     total = sum(len(plans[m].batches[b]) * len(e) for (m, b), e in todo.items())
     gate = os.environ.get(PART_GATE_ENV)
     resolved = {}
@@ -227,22 +233,20 @@ def _shard(context: RunContext, plans: list[ModelPlan], done: set, quiet: bool) 
             if not batches:
                 continue
             model = _load_model(plan.entry, context.device)
-            at_model_size(config, plan, model)
-            explainers = _build_explainers(config, model, plan.entry["label"])
-            resolved[plan.entry["label"]] = {
+            plan = plan_at_model_size(config, plan, model)
+            explainers = _build_explainers(config, model, plan.entry.label)
+            resolved[plan.entry.label] = {
                 "image_size": plan.image_size,
-                "explainers": {
-                    e["label"]: x.settings for e, x in zip(config["explainers"], explainers) if x is not None
-                },
+                "explainers": {e.label: x.settings for e, x in zip(config.explainers, explainers) if x is not None},
             }
-            other_images = config["metric_settings"]["plausibility"]["sauc_other_images"]
-            pool = fixation_pool(plan.dataset, plan.selection, other_images) if "sauc" in config["metrics"] else None
+            other_images = config.metric_settings.plausibility.sauc_other_images
+            pool = fixation_pool(plan.dataset, plan.selection, other_images) if "sauc" in config.metrics else None
             for b in batches:
                 batch = _load_batch(plan.dataset, plan.batches[b], plan.image_size, model, context.device)
                 items, skipped = explanation_items(config, batch)
                 for e in todo[(plan.index, b)]:
-                    entry = config["explainers"][e]
-                    bar.set_postfix_str(f"{plan.entry['label']} / {entry['label']}", refresh=False)
+                    entry = config.explainers[e]
+                    bar.set_postfix_str(f"{plan.entry.label} / {entry.label}", refresh=False)
                     rows, arrays = _batch_rows(
                         context, plan, model, explainers[e], entry, b, batch, items, skipped, pool
                     )
@@ -258,8 +262,8 @@ def _commit(
 ) -> None:
     import pyarrow as pa
 
-    entry = context.config["explainers"][explainer_index]
-    key = store.PartKey(plan.index, explainer_index, batch_index, plan.entry["label"], entry["label"])
+    entry = context.config.explainers[explainer_index]
+    key = store.PartKey(plan.index, explainer_index, batch_index, plan.entry.label, entry.label)
     table = pa.Table.from_pylist(rows, schema=context.schema)
     store.write_part(
         context.out,
@@ -273,18 +277,17 @@ def _commit(
 
 
 def _expected_parts(config: EvalConfig, plans: list[ModelPlan]) -> set:
-    explainers = config["explainers"]
     return {
         (p.index, e, b)
         for p in plans
-        for e in range(len(explainers))
+        for e, entry in enumerate(config.explainers)
         for b in range(len(p.batches))
-        if p.entry["label"] in explainers[e]["models"]
+        if entry.explains(p.entry.label)
     }
 
 
 def _output_dir(config: EvalConfig, out_dir) -> Path:
-    chosen = out_dir if out_dir is not None else config["output_dir"]
+    chosen = out_dir if out_dir is not None else config.output_dir
     if chosen is None:
         raise EvaluationError("no output directory: pass --out DIR (out_dir=...) or set output_dir in the config")
     return Path(chosen).expanduser()
@@ -307,13 +310,13 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
     out = _output_dir(config, out_dir)
     dist = distributed.from_env()
     try:
-        torch_device = distributed.resolve_device(config["device"], dist)
+        torch_device = distributed.resolve_device(config.device, dist)
     except RuntimeError as error:
         raise EvaluationError(str(error)) from error
-    threads = config["threads"] or distributed.default_threads(dist, torch_device)
+    threads = config.threads or distributed.default_threads(dist, torch_device)
     threads_before = torch.get_num_threads()
     torch.set_num_threads(threads)
-    _seed_everything(config["seed"])
+    _seed_everything(config.seed)
     dist = distributed.setup(dist, torch_device)
     try:
         plans = plan_models(config)
@@ -327,12 +330,12 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
         status, payload, done = distributed.broadcast(dist, prelude)
         if status == "error":
             raise payload
-        columns = row_columns(config["metrics"])
+        columns = row_columns(config.metrics)
         attempt = (payload.get("attempts") or [{}])[-1].get("index")
         context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns), attempt)
         try:
-            with deterministic(config["deterministic"]):  # flags restored after the run, also on error
-                resolved = _shard(context, plans, done, quiet)
+            with deterministic(config.deterministic):  # flags restored after the run, also on error
+                resolved = _run_pending_batches(context, plans, done, quiet)
         except Exception as error:
             # A crash (not an interrupt: that stays "running", to resume) is recorded in the manifest,
             # when it can be: on a full disk even that write may fail, and the crash is what to report.

@@ -9,10 +9,12 @@ the explainer's per-image extras and the insertion/deletion curves.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
 
-from .config import EvalConfig
+from .config import EvalConfig, ExplainerEntry
 from .plan import Item, ModelPlan
 from .scoring import METRICS
 
@@ -45,7 +47,7 @@ BASE_COLUMNS: dict[str, str] = {
 }
 
 
-def row_columns(metrics: list[str]) -> dict[str, str]:
+def row_columns(metrics: Iterable[str]) -> dict[str, str]:
     """Column name -> arrow type name of a run's rows: the base columns, then each metric's."""
     columns = dict(BASE_COLUMNS)
     for name in metrics:
@@ -62,19 +64,24 @@ def arrow_schema(columns: dict[str, str]):
 
 
 def base_row(
-    config: EvalConfig, columns, model_label: str, explainer_entry: dict, batch_index: int, index: int, image_id: str
+    config: EvalConfig,
+    columns,
+    model_label: str,
+    explainer_entry: ExplainerEntry,
+    batch_index: int,
+    index: int,
+    image_id: str,
 ) -> dict:
     """A row with every column None except what identifies it (data set, image, model, explainer, batch)."""
-    spec = config["dataset"]
     row = {name: None for name in columns}
     row.update(
-        dataset=spec["name"],
-        split=spec["split"],
+        dataset=config.dataset.name,
+        split=config.dataset.split,
         index=index,
         image_id=image_id,
         model=model_label,
-        explainer=explainer_entry["label"],
-        method=explainer_entry["name"],
+        explainer=explainer_entry.label,
+        method=explainer_entry.name,
         batch=batch_index,
     )
     return row
@@ -98,7 +105,7 @@ def item_fields(model, item: Item, logits: torch.Tensor) -> dict:
 
 def _saved(config: EvalConfig, plan: ModelPlan, index: int) -> bool:
     """``save_maps``: true, false, or the number of images of the selection whose maps are kept."""
-    limit = config["save_maps"]
+    limit = config.save_maps
     if isinstance(limit, bool):
         return limit
     return plan.selection.index(index) < limit

@@ -16,6 +16,8 @@ there, with the reason in the row's ``notes``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,11 @@ __all__ = [
     "VALID_METRICS",
     "DEFAULT_METRICS",
     "METRIC_SETTINGS_DEFAULTS",
+    "FaithfulnessSettings",
+    "LocalisationSettings",
+    "MetricSettings",
+    "PlausibilitySettings",
+    "ScanpathSettings",
     "dataset_kind",
     "FixationPool",
     "fixation_pool",
@@ -68,21 +75,60 @@ DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
     "fixations": ("nss", "cc", "kld", "sim", "auc_judd", "sauc", "scanpath_dtw", "scanpath_string_edit"),
 }
 
-#: ``metric_settings`` sections and their defaults (the protocols of book/spec.md §2).
+
+@dataclass(frozen=True)
+class FaithfulnessSettings:
+    """``metric_settings.faithfulness``: how drop/increase, insertion and deletion perturb and score."""
+
+    step: int | None = None  # None: RISE's 224 steps at any resolution
+    batch_size: int = 64  # perturbed images per forward pass
+    deletion_substrate: str = "mean"
+    insertion_substrate: str = "rise-blur"
+    score: str = "softmax"
+
+
+@dataclass(frozen=True)
+class LocalisationSettings:
+    """``metric_settings.localisation``: the pointing game's tolerance and the region energy counts in."""
+
+    tolerance_px: float = 15
+    region: str = "boxes"  # or "masks"
+    include_difficult: bool = True
+
+
+@dataclass(frozen=True)
+class PlausibilitySettings:
+    """``metric_settings.plausibility``: sAUC's negatives."""
+
+    sauc_other_images: int | None = None  # None: the fixations of every other image of the selection
+
+
+@dataclass(frozen=True)
+class ScanpathSettings:
+    """``metric_settings.scanpath``: the string-edit grid and how many fixations are compared."""
+
+    grid: int = 5
+    max_fixations: int | None = None  # None: the explainer's own number of fixations T (human paths cut to it)
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """A config's resolved ``metric_settings``, one typed section per metric family (book/spec.md §2)."""
+
+    faithfulness: FaithfulnessSettings = field(default_factory=FaithfulnessSettings)
+    localisation: LocalisationSettings = field(default_factory=LocalisationSettings)
+    plausibility: PlausibilitySettings = field(default_factory=PlausibilitySettings)
+    scanpath: ScanpathSettings = field(default_factory=ScanpathSettings)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, Any]]) -> MetricSettings:
+        """The typed form of a resolved ``metric_settings`` mapping (every family, every key)."""
+        return cls(**{family.name: family.default_factory(**data[family.name]) for family in fields(cls)})
+
+
+#: ``metric_settings`` sections and their defaults (the protocols of book/spec.md §2), as a config spells them.
 METRIC_SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
-    # step None: RISE's 224 steps at any resolution; batch_size: perturbed images per forward pass.
-    "faithfulness": {
-        "step": None,
-        "batch_size": 64,
-        "deletion_substrate": "mean",
-        "insertion_substrate": "rise-blur",
-        "score": "softmax",
-    },
-    "localisation": {"tolerance_px": 15, "region": "boxes", "include_difficult": True},
-    # sauc_other_images None: negatives are the fixations of every other image of the selection.
-    "plausibility": {"sauc_other_images": None},
-    # max_fixations None: the explainer's own number of fixations T (human paths are cut to it).
-    "scanpath": {"grid": 5, "max_fixations": None},
+    family.name: asdict(family.default_factory()) for family in fields(MetricSettings)
 }
 
 
@@ -129,12 +175,12 @@ def fixation_pool(dataset, selection: list[int], other_images: int | None) -> Fi
 
 
 def compute_metrics(
-    metrics: list[str],
+    metrics: Sequence[str],
     model,
     images: torch.Tensor,
     explanation,
     items: list,
-    settings: dict[str, dict],
+    settings: MetricSettings,
     pool: FixationPool | None = None,
 ) -> tuple[list[dict], list[list[str]], dict[str, np.ndarray]]:
     """Score a batch of explanations: per item a dict of column values and a list of notes; plus arrays (curves)."""
@@ -143,28 +189,30 @@ def compute_metrics(
     arrays: dict[str, np.ndarray] = {}
     selected = set(metrics)
     if selected & set(_FAITHFULNESS):
-        arrays.update(_faithfulness(selected, model, images, explanation, items, settings["faithfulness"], values))
+        arrays.update(_faithfulness(selected, model, images, explanation, items, settings.faithfulness, values))
     maps = explanation.attribution.detach().float().cpu()
     for i, item in enumerate(items):
         if selected & {"pointing_game", "ebpg"}:
-            _localisation(selected, maps[i], item, settings["localisation"], values[i], notes[i])
+            _localisation(selected, maps[i], item, settings.localisation, values[i], notes[i])
         if selected & {"nss", "cc", "kld", "sim", "auc_judd", "sauc"}:
             _plausibility(selected, maps[i], item, pool, values[i], notes[i])
         # Scanpath similarity applies to scanpath explainers only; other explainers leave NaN, silently.
         if selected & {"scanpath_dtw", "scanpath_string_edit"} and explanation.fixations_xy is not None:
             fixations = explanation.fixations_xy[i].detach().cpu().numpy()
-            _scanpath(selected, fixations, tuple(maps.shape[-2:]), item, settings["scanpath"], values[i], notes[i])
+            _scanpath(selected, fixations, tuple(maps.shape[-2:]), item, settings.scanpath, values[i], notes[i])
     return values, notes, arrays
 
 
-def _faithfulness(selected, model, images, explanation, items, settings, values) -> dict[str, np.ndarray]:
+def _faithfulness(
+    selected, model, images, explanation, items, settings: FaithfulnessSettings, values
+) -> dict[str, np.ndarray]:
     from ..metrics.faithfulness import average_drop_increase, insertion_deletion
 
     maps = explanation.attribution.to(images.device)
     targets = torch.tensor([item.target for item in items], dtype=torch.long, device=images.device)
     arrays = {}
     if "drop_increase" in selected:
-        result = average_drop_increase(model, images, maps, targets, batch_size=settings["batch_size"])
+        result = average_drop_increase(model, images, maps, targets, batch_size=settings.batch_size)
         for i, row in enumerate(values):
             row["drop_pct"] = float(result.drop_pct[i])
             row["increase"] = bool(result.increase[i])
@@ -176,12 +224,12 @@ def _faithfulness(selected, model, images, explanation, items, settings, values)
             images,
             maps,
             targets,
-            step=settings["step"],
-            deletion_substrate=settings["deletion_substrate"],
-            insertion_substrate=settings["insertion_substrate"],
-            score=settings["score"],
+            step=settings.step,
+            deletion_substrate=settings.deletion_substrate,
+            insertion_substrate=settings.insertion_substrate,
+            score=settings.score,
             modes=modes,
-            batch_size=settings["batch_size"],
+            batch_size=settings.batch_size,
         )
         for mode in modes:
             curve = getattr(result, mode)
@@ -200,17 +248,17 @@ def _record(row: dict, notes: list[str], column: str, compute) -> None:
         notes.append(f"{column}: {error}")
 
 
-def _localisation(selected, attribution, item, settings, row, notes) -> None:
+def _localisation(selected, attribution, item, settings: LocalisationSettings, row, notes) -> None:
     from ..metrics.localization import energy_pointing_game, pointing_game
 
-    if settings["region"] == "masks" and any(obj.mask is None for obj in item.objects):
+    if settings.region == "masks" and any(obj.mask is None for obj in item.objects):
         region_error = "region 'masks' asked, but an object of this class has no instance mask"
         region = None
     else:
         region_error = None
         region = (
             [obj.mask for obj in item.objects]
-            if settings["region"] == "masks"
+            if settings.region == "masks"
             else np.stack([obj.box for obj in item.objects])
         )
 
@@ -224,7 +272,7 @@ def _localisation(selected, attribution, item, settings, row, notes) -> None:
             row,
             notes,
             "pointing_hit",
-            lambda: bool(pointing_game(attribution, need_region(), settings["tolerance_px"])),
+            lambda: bool(pointing_game(attribution, need_region(), settings.tolerance_px)),
         )
     if "ebpg" in selected:
         _record(row, notes, "ebpg_pct", lambda: float(energy_pointing_game(attribution, need_region())))
@@ -268,7 +316,7 @@ def _negatives(pool: FixationPool | None, index: int) -> np.ndarray:
     return negatives
 
 
-def _scanpath(selected, fixations_xy, shape, item, settings, row, notes) -> None:
+def _scanpath(selected, fixations_xy, shape, item, settings: ScanpathSettings, row, notes) -> None:
     from ..metrics.scanpath import compare_to_humans
 
     def humans():
@@ -279,7 +327,7 @@ def _scanpath(selected, fixations_xy, shape, item, settings, row, notes) -> None
         return paths
 
     # Compare equally long paths by default: DTW is a sum over fixations, so it grows with length.
-    limit = settings["max_fixations"] or len(fixations_xy)
+    limit = settings.max_fixations or len(fixations_xy)
     if "scanpath_dtw" in selected:
         _record(
             row,
@@ -294,7 +342,7 @@ def _scanpath(selected, fixations_xy, shape, item, settings, row, notes) -> None
             "scanpath_string_edit",
             lambda: (
                 compare_to_humans(
-                    fixations_xy, humans(), "string_edit", max_fixations=limit, image_shape=shape, grid=settings["grid"]
+                    fixations_xy, humans(), "string_edit", max_fixations=limit, image_shape=shape, grid=settings.grid
                 ).mean
             ),
         )
