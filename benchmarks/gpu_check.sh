@@ -10,6 +10,8 @@
 #              bfloat16 autocast, B = 1, 32, 256 (published T=10, K=20; RISE and Grad-CAM at B=4 in float32),
 #              one step per model and dtype, each row written as soon as it is measured; then ResNet-50
 #              float32 B=32 with deterministic kernels (TF32 off), the price of `deterministic: true`;
+#   levers     benchmarks/run.py --levers: ResNet-50 at B=32 (T=2, K=5) in float32, with bfloat16 weights
+#              and compiled with CUDA graphs (reduce-overhead), each beside its floor (levers.csv);
 # 4. published the published code's comparison, when benchmarks/ has one (else skipped, with a note);
 # 5. agreement the study's faithfulness run on 128 photos on the GPU beside the committed CPU rows
 #              (benchmarks/gpu_agreement.py).
@@ -56,12 +58,16 @@ if [ "$dry_run" = 1 ]; then
     bench_args=(--batch-sizes 1 --fixations 1 --steps 1 --floor-repeats 1 --threads 1)
     baselines=(random)
     agreement_args=(--device cpu --images 2 --explainers gradcam centre --metrics drop_increase)
+    lever_args=(--models "${models%% *}" --batch-sizes 1 --fixations 1 --steps 1 --repeats 1 --floor-repeats 1
+        --threads 1 --lever-names default bf16-weights)
     echo "dry run: every step at a tiny size on the CPU (plumbing, not numbers)" >>"$summary"
 else
     device=cuda
     bench_args=(--batch-sizes 1 32 256)
     baselines=(rise gradcam)
     agreement_args=(--device cuda --images 128)
+    lever_args=(--models resnet50 --batch-sizes 32 --fixations 2 --steps 5 --repeats 2
+        --lever-names default bf16-weights reduce-overhead)
 fi
 
 # step NAME SECONDS COMMAND...: run COMMAND under its own time limit, its output in OUT/NAME.log.
@@ -104,11 +110,11 @@ else
 fi
 
 # 2. The CUDA tests (on a CPU they skip, and the CPU ones run).
-step tests 45 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_devices.py --junitxml="$out/tests.xml"
+step tests 35 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_devices.py --junitxml="$out/tests.xml"
 
 # 3. The benchmark table: one step per model and dtype.
-declare -A limit=([efficientnet_lite0-float32]=40 [resnet50-float32]=45 [vit_base_patch16_224-float32]=85
-    [efficientnet_lite0-bfloat16]=35 [resnet50-bfloat16]=35 [vit_base_patch16_224-bfloat16]=40)
+declare -A limit=([efficientnet_lite0-float32]=35 [resnet50-float32]=45 [vit_base_patch16_224-float32]=75
+    [efficientnet_lite0-bfloat16]=35 [resnet50-bfloat16]=30 [vit_base_patch16_224-bfloat16]=35)
 for dtype in float32 bfloat16; do
     for model in $models; do
         extra=()
@@ -127,6 +133,9 @@ if [ "$dry_run" = 1 ]; then det_model="${models%% *}"; det_args=("${bench_args[@
 step bench-deterministic 25 "$PYTHON" benchmarks/run.py --preset gpu --device "$device" --models "$det_model" \
     "${det_args[@]}" --baselines --deterministic --out "$out/bench-deterministic.csv"
 
+# 3c. The levers: how the model is run (bfloat16 weights, CUDA graphs), FovEx beside its floor under each.
+step levers 55 "$PYTHON" benchmarks/run.py --levers --device "$device" "${lever_args[@]}" --out "$out/levers.csv"
+
 # 4. The published code, run beside this project on the same GPU: only when benchmarks/ has the comparison.
 if [ -f benchmarks/published_code.py ]; then
     step published 60 "$PYTHON" benchmarks/published_code.py --device "$device" --out "$out/published.csv"
@@ -135,7 +144,7 @@ else
 fi
 
 # 5. GPU vs the committed CPU rows.
-step agreement 95 "$PYTHON" benchmarks/gpu_agreement.py "${agreement_args[@]}" --out "$out/agreement"
+step agreement 85 "$PYTHON" benchmarks/gpu_agreement.py "${agreement_args[@]}" --out "$out/agreement"
 
 # One table of every benchmark row measured, whatever steps were cut.
 "$PYTHON" - "$out" <<'PY' >>"$summary" 2>&1

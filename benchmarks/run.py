@@ -125,7 +125,9 @@ def levers(args, device: torch.device) -> int:
 
     models = args.models or ["efficientnet_lite0"]
     batch_sizes = args.batch_sizes or [8]
-    names = [n for n in LEVERS if device.type == "cuda" or n != "reduce-overhead"]
+    names = args.lever_names or [n for n in LEVERS if device.type == "cuda" or n != "reduce-overhead"]
+    if "default" not in names:
+        names = ["default", *names]  # every speed-up is over the default, measured in the same rounds
     print(
         f"machine: {machine_description(device)}; FovEx T={args.fixations}, K={args.steps}; "
         f"autocast {args.dtype}; {args.repeats} interleaved rounds"
@@ -210,6 +212,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rise-masks", type=int, default=400, help="masks per RISE map (--rise-batches)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (--rise-batches, --levers)")
     parser.add_argument("--levers", action="store_true", help="FovEx under each way of running the model")
+    parser.add_argument("--lever-names", nargs="*", choices=sorted(LEVERS), default=None, help="(default: all)")
     parser.add_argument("--floor-repeats", type=int, default=5, help="timed model passes for each floor")
     parser.add_argument(
         "--deterministic", action="store_true", help="bit-stable kernels (TF32 off): the cost of the config's flag"

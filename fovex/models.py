@@ -206,6 +206,14 @@ def compile_model(model: Classifier, mode: str = "default", backend: str = "indu
     """
     if mode not in COMPILE_MODES:
         raise ValueError(f"compile mode must be one of {', '.join(COMPILE_MODES)}, got {mode!r}")
+    import torch._dynamo
+
+    # Dynamo keeps compiled graphs per code object, and every Classifier shares one forward: each model
+    # instance x batch shape x grad mode (the floors and the blurred-image loss run without gradients)
+    # is one entry. Past the default limit of 8 it silently runs eager, which would time eager as compiled.
+    for limit in ("recompile_limit", "cache_size_limit"):
+        if hasattr(torch._dynamo.config, limit):
+            setattr(torch._dynamo.config, limit, max(getattr(torch._dynamo.config, limit), 64))
     model.compile(mode=mode, backend=backend, dynamic=False)
     return model
 

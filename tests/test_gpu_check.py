@@ -37,7 +37,7 @@ def test_a_dry_run_on_the_cpu_leaves_every_table(tmp_path, shared_data):
     summary = (out / "summary.txt").read_text()
     steps = {line.split()[0]: line for line in summary.splitlines()[1:] if line.strip() and ":" not in line.split()[0]}
     names = ("tests", "bench-efficientnet_lite0-float32", "bench-efficientnet_lite0-bfloat16", "bench-deterministic")
-    for name in (*names, "agreement"):
+    for name in (*names, "levers", "agreement"):
         assert " ok " in steps[name], summary
     assert "skipped: benchmarks/ has no published-code comparison" in steps["published"]
     assert (out / "machine.txt").read_text().startswith("date: ")
@@ -51,6 +51,9 @@ def test_a_dry_run_on_the_cpu_leaves_every_table(tmp_path, shared_data):
         ("float32", True),  # the price of deterministic kernels
     ]
     assert (fovex["ratio_to_floor"] > 0).all() and set(bench["explainer"]) == {"fovex", "random"}
+    levers = pd.read_csv(out / "levers.csv")
+    assert list(levers["lever"]) == ["default", "bf16-weights"] and (levers["ratio_to_floor"] > 0).all()
+    assert levers.loc[levers["lever"] == "default", "speedup_over_default"].item() == 1.0
     agreement = pd.read_csv(out / "agreement" / "agreement.csv")
     assert set(agreement["explainer"]) == {"gradcam", "centre"} and (agreement["n"] == 2).all()
     # The CPU recomputes the committed CPU rows: they agree.
