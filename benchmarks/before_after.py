@@ -4,7 +4,7 @@
 
 The revision's ``fovex`` package is extracted (``git archive``) into a temporary folder as
 ``fovex_before``; both versions then explain the same photos with the same model object, alternating
-(before, after, after, before, ...) so that a machine shared with other work loads both alike. Prints
+(before, after, after, before, ...), each with a model built by its own ``load_model`` (same weights), so that a machine shared with other work loads both alike. Prints
 the median seconds of each and the ratio after / before (< 1: faster now), and whether the outputs are
 bit-identical. Sized for a CPU: FovEx T=2, K=5 on ``--batch`` photos; RISE ``--rise-masks`` masks on one.
 """
@@ -52,6 +52,7 @@ def main(argv=None) -> int:
         before = load_revision(args.rev, Path(folder))
         importlib.import_module("fovex_before.explain")
         model = fovex.load_model("efficientnet_lite0")
+        model_before = before.load_model("efficientnet_lite0")
         samples = open_dataset("samples", image_size=model.input_size)
         images = torch.stack([samples[i].image for i in range(args.batch)])
         targets = model(images).argmax(1)
@@ -59,13 +60,15 @@ def main(argv=None) -> int:
         cases = {
             "neva": {
                 "before": lambda: before.neva.neva_scanpaths(
-                    model, images, targets, before.neva.NevaSettings(**settings)
+                    model_before, images, targets, before.neva.NevaSettings(**settings)
                 ),
                 "after": lambda: fovex.neva.neva_scanpaths(model, images, targets, fovex.neva.NevaSettings(**settings)),
                 "same": lambda a, b: torch.equal(a.fixations, b.fixations) and torch.equal(a.losses, b.losses),
             },
             "rise": {
-                "before": lambda: before.explain.RISE(model, masks=args.rise_masks).attribute(images[:1], targets[:1]),
+                "before": lambda: before.explain.RISE(model_before, masks=args.rise_masks).attribute(
+                    images[:1], targets[:1]
+                ),
                 "after": lambda: fovex.explain.RISE(model, masks=args.rise_masks).attribute(images[:1], targets[:1]),
                 "same": lambda a, b: torch.equal(a.maps, b.maps),
             },
