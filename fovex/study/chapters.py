@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..evaluation.reader import Run, open_run
 
-__all__ = ["explainer_entries", "run_chapter"]
+__all__ = ["Text", "explainer_entries", "run_chapter"]
 
 
 def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
@@ -66,3 +66,13 @@ def run_chapter(
     }
     run(config, out_dir, quiet=True, overwrite=overwrite)
     return open_run(out_dir)
+
+
+class Text(str):
+    """A line of text a chapter shows among its tables and figures: IPython's ``display`` shows it as
+    plain text, without the quotes of a string's repr, in the place ``print`` would have put it. Lets a
+    function return a chapter's lines, tables and figures as one list, shown in order with
+    ``display(*parts)``."""
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
