@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..report.statistics import paired_differences, reverse_differences
 from .axes import PUBLISHED_FOVEA_S, StudyRows
+from .chapters import count
 from .findings.tables import choose_variant, for_reader
 from .paths import DEVELOPMENT_PHOTOS
 
@@ -57,11 +58,6 @@ CANDIDATE_COLUMNS = [
     "keeps_insertion",
     "helps_deletion",
 ]
-
-
-def count(rows: pd.DataFrame, column: str = "unit") -> int:
-    """The number of distinct ``column`` values (photos: ``unit`` of the study, ``image_id`` of a run)."""
-    return int(rows[column].nunique())
 
 
 # ----------------------------------------------------------------------------- the study: fovea size
