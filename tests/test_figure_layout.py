@@ -369,6 +369,14 @@ NOT_FIGURES = {
     "fovex.viz.panels:labelled_grid": "returns an empty grid the charts fill (each chart is drawn here)",
     "fovex.cli:_explain": "writes explanation_figure's PNG",
     "fovex.cli:_explain_files": "writes explanation_figure's PNG per file",
+    # A chapter's figures per data set, photo or model, returned in display order: each is drawn by a
+    # figure function with its own case here (interval_bars, paired_differences_figure, gaze_figure,
+    # replay_figure, comparison_grid).
+    "fovex.study.plausibility:saliency_parts": "returns interval_bars per data set (with its table)",
+    "fovex.study.plausibility:difference_figures": "returns paired_differences_figure per data set",
+    "fovex.study.plausibility:gaze_figures": "returns gaze_figure per data set",
+    "fovex.study.scanpaths:replay_figures": "returns replay_figure per photo",
+    "fovex.study.scanpaths:other_model_figures": "returns comparison_grid per model",
 }
 
 
