@@ -38,20 +38,21 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, load_axis, variant_outcome
+from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, variant_outcome
 from fovex.study.findings import findings_summary, for_reader, summary_table
 from fovex.study.openings import spread_rows
+from fovex.study.overview import describe_axes, faithfulness_comparisons, load_axes, paragraphs, verdicts, without
 from fovex.viz import paired_differences_figure, photo_spread_figure
 
 claims, comparisons = findings(prefer=source)
-axes = {axis: load_axis(axis, prefer=source) for axis in ("faithfulness", "localisation", "plausibility")}
+axes = load_axes(prefer=source)  # faithfulness, localisation, plausibility
 display(Markdown(findings_summary(claims, comparisons=len(comparisons))))
 
 # %% [markdown]
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(claims.set_index("claim"))
+display(verdicts(claims))
 
 # %% [markdown]
 # The faithfulness verdicts in one figure: FovEx minus each rival and floor, per photo, averaged, with
@@ -60,18 +61,14 @@ display(claims.set_index("claim"))
 
 # %% tags=["hide-input"]
 if axes["faithfulness"] is not None:
-    differences = comparisons[comparisons["metric"].isin(FAITHFULNESS_METRICS)]
-    display(paired_differences_figure(differences.assign(candidate="fovex"), title="the study's faithfulness photos"))
+    differences = faithfulness_comparisons(comparisons)
+    display(paired_differences_figure(differences, title="the study's faithfulness photos"))
 
 # %% [markdown]
 # ## What was measured
 
 # %% tags=["hide-input"]
-for axis, study in axes.items():
-    if study is None:
-        print(f"{axis}: no study run yet (compute it with `fovex study run`)")
-        continue
-    print(study.describe())
+print(describe_axes(axes))
 
 # %% [markdown]
 # ## Faithfulness at a glance
@@ -97,7 +94,7 @@ if faithfulness is not None:
 # %% tags=["hide-input"]
 opening = chapter_opening("receptive-field", prefer=source)
 outcome = variant_outcome()
-display(Markdown("\n\n".join(part for part in (opening, outcome) if part) or "No receptive-field measurements yet."))
+display(Markdown(paragraphs(opening, outcome) or "No receptive-field measurements yet."))
 
 # %% [markdown]
 # Each photo's %Drop against the mean value of its map, for every method whose map means were recorded
@@ -106,4 +103,4 @@ display(Markdown("\n\n".join(part for part in (opening, outcome) if part) or "No
 # %% tags=["hide-input"]
 spread = spread_rows(prefer=source)
 if spread is not None:
-    display(photo_spread_figure(spread[~spread["explainer"].isin(["random", "centre"])], title="per photo"))
+    display(photo_spread_figure(without(spread), title="per photo"))  # every method but the floors

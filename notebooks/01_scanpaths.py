@@ -35,14 +35,23 @@ from IPython.display import display
 
 import fovex
 from fovex.data import open_dataset
+from fovex.study.scanpaths import (
+    baseline_maps,
+    class_names,
+    class_titles,
+    first_samples,
+    map_difference,
+    other_model_figures,
+    replay_figures,
+    stack_images,
+    top_two,
+)
 from fovex.viz import comparison_grid
-from fovex.widgets import replay_figure
 
 torch.manual_seed(seed)
 model = fovex.load_model(model_name, device=device)
-samples = open_dataset(dataset, image_size=model.input_size)
-samples = [samples[i] for i in range(min(max_images, len(samples)))]
-images = torch.stack([s.image for s in samples]).to(device)
+samples = first_samples(open_dataset(dataset, image_size=model.input_size), max_images)
+images = stack_images(samples, device)
 fovex_settings = {"fixations": fixations, "steps": steps, "seed": seed}
 print(
     f"model: {model_name}; data: {dataset}, {len(samples)} images at {model.input_size} px; "
@@ -57,12 +66,8 @@ print(
 
 # %% tags=["hide-input"]
 explanation = fovex.explainer("fovex", model, **fovex_settings).explain(images)
-names = [model.class_names[int(t)] for t in explanation.targets]
-for index in range(len(samples)):
-    figure = replay_figure(
-        images[index], explanation[index], title=f"{samples[index].id}: {names[index]} ({model_name})"
-    )
-    display(figure)
+names = class_names(model, explanation.targets)
+display(*replay_figures(images, explanation, samples, names, model_name))  # one per photo
 
 # %% [markdown]
 # ## FovEx next to the baselines
@@ -70,15 +75,11 @@ for index in range(len(samples)):
 # All maps explain the model's top-1 class and are min-max normalised per image.
 
 # %% tags=["hide-input"]
-attributions = {"fovex": explanation.attribution.cpu()}
+maps, skipped = baseline_maps(model, images, explanation.targets, baselines, explainer_settings)
+if skipped:
+    print(skipped)
+attributions = {"fovex": explanation.attribution.cpu(), **maps}
 scanpaths = {"fovex": explanation.fixations_xy.cpu()}
-available = fovex.explainers()
-for name in baselines:
-    if name not in available:
-        print(f"{name}: not registered in this version of fovex, skipped")
-        continue
-    result = fovex.explainer(name, model, **explainer_settings.get(name, {})).explain(images, explanation.targets)
-    attributions[name] = result.attribution.cpu()
 title = f"{model_name}, {dataset}: top-1 class explained"
 display(comparison_grid(images.cpu(), attributions, row_titles=names, fixations_xy=scanpaths, title=title))
 
@@ -88,11 +89,10 @@ display(comparison_grid(images.cpu(), attributions, row_titles=names, fixations_
 # The same image explained for its top-1 and its top-2 class: FovEx looks for different evidence.
 
 # %% tags=["hide-input"]
-with torch.no_grad():
-    top2 = model(images[:1]).topk(2, dim=1).indices[0]
+top2 = top_two(model, images[:1])
 pair = images[:1].expand(2, -1, -1, -1)
 class_specific = fovex.explainer("fovex", model, **fovex_settings).explain(pair, top2)
-titles = [f"{model.class_names[int(c)]} ({int(c)})" for c in top2]
+titles = class_titles(model, top2)
 figure = comparison_grid(
     pair.cpu(),
     {"fovex": class_specific.attribution.cpu()},
@@ -101,8 +101,7 @@ figure = comparison_grid(
     title=f"{samples[0].id}: top-1 vs top-2 class ({model_name})",
 )
 display(figure)
-difference = (class_specific.attribution[0] - class_specific.attribution[1]).abs().mean()
-print(f"mean absolute difference between the two maps: {float(difference):.3f}")
+print(f"mean absolute difference between the two maps: {map_difference(class_specific):.3f}")
 
 # %% [markdown]
 # ## ResNet-50 and ViT-B/16
@@ -111,20 +110,4 @@ print(f"mean absolute difference between the two maps: {float(difference):.3f}")
 # weights cannot be loaded, nothing is shown for that model: FovEx never substitutes another model.
 
 # %% tags=["hide-input"]
-for name in other_models:
-    try:
-        other = fovex.load_model(name, device=device)
-    except RuntimeError as error:
-        print(f"{name}: pretrained weights not available here, not shown.\n  {str(error)[:300]}")
-        continue
-    other_images = torch.stack([fovex.load_image(s.path, other.input_size) for s in samples]).to(device)
-    result = fovex.explainer("fovex", other, **fovex_settings).explain(other_images)
-    labels = [other.class_names[int(t)] for t in result.targets]
-    figure = comparison_grid(
-        other_images.cpu(),
-        {"fovex": result.attribution.cpu()},
-        row_titles=labels,
-        fixations_xy={"fovex": result.fixations_xy.cpu()},
-        title=f"{name}, {dataset}",
-    )
-    display(figure)
+display(*other_model_figures(other_models, samples, fovex_settings, dataset, device))  # one per model

@@ -47,40 +47,47 @@ seed = 42
 # %% tags=["hide-input"]
 from pathlib import Path
 
-import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
-import fovex
 from fovex.data import first_available
-from fovex.foveation import fovea_sigma_px
 from fovex.study import (
-    DEVELOPMENT_PHOTOS,
     FAITHFULNESS_METRICS,
     PUBLISHED_FOVEA_S,
     chapter_opening,
     fovea_sweep,
     load_axis,
-    load_map_variants,
     variant_outcome,
 )
-from fovex.study.ablation import MapVariant, rescore_scanpath_variants
 from fovex.study.chapters import run_chapter
-from fovex.study.findings import choose_variant, for_reader, paired_differences, reverse_differences, summary_table
-from fovex.viz import (
-    comparison_grid,
-    paired_differences_figure,
-    settings_figure,
-    spread_figure,
-    stack_maps,
-    trend_figure,
+from fovex.study.findings import for_reader, summary_table
+from fovex.study.receptive_field import (
+    PUBLISHED_MAP,
+    ablation_means,
+    ablation_panels,
+    apply_variant_rule,
+    count,
+    development_status,
+    fovea_differences,
+    fovea_sigmas,
+    map_variant_rows,
+    published_fovea,
+    rescore_sweep,
+    spread_means,
+    spread_scored,
+    spread_shown,
+    sweep_explainers,
+    sweep_maps,
+    sweep_rows,
+    variant_differences,
+    variant_table,
+    variants_line,
 )
+from fovex.viz import comparison_grid, paired_differences_figure, settings_figure, spread_figure, trend_figure
 
 faithfulness = load_axis("faithfulness", prefer=source)
 sweep = fovea_sweep(prefer=source)
 display(Markdown(chapter_opening("receptive-field", prefer=source) or "No study measurements yet."))
-variants = load_map_variants(prefer=source)
-rows, spreads, provenance = variants if variants is not None else (pd.DataFrame(), pd.DataFrame(), {})
+rows, spreads, provenance = map_variant_rows(prefer=source)  # empty tables when none are stored
 
 # %% [markdown]
 # ## The study: the fovea's $s$
@@ -95,7 +102,7 @@ if sweep is None:
     print("No study measurements yet: `fovex study run receptive-field`, then `fovex study export`.")
 else:
     print(load_axis("receptive-field", prefer=source).describe())
-    print(f"{sweep['unit'].nunique()} photos scored at every fovea size")
+    print(f"{count(sweep)} photos scored at every fovea size")
     display(for_reader(summary_table(sweep, FAITHFULNESS_METRICS, by="fovea_s")))
 
 # %% [markdown]
@@ -104,16 +111,8 @@ else:
 
 # %% tags=["hide-input"]
 if sweep is not None:
-    published_fovea = sweep.loc[sweep["fovea_s"] == PUBLISHED_FOVEA_S, "variant"].iloc[0]
-    differences = paired_differences(
-        sweep, ["drop_pct", "deletion_auc", "insertion_auc"], candidate=published_fovea, by="variant", unit="unit"
-    )
-    title = f"fovea s − published s = {PUBLISHED_FOVEA_S:g}, {sweep['unit'].nunique()} photos, paired"
-    display(
-        paired_differences_figure(
-            reverse_differences(differences, "fovea s"), title=title, difference="fovea s − published"
-        )
-    )
+    title = f"fovea s − published s = {PUBLISHED_FOVEA_S:g}, {count(sweep)} photos, paired"
+    display(paired_differences_figure(fovea_differences(sweep), title=title, difference="fovea s − published"))
 
 # %% [markdown]
 # ## The study: heat-map $s$, number of fixations, aggregation
@@ -123,26 +122,17 @@ if sweep is not None:
 # (heat-map $s$ = 0.15, all 10 fixations, sum) is the faithfulness run's own row.
 
 # %% tags=["hide-input"]
-if rows.empty or faithfulness is None:
+table = variant_table(faithfulness, rows)  # the published map's rows, then the variants'
+if table is None:
     print("No map variants yet: `fovex study run map-variants`, then `fovex study export`.")
 else:
-    ids = set(rows["image_id"])
-    own = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["image_id"].isin(ids)]
-    reference = "s=0.15, sum, all fixations (published)"
-    table = pd.concat([own.assign(variant=reference), rows.assign(increase_pct=rows["increase"].astype(float) * 100)])
-    exported = provenance.get("exported_at", "not exported")
-    print(f"{len(ids)} of the {DEVELOPMENT_PHOTOS} development photos re-scored ({exported})")
+    print(variants_line(rows, provenance))
     display(for_reader(summary_table(table, FAITHFULNESS_METRICS, by="variant")))
 
 # %% tags=["hide-input"]
-if len(rows) and faithfulness is not None:
-    differences = paired_differences(table, ["deletion_auc", "insertion_auc"], candidate=reference, by="variant")
-    title = f"variant − published map, {len(ids)} photos, paired"
-    display(
-        paired_differences_figure(
-            reverse_differences(differences, "variant"), title=title, difference="variant − published"
-        )
-    )
+if table is not None:
+    title = f"variant − published map, {count(rows, 'image_id')} photos, paired"
+    display(paired_differences_figure(variant_differences(table), title=title, difference="variant − published"))
 
 # %% [markdown]
 # ## Beyond the paper: a variant against FovEx's weak deletion
@@ -153,22 +143,10 @@ if len(rows) and faithfulness is not None:
 # It is then confirmed or refuted on the faithfulness run's other photos.
 
 # %% tags=["hide-input"]
-candidate_columns = [
-    "n",
-    "deletion_difference",
-    "deletion_ci",
-    "insertion_difference",
-    "insertion_ci",
-    "keeps_insertion",
-    "helps_deletion",
-]
-if len(rows) and faithfulness is not None:
-    choice = choose_variant(table, reference)
-    candidates = pd.DataFrame(choice["candidates"]).set_index("variant")
-    display(candidates[candidate_columns].round(4))
-    complete = len(ids) >= DEVELOPMENT_PHOTOS
-    status = "final" if complete else f"provisional: {len(ids)} of {DEVELOPMENT_PHOTOS} development photos so far"
-    print(f"choice ({status}): {choice['choice'] or 'no variant meets the rule'}")
+if table is not None:
+    candidates, choice = apply_variant_rule(table, PUBLISHED_MAP)
+    display(candidates)
+    print(f"choice ({development_status(rows)}): {choice or 'no variant meets the rule'}")
 recorded = variant_outcome()
 display(
     Markdown(recorded or "No variant chosen yet: `fovex study choose` records it once the development set is complete.")
@@ -182,10 +160,9 @@ display(
 
 # %% tags=["hide-input"]
 if sweep is not None:
-    fovea_choice = choose_variant(sweep, published_fovea, unit="unit")
-    fovea_candidates = pd.DataFrame(fovea_choice["candidates"]).set_index("variant")
-    display(fovea_candidates[candidate_columns].round(4))
-    print(f"under the rule ({sweep['unit'].nunique()} photos): {fovea_choice['choice'] or 'no fovea size meets it'}")
+    candidates, choice = apply_variant_rule(sweep, published_fovea(sweep), unit="unit")
+    display(candidates)
+    print(f"under the rule ({count(sweep)} photos): {choice or 'no fovea size meets it'}")
 
 # %% [markdown]
 # ## %Drop and the map's spread, measured
@@ -198,27 +175,11 @@ if sweep is not None:
 # variants only the map's width changes.
 
 # %% tags=["hide-input"]
-if len(spreads) and faithfulness is not None:
-    scored = faithfulness.ok.merge(spreads, on=["image_id", "explainer"])
-    shown, note = scored, ""
-    if len(rows):  # FovEx's heat-map s variants: the same fixations, only the map's width changes
-        widths = rows[rows["upto"].isna() & (rows["aggregation"] == "sum")]
-        widths = widths.assign(
-            explainer="fovex s=" + widths["heatmap_s"].map("{:g}".format),
-            increase_pct=widths["increase"].astype(float) * 100,
-        )
-        shown, note = (
-            pd.concat([scored, widths]),
-            f", {widths['image_id'].nunique()} photos (FovEx heat-map s variants)",
-        )
-    display(spread_figure(shown, FAITHFULNESS_METRICS, title=f"{scored['unit'].nunique()} photos (methods){note}"))
-    display(
-        scored.groupby("explainer", sort=False)[["map_mean", "drop_pct"]]
-        .mean()
-        .round(3)
-        .rename(columns={"map_mean": "mean map value"})
-        .pipe(for_reader)
-    )
+scored = spread_scored(faithfulness, spreads)  # every method's rows with its maps' spread
+if scored is not None:
+    shown, title = spread_shown(scored, rows)  # and FovEx's heat-map s variants, when there are any
+    display(spread_figure(shown, FAITHFULNESS_METRICS, title=title))
+    display(spread_means(scored))
 
 # %% [markdown]
 # ## Computed while this book is built
@@ -228,21 +189,13 @@ if len(spreads) and faithfulness is not None:
 
 # %% tags=["hide-input"]
 dataset = first_available([dataset, fallback_dataset])
-labels = {s: f"fovex s={s:g}" for s in s_values}
 run = run_chapter(
     Path(results_dir) / "receptive-field",
     name=f"receptive-field-{profile}",
     model=model_name,
     dataset=dataset,
     num_images=num_images,
-    explainers=[
-        {
-            "name": "fovex",
-            "label": labels[s],
-            "settings": {"fovea_s": s, "heatmap_s": s, "fixations": fixations, "steps": steps},
-        }
-        for s in s_values
-    ],
+    explainers=sweep_explainers(s_values, fixations, steps),
     metrics=["drop_increase", "insertion", "deletion"],
     metric_settings={"faithfulness": {"batch_size": 16, "step": step_px}},
     batch_size=batch_size,
@@ -251,32 +204,24 @@ run = run_chapter(
     seed=seed,
     overwrite=overwrite,
 )
-ok = run.ok.assign(
-    increase_pct=run.ok["increase"].astype(float) * 100,
-    s=run.ok["explainer"].map({label: s for s, label in labels.items()}),
-)
-count = ok["image_id"].nunique()
-size = run.image_size()
+ok = sweep_rows(run, s_values)  # with `s`, each row's fovea and heat-map s
 steps_text = "224 steps" if step_px is None else f"{step_px} px per step"
-protocol = f"{model_name}, {dataset}, {count} images, T={fixations}, K={steps}; insertion/deletion with {steps_text}"
+protocol = (
+    f"{model_name}, {dataset}, {count(ok, 'image_id')} images, T={fixations}, K={steps}; "
+    f"insertion/deletion with {steps_text}"
+)
 print(protocol)
-print({f"s={s:g}": f"σ ≈ {fovea_sigma_px(s, size):.0f} px at {size} px" for s in s_values})
+print(fovea_sigmas(s_values, run.image_size()))
 
 # %% [markdown]
 # ## Maps as the receptive field grows
 
 # %% tags=["hide-input"]
-samples = run.dataset()
-shown = list(dict.fromkeys(ok["image_id"]))[:3]
-maps = {label: run.maps(label, ids=shown) for label in labels.values()}
-figure = comparison_grid(
-    torch.stack([samples[samples.index_of(i)].image for i in shown]),
-    {label: stack_maps(maps[label], shown) for label in maps},
-    row_titles=shown,
-    fixations_xy={label: stack_maps(maps[label], shown, "fixations_xy") for label in maps},
-    title=f"fovea s = heat-map s ({model_name}, {dataset})",
+grid = sweep_maps(run, s_values, photos=3)
+title = f"fovea s = heat-map s ({model_name}, {dataset})"
+display(
+    comparison_grid(grid.images, grid.attributions, row_titles=grid.ids, fixations_xy=grid.fixations_xy, title=title)
 )
-display(figure)
 
 # %% tags=["hide-input"]
 display(for_reader(summary_table(ok, ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"], by="explainer")))
@@ -292,29 +237,10 @@ display(
 # map from the same fixations.
 
 # %% tags=["hide-input"]
-published = labels[0.15] if 0.15 in labels else labels[s_values[len(s_values) // 2]]
-ids = list(dict.fromkeys(ok["image_id"]))
-stored = run.maps(published)
-targets = torch.tensor([int(stored[i]["target"]) for i in ids])
-images = torch.stack([samples[samples.index_of(i)].image for i in ids])
-variants = (
-    [MapVariant(heatmap_s=s) for s in s_values]
-    + [MapVariant(upto=n) for n in fixation_counts if n < fixations]
-    + [MapVariant(aggregation=a) for a in aggregations if a != "sum"]
-)
-model = fovex.load_model(model_name, device="cpu")
-ablation = rescore_scanpath_variants(
-    model, images, targets, [stored[i] for i in ids], variants, image_ids=ids, step=step_px, batch_size=16
-)
-display(ablation.groupby("variant", sort=False)[["deletion_auc", "insertion_auc"]].agg(["mean", "sem"]).round(3))
+ablation = rescore_sweep(run, model_name, s_values, fixation_counts, aggregations, fixations, step_px=step_px)
+display(ablation_means(ablation))
 
 # %% tags=["hide-input"]
 # Each panel varies one setting from the published map (heat-map s 0.15, all fixations, sum).
-whole, summed, published_s = ablation["upto"].isna(), ablation["aggregation"] == "sum", ablation["heatmap_s"] == 0.15
-panels = {
-    "heat-map s": (ablation[summed & whole & ablation["heatmap_s"].isin(s_values)], "heatmap_s"),
-    "fixations used": (ablation[summed & published_s].assign(upto=lambda f: f["upto"].fillna(fixations)), "upto"),
-    "aggregation": (ablation[published_s & whole], "aggregation"),
-}
-title = f"{model_name}, {dataset}, {count} images: maps rebuilt from the published-setting scanpaths"
-display(settings_figure(panels, ["insertion_auc", "deletion_auc"], title=title))
+title = f"{model_name}, {dataset}, {count(ok, 'image_id')} images: maps rebuilt from the published-setting scanpaths"
+display(settings_figure(ablation_panels(ablation, s_values, fixations), ["insertion_auc", "deletion_auc"], title=title))

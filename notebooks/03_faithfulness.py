@@ -35,7 +35,7 @@ dataset = "imagenet-sample"
 fallback_dataset = "samples"  # used when `dataset` is not found (bundled photos, no download)
 num_images = 8
 explainers = ["fovex", "gradcam", "gradcam++", "meaningful_perturbation", "rise", "random", "centre"]
-explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
+explainer_settings = {}  # name -> settings; none: every method at its own defaults (the published budgets)
 batch_size = 4
 step_px = None  # pixels changed per insertion/deletion step; None: the RISE reference (224 steps)
 metric_batch_size = 16
@@ -51,9 +51,8 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from fovex.data import first_available
-from fovex.explain import display_name
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
-from fovex.study.chapters import run_chapter
+from fovex.study.chapters import count, pair_counts, run_chapter, scored_maps
 from fovex.study.findings import (
     for_reader,
     paired_differences,
@@ -77,16 +76,16 @@ if study is None:
     )
 else:
     print(study.describe())
-    ok, paired = study.ok, study.scored_by_all()
-    common = paired["unit"].nunique()
-    differences = paired_differences(ok, FAITHFULNESS_METRICS, unit="unit")  # each pair on the photos both scored
-    display(Markdown(f"Photos scored by every method: **{common}** (the table and bars use these)."))
-    table = summary_table(paired, FAITHFULNESS_METRICS, by="explainer")
-    display(for_reader(table))
+    paired = study.scored_by_all()  # the photos every method scored
+    differences = paired_differences(study.ok, FAITHFULNESS_METRICS, unit="unit")  # each pair on the photos both scored
+    display(Markdown(f"Photos scored by every method: **{count(paired)}** (the table and bars use these)."))
+    display(for_reader(summary_table(paired, FAITHFULNESS_METRICS, by="explainer")))
 
 # %% tags=["hide-input"]
 if study is not None:
-    display(interval_bars(paired, FAITHFULNESS_METRICS, title=f"{common} photos; bars: 95 % bootstrap intervals"))
+    display(
+        interval_bars(paired, FAITHFULNESS_METRICS, title=f"{count(paired)} photos; bars: 95 % bootstrap intervals")
+    )
 
 # %% [markdown]
 # FovEx against each method on the photos both scored (all the photos each pair shares, so a method
@@ -97,8 +96,7 @@ if study is not None:
 # %% tags=["hide-input"]
 if study is not None:
     table = paired_differences_table(differences)  # FovEx − method [95 % interval], N: photos per pair
-    counts = ", ".join(f"{display_name(name)} {n}" for name, n in table["N"].items())
-    display(paired_differences_figure(differences, title=f"paired; photos per method: {counts}"))
+    display(paired_differences_figure(differences, title=f"paired; photos per method: {pair_counts(table)}"))
     display(for_reader(table))
 
 # %% [markdown]
@@ -125,19 +123,17 @@ run = run_chapter(
     seed=seed,
     overwrite=overwrite,
 )
-built = run.ok.assign(increase_pct=run.ok["increase"].astype(float) * 100)
-images = built["image_id"].nunique()
+images = count(run.ok, "image_id")
 steps_text = "224 steps (RISE reference)" if step_px is None else f"{step_px} px per step (coarser than RISE's 224 px)"
 protocol = (
     f"computed during the build: {model_name}, {dataset}, {images} images; insertion/deletion: {steps_text}, "
     "mean-colour deletion, the RISE reference's blurred insertion start, softmax score"
 )
 print(protocol)
-display(for_reader(summary_table(built, FAITHFULNESS_METRICS, by="explainer")))
+display(for_reader(summary_table(run.ok, FAITHFULNESS_METRICS, by="explainer")))
 
 # %% tags=["hide-input"]
-scored = [label for label in run.explainers if label in set(built["explainer"])]
-display(curves_figure({label: run.maps(label) for label in scored}))
+display(curves_figure(scored_maps(run)))  # every method with rows
 
 # %% [markdown]
 # ## Published numbers (other models, other data)

@@ -25,7 +25,7 @@ model_name = "efficientnet_lite0"
 dataset = "voc-sample"  # voc2012 / voc2007 at full scale
 num_images = None  # None: all
 explainers = ["fovex", "gradcam", "gradcam++", "rise", "random", "centre"]
-explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
+explainer_settings = {}  # name -> settings; none: every method at its own defaults (the published budgets)
 tolerance_px = 15
 batch_size = 4
 results_dir = "build/results/quick"
@@ -39,10 +39,11 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from fovex.data import VOC_TO_IMAGENET, is_available
+from fovex.data import is_available
 from fovex.study import chapter_opening, load_axis
-from fovex.study.chapters import run_chapter
+from fovex.study.chapters import count, run_chapter
 from fovex.study.findings import for_reader, localisation_table, paired_differences, pointing_by_class
+from fovex.study.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
 from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
 
 study = load_axis("localisation", prefer=source)
@@ -61,9 +62,8 @@ if study is None:
 else:
     print(study.describe())
     display(for_reader(localisation_table(study.ok)))
-    skipped = study.rows[(study.rows["status"] == "skipped") & (study.rows["explainer"] == "fovex")]
-    classes = sorted(set(skipped["object_class"]))
-    print(f"skipped (no ImageNet counterpart): {len(skipped)} (image, class) pairs: {classes}")
+    skipped, classes = skipped_pairs(study.rows)
+    print(f"skipped (no ImageNet counterpart): {skipped} (image, class) pairs: {classes}")
 
 # %% [markdown]
 # FovEx against each method on the same (image, class) pairs: the mean difference in EBPG and in
@@ -72,11 +72,11 @@ else:
 
 # %% tags=["hide-input"]
 if study is not None:
-    pairs = study.ok.assign(pointing_pct=study.ok["pointing_hit"].astype(float) * 100)
+    pairs = with_pointing_pct(study.ok)  # hits in %
     display(
         paired_differences_figure(
             paired_differences(pairs, ["ebpg_pct", "pointing_pct"], unit="unit", cluster="photo"),
-            title=f"{pairs['unit'].nunique()} (image, class) pairs",
+            title=f"{count(pairs)} (image, class) pairs",
         )
     )
 
@@ -111,17 +111,14 @@ if available:
         seed=seed,
         overwrite=overwrite,
     )
-    ok, results = run.ok, run.results
-    skipped = results[(results["status"] == "skipped") & (results["explainer"] == run.explainers[0])]
+    ok = run.ok
+    skipped, classes = skipped_pairs(run.results, run.explainers[0])
     protocol = (
-        f"{model_name}, {dataset}: {ok['image_id'].nunique()} images, "
-        f"{len(ok) // max(1, ok['explainer'].nunique())} (image, class) pairs; tolerance {tolerance_px} px"
+        f"{model_name}, {dataset}: {count(ok, 'image_id')} images, "
+        f"{pairs_per_method(ok)} (image, class) pairs; tolerance {tolerance_px} px"
     )
     print(protocol)
-    print(
-        f"skipped (no ImageNet counterpart): {len(skipped)} (image, class) pairs, "
-        f"classes {sorted(set(skipped['object_class']))}"
-    )
+    print(f"skipped (no ImageNet counterpart): {skipped} (image, class) pairs, classes {classes}")
 
 # %% [markdown]
 # ## Pointing game and EBPG
@@ -141,10 +138,10 @@ if available:
 
 # %% tags=["hide-input"]
 if available:
-    display(localisation_figure(run, ok[ok["explainer"] == "fovex"].head(4), title=protocol))
+    display(localisation_figure(run, examples(ok, "fovex", 4), title=protocol))
 
 # %% [markdown]
 # The VOC → ImageNet mapping used above (classes without an ImageNet counterpart are skipped):
 
 # %% tags=["hide-input"]
-{voc: (len(classes) if classes else "none") for voc, classes in VOC_TO_IMAGENET.items()}
+voc_mapping()

@@ -28,7 +28,7 @@ model_name = "efficientnet_lite0"
 datasets = ["mit1003", "osie", "nus-scene500"]  # each run when found; the chapter says which are absent
 num_images = 8
 explainers = ["fovex", "gradcam", "rise", "centre", "random"]
-explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
+explainer_settings = {}  # name -> settings; none: every method at its own defaults (the published budgets)
 batch_size = 4
 results_dir = "build/results/quick"
 overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
@@ -37,16 +37,20 @@ threads = None
 seed = 42
 
 # %% tags=["hide-input"]
-from pathlib import Path
-
 from IPython.display import Markdown, display
 
 import fovex
-from fovex.data import is_available
-from fovex.study import chapter_opening, load_axis, observer_ceiling, run_selection
-from fovex.study.chapters import run_chapter
-from fovex.study.findings import ceiling_table, for_reader, paired_differences, summary_table
-from fovex.viz import gaze_figure, interval_bars, paired_differences_figure
+from fovex.study import chapter_opening, load_axis
+from fovex.study.plausibility import (
+    availability,
+    ceiling_tables,
+    difference_figures,
+    gaze_figures,
+    run_datasets,
+    saliency_parts,
+    scanpath_parts,
+    study_ceilings,
+)
 
 study = load_axis("plausibility", prefer=source)
 display(Markdown(chapter_opening("plausibility", prefer=source) or "No study measurements yet."))
@@ -76,34 +80,15 @@ if study is None:
     )
 else:
     print(study.describe())
-    size = fovex.load_model(model_name).input_size
-    ceilings = {}
-    for (run_name, name), rows in study.ok.groupby(["run", "dataset"], sort=False):
-        ids = list(dict.fromkeys(rows["image_id"]))[:ceiling_images]
-        negatives = run_selection(study.provenance[run_name]["config"])  # the negatives the rows had
-        ceilings[name] = observer_ceiling(name, ids, image_size=size, negatives_from=negatives)
-        print(f"{name}: the human ceiling computed during this build on {len(ids)} images")
-        display(
-            ceiling_table(
-                rows, ceilings[name], saliency, explainers=sorted(set(rows["explainer"]) - {"centre_scanpath"})
-            )
-            .pipe(for_reader)
-            .rename_axis(f"{name}: method")
-        )
+    ceilings = study_ceilings(study, fovex.load_model(model_name).input_size, ceiling_images)  # per data set
+    display(*ceiling_tables(study, ceilings, saliency, lines=True))
 
 # %% [markdown]
 # FovEx against each method on the same images (per data set; paired 95 % bootstrap intervals):
 
 # %% tags=["hide-input"]
 if study is not None:
-    for name, rows in study.ok.groupby("dataset", sort=False):
-        floors = rows[~rows["explainer"].isin(["centre_scanpath"])]
-        display(
-            paired_differences_figure(
-                paired_differences(floors, ["nss", "cc", "sauc", "kld"], unit="unit"),
-                title=f"{name}: {rows['unit'].nunique()} images",
-            )
-        )
+    display(*difference_figures(study, ["nss", "cc", "sauc", "kld"]))  # one per data set
 
 # %% [markdown]
 # Scanpaths: FovEx's against each observer's, next to the centre-bias floor and the observers' own
@@ -112,9 +97,7 @@ if study is not None:
 
 # %% tags=["hide-input"]
 if study is not None:
-    for name, rows in study.ok.groupby("dataset", sort=False):
-        table = ceiling_table(rows, ceilings[name], scanpaths, explainers=["fovex", "centre_scanpath"])
-        display(for_reader(table).rename_axis(f"{name}: scanpath of"))
+    display(*ceiling_tables(study, ceilings, scanpaths, explainers=["fovex", "centre_scanpath"], axis="scanpath of"))
 
 # %% [markdown]
 # ## Computed while this book is built
@@ -122,30 +105,25 @@ if study is not None:
 # A small run with this chapter's parameters, for the examples below; its numbers are illustrations.
 
 # %% tags=["hide-input"]
-found = [name for name in datasets if is_available(name)]
-for name in sorted(set(datasets) - set(found)):
-    print(f"{name}: not available here, no numbers shown for it (get it with `fovex data fetch {name}`).")
-print(f"running on: {found}")
+found, note = availability(datasets)
+print(note)
 
 # %% tags=["hide-input"]
-runs = {
-    name: run_chapter(
-        Path(results_dir) / f"plausibility-{name}",
-        name=f"plausibility-{name}-{profile}",
-        model=model_name,
-        explainers=explainers,
-        explainer_settings=explainer_settings,
-        dataset=name,
-        num_images=num_images,
-        metrics=[*saliency, "scanpath_dtw", "scanpath_string_edit"],
-        batch_size=batch_size,
-        device=device,
-        threads=threads,
-        seed=seed,
-        overwrite=overwrite,
-    )
-    for name in found
-}
+runs = run_datasets(
+    found,
+    results_dir,
+    profile,
+    model=model_name,
+    explainers=explainers,
+    explainer_settings=explainer_settings,
+    num_images=num_images,
+    metrics=[*saliency, "scanpath_dtw", "scanpath_string_edit"],
+    batch_size=batch_size,
+    device=device,
+    threads=threads,
+    seed=seed,
+    overwrite=overwrite,
+)
 
 # %% [markdown]
 # ## Saliency metrics
@@ -153,12 +131,7 @@ runs = {
 # Higher is better for all but KLD. sAUC discounts the centre bias: a centre map scores ~0.5 there.
 
 # %% tags=["hide-input"]
-for name, run in runs.items():
-    images = run.ok["image_id"].nunique()
-    print(f"{model_name} on {name}: {images} images; density σ = 1 degree of visual angle")
-    display(for_reader(summary_table(run.ok, saliency, by="explainer")))
-    title = f"{model_name} vs human fixations on {name}, {images} images; bars: 95 % bootstrap intervals"
-    display(interval_bars(run.ok, saliency, columns=3, title=title))
+display(*saliency_parts(runs, saliency, model_name))  # per data set: a line, the table, the bars
 
 # %% [markdown]
 # ## Scanpaths: FovEx against people
@@ -169,18 +142,10 @@ for name, run in runs.items():
 # observers (leave one out), cut to the same *T* fixations.
 
 # %% tags=["hide-input"]
-for name, run in runs.items():
-    ids = list(dict.fromkeys(run.ok.loc[run.ok["explainer"] == "fovex", "image_id"]))
-    fixations = len(next(iter(run.maps("fovex", ids=ids[:1]).values()))["fixations_xy"])  # FovEx's T
-    ceiling = observer_ceiling(name, ids, image_size=run.image_size(), max_fixations=fixations)
-    print(f"{name}: {len(ids)} images, the first {fixations} fixations of every scanpath")
-    table = ceiling_table(run.ok, ceiling, scanpaths, explainers=["fovex", "centre_scanpath"])
-    display(for_reader(table).rename_axis(f"{name}: scanpath of"))
+display(*scanpath_parts(runs, scanpaths))  # per data set: a line and the table
 
 # %% [markdown]
 # ## Examples
 
 # %% tags=["hide-input"]
-for name, run in runs.items():
-    shown = list(dict.fromkeys(run.ok.loc[run.ok["explainer"] == "fovex", "image_id"]))[:3]
-    display(gaze_figure(run, shown, title=f"{model_name} on {name}"))
+display(*gaze_figures(runs, model_name))

@@ -22,7 +22,7 @@ profile = "quick"
 source = "export"  # study rows: "export" (committed, book/measurements/) or "run" (build/eval/study-* first)
 model_name = "efficientnet_lite0"
 explainers = ["fovex", "gradcam", "gradcam++", "scorecam", "meaningful_perturbation", "rise", "random", "centre"]
-explainer_settings = {"meaningful_perturbation": {"steps": 300}, "rise": {"masks": 4000}}  # the published budgets
+explainer_settings = {}  # name -> settings; none: every method at its own defaults (the published budgets)
 batch_size = 2
 fovex_batch_sizes = [1, 2]
 fixations = 10
@@ -47,51 +47,39 @@ gpu_runs = "build/eval/gpu"  # the study recomputed on a GPU (`make run PROFILE=
 # %% tags=["hide-input"]
 from pathlib import Path
 
-import pandas as pd
-import torch
-
 import fovex
-from fovex.benchmark import machine_description, time_explainer
+from fovex.benchmark import machine_description
 from fovex.data import open_dataset
-from fovex.explain import display_name
+from fovex.study.cost import (
+    agreement_view,
+    cost_table,
+    device_lines,
+    full_benchmark,
+    preset_differences,
+    preset_passes,
+    sample_images,
+    study_cost_line,
+    study_cost_table,
+    time_explainers,
+    with_settings,
+)
 from fovex.viz import cost_figure, relative_differences_figure
 
 model = fovex.load_model(model_name, device=device)
 dataset = open_dataset("samples", image_size=model.input_size)
-count = max([batch_size] + list(fovex_batch_sizes))
-images = torch.stack([dataset[i % len(dataset)].image for i in range(count)]).to(device)
+count = max([batch_size, *fovex_batch_sizes])
+images = sample_images(dataset, count, device)
 machine = machine_description(device)
 print(f"machine: {machine}; model {model_name}; {count} bundled sample photos at {model.input_size} px")
 
 # %% tags=["hide-input"]
-rows = []
-available = fovex.explainers()
-for name in explainers:
-    if name not in available:
-        print(f"{name}: not registered, skipped")
-        continue
-    settings = dict(explainer_settings.get(name, {}))
-    if name == "fovex":
-        settings = {"fixations": fixations, "steps": steps, **settings}
-    try:
-        explainer = fovex.explainer(name, model, **settings)
-    except ValueError as error:
-        print(f"{name}: {error}")
-        continue
-    sizes = fovex_batch_sizes if name == "fovex" else [batch_size]
-    for size in sizes:
-        rows.append(time_explainer(explainer, images[:size]).as_dict())
-cost = pd.DataFrame(rows)
-columns = [
-    "explainer",
-    "batch_size",
-    "seconds_per_image",
-    "forward_passes",
-    "backward_passes",
-    "floor_seconds_per_image",
-    "ratio_to_floor",
-]
-cost[columns].round(3)
+fovex_settings = {"fixations": fixations, "steps": steps}  # under the profile's explainer_settings
+cost, skipped = time_explainers(
+    model, images, explainers, explainer_settings, fovex_settings, fovex_batch_sizes, batch_size
+)
+if skipped:
+    print(skipped)
+cost_table(cost)
 
 # %% tags=["hide-input"]
 display(cost_figure(cost, title=f"{model_name} on {machine}; FovEx T={fixations}, K={steps}"))
@@ -106,26 +94,12 @@ display(cost_figure(cost, title=f"{model_name} on {machine}; FovEx T={fixations}
 # the dtype (`--dtype bfloat16` runs FovEx under autocast); CPUs have no peak in the table.
 
 # %% tags=["hide-input"]
-path = Path(benchmark_csv)
-if path.is_file():
-    full = pd.read_csv(path)
-    print(f"{path}: measured on {full['machine'].iloc[0]}")
-    shown = [
-        "model",
-        "explainer",
-        "batch_size",
-        "dtype",
-        "seconds_per_image",
-        "images_per_s",
-        "ratio_to_floor",
-        "tflops_per_s",
-        "fraction_of_peak",
-        "peak_memory_mb",
-    ]
-    full = full.assign(explainer=full["explainer"].map(display_name))
-    display(full[[column for column in shown if column in full.columns]].round(3))
+full = full_benchmark(benchmark_csv)  # (table, machine), None when the CSV is not there
+if full is None:
+    print(f"{Path(benchmark_csv)} not found: run `make benchmark` to produce it.")
 else:
-    print(f"{path} not found: run `make benchmark` to produce it.")
+    print(f"{Path(benchmark_csv)}: measured on {full[1]}")
+    display(full[0])
 
 # %% [markdown]
 # ## The study's own cost
@@ -141,11 +115,8 @@ from fovex.study import study_cost
 from fovex.viz import study_cost_figure
 
 study_costs = study_cost(prefer=source)
-display(study_costs.round(2))
-print(
-    f"{study_costs['hours'].sum():.1f} core-hours spent, {study_costs['hours_left'].sum():.1f} left "
-    "(runs with rows only: a run without any has no rate yet)"
-)
+display(study_cost_table(study_costs))
+print(study_cost_line(study_costs))
 display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU core"))
 
 # %% [markdown]
@@ -172,7 +143,6 @@ display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU
 
 # %% tags=["hide-input"]
 from fovex.study.chapters import run_chapter
-from fovex.study.findings import for_reader
 from fovex.study.presets import compare_presets
 
 presets = compare_presets(fast_sources, reference="fovex-published")
@@ -199,8 +169,7 @@ else:
     print(f"{fast_num_images} photos run here ({dataset})")
     presets = compare_presets([[str(computed.directory)]], reference="fovex-published")
     comparison, differences = presets.rows, presets.differences
-passes = comparison.groupby(["explainer", "source"])[["forward_passes", "backward_passes", "explain_seconds"]].mean()
-display(for_reader(passes.rename(columns={"explain_seconds": "seconds per image"})).round(3))
+display(preset_passes(comparison))
 if presets.unmatched:  # e.g. the published run has not reached these photos yet
     print(f"no photos shared with the published setting under the same metric settings: {', '.join(presets.unmatched)}")
 print(
@@ -208,21 +177,11 @@ print(
     "ci_low_pct/ci_high_pct: paired bootstrap 95 % interval of the difference %; settings: the metric settings "
     "both sides were scored under."
 )
-display(
-    for_reader(
-        differences.drop(columns=["reference", "source", "reference_source"]).set_index(
-            ["candidate", "settings", "metric"]
-        )
-    ).round(4)
-)
+display(preset_differences(differences))
 
 # %% tags=["hide-input"]
 if len(differences):  # one line per candidate and metric setting
-    display(
-        relative_differences_figure(
-            differences.assign(candidate=differences["candidate"] + ", " + differences["settings"])
-        )
-    )
+    display(relative_differences_figure(with_settings(differences)))
 else:
     print("nothing to compare yet: no candidate shares photos with the published setting")
 
@@ -247,7 +206,5 @@ if agreement.empty:
         "committed CPU rows appear in it. `make run PROFILE=gpu` on a GPU machine computes them."
     )
 else:
-    for run_name, device_name in devices.items():
-        note = "" if device_name.startswith("cuda") else " (not a GPU: these rows test the plumbing only)"
-        print(f"{run_name}: recomputed on {device_name}{note}")
-    display(agreement.set_index(["run", "explainer", "metric"]).round(4))
+    print(device_lines(devices))
+    display(agreement_view(agreement))

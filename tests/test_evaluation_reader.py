@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import fovex
 from fovex.evaluation import run
+from fovex.evaluation.reader import with_derived_columns
 from fovex.evaluation.store import StoreError
 from fovex.study.chapters import explainer_entries, run_chapter
 
@@ -45,6 +47,17 @@ def test_open_run_reads_rows_maps_and_summary(finished):
     assert summary.loc[("efficientnet_lite1", "random"), "drop_pct"] == pytest.approx(
         opened.ok[opened.ok["explainer"] == "random"]["drop_pct"].mean()
     )
+    # %Increase per row, derived once by the reader: 100 where O > Y, else 0.
+    assert (opened.ok["increase_pct"] == opened.ok["increase"].astype(float) * 100).all()
+    assert "increase_pct" not in opened.results  # the stored rows stay as the run wrote them
+
+
+def test_derived_columns_give_increase_in_percent_where_there_is_increase():
+    rows = pd.DataFrame({"image_id": ["a", "b", "c"], "increase": [True, False, True]})
+    assert with_derived_columns(rows)["increase_pct"].tolist() == [100.0, 0.0, 100.0]
+    assert "increase_pct" not in rows  # a new frame, the given one untouched
+    localisation = pd.DataFrame({"image_id": ["a"], "ebpg_pct": [12.5]})
+    assert with_derived_columns(localisation).columns.tolist() == ["image_id", "ebpg_pct"]
 
 
 def test_the_dataset_is_reopened_at_the_runs_image_size(finished):

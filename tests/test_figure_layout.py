@@ -28,6 +28,7 @@ from fovex.explain import Explanation, explainers
 from fovex.study import FAITHFULNESS_METRICS, fovea_sweep, load_axis, load_map_variants, study_cost
 from fovex.study.findings import paired_differences, pointing_by_class, relative_differences, reverse_differences
 from fovex.study.openings import spread_rows
+from fovex.study.receptive_field import PUBLISHED_MAP, spread_scored, spread_shown, variant_table
 from fovex.viz import charts, figures
 
 PACKAGE = Path(fovex.__file__).parent
@@ -85,14 +86,6 @@ LONG_TITLE = (
 )
 
 
-def _variant_table(study):
-    rows, _, _ = study.variants
-    own = study.faithfulness.ok[study.faithfulness.ok["explainer"] == "fovex"]
-    own = own[own["image_id"].isin(set(rows["image_id"]))]
-    reference = "s=0.15, sum, all fixations (published)"
-    return reference, pd.concat([own.assign(variant=reference), rows.assign(increase_pct=rows["increase"] * 100.0)])
-
-
 def _fake_run(samples, maps, labels):
     by_id = {sample.id: sample for sample in samples}
     ids = list(by_id)
@@ -134,17 +127,13 @@ def _cases(study) -> dict[str, list]:
     faithfulness, localisation, plausibility = study.faithfulness, study.localisation, study.plausibility
     ok, paired = faithfulness.ok, faithfulness.scored_by_all()
     rows, spreads, _ = study.variants
-    reference, table = _variant_table(study)
+    reference, table = PUBLISHED_MAP, variant_table(faithfulness, rows)
     rivals = ok[~ok["explainer"].isin(["random", "centre"])]
     counts = ", ".join(f"{n} {c}" for n, c in ok.groupby("explainer", sort=False)["unit"].nunique().items())
     published_fovea = study.sweep.loc[study.sweep["fovea_s"] == 0.15, "variant"].iloc[0]
     pairs = localisation.ok.assign(pointing_pct=localisation.ok["pointing_hit"].astype(float) * 100)
     saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
-    widths = rows[rows["upto"].isna() & (rows["aggregation"] == "sum")]
-    widths = widths.assign(
-        explainer="fovex s=" + widths["heatmap_s"].map("{:g}".format), increase_pct=widths["increase"] * 100.0
-    )
-    spread = pd.concat([ok.merge(spreads, on=["image_id", "explainer"]), widths])
+    spread, _ = spread_shown(spread_scored(faithfulness, spreads), rows)
     whole, summed, published_s = rows["upto"].isna(), rows["aggregation"] == "sum", rows["heatmap_s"] == 0.15
     panels = {
         "heat-map s": (rows[summed & whole], "heatmap_s"),
@@ -380,6 +369,14 @@ NOT_FIGURES = {
     "fovex.viz.panels:labelled_grid": "returns an empty grid the charts fill (each chart is drawn here)",
     "fovex.cli:_explain": "writes explanation_figure's PNG",
     "fovex.cli:_explain_files": "writes explanation_figure's PNG per file",
+    # A chapter's figures per data set, photo or model, returned in display order: each is drawn by a
+    # figure function with its own case here (interval_bars, paired_differences_figure, gaze_figure,
+    # replay_figure, comparison_grid).
+    "fovex.study.plausibility:saliency_parts": "returns interval_bars per data set (with its table)",
+    "fovex.study.plausibility:difference_figures": "returns paired_differences_figure per data set",
+    "fovex.study.plausibility:gaze_figures": "returns gaze_figure per data set",
+    "fovex.study.scanpaths:replay_figures": "returns replay_figure per photo",
+    "fovex.study.scanpaths:other_model_figures": "returns comparison_grid per model",
 }
 
 

@@ -22,7 +22,16 @@ import pandas as pd
 
 from . import store
 
-__all__ = ["Run", "open_run"]
+__all__ = ["Run", "open_run", "with_derived_columns"]
+
+
+def with_derived_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with the columns the book reads but a run does not store: ``increase_pct``, the %Increase
+    of one row (``increase``, O > Y, as 0 or 100), wherever ``increase`` exists. The one place it is
+    derived: :attr:`Run.ok`, the study's axes and its map variants all read rows through it."""
+    if "increase" not in rows:
+        return rows
+    return rows.assign(increase_pct=rows["increase"].astype(float) * 100)
 
 
 @dataclass
@@ -58,8 +67,8 @@ class Run:
 
     @property
     def ok(self) -> pd.DataFrame:
-        """The rows with ``status == "ok"``."""
-        return self.results[self.results["status"] == "ok"]
+        """The rows with ``status == "ok"``, with :func:`with_derived_columns` (``increase_pct``)."""
+        return with_derived_columns(self.results[self.results["status"] == "ok"])
 
     def maps(self, explainer: str | None = None, model: str | None = None, ids=None) -> dict[str, dict[str, Any]]:
         """Stored arrays of one (model, explainer), keyed by row key (:func:`fovex.evaluation.store.load_maps`)."""

@@ -22,6 +22,11 @@ exported over the committed rows; :func:`agreement_with_committed` sets its rows
 - :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table, a
   recomputation beside the committed rows.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
+- the chapters' tables and figures, one module per chapter (the notebooks only call them):
+  :mod:`~fovex.study.overview` (findings), :mod:`~fovex.study.scanpaths`,
+  :mod:`~fovex.study.receptive_field`, :mod:`~fovex.study.localisation`,
+  :mod:`~fovex.study.plausibility`, :mod:`~fovex.study.cost`; :mod:`~fovex.study.chapters` runs a
+  chapter's small computation and holds what several share.
 """
 
 from .axes import (

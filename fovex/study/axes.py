@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..evaluation.reader import with_derived_columns
 from ..evaluation.store import load_first_available
 from .findings import claim_comparisons, claims_table, holm
 from .paths import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
@@ -119,9 +120,7 @@ def _with_units(rows: pd.DataFrame) -> pd.DataFrame:
         unit = unit + rows["object_class"].map(lambda name: f"/{name}" if isinstance(name, str) and name else "")
     rows["unit"] = unit
     rows["photo"] = rows["dataset"].astype(str) + "/" + rows["image_id"].astype(str)  # a unit's cluster
-    if "increase" in rows:
-        rows["increase_pct"] = rows["increase"].astype(float) * 100
-    return rows
+    return with_derived_columns(rows)
 
 
 def agreement_with_committed(folder, root: Path = REPO_ROOT, runs=None) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..evaluation.reader import Run, open_run
 
-__all__ = ["explainer_entries", "run_chapter"]
+__all__ = ["Text", "count", "explainer_entries", "pair_counts", "run_chapter", "scored_maps"]
 
 
 def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
@@ -66,3 +66,34 @@ def run_chapter(
     }
     run(config, out_dir, quiet=True, overwrite=overwrite)
     return open_run(out_dir)
+
+
+class Text(str):
+    """A line of text a chapter shows among its tables and figures: IPython's ``display`` shows it as
+    plain text, without the quotes of a string's repr, in the place ``print`` would have put it. Lets a
+    function return a chapter's lines, tables and figures as one list, shown in order with
+    ``display(*parts)``."""
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+
+def count(rows, column: str = "unit") -> int:
+    """The number of distinct ``column`` values of ``rows`` (photos: ``unit`` of the study, ``image_id``
+    of a chapter's run)."""
+    return int(rows[column].nunique())
+
+
+def scored_maps(run: Run) -> dict[str, dict]:
+    """Explainer label -> its stored maps (:meth:`Run.maps`), for every explainer of ``run`` with ok
+    rows, in the run's order."""
+    scored = set(run.ok["explainer"])
+    return {label: run.maps(label) for label in run.explainers if label in scored}
+
+
+def pair_counts(table) -> str:
+    """``"<method> <N>, ..."``: the photos of each pair of :func:`fovex.report.paired_differences_table`
+    (its ``N`` column), methods as the field names them."""
+    from ..explain import display_name
+
+    return ", ".join(f"{display_name(name)} {n}" for name, n in table["N"].items())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..evaluation.reader import with_derived_columns
 from .axes import load_axis
 from .paths import DEVELOPMENT_PHOTOS, REPO_ROOT, export_path, run_dir, variant_choice_path
 
@@ -232,7 +233,8 @@ def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[p
         )
     if rows.empty and spreads.empty:
         return None
-    return _with_source_settings(rows, provenance, root), spreads, provenance or spread_provenance
+    rows = with_derived_columns(_with_source_settings(rows, provenance, root))  # increase_pct
+    return rows, spreads, provenance or spread_provenance
 
 
 def _with_source_settings(rows: pd.DataFrame, provenance: dict, root: Path = REPO_ROOT) -> pd.DataFrame:

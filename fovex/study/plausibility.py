@@ -1,0 +1,161 @@
+"""The plausibility chapter's tables (``notebooks/05_plausibility.py``): the study's methods against
+human gaze next to the observers' own agreement (the human ceiling, computed while the book is built),
+per data set, and the chapter's small runs on the eye-tracking sets found here.
+
+Per data set, a function returns the chapter's parts in the order they are shown: :class:`Text` lines,
+tables and figures, for ``display(*parts)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .axes import StudyRows, observer_ceiling, run_selection
+from .chapters import Text, run_chapter
+from .findings.tables import ceiling_table, for_reader, summary_table
+
+__all__ = [
+    "availability",
+    "ceiling_tables",
+    "difference_figures",
+    "gaze_figures",
+    "run_datasets",
+    "saliency_parts",
+    "scanpath_parts",
+    "study_ceilings",
+]
+
+#: Not a method against people: a scanpath drawn from the centre-bias density, the scanpaths' floor.
+CENTRE_SCANPATH = "centre_scanpath"
+
+
+def _first_ids(rows: pd.DataFrame, count: int | None = None) -> list[str]:
+    """The first ``count`` image ids of ``rows`` in their order (None: all)."""
+    return list(dict.fromkeys(rows["image_id"]))[:count]
+
+
+# ----------------------------------------------------------------------------- the study
+
+
+def study_ceilings(study: StudyRows, image_size: int, images: int | None = None) -> dict[str, pd.DataFrame]:
+    """Data set -> the human ceiling (:func:`fovex.study.observer_ceiling`, one row per image) on the first
+    ``images`` images (None: all) each run of the axis scored, with the sAUC negatives its rows had (the
+    run's whole selection)."""
+    ceilings = {}
+    for (run, name), rows in study.ok.groupby(["run", "dataset"], sort=False):
+        negatives = run_selection(study.provenance[run]["config"])
+        ceilings[name] = observer_ceiling(
+            name, _first_ids(rows, images), image_size=image_size, negatives_from=negatives
+        )
+    return ceilings
+
+
+def ceiling_tables(
+    study: StudyRows,
+    ceilings: dict[str, pd.DataFrame],
+    metrics: list[str],
+    explainers: list[str] | None = None,
+    axis: str = "method",
+    lines: bool = False,
+) -> list:
+    """Per data set, :func:`fovex.study.findings.ceiling_table` of ``explainers`` (default: every method
+    but :data:`CENTRE_SCANPATH`) and the data set's ceiling, as the book shows it, its index named
+    ``"<data set>: <axis>"``; with ``lines``, each after a line saying on how many images its ceiling was
+    computed during this build."""
+    parts = []
+    for name, rows in study.ok.groupby("dataset", sort=False):
+        ceiling = ceilings[name]
+        shown = explainers if explainers is not None else sorted(set(rows["explainer"]) - {CENTRE_SCANPATH})
+        if lines:
+            parts.append(Text(f"{name}: the human ceiling computed during this build on {len(ceiling)} images"))
+        table = ceiling_table(rows, ceiling, metrics, explainers=shown)
+        parts.append(for_reader(table).rename_axis(f"{name}: {axis}"))
+    return parts
+
+
+def difference_figures(study: StudyRows, metrics: list[str]) -> list:
+    """Per data set: FovEx against each method (not :data:`CENTRE_SCANPATH`) on the same images, the
+    paired differences of ``metrics`` as a figure (:func:`fovex.viz.paired_differences_figure`)."""
+    from ..report import paired_differences
+    from ..viz import paired_differences_figure
+
+    figures = []
+    for name, rows in study.ok.groupby("dataset", sort=False):
+        methods = rows[~rows["explainer"].isin([CENTRE_SCANPATH])]
+        differences = paired_differences(methods, metrics, unit="unit")
+        figures.append(paired_differences_figure(differences, title=f"{name}: {rows['unit'].nunique()} images"))
+    return figures
+
+
+# ----------------------------------------------------------------------------- computed while the book is built
+
+
+def availability(datasets: list[str]) -> tuple[list[str], str]:
+    """The ``datasets`` found here (in their order) and what the chapter says about them: a line per
+    absent one (how to get it), then the ones it runs on."""
+    from ..data import is_available
+
+    found = [name for name in datasets if is_available(name)]
+    lines = [
+        f"{name}: not available here, no numbers shown for it (get it with `fovex data fetch {name}`)."
+        for name in sorted(set(datasets) - set(found))
+    ]
+    return found, "\n".join([*lines, f"running on: {found}"])
+
+
+def run_datasets(datasets: list[str], results_dir, profile: str, **settings) -> dict:
+    """Data set -> the chapter's run on it (:func:`fovex.study.chapters.run_chapter` with ``settings``),
+    in ``results_dir/plausibility-<data set>``."""
+    return {
+        name: run_chapter(
+            Path(results_dir) / f"plausibility-{name}", name=f"plausibility-{name}-{profile}", dataset=name, **settings
+        )
+        for name in datasets
+    }
+
+
+def saliency_parts(runs: dict, metrics: list[str], model_name: str) -> list:
+    """Per run: a line naming it, the summary table of ``metrics`` by method and their bars with 95 %
+    bootstrap intervals (:func:`fovex.viz.interval_bars`)."""
+    from ..viz import interval_bars
+
+    parts = []
+    for name, run in runs.items():
+        images = run.ok["image_id"].nunique()
+        title = f"{model_name} vs human fixations on {name}, {images} images; bars: 95 % bootstrap intervals"
+        parts += [
+            Text(f"{model_name} on {name}: {images} images; density σ = 1 degree of visual angle"),
+            for_reader(summary_table(run.ok, metrics, by="explainer")),
+            interval_bars(run.ok, metrics, columns=3, title=title),
+        ]
+    return parts
+
+
+def scanpath_parts(runs: dict, metrics: list[str]) -> list:
+    """Per run: FovEx's scanpath and the centre-bias floor against the observers, next to the observers'
+    own agreement on the same images cut to FovEx's number of fixations *T* (a line saying so, then the
+    table)."""
+    parts = []
+    for name, run in runs.items():
+        ids = _first_ids(run.ok[run.ok["explainer"] == "fovex"])
+        fixations = len(next(iter(run.maps("fovex", ids=ids[:1]).values()))["fixations_xy"])  # FovEx's T
+        ceiling = observer_ceiling(name, ids, image_size=run.image_size(), max_fixations=fixations)
+        table = ceiling_table(run.ok, ceiling, metrics, explainers=["fovex", CENTRE_SCANPATH])
+        parts += [
+            Text(f"{name}: {len(ids)} images, the first {fixations} fixations of every scanpath"),
+            for_reader(table).rename_axis(f"{name}: scanpath of"),
+        ]
+    return parts
+
+
+def gaze_figures(runs: dict, model_name: str, images: int = 3) -> list:
+    """Per run: its first ``images`` images FovEx explained, the human density, FovEx's map and the two
+    scanpaths (:func:`fovex.viz.gaze_figure`)."""
+    from ..viz import gaze_figure
+
+    return [
+        gaze_figure(run, _first_ids(run.ok[run.ok["explainer"] == "fovex"], images), title=f"{model_name} on {name}")
+        for name, run in runs.items()
+    ]
