@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/before_after.py --rev main --rounds 5
 
 The revision's ``fovex`` package is extracted (``git archive``) into a temporary folder as
-``fovex_before``; both versions then explain the same photos with the same model object, alternating
-(before, after, after, before, ...), each with a model built by its own ``load_model`` (same weights), so that a machine shared with other work loads both alike. Prints
+``fovex_before``; both versions then explain the same photos, each with a model built by its own
+``load_model`` (same weights), alternating (before, after, after, before, ...) so that a machine shared
+with other work loads both alike. Prints
 the median seconds of each and the ratio after / before (< 1: faster now), and whether the outputs are
 bit-identical. Sized for a CPU: FovEx T=2, K=5 on ``--batch`` photos; RISE ``--rise-masks`` masks on one.
 """

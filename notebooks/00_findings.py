@@ -39,9 +39,16 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 from IPython.display import Markdown, display
 
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, variant_outcome
+from fovex.study.chapters.overview import (
+    describe_axes,
+    faithfulness_comparisons,
+    load_axes,
+    paragraphs,
+    verdicts,
+    without,
+)
 from fovex.study.findings import findings_summary, for_reader, summary_table
 from fovex.study.openings import spread_rows
-from fovex.study.overview import describe_axes, faithfulness_comparisons, load_axes, paragraphs, verdicts, without
 from fovex.viz import paired_differences_figure, photo_spread_figure
 
 claims, comparisons = findings(prefer=source)

@@ -35,7 +35,7 @@ from IPython.display import display
 
 import fovex
 from fovex.data import open_dataset
-from fovex.study.scanpaths import (
+from fovex.study.chapters.scanpaths import (
     baseline_maps,
     class_names,
     class_titles,

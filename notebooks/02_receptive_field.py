@@ -59,8 +59,7 @@ from fovex.study import (
     variant_outcome,
 )
 from fovex.study.chapters import run_chapter
-from fovex.study.findings import for_reader, summary_table
-from fovex.study.receptive_field import (
+from fovex.study.chapters.receptive_field import (
     PUBLISHED_MAP,
     ablation_means,
     ablation_panels,
@@ -82,6 +81,7 @@ from fovex.study.receptive_field import (
     variant_table,
     variants_line,
 )
+from fovex.study.findings import for_reader, summary_table
 from fovex.viz import comparison_grid, paired_differences_figure, settings_figure, spread_figure, trend_figure
 
 faithfulness = load_axis("faithfulness", prefer=source)

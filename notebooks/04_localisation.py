@@ -42,8 +42,8 @@ from IPython.display import Markdown, display
 from fovex.data import is_available
 from fovex.study import chapter_opening, load_axis
 from fovex.study.chapters import count, run_chapter
+from fovex.study.chapters.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
 from fovex.study.findings import for_reader, localisation_table, paired_differences, pointing_by_class
-from fovex.study.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
 from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
 
 study = load_axis("localisation", prefer=source)

@@ -41,7 +41,7 @@ from IPython.display import Markdown, display
 
 import fovex
 from fovex.study import chapter_opening, load_axis
-from fovex.study.plausibility import (
+from fovex.study.chapters.plausibility import (
     availability,
     ceiling_tables,
     difference_figures,

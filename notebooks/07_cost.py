@@ -50,7 +50,7 @@ from pathlib import Path
 import fovex
 from fovex.benchmark import machine_description
 from fovex.data import open_dataset
-from fovex.study.cost import (
+from fovex.study.chapters.cost import (
     agreement_view,
     cost_table,
     device_lines,

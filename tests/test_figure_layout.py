@@ -26,9 +26,9 @@ from fovex import widgets
 from fovex.evaluation.store import load_exported
 from fovex.explain import Explanation, explainers
 from fovex.study import FAITHFULNESS_METRICS, fovea_sweep, load_axis, load_map_variants, study_cost
+from fovex.study.chapters.receptive_field import PUBLISHED_MAP, spread_scored, spread_shown, variant_table
 from fovex.study.findings import paired_differences, pointing_by_class, relative_differences, reverse_differences
 from fovex.study.openings import spread_rows
-from fovex.study.receptive_field import PUBLISHED_MAP, spread_scored, spread_shown, variant_table
 from fovex.viz import charts, figures
 
 PACKAGE = Path(fovex.__file__).parent
@@ -372,11 +372,11 @@ NOT_FIGURES = {
     # A chapter's figures per data set, photo or model, returned in display order: each is drawn by a
     # figure function with its own case here (interval_bars, paired_differences_figure, gaze_figure,
     # replay_figure, comparison_grid).
-    "fovex.study.plausibility:saliency_parts": "returns interval_bars per data set (with its table)",
-    "fovex.study.plausibility:difference_figures": "returns paired_differences_figure per data set",
-    "fovex.study.plausibility:gaze_figures": "returns gaze_figure per data set",
-    "fovex.study.scanpaths:replay_figures": "returns replay_figure per photo",
-    "fovex.study.scanpaths:other_model_figures": "returns comparison_grid per model",
+    "fovex.study.chapters.plausibility:saliency_parts": "returns interval_bars per data set (with its table)",
+    "fovex.study.chapters.plausibility:difference_figures": "returns paired_differences_figure per data set",
+    "fovex.study.chapters.plausibility:gaze_figures": "returns gaze_figure per data set",
+    "fovex.study.chapters.scanpaths:replay_figures": "returns replay_figure per photo",
+    "fovex.study.chapters.scanpaths:other_model_figures": "returns comparison_grid per model",
 }
 
 

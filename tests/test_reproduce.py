@@ -22,7 +22,7 @@ from reproducibility import TIGHT, off_by
 
 from fovex.evaluation import run
 from fovex.study import export_path
-from fovex.study.provenance import attempt_history
+from fovex.study.attempts import attempt_history
 
 # Closed-form paths (Grad-CAM++, RISE, the random and centre maps, and every metric of a given map) meet
 # the pinned-row tolerance of tests/reproducibility.py (TIGHT of each column's scale): the same arithmetic

@@ -16,7 +16,7 @@ from fovex import study
 from fovex.evaluation import run
 from fovex.evaluation.store.verify import export_checksums, verify_export
 from fovex.study import export_path, export_study, run_dir
-from fovex.study.provenance import attempt_history
+from fovex.study.attempts import attempt_history
 
 KEY = ["image_id", "explainer"]
 VALUES = KEY + ["drop_pct", "increase", "target", "status"]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from fovex.study.chapters import count, pair_counts, scored_maps
-from fovex.study.cost import (
+from fovex.study.chapters.cost import (
     COST_COLUMNS,
     agreement_view,
     cost_table,
@@ -21,9 +21,9 @@ from fovex.study.cost import (
     study_cost_line,
     with_settings,
 )
-from fovex.study.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
-from fovex.study.overview import describe_axes, faithfulness_comparisons, paragraphs, verdicts, without
-from fovex.study.scanpaths import class_names, class_titles, first_samples, map_difference
+from fovex.study.chapters.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
+from fovex.study.chapters.overview import describe_axes, faithfulness_comparisons, paragraphs, verdicts, without
+from fovex.study.chapters.scanpaths import class_names, class_titles, first_samples, map_difference
 
 
 def test_chapter_helpers_count_pairs_and_scored_maps():

@@ -1,4 +1,4 @@
-"""The plausibility chapter's tables (fovex.study.plausibility), on small hand-made rows."""
+"""The plausibility chapter's tables (fovex.study.chapters.plausibility), on small hand-made rows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from IPython.lib.pretty import pretty
 
 import fovex.data
 from fovex.study.chapters import Text
-from fovex.study.plausibility import availability, ceiling_tables, difference_figures, saliency_parts
+from fovex.study.chapters.plausibility import availability, ceiling_tables, difference_figures, saliency_parts
 
 
 def _study() -> SimpleNamespace:

@@ -1,4 +1,4 @@
-"""The receptive-field chapter's tables (fovex.study.receptive_field), on small hand-made rows."""
+"""The receptive-field chapter's tables (fovex.study.chapters.receptive_field), on small hand-made rows."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from fovex.foveation import fovea_sigma_px
-from fovex.study.paths import DEVELOPMENT_PHOTOS
-from fovex.study.receptive_field import (
+from fovex.study.chapters.receptive_field import (
     CANDIDATE_COLUMNS,
     PUBLISHED_MAP,
     ablation_means,
@@ -31,6 +30,7 @@ from fovex.study.receptive_field import (
     variant_table,
     variants_line,
 )
+from fovex.study.paths import DEVELOPMENT_PHOTOS
 
 
 def _sweep() -> pd.DataFrame:

@@ -23,9 +23,9 @@ exported over the committed rows; :func:`agreement_with_committed` sets its rows
   recomputation beside the committed rows.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.
 - the chapters' tables and figures, one module per chapter (the notebooks only call them):
-  :mod:`~fovex.study.overview` (findings), :mod:`~fovex.study.scanpaths`,
-  :mod:`~fovex.study.receptive_field`, :mod:`~fovex.study.localisation`,
-  :mod:`~fovex.study.plausibility`, :mod:`~fovex.study.cost`; :mod:`~fovex.study.chapters` runs a
+  :mod:`~fovex.study.chapters.overview` (findings), :mod:`~fovex.study.chapters.scanpaths`,
+  :mod:`~fovex.study.chapters.receptive_field`, :mod:`~fovex.study.chapters.localisation`,
+  :mod:`~fovex.study.chapters.plausibility`, :mod:`~fovex.study.chapters.cost`; :mod:`~fovex.study.chapters` runs a
   chapter's small computation and holds what several share.
 """
 

@@ -11,9 +11,9 @@ import pandas as pd
 
 from ..evaluation.reader import with_derived_columns
 from ..evaluation.store import load_first_available
+from .attempts import UNKNOWN, attempt_history
 from .findings import claim_comparisons, claims_table, holm
 from .paths import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
-from .provenance import UNKNOWN, attempt_history
 
 __all__ = [
     "StudyRows",
@@ -69,7 +69,7 @@ class StudyRows:
 def computed_by(provenance: dict) -> list[str]:
     """The code of a run's rows, first seen first: each attempt's commit (10 hex digits, " (dirty tree)"
     when its tree had uncommitted changes) or "unknown" where the records do not name it
-    (:func:`fovex.study.provenance.attempt_history`); [] for a provenance that names nothing."""
+    (:func:`fovex.study.attempts.attempt_history`); [] for a provenance that names nothing."""
     if not provenance:
         return []
     history = attempt_history(provenance)

@@ -44,7 +44,7 @@ def compare_presets(
 ) -> PresetComparison | None:
     """Load the first available location of each source (paths relative to ``root``) and compare every
     other explainer with ``reference`` inside each metric setting; None when no source is found."""
-    from .provenance import attempt_history
+    from .attempts import attempt_history
 
     frames, lines = [], []
     for candidates in sources:

@@ -261,10 +261,10 @@ def study_status(root: Path = REPO_ROOT, runs=None) -> pd.DataFrame:
 
 def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
     """Every attempt of every run (``runs``: these only), with the commit and clean-tree flag of its code
-    and the rows it computed (:func:`fovex.study.provenance.attempt_history`), from the run directory's
+    and the rows it computed (:func:`fovex.study.attempts.attempt_history`), from the run directory's
     manifest where there is one, else from the committed export (``source``). The derived tables list
     their own exports (map variants: ``map-variants`` and ``map-spread``; the variant choice)."""
-    from .provenance import attempt_history
+    from .attempts import attempt_history
 
     sources = []
     for name in run_names(runs, root):

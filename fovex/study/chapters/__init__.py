@@ -3,7 +3,7 @@ directory already holds it (:func:`run_chapter`), read back as a :class:`fovex.e
 
 from __future__ import annotations
 
-from ..evaluation.reader import Run, open_run
+from ...evaluation.reader import Run, open_run
 
 __all__ = ["Text", "count", "explainer_entries", "pair_counts", "run_chapter", "scored_maps"]
 
@@ -49,7 +49,7 @@ def run_chapter(
     ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`. ``out_dir`` holding
     results of another config is refused (:class:`fovex.evaluation.store.StoreError`, saying what differs) unless
     ``overwrite`` (``fovex book --overwrite``), which deletes them first."""
-    from ..evaluation import run
+    from ...evaluation import run
 
     config = {
         "config_version": 1,
@@ -94,6 +94,6 @@ def scored_maps(run: Run) -> dict[str, dict]:
 def pair_counts(table) -> str:
     """``"<method> <N>, ..."``: the photos of each pair of :func:`fovex.report.paired_differences_table`
     (its ``N`` column), methods as the field names them."""
-    from ..explain import display_name
+    from ...explain import display_name
 
     return ", ".join(f"{display_name(name)} {n}" for name, n in table["N"].items())

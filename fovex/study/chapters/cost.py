@@ -73,7 +73,7 @@ def time_explainers(
     a line per explainer left out and why ("" when none is)."""
     import fovex
 
-    from ..benchmark import time_explainer
+    from ...benchmark import time_explainer
 
     rows, notes = [], []
     available = fovex.explainers()
@@ -108,7 +108,7 @@ def full_benchmark(path) -> tuple[pd.DataFrame, str] | None:
     """The full benchmark's CSV (``benchmarks/run.py``) as the chapter shows it: explainers by their
     names, :data:`BENCHMARK_COLUMNS` it has, 3 decimals; and the machine it was measured on. None when
     ``path`` is not there."""
-    from ..explain import display_name
+    from ...explain import display_name
 
     path = Path(path)
     if not path.is_file():
@@ -131,7 +131,7 @@ def study_cost_line(costs: pd.DataFrame) -> str:
 def preset_passes(rows: pd.DataFrame) -> pd.DataFrame:
     """Per explainer and source of :func:`fovex.study.presets.compare_presets`' rows: mean forward and
     backward passes and seconds per image, 3 decimals."""
-    from .findings.tables import for_reader
+    from ..findings.tables import for_reader
 
     columns = ["forward_passes", "backward_passes", "explain_seconds"]
     passes = rows.groupby(["explainer", "source"])[columns].mean()
@@ -140,7 +140,7 @@ def preset_passes(rows: pd.DataFrame) -> pd.DataFrame:
 
 def preset_differences(differences: pd.DataFrame) -> pd.DataFrame:
     """The presets' relative differences indexed by candidate, metric settings and metric, 4 decimals."""
-    from .findings.tables import for_reader
+    from ..findings.tables import for_reader
 
     shown = differences.drop(columns=["reference", "source", "reference_source"])
     return for_reader(shown.set_index(["candidate", "settings", "metric"])).round(4)

@@ -35,6 +35,6 @@ def examples(rows: pd.DataFrame, explainer: str = "fovex", count: int = 4) -> pd
 def voc_mapping() -> dict:
     """VOC class -> the number of ImageNet classes it maps to (:data:`fovex.data.VOC_TO_IMAGENET`), or
     ``"none"`` for a class without an ImageNet counterpart."""
-    from ..data import VOC_TO_IMAGENET
+    from ...data import VOC_TO_IMAGENET
 
     return {voc: (len(classes) if classes else "none") for voc, classes in VOC_TO_IMAGENET.items()}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .axes import StudyRows, load_axis
-from .paths import FAITHFULNESS_METRICS
+from ..axes import StudyRows, load_axis
+from ..paths import FAITHFULNESS_METRICS
 
 __all__ = ["FLOORS", "describe_axes", "faithfulness_comparisons", "load_axes", "paragraphs", "verdicts", "without"]
 

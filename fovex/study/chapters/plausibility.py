@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .axes import StudyRows, observer_ceiling, run_selection
-from .chapters import Text, run_chapter
-from .findings.tables import ceiling_table, for_reader, summary_table
+from ..axes import StudyRows, observer_ceiling, run_selection
+from ..findings.tables import ceiling_table, for_reader, summary_table
+from . import Text, run_chapter
 
 __all__ = [
     "availability",
@@ -78,8 +78,8 @@ def ceiling_tables(
 def difference_figures(study: StudyRows, metrics: list[str]) -> list:
     """Per data set: FovEx against each method (not :data:`CENTRE_SCANPATH`) on the same images, the
     paired differences of ``metrics`` as a figure (:func:`fovex.viz.paired_differences_figure`)."""
-    from ..report import paired_differences
-    from ..viz import paired_differences_figure
+    from ...report import paired_differences
+    from ...viz import paired_differences_figure
 
     figures = []
     for name, rows in study.ok.groupby("dataset", sort=False):
@@ -95,7 +95,7 @@ def difference_figures(study: StudyRows, metrics: list[str]) -> list:
 def availability(datasets: list[str]) -> tuple[list[str], str]:
     """The ``datasets`` found here (in their order) and what the chapter says about them: a line per
     absent one (how to get it), then the ones it runs on."""
-    from ..data import is_available
+    from ...data import is_available
 
     found = [name for name in datasets if is_available(name)]
     lines = [
@@ -119,7 +119,7 @@ def run_datasets(datasets: list[str], results_dir, profile: str, **settings) -> 
 def saliency_parts(runs: dict, metrics: list[str], model_name: str) -> list:
     """Per run: a line naming it, the summary table of ``metrics`` by method and their bars with 95 %
     bootstrap intervals (:func:`fovex.viz.interval_bars`)."""
-    from ..viz import interval_bars
+    from ...viz import interval_bars
 
     parts = []
     for name, run in runs.items():
@@ -153,7 +153,7 @@ def scanpath_parts(runs: dict, metrics: list[str]) -> list:
 def gaze_figures(runs: dict, model_name: str, images: int = 3) -> list:
     """Per run: its first ``images`` images FovEx explained, the human density, FovEx's map and the two
     scanpaths (:func:`fovex.viz.gaze_figure`)."""
-    from ..viz import gaze_figure
+    from ...viz import gaze_figure
 
     return [
         gaze_figure(run, _first_ids(run.ok[run.ok["explainer"] == "fovex"], images), title=f"{model_name} on {name}")

@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ..report.statistics import paired_differences, reverse_differences
-from .axes import PUBLISHED_FOVEA_S, StudyRows
-from .chapters import count
-from .findings.tables import choose_variant, for_reader
-from .paths import DEVELOPMENT_PHOTOS
+from ...report.statistics import paired_differences, reverse_differences
+from ..axes import PUBLISHED_FOVEA_S, StudyRows
+from ..findings.tables import choose_variant, for_reader
+from ..paths import DEVELOPMENT_PHOTOS
+from . import count
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -88,7 +88,7 @@ def fovea_differences(sweep: pd.DataFrame) -> pd.DataFrame:
 def map_variant_rows(prefer: str = "export") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """:func:`fovex.study.load_map_variants` (variant rows, map spreads, provenance), with two empty
     tables and no provenance when nothing is stored."""
-    from .variants import load_map_variants
+    from ..variants import load_map_variants
 
     found = load_map_variants(prefer=prefer)
     return found if found is not None else (pd.DataFrame(), pd.DataFrame(), {})
@@ -197,7 +197,7 @@ def sweep_rows(run, s_values: list[float]) -> pd.DataFrame:
 
 def fovea_sigmas(s_values: list[float], size: int) -> dict[str, str]:
     """``s=<s>`` -> the fovea's σ in pixels at ``size`` px (:func:`fovex.foveation.fovea_sigma_px`)."""
-    from ..foveation import fovea_sigma_px
+    from ...foveation import fovea_sigma_px
 
     return {f"s={s:g}": f"σ ≈ {fovea_sigma_px(s, size):.0f} px at {size} px" for s in s_values}
 
@@ -215,7 +215,7 @@ def sweep_maps(run, s_values: list[float], photos: int = 3) -> SweepMaps:
     """The first ``photos`` photos of the sweep run and each s's stored maps and fixations on them."""
     import torch
 
-    from ..viz import stack_maps
+    from ...viz import stack_maps
 
     samples = run.dataset()
     ids = list(dict.fromkeys(run.ok["image_id"]))[:photos]
@@ -242,8 +242,8 @@ def rescore_sweep(
     n of ``fixation_counts`` below ``fixations``, each aggregation but ``sum``. One row per (photo, variant)."""
     import torch
 
-    from ..models import load_model
-    from .ablation import MapVariant, rescore_scanpath_variants
+    from ...models import load_model
+    from ..ablation import MapVariant, rescore_scanpath_variants
 
     published = sweep_label(0.15 if 0.15 in s_values else s_values[len(s_values) // 2])
     samples = run.dataset()

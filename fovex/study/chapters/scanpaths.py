@@ -8,7 +8,7 @@ Where the chapter shows one figure per photo or per model, a function returns th
 
 from __future__ import annotations
 
-from .chapters import Text
+from . import Text
 
 __all__ = [
     "baseline_maps",
@@ -43,7 +43,7 @@ def class_names(model, targets) -> list[str]:
 def replay_figures(images, explanation, samples: list, names: list[str], model_name: str) -> list:
     """Per photo: FovEx's scanpath replayed fixation by fixation (:func:`fovex.widgets.replay_figure`),
     titled with the photo and its explained class."""
-    from ..widgets import replay_figure
+    from ...widgets import replay_figure
 
     return [
         replay_figure(images[i], explanation[i], title=f"{samples[i].id}: {names[i]} ({model_name})")
@@ -95,7 +95,7 @@ def other_model_figures(
 
     import fovex
 
-    from ..viz import comparison_grid
+    from ...viz import comparison_grid
 
     parts = []
     for name in other_models:
