@@ -215,3 +215,18 @@ def test_compiled_model_gives_the_eager_logits_gradients_and_scanpaths():
     got = neva_scanpaths(compiled, images, targets, settings)
     torch.testing.assert_close(got.fixations, expected.fixations, rtol=0, atol=1e-6)
     torch.testing.assert_close(got.losses, expected.losses, rtol=1e-5, atol=1e-6)
+
+
+def test_vit_attention_runs_through_fused_sdpa():
+    """ViT-B/16's floor uses PyTorch's fused scaled-dot-product attention (flash / memory-efficient kernels
+    on a GPU) in every block: timm's ``fused_attn``, on unless ``TIMM_FUSED_ATTN=0``."""
+    from unittest import mock
+
+    model = load_model("vit_base_patch16_224", weights=None)
+    blocks = model.backbone.blocks
+    assert len(blocks) == 12 and all(block.attn.fused_attn for block in blocks)
+    images = torch.rand(1, 3, 224, 224)
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    with mock.patch("torch.nn.functional.scaled_dot_product_attention", side_effect=sdpa) as spy, torch.no_grad():
+        model(images)
+    assert spy.call_count == 12
