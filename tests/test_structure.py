@@ -209,3 +209,43 @@ def test_lint_and_format_are_clean():
     for args in (["check", "."], ["format", "--check", "."]):
         done = subprocess.run([_ruff(), *args], capture_output=True, text=True, cwd=REPO)
         assert done.returncode == 0, f"ruff {' '.join(args)}:\n{done.stdout[-3000:]}{done.stderr[-1000:]}"
+
+
+#: What a chapter's code may not do itself: loop, or operate on tables (the package builds them).
+_PANDAS_METHODS = {"groupby", "merge", "concat", "assign", "pivot", "pivot_table", "melt", "agg", "apply", "query"}
+
+
+def notebook_logic(source: str) -> list[str]:
+    """Loops, comprehensions and pandas operations in a notebook's code, as ``line: what``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            found.append(f"{node.lineno}: a loop")
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            found.append(f"{node.lineno}: a comprehension")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found += [f"{node.lineno}: imports {name}" for name in names if name.split(".")[0] in ("pandas", "numpy")]
+        elif isinstance(node, ast.Attribute) and node.attr in _PANDAS_METHODS:
+            found.append(f"{node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Compare):
+            found.append(f"{node.lineno}: a row filter")
+    return sorted(found)
+
+
+def test_notebooks_only_call_the_package():
+    """A chapter is parameters, one call per table or figure, and prose (issue 29): no loop, no table built."""
+    assert sorted(
+        notebook_logic("for x in y:\n    pass\nt = rows[rows['a'] > 1].groupby('b')\nimport pandas as pd")
+    ) == [
+        "1: a loop",
+        "3: .groupby",
+        "3: a row filter",
+        "4: imports pandas",
+    ]
+    found = {
+        path.name: logic
+        for path in sorted((REPO / "notebooks").glob("*.py"))
+        if (logic := notebook_logic(path.read_text()))
+    }
+    assert found == {}, f"move these into fovex/study/chapters/: {found}"
