@@ -10,15 +10,17 @@
 #              bfloat16 autocast, B = 1, 32, 256 (published T=10, K=20; RISE and Grad-CAM at B=4 in float32),
 #              one step per model and dtype, each row written as soon as it is measured; then ResNet-50
 #              float32 B=32 with deterministic kernels (TF32 off), the price of `deterministic: true`;
-#   levers     benchmarks/run.py --levers: ResNet-50 at B=32 (T=2, K=5) in float32, with bfloat16 weights
-#              and compiled with CUDA graphs (reduce-overhead), each beside its floor (levers.csv);
+#   levers     benchmarks/run.py --levers: ResNet-50, then EfficientNet-Lite0, at B=32 (T=2, K=5) in float32,
+#              with bfloat16 weights and compiled with CUDA graphs (reduce-overhead), each beside its floor
+#              (levers.csv; a model's rows are written once its levers are measured);
 # 4. published the published code's comparison, when benchmarks/ has one (else skipped, with a note);
 # 5. agreement the study's faithfulness run on 128 photos on the GPU beside the committed CPU rows
 #              (benchmarks/gpu_agreement.py).
 #
 # Every table and log goes into OUT (default: $OUT, else build/gpu-check); summary.txt says per step
 # ok / failed / cut, with its seconds. Each step runs under its own `timeout`, so a cut step loses only
-# itself (a benchmark step keeps the rows it measured); the limits add up to under 8 minutes.
+# itself (a benchmark step keeps the rows it measured); the limits add up to 8 minutes (9 when benchmarks/ has
+# the published-code comparison).
 # --dry-run runs every step at a tiny size on the CPU: it proves the plumbing, not the numbers (its limits
 # are 6x longer: a CPU is slow at even a tiny step). --models narrows the benchmark's models;
 # --limit-scale N multiplies every limit.
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
         --wheels) wheels="$2"; shift ;;
         --models) models="$2"; shift ;;
         --limit-scale) scale="$2"; shift ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 0 ;;
         -*) echo "gpu_check.sh: unknown option $1" >&2; exit 2 ;;
         *) out="$1" ;;
     esac
@@ -66,7 +68,7 @@ else
     bench_args=(--batch-sizes 1 32 256)
     baselines=(rise gradcam)
     agreement_args=(--device cuda --images 128)
-    lever_args=(--models resnet50 --batch-sizes 32 --fixations 2 --steps 5 --repeats 2
+    lever_args=(--models resnet50 efficientnet_lite0 --batch-sizes 32 --fixations 2 --steps 5 --repeats 2
         --lever-names default bf16-weights reduce-overhead)
 fi
 
@@ -110,11 +112,11 @@ else
 fi
 
 # 2. The CUDA tests (on a CPU they skip, and the CPU ones run).
-step tests 35 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_devices.py --junitxml="$out/tests.xml"
+step tests 30 "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_devices.py --junitxml="$out/tests.xml"
 
 # 3. The benchmark table: one step per model and dtype.
-declare -A limit=([efficientnet_lite0-float32]=35 [resnet50-float32]=45 [vit_base_patch16_224-float32]=75
-    [efficientnet_lite0-bfloat16]=35 [resnet50-bfloat16]=30 [vit_base_patch16_224-bfloat16]=35)
+declare -A limit=([efficientnet_lite0-float32]=35 [resnet50-float32]=45 [vit_base_patch16_224-float32]=70
+    [efficientnet_lite0-bfloat16]=35 [resnet50-bfloat16]=25 [vit_base_patch16_224-bfloat16]=35)
 for dtype in float32 bfloat16; do
     for model in $models; do
         extra=()
@@ -134,7 +136,7 @@ step bench-deterministic 25 "$PYTHON" benchmarks/run.py --preset gpu --device "$
     "${det_args[@]}" --baselines --deterministic --out "$out/bench-deterministic.csv"
 
 # 3c. The levers: how the model is run (bfloat16 weights, CUDA graphs), FovEx beside its floor under each.
-step levers 55 "$PYTHON" benchmarks/run.py --levers --device "$device" "${lever_args[@]}" --out "$out/levers.csv"
+step levers 70 "$PYTHON" benchmarks/run.py --levers --device "$device" "${lever_args[@]}" --out "$out/levers.csv"
 
 # 4. The published code, run beside this project on the same GPU: only when benchmarks/ has the comparison.
 if [ -f benchmarks/published_code.py ]; then
