@@ -197,12 +197,15 @@ COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-
 
 
 def compile_model(model: Classifier, mode: str = "default", backend: str = "inductor") -> Classifier:
-    """Compile ``model``'s forward in place with ``torch.compile`` (fixed shapes) and return it.
+    """``torch.compile(model)`` with fixed shapes: a wrapper that shares ``model``'s weights and reads its
+    attributes (``name``, ``input_size``, ``class_names``, ...); ``model`` itself stays eager.
 
-    For explainers that call the model as a whole and differentiate w.r.t. its input (FovEx, RISE,
-    the floors); hook-based ones (Grad-CAM family, attention rollouts) need the eager model. The first
-    call at each batch shape compiles (seconds to minutes); ``"reduce-overhead"`` replays CUDA graphs,
-    which removes the per-kernel launch cost of small models and batches on a GPU.
+    For explainers that call the model as a whole (``Explainer.calls_model_whole``: FovEx, RISE,
+    Meaningful Perturbation, the floors' passes); hook-based ones (Grad-CAM family, attention
+    rollouts) keep the eager model. The first call at each batch shape and grad mode compiles (seconds
+    to minutes); ``"reduce-overhead"`` replays CUDA graphs, which removes the per-kernel launch cost
+    of small models and batches on a GPU. Measured on a CPU (EfficientNet-Lite0, B=8, 1 thread):
+    0.77x the eager speed, so a CPU keeps the eager model.
     """
     if mode not in COMPILE_MODES:
         raise ValueError(f"compile mode must be one of {', '.join(COMPILE_MODES)}, got {mode!r}")
@@ -214,8 +217,7 @@ def compile_model(model: Classifier, mode: str = "default", backend: str = "indu
     for limit in ("recompile_limit", "cache_size_limit"):
         if hasattr(torch._dynamo.config, limit):
             setattr(torch._dynamo.config, limit, max(getattr(torch._dynamo.config, limit), 64))
-    model.compile(mode=mode, backend=backend, dynamic=False)
-    return model
+    return torch.compile(model, mode=mode, backend=backend, dynamic=False)
 
 
 def _dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:

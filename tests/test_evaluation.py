@@ -570,3 +570,40 @@ def test_deterministic_config_runs_with_bit_stable_flags_and_restores_them(tmp_p
     pd.testing.assert_frame_equal(
         results.drop(columns=TIMING_COLUMNS), default.drop(columns=TIMING_COLUMNS), check_exact=True
     )
+
+
+def test_compile_runs_whole_model_explainers_compiled_and_gives_the_reference_rows(reference, tmp_path, monkeypatch):
+    """``compile``: FovEx (calls the model whole) gets a compiled wrapper of the model, Grad-CAM (hooks
+    into its layers) the eager model; the rows equal the uncompiled run's; the config hash is the same."""
+    import fovex.explain as explain
+    import fovex.models as models
+
+    compiled_with = []
+
+    def aot_eager(model, mode="default", backend="inductor"):
+        compiled_with.append(mode)
+        # aot_eager traces forward and backward like inductor, without generating code (fast, no compiler)
+        return torch.compile(model, backend="aot_eager", dynamic=False)
+
+    monkeypatch.setattr(models, "compile_model", aot_eager)
+    given = {}
+    build = explain.create_explainer
+
+    def recording(name, model, **settings):
+        given[name] = model
+        return build(name, model, **settings)
+
+    monkeypatch.setattr(explain, "explainer", recording)  # what the runner builds its explainers with
+    config = {**TINY, "explainers": [*TINY["explainers"], "gradcam"], "compile": "reduce-overhead"}
+    results = run(config, tmp_path / "compiled", quiet=True)
+    assert compiled_with == ["reduce-overhead"]  # one wrapper per model, shared by the explainers that take it
+    assert isinstance(given["fovex"], torch._dynamo.eval_frame.OptimizedModule)
+    assert isinstance(given["gradcam"], models.Classifier) and isinstance(given["random"], models.Classifier)
+    _, expected = reference
+    got = results[results["explainer"] != "gradcam"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        got.drop(columns=TIMING_COLUMNS), expected.drop(columns=TIMING_COLUMNS), check_exact=False, rtol=1e-5, atol=1e-6
+    )
+    from fovex.evaluation.config import load_config
+
+    assert load_config(config).hash == load_config({**config, "compile": None}).hash

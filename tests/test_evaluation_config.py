@@ -356,3 +356,17 @@ def test_plan_at_model_size_returns_a_new_plan():
         plan.image_size = 64
     # A resolved mapping (a manifest's config) plans the same selection.
     assert plan_models(free.to_dict())[0].selection == plan.selection
+
+
+def test_compile_is_a_checked_mode_that_does_not_change_the_hash():
+    default = load_config(_config())
+    assert default.compile is None
+    compiled = load_config(_config(compile="reduce-overhead"))
+    assert compiled.compile == "reduce-overhead" and compiled["compile"] == "reduce-overhead"
+    assert compiled.hash == default.hash  # how the model runs, not what a run computes
+    with pytest.raises(
+        ConfigError, match=r"unknown compile mode 'reduce_overhead' \(did you mean 'reduce-overhead'\?\)"
+    ):
+        load_config(_config(compile="reduce_overhead"))
+    with pytest.raises(ConfigError, match="unknown compile mode True"):
+        load_config(_config(compile=True))

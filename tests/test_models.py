@@ -200,7 +200,11 @@ def test_compiled_model_gives_the_eager_logits_gradients_and_scanpaths():
     eager = _tiny_classifier()
     # aot_eager runs the traced forward and backward graphs without generating code: the same numbers
     # as inductor's graphs up to kernel rounding, and no C compiler needed on a test machine.
-    compiled = compile_model(_tiny_classifier(), backend="aot_eager")
+    twin = _tiny_classifier()
+    compiled = compile_model(twin, backend="aot_eager")
+    # A wrapper that shares the weights and reads the classifier's attributes; the classifier stays eager.
+    assert compiled.name == "tiny" and compiled.input_size == 32 and compiled.dtype == torch.float32
+    assert next(compiled.parameters()) is next(twin.parameters()) and twin._compiled_call_impl is None
     images = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     gradients = []
     for model in (eager, compiled):

@@ -57,7 +57,9 @@ CONFIG_VERSION = 1
 #: Keys that do not change any result value, so a run may be resumed with them changed.
 #: ``deterministic`` chooses bit-stable over fast kernels on a GPU: like ``device``, how a run computes,
 #: not what it computes (on a CPU it changes nothing).
-HASH_EXCLUDED_KEYS = ("name", "output_dir", "device", "threads", "deterministic")
+#: ``compile`` runs the explainers that call the model whole through ``torch.compile``: the same numbers
+#: up to kernel rounding, as on another device.
+HASH_EXCLUDED_KEYS = ("name", "output_dir", "device", "threads", "deterministic", "compile")
 
 _TOP_LEVEL = {
     "config_version": None,
@@ -72,6 +74,7 @@ _TOP_LEVEL = {
     "batch_size": 8,
     "device": "auto",
     "deterministic": False,
+    "compile": None,
     "seed": 42,
     "threads": None,
     "save_maps": True,
@@ -183,6 +186,7 @@ class EvalConfig:
     batch_size: int = field(init=False, repr=False, compare=False)
     device: str = field(init=False, repr=False, compare=False)
     deterministic: bool = field(init=False, repr=False, compare=False)
+    compile: str | None = field(init=False, repr=False, compare=False)  # a torch.compile mode, or None
     seed: int = field(init=False, repr=False, compare=False)
     threads: int | None = field(init=False, repr=False, compare=False)
     save_maps: bool | int = field(init=False, repr=False, compare=False)
@@ -216,7 +220,18 @@ class EvalConfig:
 
 
 #: The top-level keys an :class:`EvalConfig` holds as they are (numbers, strings, booleans, None).
-_SCALAR_KEYS = ("name", "output_dir", "target", "batch_size", "device", "deterministic", "seed", "threads", "save_maps")
+_SCALAR_KEYS = (
+    "name",
+    "output_dir",
+    "target",
+    "batch_size",
+    "device",
+    "deterministic",
+    "compile",
+    "seed",
+    "threads",
+    "save_maps",
+)
 
 
 def config_hash(data: dict[str, Any]) -> str:
@@ -340,6 +355,10 @@ def _resolve(raw: dict, origin: str | None) -> dict:
     data["save_maps"] = _save_maps(data["save_maps"], where)
     if not isinstance(data["deterministic"], bool):
         raise ConfigError(f"{where}: deterministic must be true or false, got {data['deterministic']!r}")
+    if data["compile"] is not None:
+        from ..models import COMPILE_MODES
+
+        _unknown_name(data["compile"], COMPILE_MODES, "compile mode", where)
     if data["output_dir"] is not None and not isinstance(data["output_dir"], str):
         raise ConfigError(f"{where}: output_dir must be a path string, got {data['output_dir']!r}")
     return data

@@ -179,16 +179,25 @@ def _load_model(entry: ModelEntry, device: torch.device):
 
 
 def _build_explainers(config: EvalConfig, model, model_label: str) -> list:
-    """One explainer per config entry; None where the entry does not apply to this model."""
-    from ..explain import explainer
+    """One explainer per config entry; None where the entry does not apply to this model.
 
+    With the config's ``compile``, explainers that call the model whole get one compiled wrapper of it
+    (the same weights); hook-based ones keep the eager model, whose layers they hook into."""
+    from ..explain import explainer, explainer_class
+    from ..models import compile_model
+
+    compiled = None
     built = []
     for entry in config.explainers:
         if not entry.explains(model_label):
             built.append(None)
             continue
+        runs = model
+        if config.compile is not None and explainer_class(entry.name).calls_model_whole:
+            compiled = compiled or compile_model(model, config.compile)
+            runs = compiled
         try:
-            built.append(explainer(entry.name, model, **entry.settings))
+            built.append(explainer(entry.name, runs, **entry.settings))
         except (TypeError, ValueError) as error:
             raise EvaluationError(
                 f"explainer {entry.label!r} ({entry.name}) with settings {dict(entry.settings)}: {error}"

@@ -272,6 +272,9 @@ class Explainer:
     #: The method's name as the field writes it (figures, tables, the book's sentences); ``name`` is the key.
     display_name: ClassVar[str] = ""
     Settings: ClassVar[type] = NoSettings
+    #: Calls the model only as a whole, never hooks into its layers: it may be given a compiled model
+    #: (:func:`fovex.models.compile_model`; an evaluation config's ``compile``).
+    calls_model_whole: ClassVar[bool] = False
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: dtype the model runs in under ``torch.autocast`` (None: the images' dtype); benchmarks time the floor alike.
     autocast: str | None = None

@@ -154,6 +154,7 @@ class FovEx(Explainer):
     display_name = "FovEx"
     Settings = FovExSettings
     presets = PRESETS
+    calls_model_whole = True
 
     def __init__(self, model, **settings):
         super().__init__(model, **settings)

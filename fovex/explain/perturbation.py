@@ -83,6 +83,7 @@ class MeaningfulPerturbation(Explainer):
     """
 
     name = "meaningful_perturbation"
+    calls_model_whole = True
     display_name = "Meaningful Perturbation"
     Settings = MeaningfulPerturbationSettings
 
@@ -167,6 +168,7 @@ class RISE(Explainer):
     """
 
     name = "rise"
+    calls_model_whole = True
     display_name = "RISE"
     Settings = RiseSettings
 
