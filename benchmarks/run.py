@@ -105,6 +105,18 @@ def rise_batches(device: torch.device, batch_sizes: list[int], masks: int, repea
     return 0
 
 
+def _weights(model_name: str) -> str | None:
+    """The bundled real weights where they install offline; random ones otherwise (speed does not depend
+    on the weights' values)."""
+    return "default" if model_name.startswith("efficientnet") else None
+
+
+def _output(given: Path | None, name: str) -> Path:
+    out = given or Path("build") / "benchmarks" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 LEVERS = {
     # name: load_model keyword arguments
     "default": {},
@@ -132,11 +144,10 @@ def levers(args, device: torch.device) -> int:
         f"machine: {machine_description(device)}; FovEx T={args.fixations}, K={args.steps}; "
         f"autocast {args.dtype}; {args.repeats} interleaved rounds"
     )
-    out = args.out or Path("build") / "benchmarks" / f"levers-{device.type}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _output(args.out, f"levers-{device.type}.csv")
     rows = []
     for model_name in models:
-        weights = "default" if model_name.startswith("efficientnet") else None
+        weights = _weights(model_name)
         chosen = [n for n in names if not (model_name.startswith("vit") and n == "contiguous")]
         for batch_size in batch_sizes:
             explainers, warmup_s = {}, {}
@@ -244,11 +255,10 @@ def measure(args, device: torch.device) -> int:
         f"machine: {machine_description(device)}; preset {args.preset}; FovEx T={args.fixations}, K={args.steps}; "
         f"{kernels}"
     )
-    out = args.out or Path("build") / "benchmarks" / f"{device.type}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _output(args.out, f"{device.type}.csv")
     rows = []
     for model_name in models:
-        weights = "default" if model_name.startswith("efficientnet") else None
+        weights = _weights(model_name)
         model = fovex.load_model(model_name, weights=weights, device=device)
         images = sample_images(max(batch_sizes + [1]), model.input_size).to(device)
         autocast = None if args.dtype == "float32" else args.dtype
