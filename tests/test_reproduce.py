@@ -9,7 +9,9 @@ the first batch of FovEx and Grad-CAM (faithfulness), Grad-CAM and the centre ma
 Grad-CAM and the centre scanpath (OSIE); this file samples the faithfulness run's other methods of that
 unknown attempt (Grad-CAM++, random, centre, Meaningful Perturbation) and the dirty-tree tables (map
 spreads, map variants) and RISE's first attempt (its first photo, 4000 masks), on as few photos as tell
-agreement. Not sampled here: the localisation and plausibility runs' other methods.
+agreement. tests/test_study.py also recomputes FovEx, Grad-CAM++ and the random map of the localisation and
+OSIE runs' first batch. Not sampled anywhere: Score-CAM, RISE and Meaningful Perturbation of the
+localisation run, RISE and the random map of the nus-scene500 run (2-5 minutes of one core per method).
 """
 
 from __future__ import annotations

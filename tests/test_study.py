@@ -244,6 +244,11 @@ PLAUSIBILITY_COLUMNS = ["nss", "cc", "kld", "sim", "auc_judd", "scanpath_dtw_px"
         # sAUC is left out: its negatives are the fixations of the whole selection, which the
         # recomputation (the first batch only) does not have.
         ("plausibility-osie", ("gradcam", "centre_scanpath"), PLAUSIBILITY_COLUMNS, None),
+        # The rest of these two runs' code is unknown too (`fovex study status`): their other methods that
+        # recompute in about a minute each (Score-CAM, RISE and Meaningful Perturbation take 2-5 minutes
+        # per batch of 4 on one core and are not sampled here).
+        ("localisation", ("fovex", "gradcam++", "random"), ["pointing_hit", "ebpg_pct", "target", "target_score"], 1),
+        ("plausibility-osie", ("fovex", "gradcam++", "random"), PLAUSIBILITY_COLUMNS, None),
     ],
 )
 def test_committed_study_rows_are_reproduced_by_the_current_code(
