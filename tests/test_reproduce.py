@@ -10,9 +10,10 @@ Grad-CAM and the centre scanpath (OSIE); this file samples the faithfulness run'
 unknown attempt (Grad-CAM++, random, centre, Meaningful Perturbation) and the dirty-tree tables (map
 spreads, map variants) and RISE's first attempt (its first photo, 4000 masks), on as few photos as tell
 agreement. tests/test_study.py also recomputes FovEx, Grad-CAM++ and the random map of the localisation and
-OSIE runs' first batch. Not sampled anywhere (2-5 minutes of one core per method and batch): Score-CAM, RISE
-and Meaningful Perturbation of the localisation run, RISE of the OSIE run, and the nus-scene500 run's
-first attempt (the OSIE run's methods on another data set).
+OSIE runs' first batch, and FovEx, Grad-CAM and the centre scanpath of the nus-scene500 run's. Not sampled
+anywhere (2-5 minutes of one core per method and batch): Score-CAM, RISE and Meaningful Perturbation of the
+localisation run, RISE of the two plausibility runs, the random and centre maps and Grad-CAM++ of the
+nus-scene500 run.
 """
 
 from __future__ import annotations

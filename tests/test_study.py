@@ -249,6 +249,7 @@ PLAUSIBILITY_COLUMNS = ["nss", "cc", "kld", "sim", "auc_judd", "scanpath_dtw_px"
         # per batch of 4 on one core and are not sampled here).
         ("localisation", ("fovex", "gradcam++", "random"), ["pointing_hit", "ebpg_pct", "target", "target_score"], 1),
         ("plausibility-osie", ("fovex", "gradcam++", "random"), PLAUSIBILITY_COLUMNS, None),
+        ("plausibility-nus-scene500", ("fovex", "gradcam", "centre_scanpath"), PLAUSIBILITY_COLUMNS, None),
     ],
 )
 def test_committed_study_rows_are_reproduced_by_the_current_code(
