@@ -1,4 +1,5 @@
-"""What a run evaluates: the selection of images, its batches, and the explanations per image.
+"""What a run evaluates: the selection of images, its batches, the explanations per image, and the
+model and explainers that compute them.
 
 The data set's images are put in the configured order (``files`` or :func:`spread_order`), cut by
 ``offset`` / ``num_images`` into the selection, and the selection into batches of ``batch_size``
@@ -18,7 +19,9 @@ from .config import EvalConfig, EvaluationError, ModelEntry, load_config
 __all__ = [
     "Item",
     "ModelPlan",
+    "build_explainers",
     "explanation_items",
+    "load_plan_model",
     "open_config_dataset",
     "plan_at_model_size",
     "plan_models",
@@ -171,3 +174,40 @@ def explanation_items(config: EvalConfig, batch) -> tuple[list[Item], dict[int, 
         if not sample.objects:
             skipped[index].append((None, "no annotated objects", 0))
     return items, skipped
+
+
+def load_plan_model(entry: ModelEntry, device):
+    """The entry's model on ``device``; a model that cannot be loaded is an :class:`EvaluationError`."""
+    from ..models import load_model
+
+    try:
+        return load_model(entry.name, weights=entry.weights, device=device)
+    except (RuntimeError, ValueError, FileNotFoundError) as error:
+        raise EvaluationError(f"cannot load model {entry.label!r}: {error}") from error
+
+
+def build_explainers(config: EvalConfig, model, model_label: str) -> list:
+    """One explainer per config entry; None where the entry does not apply to this model.
+
+    With the config's ``compile``, explainers that call the model whole get one compiled wrapper of it
+    (the same weights); hook-based ones keep the eager model, whose layers they hook into."""
+    from ..explain import explainer, explainer_class
+    from ..models import compile_model
+
+    compiled = None
+    built = []
+    for entry in config.explainers:
+        if not entry.explains(model_label):
+            built.append(None)
+            continue
+        runs = model
+        if config.compile is not None and explainer_class(entry.name).calls_model_whole:
+            compiled = compiled or compile_model(model, config.compile)
+            runs = compiled
+        try:
+            built.append(explainer(entry.name, runs, **entry.settings))
+        except (TypeError, ValueError) as error:
+            raise EvaluationError(
+                f"explainer {entry.label!r} ({entry.name}) with settings {dict(entry.settings)}: {error}"
+            ) from error
+    return built

@@ -24,9 +24,17 @@ import torch
 
 from ..devices import deterministic, synchronize
 from . import distributed, store
-from .config import EvalConfig, EvaluationError, ExplainerEntry, ModelEntry, load_config
+from .config import EvalConfig, EvaluationError, ExplainerEntry, load_config
 from .manifest import finish_manifest, prepare_store
-from .plan import Item, ModelPlan, explanation_items, plan_at_model_size, plan_models
+from .plan import (
+    Item,
+    ModelPlan,
+    build_explainers,
+    explanation_items,
+    load_plan_model,
+    plan_at_model_size,
+    plan_models,
+)
 from .provenance import now as provenance_now
 from .schema import arrow_schema, base_row, item_fields, map_arrays, row_columns
 from .scoring import compute_metrics, fixation_pool
@@ -169,42 +177,6 @@ def _batch_rows(
     return rows, arrays
 
 
-def _load_model(entry: ModelEntry, device: torch.device):
-    from ..models import load_model
-
-    try:
-        return load_model(entry.name, weights=entry.weights, device=device)
-    except (RuntimeError, ValueError, FileNotFoundError) as error:
-        raise EvaluationError(f"cannot load model {entry.label!r}: {error}") from error
-
-
-def _build_explainers(config: EvalConfig, model, model_label: str) -> list:
-    """One explainer per config entry; None where the entry does not apply to this model.
-
-    With the config's ``compile``, explainers that call the model whole get one compiled wrapper of it
-    (the same weights); hook-based ones keep the eager model, whose layers they hook into."""
-    from ..explain import explainer, explainer_class
-    from ..models import compile_model
-
-    compiled = None
-    built = []
-    for entry in config.explainers:
-        if not entry.explains(model_label):
-            built.append(None)
-            continue
-        runs = model
-        if config.compile is not None and explainer_class(entry.name).calls_model_whole:
-            compiled = compiled or compile_model(model, config.compile)
-            runs = compiled
-        try:
-            built.append(explainer(entry.name, runs, **entry.settings))
-        except (TypeError, ValueError) as error:
-            raise EvaluationError(
-                f"explainer {entry.label!r} ({entry.name}) with settings {dict(entry.settings)}: {error}"
-            ) from error
-    return built
-
-
 def _pending_batches(config: EvalConfig, plans: list[ModelPlan], done: set, dist: distributed.Dist) -> dict:
     """This rank's batches that still lack a part: (model index, batch) -> the explainer indices to run."""
     pending = {}
@@ -241,9 +213,9 @@ def _run_pending_batches(context: RunContext, plans: list[ModelPlan], done: set,
             batches = [b for (m, b) in todo if m == plan.index]
             if not batches:
                 continue
-            model = _load_model(plan.entry, context.device)
+            model = load_plan_model(plan.entry, context.device)
             plan = plan_at_model_size(config, plan, model)
-            explainers = _build_explainers(config, model, plan.entry.label)
+            explainers = build_explainers(config, model, plan.entry.label)
             resolved[plan.entry.label] = {
                 "image_size": plan.image_size,
                 "explainers": {e.label: x.settings for e, x in zip(config.explainers, explainers) if x is not None},
