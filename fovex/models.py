@@ -87,8 +87,11 @@ class Classifier(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        """The dtype of the backbone's weights; inputs are cast to it (``model.to(torch.bfloat16)`` works)."""
-        return next(self.backbone.parameters(), self._mean).dtype
+        """The dtype of the backbone's weights; inputs are cast to it (``model.to(torch.bfloat16)`` works).
+
+        Read from the normalisation buffer, which ``.to(dtype)`` casts with the weights: O(1) on the hot path
+        (every NeVA step calls :meth:`forward`), where iterating the parameters is not."""
+        return self._mean.dtype
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.ndim != 4 or images.shape[1] != 3:

@@ -63,6 +63,16 @@ def make_tiny_cnn(seed: int = 0) -> Classifier:
     return classifier
 
 
+def make_tiny_vit(name: str, size: int, class_names: list[str], **architecture) -> Classifier:
+    """A small timm ViT (random weights) as a :class:`Classifier` of ``size`` px and ``class_names``."""
+    import timm
+
+    backbone = timm.create_model(
+        "vit_base_patch16_224", pretrained=False, img_size=size, num_classes=len(class_names), **architecture
+    )
+    return Classifier(backbone, name, size, (0.5,) * 3, (0.5,) * 3, class_names)
+
+
 def hand_gradcam(features_fn, head_fn, images, targets, size):
     """ReLU(sum_k mean_uv(dy/dA_k) A_k), bilinear to ``size``, min-max per image, via autograd."""
     with torch.enable_grad():
@@ -253,21 +263,12 @@ def test_scorecam_matches_the_library_unbounded_version():
 
 def test_gae_equals_hand_rollout_on_tiny_vit():
     """R = I; R += mean_h[(dA * A)^+] R per block; class row over patches, from a hand-written forward."""
-    import timm
-
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        backbone = timm.create_model(
-            "vit_base_patch16_224",
-            pretrained=False,
-            img_size=32,
-            patch_size=8,
-            embed_dim=32,
-            depth=3,
-            num_heads=4,
-            num_classes=5,
+        model = make_tiny_vit(
+            "tiny_vit", 32, [f"c{i}" for i in range(5)], patch_size=8, embed_dim=32, depth=3, num_heads=4
         )
-    model = Classifier(backbone, "tiny_vit", 32, (0.5,) * 3, (0.5,) * 3, [f"c{i}" for i in range(5)])
+    backbone = model.backbone
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(5))
@@ -481,20 +482,9 @@ def test_vit_b16_shapes_ranges_targets(vit_b16, name):
 
 def test_vit_reshape_follows_the_model():
     """A ViT with another patch size and register tokens: the CAM reshape is derived, not 14x14/1."""
-    import timm
 
-    backbone = timm.create_model(
-        "vit_base_patch16_224",
-        pretrained=False,
-        img_size=48,
-        patch_size=12,
-        embed_dim=24,
-        depth=2,
-        num_heads=2,
-        num_classes=4,
-        reg_tokens=2,
-    )
-    model = Classifier(backbone, "odd_vit", 48, (0.5,) * 3, (0.5,) * 3, list("abcd"))
+    model = make_tiny_vit("odd_vit", 48, list("abcd"), patch_size=12, embed_dim=24, depth=2, num_heads=2, reg_tokens=2)
+    backbone = model.backbone
     assert backbone.num_prefix_tokens == 3
     explanation = fovex.explainer("gradcam", model).explain(torch.rand(2, 3, 48, 48), targets=1)
     check_explanation(explanation, [1, 1], size=48)
