@@ -202,7 +202,8 @@ def build_explainers(config: EvalConfig, model, model_label: str) -> list:
             continue
         runs = model
         if config.compile is not None and explainer_class(entry.name).calls_model_whole:
-            compiled = compiled or compile_model(model, config.compile)
+            if compiled is None:
+                compiled = compile_model(model, config.compile)
             runs = compiled
         try:
             built.append(explainer(entry.name, runs, **entry.settings))
