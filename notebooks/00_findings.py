@@ -12,24 +12,25 @@
 # # Findings: the published claims, tested
 #
 # The FovEx paper makes claims about ResNet-50 and ViT-B/16 on ImageNet and MIT1003 (see
-# {doc}`../methods`). **This study runs on another model and other data**: the bundled
-# EfficientNet-Lite0 (the only ImageNet classifier whose pretrained weights install offline here) on
-# the real photos and eye-tracking sets of `../shared/data`, at the published settings and budgets
-# (FovEx T = 10, K = 20, seed 42; Meaningful Perturbation 300 steps; RISE 4000 masks;
-# insertion/deletion with the RISE protocol, differences named on the methods page). A verdict here
-# says whether the claim carries over to this model and data, not whether the paper's own numbers are right.
+# {doc}`../methods`). Each claim is tested here on the study's measurements, on the model and data the
+# study ran (the table says, per verdict, whether that is the claim's own model and data or a
+# substitute): a verdict on a substitute says whether the claim carries over, not whether the paper's own
+# numbers are right. The committed study runs the bundled EfficientNet-Lite0 (the only ImageNet classifier
+# whose pretrained weights install offline) on the real photos and eye-tracking sets of `../shared/data`,
+# at the published settings and budgets; `fovex book --profile paper` runs the paper's own models and data.
 #
-# How a verdict is reached: for each claim, FovEx is compared with every method of the published
-# tables (Grad-CAM, Grad-CAM++, Meaningful Perturbation, RISE) and with the floors (the random map,
-# the centre map and, for NSS, the centre scanpath) on the same images: the mean of the per-image
-# differences with its 95 % paired bootstrap interval (100,000 resamples of the photos; a VOC photo's
-# classes are resampled together) and a two-sided p-value (the difference over its bootstrap standard
-# error). **The page makes many
-# comparisons, so each p is Holm-adjusted over all of them** (the count is in the first line below), and
-# a comparison counts as a difference only at Holm-adjusted p < 0.05. **Supported**: FovEx is better
-# than every rival; **contradicted**: it is worse than at least one; **inconclusive**: otherwise. The
-# deletion claim is the published tables' own finding *against* FovEx (its deletion AUC is the
-# highest): its "supported" is no win. NSS is judged on OSIE and the 500-scene set pooled and on each.
+# **How every word in this book is decided.** Each comparison is the mean of the per-unit differences
+# (per photo; a VOC photo's classes resampled together) between two methods on the same units, with its
+# bootstrap standard error (100,000 resamples). Every comparison the book puts a word to — on this page,
+# in every chapter opening, table and figure — is one family, judged once under one standard (stated
+# with its family size below): *better* or *worse* when the adjusted p is below the level, else *tied*,
+# and the interval printed beside a word is the matching simultaneous interval. A claim is judged on what
+# it claims: that FovEx ranks first (**supported** when it is better than every published rival,
+# **contradicted** when it is worse than one, **inconclusive** otherwise); that it ranks last (the published
+# deletion weakness: "supported" is no win); or a size ("NSS 203 % above Grad-CAM's": **contradicted** when
+# the interval of the difference in % excludes the size, **supported** when it includes it and FovEx is
+# better, **inconclusive** otherwise). The *rival* of a row is the published method that decides it: the
+# best-placed one for "first", the worst-placed for "last", the named one for a size.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -38,22 +39,26 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from fovex.study import FAITHFULNESS_METRICS, chapter_opening, findings, variant_outcome
+from fovex.study import FAITHFULNESS_METRICS, chapter_opening, variant_outcome
 from fovex.study.chapters.overview import (
+    axis_standings,
     describe_axes,
     faithfulness_comparisons,
     load_axes,
     paragraphs,
+    seed_spread,
     verdicts,
     without,
 )
-from fovex.study.findings import findings_summary, for_reader, summary_table
-from fovex.study.openings import spread_rows
+from fovex.study.findings import findings_summary, for_reader, judge_claims, summary_table
+from fovex.study.judged import judged_study
+from fovex.study.variants import spread_rows
 from fovex.viz import paired_differences_figure, photo_spread_figure
 
-claims, comparisons = findings(prefer=source)
+judged = judged_study(prefer=source)  # every comparison of the book, judged once
+claims = judge_claims(judged)
 axes = load_axes(prefer=source)  # faithfulness, localisation, plausibility
-display(Markdown(findings_summary(claims, comparisons=len(comparisons))))
+display(Markdown(findings_summary(judged, claims)))
 
 # %% [markdown]
 # ## Verdicts
@@ -62,14 +67,38 @@ display(Markdown(findings_summary(claims, comparisons=len(comparisons))))
 display(verdicts(claims))
 
 # %% [markdown]
-# The faithfulness verdicts in one figure: FovEx minus each rival and floor, per photo, averaged, with
-# paired 95 % bootstrap intervals (left of the dashed line is better for %Drop and deletion, right of it for
-# %Increase and insertion).
+# ## Every axis: FovEx against the best method, floors included
+#
+# Per data set and metric: the method with the best mean (a floor when no method beats it), FovEx's mean,
+# FovEx against the best and against each floor, in the judged words; the chapters have the details.
 
 # %% tags=["hide-input"]
-if axes["faithfulness"] is not None:
-    differences = faithfulness_comparisons(comparisons)
-    display(paired_differences_figure(differences, title="the study's faithfulness photos"))
+display(*axis_standings(judged))
+
+# %% [markdown]
+# The faithfulness comparisons in one figure: FovEx minus each method and floor, per photo, averaged, with
+# the judged (simultaneous) intervals (left of the dashed line is better for %Drop and deletion, right of
+# it for %Increase and insertion).
+
+# %% tags=["hide-input"]
+differences = faithfulness_comparisons(judged)
+if len(differences):
+    display(paired_differences_figure(differences, title="the study's faithfulness photos; judged intervals"))
+
+# %% [markdown]
+# ## Seeds
+#
+# FovEx's scanpath search restarts at random and RISE draws random masks: both depend on a seed. Each
+# faithfulness verdict above is recomputed with FovEx's and RISE's other seeds (column *at other seeds*);
+# below, how far a seed moves each method's mean, beside how far apart the methods' means are.
+
+# %% tags=["hide-input"]
+spread = seed_spread(prefer=source)
+display(
+    spread
+    if len(spread)
+    else Markdown("No seed runs yet: `fovex study run faithfulness-seeds faithfulness-rise-seeds`.")
+)
 
 # %% [markdown]
 # ## What was measured
@@ -80,9 +109,9 @@ print(describe_axes(axes))
 # %% [markdown]
 # ## Faithfulness at a glance
 #
-# Mean over the photos every method has scored, with its 95 % bootstrap interval; lower is better
-# for %Drop and deletion, higher for %Increase and insertion ({doc}`03_faithfulness` has the paired
-# comparisons).
+# Mean over the photos every method has scored, with its 95 % bootstrap interval of the mean (an interval of
+# one mean, not a comparison); lower is better for %Drop and deletion, higher for %Increase and insertion
+# ({doc}`03_faithfulness` has the comparisons).
 
 # %% tags=["hide-input"]
 faithfulness = axes["faithfulness"]

@@ -14,18 +14,17 @@
 # Does the map point at what the model uses? %Drop and %Increase multiply the image by the map;
 # deletion removes the most important pixels first and insertion restores them into a blurred copy
 # (see {doc}`../methods` for the exact protocol). Lower %Drop and deletion, higher %Increase and
-# insertion are better. Intervals are 95 % bootstrap intervals of the mean over images; comparisons
-# with FovEx are paired over the same images.
+# insertion are better. A mean's interval is its 95 % bootstrap interval; a comparison's word and interval
+# come from the study's judged table, one standard for the whole book ({doc}`00_findings` says which).
 #
 # The first part shows **the study**: its committed measurements (`book/measurements/study-faithfulness*.csv`,
 # computed by `fovex study run` on `../shared/data`), read as they are. The second part is **computed
 # while this book is built**, on a few photos, to show the pipeline and the mean curves.
 #
-# Score-CAM is not among the study's faithfulness methods: it is not in the published tables, and
-# on EfficientNet-Lite0 it costs 1 + 1280 forward passes per photo: measured at about two CPU-minutes
-# per photo with its metrics, while other runs shared the machine (some 6 core-hours for the 200
-# photos), more than the study's budget left.
-# It is in the localisation study and in {doc}`07_cost`.
+# Score-CAM is not among the study's faithfulness methods: it is not in the published tables, and on
+# EfficientNet-Lite0 it costs one forward pass per channel of the last convolution (1280) per photo, with
+# its metrics more than the study's budget allowed over the faithfulness photos ({doc}`07_cost` times it).
+# It is in the localisation study.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -52,17 +51,14 @@ from IPython.display import Markdown, display
 
 from fovex.data import first_available
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
-from fovex.study.chapters import count, pair_counts, run_chapter, scored_maps
-from fovex.study.findings import (
-    for_reader,
-    paired_differences,
-    paired_differences_table,
-    published_table,
-    summary_table,
-)
+from fovex.study.chapters import count, differences_table, run_chapter, scored_maps
+from fovex.study.chapters.overview import faithfulness_comparisons
+from fovex.study.findings import for_reader, published_table, summary_table
+from fovex.study.judged import judged_study
 from fovex.viz import curves_figure, interval_bars, paired_differences_figure
 
 study = load_axis("faithfulness", prefer=source)
+judged = judged_study(prefer=source)
 display(Markdown(chapter_opening("faithfulness", prefer=source) or "No study measurements yet."))
 
 # %% [markdown]
@@ -77,7 +73,6 @@ if study is None:
 else:
     print(study.describe())
     paired = study.scored_by_all()  # the photos every method scored
-    differences = paired_differences(study.ok, FAITHFULNESS_METRICS, unit="unit")  # each pair on the photos both scored
     display(Markdown(f"Photos scored by every method: **{count(paired)}** (the table and bars use these)."))
     display(for_reader(summary_table(paired, FAITHFULNESS_METRICS, by="explainer")))
 
@@ -88,16 +83,15 @@ if study is not None:
     )
 
 # %% [markdown]
-# FovEx against each method on the photos both scored (all the photos each pair shares, so a method
-# whose run is ahead or behind does not shrink the others' comparisons): the mean per-photo
-# difference (FovEx − method) and its paired 95 % bootstrap interval. An interval clear of the dashed
-# zero line is a difference this sample resolves.
+# FovEx against each method on the photos every method scored: the mean per-photo difference (FovEx −
+# method) with its judged interval and word. An interval clear of the dashed zero line is a difference
+# under the book's standard.
 
 # %% tags=["hide-input"]
-if study is not None:
-    table = paired_differences_table(differences)  # FovEx − method [95 % interval], N: photos per pair
-    display(paired_differences_figure(differences, title=f"paired; photos per method: {pair_counts(table)}"))
-    display(for_reader(table))
+differences = faithfulness_comparisons(judged)  # FovEx − method, judged
+if len(differences):
+    display(paired_differences_figure(differences, title=f"{count(paired)} photos; judged intervals"))
+    display(differences_table(differences))
 
 # %% [markdown]
 # ## Computed while this book is built

@@ -14,9 +14,11 @@
 # Does the map fall on the object? On PASCAL VOC images, each object class present is explained
 # with an ImageNet classifier through a documented mapping from VOC classes to sets of ImageNet classes
 # (`fovex.data.VOC_TO_IMAGENET`; the explained class is the highest-scoring ImageNet class within the
-# set). The pointing game counts a hit when the map's maximum lies within 15 px of a box of the class
-# (accuracy: mean over classes of the per-class hit rate, TorchRay's convention); EBPG is the share of
-# the map's energy inside the class's boxes.
+# set). The pointing game counts a hit when the map's maximum lies within the chapter's tolerance of a box
+# of the class; the book's one pointing-game figure is the hit rate over (image, class) pairs, the same
+# per-pair hits its comparisons use. EBPG is the share of the map's energy inside the class's boxes.
+# Intervals of a mean resample whole photos (the classes of one photo are not independent); a comparison's
+# word and interval come from the study's judged table ({doc}`00_findings`).
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -41,12 +43,14 @@ from IPython.display import Markdown, display
 
 from fovex.data import is_available
 from fovex.study import chapter_opening, load_axis
-from fovex.study.chapters import count, run_chapter
-from fovex.study.chapters.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
-from fovex.study.findings import for_reader, localisation_table, paired_differences, pointing_by_class
+from fovex.study.chapters import count, differences_table, run_chapter
+from fovex.study.chapters.localisation import examples, judged_differences, pairs_per_method, skipped_pairs, voc_mapping
+from fovex.study.findings import for_reader, localisation_table, pointing_by_class
+from fovex.study.judged import judged_study
 from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
 
 study = load_axis("localisation", prefer=source)
+judged = judged_study(prefer=source)
 display(Markdown(chapter_opening("localisation", prefer=source) or "No study measurements yet."))
 
 # %% [markdown]
@@ -67,18 +71,15 @@ else:
 
 # %% [markdown]
 # FovEx against each method on the same (image, class) pairs: the mean difference in EBPG and in
-# pointing-game hits (in %), with paired 95 % bootstrap intervals (photos resampled whole: the classes
-# of one photo are not independent).
+# pointing-game hits (in %), with the judged intervals and words (photos resampled whole).
 
 # %% tags=["hide-input"]
-if study is not None:
-    pairs = with_pointing_pct(study.ok)  # hits in %
+differences = judged_differences(judged)
+if len(differences):
     display(
-        paired_differences_figure(
-            paired_differences(pairs, ["ebpg_pct", "pointing_pct"], unit="unit", cluster="photo"),
-            title=f"{count(pairs)} (image, class) pairs",
-        )
+        paired_differences_figure(differences, title=f"{differences['n'].max()} (image, class) pairs; judged intervals")
     )
+    display(differences_table(differences))
 
 # %% [markdown]
 # ## Computed while this book is built

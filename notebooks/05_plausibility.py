@@ -51,8 +51,10 @@ from fovex.study.chapters.plausibility import (
     scanpath_parts,
     study_ceilings,
 )
+from fovex.study.judged import judged_study
 
 study = load_axis("plausibility", prefer=source)
+judged = judged_study(prefer=source)
 display(Markdown(chapter_opening("plausibility", prefer=source) or "No study measurements yet."))
 saliency = ["nss", "cc", "kld", "sim", "auc_judd", "sauc"]
 scanpaths = ["scanpath_dtw_px", "scanpath_string_edit"]
@@ -84,11 +86,11 @@ else:
     display(*ceiling_tables(study, ceilings, saliency, lines=True))
 
 # %% [markdown]
-# FovEx against each method on the same images (per data set; paired 95 % bootstrap intervals):
+# FovEx against each method on the same images, every saliency metric, per data set and pooled (the
+# judged intervals; the opening's table gives the words):
 
 # %% tags=["hide-input"]
-if study is not None:
-    display(*difference_figures(study, ["nss", "cc", "sauc", "kld"]))  # one per data set
+display(*difference_figures(judged, saliency))  # one per data set, and pooled
 
 # %% [markdown]
 # Scanpaths: FovEx's against each observer's, next to the centre-bias floor and the observers' own

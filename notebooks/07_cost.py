@@ -29,16 +29,7 @@ fixations = 10
 steps = 20
 device = "cpu"
 benchmark_csv = "build/benchmarks/cpu.csv"
-# Each entry: where one run's rows may be, first found wins (a run directory, then the table exported
-# from it into the book). configs/study/fast-vs-published.yaml (RISE insertion substrate), and the earlier
-# runs configs/fast-vs-published.yaml + published-seed-reference.yaml (the older insertion substrate, which
-# the seed yardstick is matched with), fast-candidates.yaml.
-fast_sources = [
-    ["build/eval/study-fast-vs-published", "book/measurements/study-fast-vs-published.csv"],
-    ["build/eval/fast-vs-published", "book/measurements/fast-vs-published.csv"],
-    ["build/eval/published-seed-reference", "book/measurements/published-seed-reference.csv"],
-    ["build/eval/fast-candidates"],
-]
+compute_fast = False  # True: compare the presets on a few photos here instead of reading the study's runs
 fast_num_images = 4  # when none is found: compare on this many photos here
 results_dir = "build/results/quick"
 overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
@@ -61,7 +52,6 @@ from fovex.study.chapters.cost import (
     study_cost_line,
     study_cost_table,
     time_explainers,
-    with_settings,
 )
 from fovex.viz import cost_figure, relative_differences_figure
 
@@ -126,30 +116,27 @@ display(study_cost_figure(study_costs, title="the study's runs: hours of one CPU
 # instead of 10 × 20: 48 passes instead of 200, 4.2× fewer. Whether its maps stay as faithful is measured,
 # not assumed: insertion and deletion AUCs (224 steps, the RISE protocol with the differences named on the
 # methods page) of the fast preset and of the published setting on the same photos, compared image by image
-# (difference of the means in % of the published mean, with a paired bootstrap 95 % interval).
-#
-# **What is measured so far, and not established:** the study's run stopped at 196 photos of the published
-# setting and 188 of the fast preset (of 1000 planned). On the 188 photos both reached, the fast preset
-# *loses insertion* (−3.3 % of the published mean, interval about [−4.7, −2.2]); deletion's interval
-# includes no difference. The earlier 612-photo run, scored with the older insertion substrate, points the
-# same way (−1.9 %). Use the preset where 4× speed matters more than a few percent of insertion AUC.
+# (difference of the means in % of the published mean, with the judged interval and word).
 #
 # `fovex-published-seed43` is the published setting itself with another seed: NeVA's random restarts make
 # scanpaths seed-dependent, and its row shows how much the AUCs move for that reason alone. Its run used the
 # older insertion substrate, so it is compared with the published setting's rows *of that substrate, on the
-# same 100 photos*; every comparison below pairs only rows scored under the same metric settings (a
-# comparison of rows whose settings differ is refused), and `settings` says which. The `fovex-T…K…` rows are
-# the candidates the preset was chosen from (first 100 photos), when their run is present.
+# same photos*; every comparison below pairs only rows scored under the same metric settings (a
+# comparison of rows whose settings differ is refused), and each line names its settings. What was
+# measured so far (each run stopped at the N it names; a comparison at the N reached is a finding at that
+# N, not an established one):
 
 # %% tags=["hide-input"]
-from fovex.study.chapters import run_chapter
-from fovex.study.presets import compare_presets
+from IPython.display import Markdown
 
-presets = compare_presets(fast_sources, reference="fovex-published")
-if presets is not None:
-    print("\n".join(presets.sources))
-    comparison, differences = presets.rows, presets.differences
-else:
+from fovex.study.chapters import run_chapter
+from fovex.study.chapters.cost import preset_finding, preset_judged
+from fovex.study.judged import judged_study
+from fovex.study.presets import compare_presets, preset_sources
+
+presets = None if compute_fast else compare_presets(preset_sources(source), reference="fovex-published")
+judged = judged_study(prefer=source)
+if presets is None:  # no committed comparison: a small one computed here, judged on its own
     dataset = "imagenet-sample" if fovex.data.is_available("imagenet-sample") else "samples"
     computed = run_chapter(
         Path(results_dir) / "fast-vs-published",
@@ -166,22 +153,20 @@ else:
         device=device,
         overwrite=overwrite,
     )
-    print(f"{fast_num_images} photos run here ({dataset})")
+    print(f"{fast_num_images} photos run here ({dataset}); judged as their own family")
     presets = compare_presets([[str(computed.directory)]], reference="fovex-published")
-    comparison, differences = presets.rows, presets.differences
-display(preset_passes(comparison))
+    judged = preset_judged(presets)
+print("\n".join(presets.sources))
+display(Markdown(preset_finding(judged, presets)))
+display(preset_passes(presets.rows))
 if presets.unmatched:  # e.g. the published run has not reached these photos yet
     print(f"no photos shared with the published setting under the same metric settings: {', '.join(presets.unmatched)}")
-print(
-    f"{model_name}; 224 insertion/deletion steps. Insertion: higher is better; deletion: lower is better. "
-    "ci_low_pct/ci_high_pct: paired bootstrap 95 % interval of the difference %; settings: the metric settings "
-    "both sides were scored under."
-)
-display(preset_differences(differences))
+print(f"{model_name}; 224 insertion/deletion steps. Insertion: higher is better; deletion: lower is better.")
 
 # %% tags=["hide-input"]
+differences = preset_differences(judged)
 if len(differences):  # one line per candidate and metric setting
-    display(relative_differences_figure(with_settings(differences)))
+    display(relative_differences_figure(differences, title="judged intervals"))
 else:
     print("nothing to compare yet: no candidate shares photos with the published setting")
 

@@ -70,40 +70,43 @@ def test_the_seed_yardstick_pairs_rows_of_its_own_substrate_and_photos():
         ["book/measurements/published-seed-reference.csv"],
     ]
     found = compare_presets(sources)
-    table = found.differences.set_index(["candidate", "settings", "metric"])
+    table = pd.DataFrame([vars(c) for c in found.comparisons]).set_index(["candidate", "scope", "metric"])
     seed = table.loc[("fovex-published-seed43", "faithfulness.insertion_substrate='blur'", "insertion_auc")]
-    assert seed["n"] == 100 and seed["source"] == "book/measurements/published-seed-reference.csv"
-    assert seed["reference_source"] == "book/measurements/fast-vs-published.csv"
+    assert (
+        seed["n"] == 100 and found.reached[("faithfulness.insertion_substrate='blur'", "fovex-published-seed43")] == 100
+    )
     # Recomputed by hand from the two files: the same 100 photos, the mean over them of each side.
     old = pd.read_csv("book/measurements/fast-vs-published.csv", dtype={"image_id": str})
     ref = pd.read_csv("book/measurements/published-seed-reference.csv", dtype={"image_id": str})
     published = old[old["explainer"] == "fovex-published"].drop_duplicates("image_id").set_index("image_id")
     shared = published.loc[ref["image_id"], "insertion_auc"]
     expected = (ref["insertion_auc"].mean() - shared.mean()) / shared.mean() * 100
-    assert seed["difference_pct"] == pytest.approx(expected, rel=1e-12)
-    assert seed["difference_pct"] == pytest.approx(1.008, abs=5e-4)
-    assert seed["ci_low_pct"] < 0 < seed["ci_high_pct"]  # the seed alone moves insertion by ~1 %, not significantly
+    assert seed["relative"] == pytest.approx(expected, rel=1e-12)
+    assert seed["relative"] == pytest.approx(1.008, abs=5e-4)
     fast = table.loc[("fovex-fast", "faithfulness.insertion_substrate='rise-blur'", "insertion_auc")]
-    assert fast["n"] == 188 and fast["ci_high_pct"] < 0  # fast loses insertion at the N reached
-    assert np.isclose(fast["difference_pct"], -3.314, atol=5e-4)
+    assert fast["n"] == 188 and np.isclose(fast["relative"], -3.314, atol=5e-4)
     assert found.unmatched == []
+    # In the book's judged table: the seed alone moves insertion by ~1 %, a tie; the fast preset loses it.
+    from fovex.study.judged import judged_study
+
+    judged = judged_study()
+    scope = "faithfulness.insertion_substrate="
+    assert judged.get(scope + "'blur'", "insertion_auc", "fovex-published-seed43", "fovex-published").word == "tied"
+    assert judged.get(scope + "'rise-blur'", "insertion_auc", "fovex-fast", "fovex-published").word == "worse"
 
 
 def test_the_fovea_sweep_says_exactly_which_s_varied():
     """The study's receptive-field run varies the fovea's s only; its heat maps keep s = 0.15 (issue 26, item 8)."""
     from fovex.study import fovea_sweep
-    from fovex.study.openings import _what_varied, fovea_sweep_sentence
+    from fovex.study.openings import chapter_opening, what_varied
 
     sweep = fovea_sweep()
     assert set(sweep["heatmap_s"]) == {0.15} and sweep["fovea_s"].nunique() == 5
-    sentence = fovea_sweep_sentence(sweep)
-    assert "only the fovea's s varies, the heat map's s stays 0.15, so the two match at s = 0.15 alone" in sentence
-    assert sentence.endswith("A sweep of both together on the same photos (about 3 CPU-hours) is not computed here.")
+    assert what_varied(sweep) == "The fovea's s alone (the heat map's s stays 0.15)"
+    assert "**The fovea's s alone (the heat map's s stays 0.15)** (100 photos" in chapter_opening("receptive-field")
     tied = pd.DataFrame({"fovea_s": [0.05, 0.6], "heatmap_s": [0.05, 0.6]})
-    assert _what_varied(tied) == "; the fovea's and the heat map's s varied together"
-    assert (
-        _what_varied(tied.assign(heatmap_s=[0.1, 0.2])) == "; the fovea's s and the heat map's s both vary, not in step"
-    )
+    assert what_varied(tied) == "The fovea's s and the heat map's s together"
+    assert what_varied(tied.assign(heatmap_s=[0.1, 0.2])) == "The fovea's s and the heat map's s, not in step"
 
 
 def test_map_variants_carry_the_settings_of_the_run_whose_scanpaths_they_rescore():

@@ -28,7 +28,7 @@ from fovex.explain import Explanation, explainers
 from fovex.study import FAITHFULNESS_METRICS, fovea_sweep, load_axis, load_map_variants, study_cost
 from fovex.study.chapters.receptive_field import PUBLISHED_MAP, spread_scored, spread_shown, variant_table
 from fovex.study.findings import paired_differences, pointing_by_class, relative_differences, reverse_differences
-from fovex.study.openings import spread_rows
+from fovex.study.variants import spread_rows
 from fovex.viz import charts, figures
 
 PACKAGE = Path(fovex.__file__).parent

@@ -8,11 +8,6 @@ from fovex.study.findings import (
     bootstrap_ci,
     bootstrap_p,
     ceiling_table,
-    choose_variant,
-    claim_comparisons,
-    claim_verdict,
-    claims_table,
-    findings_summary,
     for_reader,
     holm,
     localisation_table,
@@ -110,82 +105,6 @@ def test_paired_difference_uses_only_images_both_scored():
         paired_difference(frame, "drop_pct", "fovex", "rise")
 
 
-def test_claim_verdicts_follow_the_paired_intervals():
-    rng = np.random.default_rng(0)
-    base = rng.random(60) * 50
-    noise = rng.normal(0, 5, 60)
-    clearly_lower = _frame({"fovex": list(base), "gradcam": list(base + 10), "rise": list(base + 3)})
-    differences = paired_differences(clearly_lower, ["drop_pct"])
-    assert claim_verdict(differences, "low") == "supported"
-    assert claim_verdict(differences, "high") == "contradicted"  # claimed highest, significantly lowest
-    mixed = _frame({"fovex": list(base), "gradcam": list(base + 10), "rise": list(base - 3)})
-    assert claim_verdict(paired_differences(mixed, ["drop_pct"]), "low") == "contradicted"
-    tie = _frame({"fovex": list(base), "gradcam": list(base + 10), "rise": list(base + noise - noise.mean())})
-    assert claim_verdict(paired_differences(tie, ["drop_pct"]), "low") == "inconclusive"
-
-
-def test_claims_table_verdicts_and_untested_claims():
-    rng = np.random.default_rng(1)
-    base = rng.random(40)
-    faithfulness = pd.concat(
-        [
-            _frame({"fovex": list(base * 10), "gradcam": list(base * 10 + 5), "random": list(base * 0)}, "drop_pct"),
-            _frame({"fovex": list(base), "gradcam": list(base + 0.1), "random": list(base + 0.5)}, "insertion_auc"),
-        ]
-    )
-    plausibility = _frame({"fovex": list(base + 1), "rise": list(base + 0.5), "gradcam": list(base + 1)}, "nss")
-    comparisons = claim_comparisons(
-        {
-            "drop_pct": faithfulness.dropna(subset=["drop_pct"]),
-            "insertion_auc": faithfulness.dropna(subset=["insertion_auc"]),
-            "nss": plausibility,
-        },
-        "m, d",
-    )
-    # One rival and one floor per faithfulness metric, one relative comparison per NSS claim.
-    assert list(zip(comparisons["metric"], comparisons["role"], comparisons["reference"])) == [
-        ("drop_pct", "rival", "gradcam"),
-        ("drop_pct", "floor", "random"),
-        ("insertion_auc", "rival", "gradcam"),
-        ("insertion_auc", "floor", "random"),
-        ("nss", "rival", "rise"),
-        ("nss", "rival", "gradcam"),
-    ]
-    table = claims_table(comparisons, rivals=("gradcam",)).set_index("claim")
-    assert table.loc["FovEx has the lowest %Drop", "verdict"] == "supported"  # random (0) is not a rival
-    assert table.loc["FovEx has the lowest %Drop", "N"] == 40
-    assert table.loc["FovEx has the lowest %Drop", "floors"].startswith("worse than the random map (+")
-    assert table.loc["FovEx has the highest insertion AUC", "verdict"] == "contradicted"
-    assert "Grad-CAM" in table.loc["FovEx has the highest insertion AUC", "why"]
-    assert table.loc["FovEx has the highest %Increase", "verdict"] == "not tested here"
-    assert table.loc["FovEx has the highest EBPG on ViT-B/16", "verdict"] == "not tested here"
-    assert "ViT-B/16 weights" in table.loc["FovEx has the highest EBPG on ViT-B/16", "why"]
-    assert table.loc["FovEx's NSS is 14 % above RISE's on MIT1003", "verdict"] == "not tested here"
-    stand_in = table.loc["... the same NSS claim against RISE, on another free-viewing set"]
-    assert stand_in["verdict"] == "supported" and stand_in["N"] == 40
-    expected = (base + 1).mean() / (base + 0.5).mean() * 100 - 100
-    assert f"{expected:+.0f} %" in stand_in["FovEx - rival"]
-    same = table.loc["... the same NSS claim against Grad-CAM, on another free-viewing set"]
-    assert same["verdict"] == "inconclusive" and "outside" in same["why"]  # 0 % measured, 203 % published
-
-
-def test_a_claim_is_not_supported_while_a_published_rival_is_missing():
-    base = np.random.default_rng(2).random(30)
-    frame = _frame({"fovex": list(base), "gradcam": list(base + 1)})
-    table = claims_table(claim_comparisons({"drop_pct": frame}, "m, d")).set_index("claim")
-    row = table.loc["FovEx has the lowest %Drop"]
-    assert (
-        row["verdict"] == "inconclusive"
-        and "not yet compared with Grad-CAM++, Meaningful Perturbation, RISE" in row["why"]
-    )
-    worse = claims_table(
-        claim_comparisons(
-            {"insertion_auc": _frame({"fovex": list(base), "gradcam": list(base + 1)}, "insertion_auc")}, "m"
-        )
-    ).set_index("claim")
-    assert worse.loc["FovEx has the highest insertion AUC", "verdict"] == "contradicted"  # one better rival is enough
-
-
 def test_holm_adjusts_by_the_rank_of_each_p_value():
     # Sorted 0.01, 0.03, 0.04 (m = 3): 3 x 0.01 = 0.03; 2 x 0.03 = 0.06; 1 x 0.04 = 0.04 -> max(0.06, 0.04).
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
@@ -194,87 +113,8 @@ def test_holm_adjusts_by_the_rank_of_each_p_value():
     assert holm([0.4, 0.6]) == pytest.approx([0.8, 0.8])  # capped at 1 and never below an earlier one
 
 
-def test_a_verdict_needs_the_holm_adjusted_p_not_the_interval_alone():
-    # The interval of a comparison excludes 0 (raw p 0.01) but 10 comparisons are made: Holm p 0.1.
-    rows = pd.DataFrame(
-        {
-            "claim": ["FovEx has the lowest %Drop"] + [""] * 9,
-            "measured on": ["m"] * 10,
-            "metric": ["drop_pct"] * 10,
-            "role": ["rival"] + ["floor"] * 9,
-            "reference": ["gradcam"] + [f"f{i}" for i in range(9)],
-            "relative": [False] * 10,
-            "candidate_mean": [10.0] * 10,
-            "reference_mean": [12.0] * 10,
-            "difference": [-2.0] * 10,
-            "ci_low": [-3.0] * 10,
-            "ci_high": [-1.0] * 10,
-            "p": [0.01] + [0.5] * 9,
-            "n": [50] * 10,
-        }
-    )
-    row = claims_table(rows, rivals=("gradcam",)).set_index("claim").loc["FovEx has the lowest %Drop"]
-    assert row["verdict"] == "inconclusive" and row["Holm p"] == "0.10"
-    row = claims_table(rows.iloc[:1], rivals=("gradcam",)).set_index("claim").loc["FovEx has the lowest %Drop"]
-    assert row["verdict"] == "supported" and row["Holm p"] == "0.01"
-
-
-def test_the_deletion_claim_reads_as_a_weakness_and_names_the_floors():
-    # Issue 26: "FovEx better than all 4 other methods" was printed where FovEx's deletion AUC was the worst.
-    base = np.linspace(0.1, 0.3, 40)
-    wobble = np.tile([0.02, -0.02], 20)
-    frame = _frame(
-        {
-            "fovex": list(base + 0.05),
-            "gradcam": list(base),
-            "gradcam++": list(base + 0.01),
-            "meaningful_perturbation": list(base - 0.01),
-            "rise": list(base),
-            "random": list(base + 0.05 + wobble),
-            "centre": list(base + 0.06),
-        },
-        "deletion_auc",
-    )
-    table = claims_table(claim_comparisons({"deletion_auc": frame}, "m, d"))
-    row = table.set_index("claim").loc["FovEx has the weakest (highest) deletion AUC of the non-random methods"]
-    assert row["verdict"] == "supported"
-    assert "better than" not in row["why"]
-    assert row["why"].startswith("FovEx's deletion AUC is higher (worse) than each of the 4 other methods'")
-    assert (
-        row["floors"].startswith("tied with the random map (-0.000 [")
-        and "better than the centre map (-0.010" in (row["floors"])
-    )
-    summary = findings_summary(table, comparisons=6)
-    assert "over the page's 6 paired comparisons" in summary
-    assert "one per data set: 0 supported, 0 contradicted, 0 inconclusive." in summary  # no win counted
-    assert "weakest (highest) deletion AUC of the non-random methods*, holds here, which is no win for FovEx" in (
-        summary
-    )
-    assert "against the floors FovEx is tied with the random map" in summary
-
-
-def test_the_committed_findings_are_per_data_set_and_holm_corrected():
-    from fovex.study import findings
-
-    table, comparisons = findings()
-    if comparisons.empty:
-        pytest.skip("no committed study rows")
-    nss = table[table["claim"] == "... the same NSS claim against Grad-CAM, on another free-viewing set"]
-    assert list(nss["measured on"]) == [
-        "efficientnet_lite0, nus-scene500 + osie",
-        "efficientnet_lite0, nus-scene500",
-        "efficientnet_lite0, osie",
-    ]
-    # Pooled, the interval excludes 0 (-14.6 % [-24.9, -3.9]); over the page's family it is not a verdict.
-    assert nss["verdict"].tolist() == ["inconclusive"] * 3
-    assert (comparisons["p_holm"] >= comparisons["p"]).all() and len(comparisons) == 39
-    deletion = table.set_index("claim").loc["FovEx has the weakest (highest) deletion AUC of the non-random methods"]
-    assert "tied with the random map (+0.010 [" in deletion["floors"]
-    assert "tied with the centre map (-0.010 [" in deletion["floors"]
-
-
-def test_localisation_table_averages_hit_rates_over_classes_first():
-    # cat: 3 pairs, 3 hits (100 %); dog: 1 pair, miss (0 %) -> class mean 50 %, pair hit rate 75 %.
+def test_localisation_table_reports_the_hit_rate_over_pairs_with_its_interval():
+    # cat: 3 pairs, 3 hits; dog: 1 pair, a miss -> hit rate over pairs 75 % (the book's one definition).
     rows = pd.DataFrame(
         {
             "explainer": ["fovex"] * 4,
@@ -285,43 +125,17 @@ def test_localisation_table_averages_hit_rates_over_classes_first():
         }
     )
     table = localisation_table(rows)
-    assert table.loc["fovex", "pointing game % (class mean)"] == 50.0
-    assert table.loc["fovex", "hit rate % (pairs)"] == 75.0
+    assert table.loc["fovex", "pointing-game hit rate %"].startswith("75.0 [")
     assert table.loc["fovex", "EBPG %"].startswith("40.0 [")
-    assert (table.loc["fovex", "pairs"], table.loc["fovex", "classes"]) == (4, 2)
+    assert (table.loc["fovex", "pairs"], table.loc["fovex", "photos"], table.loc["fovex", "classes"]) == (4, 3, 2)
     # Photo p1 holds the cat at 40 and the dog at 10: resampling photos, the lowest mean is 25 (p1 alone);
     # resampling pairs, three dogs out of four draws (mean 17.5 or less) are 5 % likely, below the 2.5 % end.
     low = float(table.loc["fovex", "EBPG %"].split("[")[1].split(",")[0])
     pairs_low = float(localisation_table(rows, cluster=None).loc["fovex", "EBPG %"].split("[")[1].split(",")[0])
     assert low >= 25.0 > pairs_low
-
-
-def test_choose_variant_follows_the_stated_rule():
-    rng = np.random.default_rng(3)
-    n = 50
-    base_del, base_ins = rng.random(n) * 0.3, 0.5 + rng.random(n) * 0.3
-    variants = {
-        "published": (base_del, base_ins),
-        "narrow": (base_del - 0.05, base_ins - 0.10),  # best deletion, but loses insertion
-        "wider": (base_del - 0.02, base_ins + 0.01),  # helps deletion, keeps insertion
-        "max": (base_del - 0.01, base_ins + rng.normal(0, 0.01, n)),  # helps less
-        "same": (base_del + rng.normal(0, 0.02, n), base_ins),  # no clear deletion gain
-    }
-    rows = pd.DataFrame(
-        [
-            {"image_id": i, "variant": name, "deletion_auc": d[i], "insertion_auc": a[i]}
-            for name, (d, a) in variants.items()
-            for i in range(n)
-        ]
-    )
-    result = choose_variant(rows, "published")
-    assert result["choice"] == "wider"
-    by_name = {c["variant"]: c for c in result["candidates"]}
-    assert not by_name["narrow"]["keeps_insertion"] and by_name["narrow"]["helps_deletion"]
-    assert by_name["wider"]["deletion_difference"] == pytest.approx(-0.02)
-    assert by_name["max"]["keeps_insertion"] and by_name["max"]["helps_deletion"]
-    nothing = choose_variant(rows[rows["variant"].isin(["published", "narrow", "same"])], "published")
-    assert nothing["choice"] is None
+    # The hit rate's interval resamples photos too: p1 alone hits half of its pairs, p2 and p3 all.
+    hit_low = float(table.loc["fovex", "pointing-game hit rate %"].split("[")[1].split(",")[0])
+    assert hit_low == pytest.approx(50.0)
 
 
 def test_pointing_by_class_is_the_hit_rate_of_each_class_and_group():
@@ -435,26 +249,6 @@ def test_for_reader_names_methods_and_metrics_as_the_book_does():
     assert metric_label("increase_pct") == "%Increase ↑" and metric_label("drop_pct") == "%Drop ↓"
 
 
-def test_a_second_seed_changes_no_verdict_and_moves_no_interval_by_a_printed_unit():
-    # Issue 26: with 2,000 resamples AUC interval ends moved by 0.001-0.002 between seeds, printed to 0.001.
-    # With RESAMPLES (100,000) they move by less than one unit of the last printed digit, so a printed end
-    # changes only where it sits on a rounding boundary; Holm p-values move by less than 0.05 (0.958 vs
-    # 0.985 for NSS vs Grad-CAM on OSIE, the largest), and no verdict changes.
-    from fovex.study import findings
-
-    (table, first), (table_again, second) = findings(seed=0), findings(seed=1)
-    if first.empty:
-        pytest.skip("no committed study rows")
-    assert table["verdict"].tolist() == table_again["verdict"].tolist()
-    unit = first["metric"].map({"drop_pct": 0.1, "increase_pct": 1.0, "insertion_auc": 0.001, "deletion_auc": 0.001})
-    unit = unit.where(~first["relative"], 1.0).fillna(0.01)  # relative claims in whole %, NSS to 0.01
-    for end in ("ci_low", "ci_high"):
-        moved = (first[end] - second[end]).abs()
-        assert (moved < unit).all(), first.assign(moved=moved, unit=unit)[moved >= unit]
-    assert ((first["p_holm"] - second["p_holm"]).abs() < 0.05).all()
-    assert (first["difference"] == second["difference"]).all()  # the estimate itself is not resampled
-
-
 def test_adjusted_difference_removes_the_part_of_a_gap_its_covariate_accounts_for():
     # Per photo FovEx minus Grad-CAM: dx from -0.1 to +0.2 (mean 0.05) and dy = 2 - 30 dx exactly: the
     # gap is mean(dy) = 2 - 30 * 0.05 = 0.5, at dx = 0 it is 2, and the covariate accounts for
@@ -538,18 +332,3 @@ def test_agreement_table_sets_the_same_rows_from_two_devices_side_by_side():
     named = agreement_table(cpu, gpu, ["insertion_auc"], names=("h200", "a100"))
     assert {"h200_mean", "a100_mean"} <= set(named.columns)
     assert agreement_table(cpu, gpu.assign(explainer="other"), ["insertion_auc"]).empty
-
-
-def test_a_relative_verdict_names_the_direction_only_when_holm_establishes_it():
-    from fovex.study.findings.claims import Claim, _relative_verdict
-
-    claim = Claim("NSS 14 % above RISE", "nss", "high", "paper", reference="rise", published_pct=14.0)
-    row = pd.Series({"difference": 10.0, "ci_low": -4.0, "ci_high": 28.0, "p_holm": 0.4})
-    verdict, why, _ = _relative_verdict(row, claim, alpha=0.05)
-    assert verdict == "inconclusive"
-    assert why == "neither direction established (Holm p 0.40); the published +14 % is inside the interval"
-    verdict, why, _ = _relative_verdict(row.replace({0.4: 0.01}).set_axis(row.index), claim, alpha=0.05)
-    assert verdict == "supported" and why.startswith("FovEx above the rival (Holm p")
-    below = pd.Series({"difference": -15.0, "ci_low": -25.0, "ci_high": -4.0, "p_holm": 0.001})
-    verdict, why, _ = _relative_verdict(below, claim, alpha=0.05)
-    assert verdict == "contradicted" and why.startswith("FovEx below the rival") and "outside" in why

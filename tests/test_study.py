@@ -24,7 +24,6 @@ from fovex.study import (
     compute_map_variants,
     export_path,
     export_study,
-    findings,
     fovea_sweep,
     load_axis,
     map_variants,
@@ -35,6 +34,8 @@ from fovex.study import (
     variant_outcome,
 )
 from fovex.study.axes import computed_by
+from fovex.study.findings import judge_claims
+from fovex.study.judged import judged_study
 from fovex.study.openings import fovea_sweep_sentence
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,6 +72,9 @@ def test_every_study_config_is_valid_and_follows_the_published_protocol():
     assert sizes["faithfulness"] >= 200 and sizes["faithfulness-rise"] == sizes["faithfulness"]
     assert sizes["plausibility-osie"] >= 150 and sizes["plausibility-nus-scene500"] >= 50
     assert sizes["receptive-field"] >= 100 and sizes["fast-vs-published"] == 1000
+    # Issue 34: the seeds on the faithfulness photos, the tied sweep on the receptive-field photos.
+    assert sizes["faithfulness-seeds"] == sizes["faithfulness-rise-seeds"] == sizes["faithfulness"]
+    assert sizes["receptive-field-tied"] == sizes["receptive-field"]
 
 
 def _tiny_study(root: Path) -> None:
@@ -103,7 +107,7 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     # The variant is chosen once on the development photos (here the first 2), then scored on the others.
     with pytest.raises(ValueError, match="development set is incomplete: 2 of 100"):
         record_variant_choice(tmp_path)
-    monkeypatch.setattr("fovex.study.variants.DEVELOPMENT_PHOTOS", 2)
+    monkeypatch.setattr("fovex.study.choice.DEVELOPMENT_PHOTOS", 2)
     choice = record_variant_choice(tmp_path)
     assert choice["development_photos"] == sorted(set(variants["image_id"])) and len(choice["candidates"]) == 11
     assert choice["choice"] is None or choice["choice"] in set(variants["variant"])
@@ -152,7 +156,7 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
     assert f"commit {git_state()['commit'][:10]}" in committed.describe()  # " (dirty tree)" on a dirty tree
     status = study_status(tmp_path)
     assert status.loc["faithfulness", "images_export"] == 4 and np.isnan(status.loc["faithfulness", "images_run_dir"])
-    claims = findings(tmp_path)[0].set_index("claim")
+    claims = judge_claims(judged_study(tmp_path)).set_index("claim")
     assert claims.loc["FovEx has the highest EBPG on ViT-B/16", "verdict"] == "not tested here"
     assert claims.loc["FovEx has the lowest %Drop", "N"] == 4
     # Four photos cannot support a ranking against Grad-CAM and RISE (and Grad-CAM++ / MP are missing).
@@ -417,13 +421,24 @@ def test_the_fovea_sweep_pairs_each_size_with_the_published_fovex_on_the_photos_
     # photos are -0.10, +0.05 or +0.20 and the interval is [-0.10, +0.20]; deletion (s=0.05) -0.10 twice.
     # s=0.6 is not "best" at insertion (issue 26): its interval against s=0.15 includes 0; against s=0.05 it
     # is +0.30 and +0.20, clear of 0. %Drop and deletion separate from every other size.
-    assert fovea_sweep_sentence(rows) == (
-        "**The fovea's s** (2 photos, each scored at s = 0.05, 0.15, 0.6): %Drop best at s=0.15 (25.0); "
-        "insertion AUC highest at s=0.6 (0.700, tied with s=0.15; against s=0.15: +0.050 [-0.100, +0.200]); "
-        "deletion AUC best at s=0.05 (0.150; against s=0.15: -0.100 [-0.100, -0.100]). "
-        "The published setting is s = 0.15; differences are paired over the photos."
+    from fovex.study.judged import FOVEA_ONLY, Scope, judge_scopes
+
+    # Judged alone, 8 comparisons (%Drop: published against 2 sizes; insertion and deletion: the published and
+    # the best size against the others), Bonferroni: z = Phi^-1(1 - 0.05 / 16) = 2.734. Per photo, published
+    # minus s=0.05 on %Drop is -10 and -30 (se 7.07, z 2.83: a difference), s=0.6 minus published on insertion
+    # +0.20 and -0.10 (se 0.106: a tie), s=0.05 minus published on deletion -0.10 twice (no spread).
+    judged = judge_scopes([Scope("receptive field", FOVEA_ONLY, rows, ("drop_pct", "insertion_auc", "deletion_auc"),
+                                 "s=0.15 (published)", by="variant")])  # fmt: skip
+    sentence = fovea_sweep_sentence(judged, FOVEA_ONLY, "The fovea's s")
+    assert sentence.startswith(
+        "**The fovea's s** (2 photos, each scored at every size): %Drop best at s=0.15 (published), 25.0; "
+        "insertion AUC highest at s=0.6, 0.700, tied with s=0.15 (published); against s=0.15 (published): +0.050 ["
     )
-    assert fovea_sweep_sentence(rows.iloc[:0]) == ""
+    low, high = (float(x.replace("−", "-")) for x in sentence.split("+0.050 [")[1].split("]")[0].split(", "))
+    assert (low, high) == pytest.approx((0.05 - 2.734 * 0.10607, 0.05 + 2.734 * 0.10607), abs=2e-3)
+    assert sentence.endswith("deletion AUC best at s=0.05, 0.150; against s=0.15 (published): −0.100 [−0.100, −0.100].")
+    empty = judge_scopes([Scope("receptive field", "none", rows.iloc[:0], ("drop_pct",), "s=0.15 (published)")])
+    assert fovea_sweep_sentence(empty, "none", "x") == ""
 
 
 @pytest.mark.parametrize("rank", [0, 1])

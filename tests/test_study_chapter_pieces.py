@@ -19,7 +19,6 @@ from fovex.study.chapters.cost import (
     preset_differences,
     preset_passes,
     study_cost_line,
-    with_settings,
 )
 from fovex.study.chapters.localisation import examples, pairs_per_method, skipped_pairs, voc_mapping, with_pointing_pct
 from fovex.study.chapters.overview import describe_axes, faithfulness_comparisons, paragraphs, verdicts, without
@@ -63,16 +62,35 @@ def test_localisation_pieces():
     assert mapping["person"] == "none" and isinstance(mapping["dog"], int) and mapping["dog"] > 100
 
 
+def _judged_faithfulness():
+    from fovex.study.judged import Scope, judge_scopes
+
+    rows = pd.DataFrame(
+        {
+            "unit": ["a", "b", "c"] * 3,
+            "explainer": ["fovex"] * 3 + ["gradcam"] * 3 + ["random"] * 3,
+            "drop_pct": [10.0, 20.0, 30.0, 15.0, 25.0, 32.0, 60.0, 70.0, 80.0],
+            "insertion_auc": [0.6, 0.5, 0.7, 0.5, 0.5, 0.6, 0.3, 0.2, 0.3],
+        }
+    )
+    return judge_scopes([Scope("faithfulness", "d", rows, ("drop_pct", "insertion_auc"), "fovex")])
+
+
 def test_overview_pieces():
     study = SimpleNamespace(describe=lambda: "faithfulness: 200 of 1000 images")
     assert describe_axes({"faithfulness": study, "localisation": None}) == (
         "faithfulness: 200 of 1000 images\nlocalisation: no study run yet (compute it with `fovex study run`)"
     )
-    claims = pd.DataFrame({"claim": ["a", "b"], "verdict": ["holds", "refuted"]})
-    assert verdicts(claims).loc["b", "verdict"] == "refuted"
-    comparisons = pd.DataFrame({"metric": ["nss", "drop_pct", "insertion_auc"], "candidate": ["x", "y", "z"]})
-    picked = faithfulness_comparisons(comparisons)
-    assert picked["metric"].tolist() == ["drop_pct", "insertion_auc"] and set(picked["candidate"]) == {"fovex"}
+    from fovex.study.chapters.overview import VERDICT_COLUMNS
+
+    claims = pd.DataFrame(
+        [{**dict.fromkeys(VERDICT_COLUMNS, "-"), "claim": c, "verdict": v} for c, v in [("a", "x"), ("b", "y")]]
+    )
+    assert verdicts(claims).loc["b", "verdict"] == "y" and verdicts(claims).columns.tolist() == VERDICT_COLUMNS
+    judged = _judged_faithfulness()
+    picked = faithfulness_comparisons(judged)
+    assert set(picked["metric"]) == {"drop_pct", "insertion_auc"} and set(picked["candidate"]) == {"fovex"}
+    assert set(picked["reference"]) == {"gradcam", "random"}  # every other method, floors included
     rows = pd.DataFrame({"explainer": ["fovex", "random", "centre", "rise"]})
     assert without(rows)["explainer"].tolist() == ["fovex", "rise"]
     assert without(rows, ["fovex"])["explainer"].tolist() == ["random", "centre", "rise"]
@@ -107,20 +125,20 @@ def test_cost_pieces(tmp_path):
     )
     passes = preset_passes(rows)
     assert passes.loc[("fast", "s"), "seconds per image"] == pytest.approx(1.5)
-    differences = pd.DataFrame(
-        {
-            "candidate": ["fast"],
-            "reference": ["published"],
-            "source": ["s"],
-            "reference_source": ["s"],
-            "settings": ["step 1"],
-            "metric": ["insertion_auc"],
-            "difference_pct": [-3.33333],
-        }
-    )
-    shown = preset_differences(differences)  # metrics named with their better direction, 4 decimals
-    assert shown.loc[("fast", "step 1", "insertion AUC ↑"), "difference_pct"] == -3.3333
-    assert with_settings(differences)["candidate"].tolist() == ["fast, step 1"]
+    from fovex.report.standard import Comparison
+    from fovex.study.chapters.cost import preset_finding, preset_judged
+    from fovex.study.presets import PresetComparison
+
+    comparison = Comparison("cost", "step 1", "m", "insertion_auc", "fast", "published", 0.58, 0.6, -0.02, 0.004,
+                            5.7e-7, 188, -3.3333, 0.6667)  # fmt: skip
+    presets = PresetComparison(rows, [], [], [comparison], {("step 1", "fast"): 190, ("step 1", "published"): 196})
+    judged = preset_judged(presets)
+    shown = preset_differences(judged)  # one line per candidate and setting, in % of the published mean
+    assert shown["candidate"].tolist() == ["fast, step 1"] and shown["difference_pct"].tolist() == [-3.3333]
+    assert shown["word"].tolist() == ["worse"]
+    finding = preset_finding(judged, presets)
+    assert "published reached 196, fast reached 190), on the 188 photos both reached: insertion AUC" in finding
+    assert "(worse)" in finding
 
     assert device_lines({"faithfulness": "cuda:0", "localisation": "cpu"}).splitlines() == [
         "faithfulness: recomputed on cuda:0",

@@ -65,10 +65,15 @@ def test_scanpath_ceiling_tables_show_fovex_and_the_floor_only():
 
 
 def test_difference_figures_draw_one_figure_per_data_set():
-    figures = difference_figures(SimpleNamespace(ok=_study().ok[lambda f: f["dataset"] == "osie"]), ["nss"])
+    from fovex.study.judged import Scope, judge_scopes
+
+    osie = _study().ok[lambda f: f["dataset"] == "osie"]
+    maps = osie[osie["explainer"] != "centre_scanpath"]
+    judged = judge_scopes([Scope("plausibility", "osie", maps, ("nss",), "fovex")])
+    figures = difference_figures(judged, ["nss"])
     assert len(figures) == 1
     shown = [text.get_text() for text in figures[0].findobj(lambda artist: hasattr(artist, "get_text"))]
-    assert any("osie: 3 images" in text for text in shown)
+    assert any("osie: 3 images; judged intervals" in text for text in shown)
 
 
 def test_availability_names_the_absent_sets_and_what_runs(monkeypatch):

@@ -14,10 +14,10 @@ from fovex.study.chapters.receptive_field import (
     PUBLISHED_MAP,
     ablation_means,
     ablation_panels,
+    against_reference,
     apply_variant_rule,
     count,
     development_status,
-    fovea_differences,
     fovea_sigmas,
     heatmap_widths,
     published_fovea,
@@ -26,7 +26,6 @@ from fovex.study.chapters.receptive_field import (
     spread_shown,
     sweep_explainers,
     sweep_rows,
-    variant_differences,
     variant_table,
     variants_line,
 )
@@ -60,18 +59,26 @@ def test_count_is_the_number_of_distinct_values():
     assert count(pd.DataFrame({"image_id": ["a", "a", "b"]}), "image_id") == 2
 
 
+def _judged(rows, reference, metrics, by="variant", unit="unit", family="receptive field"):
+    from fovex.study.judged import Scope, judge_scopes
+
+    return judge_scopes([Scope(family, "sweep", rows, tuple(metrics), reference, by=by, unit=unit)])
+
+
 def test_the_fovea_sweep_is_read_against_the_published_size():
     sweep = _sweep()
     assert published_fovea(sweep) == "s=0.15 (published)"
-    differences = fovea_differences(sweep).set_index("metric")
-    assert set(differences["candidate"]) == {"fovea s"} and set(differences["reference"]) == {"s=0.05"}
+    metrics = ["drop_pct", "deletion_auc", "insertion_auc"]
+    judged = _judged(sweep, published_fovea(sweep), metrics)
+    differences = against_reference(judged, "sweep", published_fovea(sweep), metrics).set_index("metric")
+    assert set(differences["candidate"]) == {"s=0.15 (published)"} and set(differences["reference"]) == {"s=0.05"}
     # each fovea size minus the published one: constant per photo, so the interval is the point
     assert differences.loc["drop_pct", "difference"] == pytest.approx(3.0)
     assert differences.loc["deletion_auc", "difference"] == pytest.approx(0.1)
     assert differences.loc["insertion_auc", "difference"] == pytest.approx(-0.2)
     assert differences.loc["insertion_auc", ["ci_low", "ci_high"]].tolist() == pytest.approx([-0.2, -0.2])
-    assert differences.loc["drop_pct", "candidate_mean"] == pytest.approx(23.0)
-    assert differences.loc["drop_pct", "reference_mean"] == pytest.approx(20.0)
+    # no spread: every difference is exact, so each is a difference in its metric's direction
+    assert differences["word"].to_dict() == {"drop_pct": "worse", "deletion_auc": "worse", "insertion_auc": "worse"}
 
 
 def _faithfulness() -> SimpleNamespace:
@@ -118,21 +125,24 @@ def test_the_variant_table_puts_the_published_map_first_on_the_variants_photos()
 
 
 def test_variant_differences_are_each_variant_minus_the_published_map():
-    differences = variant_differences(variant_table(_faithfulness(), _variants()))
-    deletion = differences[differences["metric"] == "deletion_auc"].set_index("reference")["difference"]
+    table = variant_table(_faithfulness(), _variants())
+    judged = _judged(table, PUBLISHED_MAP, ["deletion_auc", "insertion_auc"], unit="image_id", family="map variants")
+    differences = against_reference(judged, "sweep", PUBLISHED_MAP, ["deletion_auc"], "map variants")
+    deletion = differences.set_index("reference")["difference"]
     # published deletion on a, b: 0.2, 0.3
     assert deletion.to_dict() == pytest.approx({"s=0.05": -0.1, "s=0.3": 0.1, "first 2": 0.0})
-    assert set(differences["candidate"]) == {"variant"}
 
 
 def test_the_variant_rule_picks_the_variant_that_helps_deletion_and_keeps_insertion():
     table = variant_table(_faithfulness(), _variants())
-    candidates, choice = apply_variant_rule(table, PUBLISHED_MAP)
+    judged = _judged(table, PUBLISHED_MAP, ["deletion_auc", "insertion_auc"], unit="image_id", family="map variants")
+    candidates, choice = apply_variant_rule(judged, "sweep", PUBLISHED_MAP)
     assert candidates.columns.tolist() == CANDIDATE_COLUMNS
-    assert candidates.index.tolist() == ["s=0.05", "s=0.3", "first 2"]
-    assert candidates.loc["s=0.05", "deletion_difference"] == pytest.approx(-0.1)
+    assert sorted(candidates.index) == ["first 2", "s=0.05", "s=0.3"]
+    assert candidates.loc["s=0.05", "deletion_interval"] == "−0.100 [−0.100, −0.100]"
     assert candidates.loc["s=0.05", "helps_deletion"] and candidates.loc["s=0.05", "keeps_insertion"]
     assert not candidates.loc["s=0.3", "keeps_insertion"]  # insertion 0.1 lower on both photos
+    assert candidates.loc["first 2", "deletion"] == "tied" and not candidates.loc["first 2", "helps_deletion"]
     assert candidates.loc["s=0.3", "n"] == 2
     assert choice == "s=0.05"
 

@@ -30,7 +30,7 @@ from .base import (
     resolve_targets,
 )
 from .cam import CamSettings, GradCAM, GradCAMPlusPlus, ScoreCAM, ScoreCamSettings, cam_target_layer
-from .floors import CentreBaseline, CentreScanpath, RandomBaseline, centre_bias_map, random_map
+from .floors import CentreBaseline, CentreScanpath, RandomBaseline, centre_bias_map, floor_names, is_floor, random_map
 from .fovex import AGGREGATIONS, PRESETS, FovEx, FovExSettings, loss_drops, scanpath_attribution, scanpath_heatmap
 from .perturbation import RISE, MeaningfulPerturbation, MeaningfulPerturbationSettings, RiseSettings
 
@@ -63,6 +63,8 @@ __all__ = [
     "explainer",
     "explainer_class",
     "explainers",
+    "floor_names",
+    "is_floor",
     "list_explainers",
     "create_explainer",
     "loss_drops",

@@ -275,6 +275,10 @@ class Explainer:
     #: Calls the model only as a whole, never hooks into its layers: it may be given a compiled model
     #: (:func:`fovex.models.compile_model`; an evaluation config's ``compile``).
     calls_model_whole: ClassVar[bool] = False
+    #: A floor, not a rival: a map that knows nothing of the model (random) or only where people and
+    #: photographers put things (centre). Tables rank methods among all of them, floors included, and
+    #: name the floors as such.
+    is_floor: ClassVar[bool] = False
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: dtype the model runs in under ``torch.autocast`` (None: the images' dtype); benchmarks time the floor alike.
     autocast: str | None = None

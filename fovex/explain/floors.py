@@ -14,6 +14,7 @@ import torch
 
 from ..checks import check_float, check_int
 from ..seeding import image_generator
+from . import base
 from .base import Attribution, Explainer, register_explainer
 from .fovex import scanpath_attribution
 
@@ -71,6 +72,7 @@ class RandomBaseline(Explainer):
 
     name = "random"
     display_name = "random map"
+    is_floor = True
     Settings = RandomSettings
 
     def cost(self):
@@ -97,6 +99,7 @@ class CentreBaseline(Explainer):
 
     name = "centre"
     display_name = "centre map"
+    is_floor = True
     Settings = CentreSettings
 
     def cost(self):
@@ -135,6 +138,7 @@ class CentreScanpath(Explainer):
 
     name = "centre_scanpath"
     display_name = "centre scanpath"
+    is_floor = True
     Settings = CentreScanpathSettings
 
     def cost(self):
@@ -150,3 +154,14 @@ class CentreScanpath(Explainer):
         fixations_xy = torch.minimum(torch.maximum(centre + spread * draws, torch.zeros(2)), upper)
         maps = scanpath_attribution(fixations_xy, height, width, heatmap_s=s.heatmap_s)
         return Attribution(maps.to(images.device), fixations_xy=fixations_xy.to(images.device))
+
+
+def floor_names() -> tuple[str, ...]:
+    """The registered explainers that are floors (:attr:`Explainer.is_floor`), sorted."""
+    return tuple(sorted(name for name, cls in base._REGISTRY.items() if cls.is_floor))
+
+
+def is_floor(key: str) -> bool:
+    """Whether a method key (or a run's label equal to one) names a floor."""
+    cls = base._REGISTRY.get(str(key))
+    return bool(cls is not None and cls.is_floor)

@@ -10,14 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["COLUMN_NAMES", "ColumnName", "METRICS", "MetricSpec", "metric_label", "metric_name"]
+__all__ = [
+    "COLUMN_NAMES",
+    "ColumnName",
+    "METRICS",
+    "MetricSpec",
+    "column_sense",
+    "format_difference",
+    "format_value",
+    "metric_label",
+    "metric_name",
+]
 
 
 class ColumnName(NamedTuple):
-    """How the book names a metric column (``"insertion AUC"``) and which way is better."""
+    """How the book reads a metric column: its name (``"insertion AUC"``), which way is better, and the
+    decimals every number of it is printed with (one place for every table, sentence and figure)."""
 
     name: str
     higher_is_better: bool
+    places: int = 3
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ _SPECS = (
         {"drop_pct": "float64", "increase": "bool", "score_masked": "float64"},
         False,
         "%Drop per image (max(0, Y - O) / Y * 100; lower is better) and whether O > Y (%Increase, higher)",
-        {"drop_pct": ColumnName("%Drop", False), "increase_pct": ColumnName("%Increase", True)},
+        {"drop_pct": ColumnName("%Drop", False, 1), "increase_pct": ColumnName("%Increase", True, 1)},
     ),
     MetricSpec(
         "insertion",
@@ -67,7 +79,10 @@ _SPECS = (
         {"pointing_hit": "bool"},
         True,
         "map maximum within 15 px of the class's boxes",
-        {"pointing_hit": ColumnName("pointing game", True), "pointing_pct": ColumnName("pointing-game hits %", True)},
+        {
+            "pointing_hit": ColumnName("pointing game", True),
+            "pointing_pct": ColumnName("pointing-game hit rate %", True, 1),
+        },
     ),
     MetricSpec(
         "ebpg",
@@ -75,7 +90,7 @@ _SPECS = (
         {"ebpg_pct": "float64"},
         True,
         "share of the map's energy inside the class's boxes, %",
-        {"ebpg_pct": ColumnName("EBPG %", True)},
+        {"ebpg_pct": ColumnName("EBPG %", True, 1)},
     ),
     MetricSpec(
         "nss",
@@ -131,7 +146,7 @@ _SPECS = (
         {"scanpath_dtw_px": "float64"},
         False,
         "mean DTW distance (px) of the explainer's scanpath to each observer's (scanpath explainers only)",
-        {"scanpath_dtw_px": ColumnName("DTW px", False)},
+        {"scanpath_dtw_px": ColumnName("scanpath DTW px", False, 1)},
     ),
     MetricSpec(
         "scanpath_string_edit",
@@ -139,7 +154,7 @@ _SPECS = (
         {"scanpath_string_edit": "float64"},
         True,
         "mean string-edit similarity on a grid (scanpath explainers only)",
-        {"scanpath_string_edit": ColumnName("string edit", True)},
+        {"scanpath_string_edit": ColumnName("scanpath string edit", True)},
     ),
 )
 
@@ -161,3 +176,32 @@ def metric_label(column: str) -> str:
         return column
     named = COLUMN_NAMES[column]
     return f"{named.name} {'↑' if named.higher_is_better else '↓'}"
+
+
+def column_sense(column: str) -> ColumnName:
+    """How the book reads ``column`` (:data:`COLUMN_NAMES`); a ValueError names the known columns."""
+    if column not in COLUMN_NAMES:
+        raise ValueError(f"no reading registered for metric column {column!r}; known: {', '.join(COLUMN_NAMES)}")
+    return COLUMN_NAMES[column]
+
+
+def _number(x: float, places: int, signed: bool) -> str:
+    """``x`` to ``places`` decimals with a real minus sign; a value that rounds to zero prints unsigned."""
+    if round(x, places) == 0:
+        x = 0.0  # "-0.000" and "+0.000" say a direction the printed digits do not have
+        return f"{x:.{places}f}"
+    text = f"{x:+.{places}f}" if signed else f"{x:.{places}f}"
+    return text.replace("-", "\u2212")
+
+
+def format_value(column: str, x: float) -> str:
+    """A mean of ``column`` as printed everywhere: ``"0.618"``, ``"35.1"``."""
+    return _number(float(x), column_sense(column).places, signed=False)
+
+
+def format_difference(column: str, difference: float, low: float, high: float, relative: bool = False) -> str:
+    """A difference and its interval as printed everywhere: ``"+0.012 [\u22120.003, +0.027]"``; with
+    ``relative`` (in % of a reference's mean) whole-percent-and-one-decimal and a ``" %"``."""
+    places = 1 if relative else column_sense(column).places
+    text = f"{_number(difference, places, True)} [{_number(low, places, True)}, {_number(high, places, True)}]"
+    return text + (" %" if relative else "")

@@ -310,7 +310,8 @@ def adjusted_difference(
     gap at ``dx = 0`` (``adjusted``); the gap is ``mean(dy) = a + b mean(dx)``, so the covariate
     accounts for ``explained = b mean(dx) / mean(dy)`` of it. ``b`` and ``a`` come from the means of
     ``dx, dy, dx dy, dx^2``, so units are resampled jointly (:func:`resampled_means`) for the intervals
-    ``adjusted_low/high`` and ``explained_low/high``. Returns those, ``gap``, ``slope`` and ``n``.
+    ``adjusted_low/high`` and ``explained_low/high``, and the bootstrap standard error ``adjusted_se`` of
+    ``a`` with its two-sided ``adjusted_p`` (:func:`bootstrap_p`). Returns those, ``gap``, ``slope`` and ``n``.
     """
     y, _, _ = _paired(frame, metric, candidate, reference, by, unit)
     dy = y - _paired(frame, metric, reference, candidate, by, unit)[0]
@@ -330,6 +331,7 @@ def adjusted_difference(
         _, adjusted_r, explained_r = fit(resampled_means(columns, None, resamples, seed))
     keep = np.isfinite(adjusted_r) & np.isfinite(explained_r)
     adjusted_r, explained_r = adjusted_r[keep], explained_r[keep]
+    adjusted_se = float(np.std(adjusted_r, ddof=1))
     (a_low, a_high), (e_low, e_high) = (
         percentile_interval(adjusted_r, confidence),
         percentile_interval(explained_r, confidence),
@@ -342,6 +344,8 @@ def adjusted_difference(
         "adjusted": float(adjusted),
         "adjusted_low": a_low,
         "adjusted_high": a_high,
+        "adjusted_se": adjusted_se,
+        "adjusted_p": bootstrap_p(float(adjusted), adjusted_r),
         "explained": float(explained),
         "explained_low": e_low,
         "explained_high": e_high,

@@ -33,12 +33,13 @@ from .axes import (
     PUBLISHED_FOVEA_S,
     StudyRows,
     agreement_with_committed,
-    findings,
     fovea_sweep,
     load_axis,
     observer_ceiling,
     run_selection,
+    tied_sweep,
 )
+from .choice import record_variant_choice
 from .openings import chapter_opening
 from .paths import (
     AXES,
@@ -70,7 +71,6 @@ from .variants import (
     export_map_variants,
     load_map_variants,
     map_variants,
-    record_variant_choice,
     variant_outcome,
 )
 
@@ -93,7 +93,6 @@ __all__ = [
     "export_map_variants",
     "export_path",
     "export_study",
-    "findings",
     "fovea_sweep",
     "load_axis",
     "load_map_variants",
@@ -109,6 +108,7 @@ __all__ = [
     "study_runs_in",
     "study_cost",
     "study_status",
+    "tied_sweep",
     "variant_choice_path",
     "variant_outcome",
 ]

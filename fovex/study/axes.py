@@ -12,15 +12,15 @@ import pandas as pd
 from ..evaluation.reader import with_derived_columns
 from ..evaluation.store import load_first_available
 from .attempts import UNKNOWN, attempt_history
-from .findings import claim_comparisons, claims_table, holm
-from .paths import AXES, FAITHFULNESS_METRICS, REPO_ROOT, RUN_ORDER, export_path, run_dir
+from .paths import AXES, REPO_ROOT, RUN_ORDER, export_path, run_dir
 
 __all__ = [
     "StudyRows",
     "agreement_with_committed",
-    "findings",
+    "every_unit",
     "fovea_sweep",
     "load_axis",
+    "tied_sweep",
     "load_run",
     "observer_ceiling",
     "run_selection",
@@ -64,6 +64,14 @@ class StudyRows:
                 f"status {provenance.get('status')}, {commit}, {date}, from {source}"
             )
         return "\n".join(lines)
+
+
+def every_unit(rows: pd.DataFrame, by: str = "explainer", unit: str = "unit") -> pd.DataFrame:
+    """The rows of the units every method (``by``) scored."""
+    if rows.empty:
+        return rows
+    per_unit = rows.groupby(unit)[by].nunique()
+    return rows[rows[unit].isin(per_unit.index[per_unit == rows[by].nunique()])]
 
 
 def computed_by(provenance: dict) -> list[str]:
@@ -174,21 +182,33 @@ def fovea_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame 
     faithfulness run's own FovEx (s = 0.15, the published setting) on the units every fovea size scored.
 
     Adds ``fovea_s`` (float), ``variant`` (``"s=<s>"``, ``"s=0.15 (published)"`` for the reference) and,
-    where the runs' configs are recorded, ``heatmap_s``: the heat map's s each row was drawn with (the
-    study's sweep varies the fovea's s alone, at heat-map s 0.15). Sorted by ``fovea_s``. None until
-    both runs have rows.
+    where the runs' configs are recorded, ``heatmap_s``: the heat map's s each row was drawn with (this
+    sweep varies the fovea's s alone, at heat-map s 0.15; :func:`tied_sweep` varies both). Sorted by
+    ``fovea_s``. None until both runs have rows.
     """
-    sweep, faithfulness = load_axis("receptive-field", root, prefer), load_axis("faithfulness", root, prefer)
+    return _sweep("receptive-field", r"fovex-fovea-s[0-9.]+", root, prefer)
+
+
+def tied_sweep(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame | None:
+    """The tied sweep: the fovea's s and the heat map's s set together (``fovex-tied-s<s>``, the
+    ``receptive-field-tied`` run) with the faithfulness run's own FovEx (both 0.15), as :func:`fovea_sweep`."""
+    return _sweep("receptive-field-tied", r"fovex-tied-s[0-9.]+", root, prefer)
+
+
+def _sweep(axis: str, pattern: str, root: Path, prefer: str) -> pd.DataFrame | None:
+    sweep, faithfulness = load_axis(axis, root, prefer), load_axis("faithfulness", root, prefer)
     if sweep is None or faithfulness is None or sweep.ok.empty:
         return None
-    runs = sweep.ok[sweep.ok["explainer"].str.fullmatch(r"fovex-fovea-s[0-9.]+")]
+    runs = sweep.ok[sweep.ok["explainer"].str.fullmatch(pattern)]
+    if runs.empty:
+        return None
     fovea_s = runs["explainer"].str.extract(r"s([0-9.]+)$")[0].astype(float)
     runs = runs.assign(fovea_s=fovea_s, variant="s=" + fovea_s.map("{:g}".format))
     own = faithfulness.ok[faithfulness.ok["explainer"] == "fovex"]
     own = own.assign(fovea_s=PUBLISHED_FOVEA_S, variant=f"s={PUBLISHED_FOVEA_S:g} (published)")
     heat = {
         **_heatmap_s(faithfulness.provenance.get("faithfulness")),
-        **_heatmap_s(sweep.provenance.get("receptive-field")),
+        **_heatmap_s(sweep.provenance.get(AXES[axis][0])),
     }
     rows = pd.concat([runs, own[own["unit"].isin(set(runs["unit"]))]], ignore_index=True)
     if heat and set(rows["explainer"]) <= set(heat):
@@ -210,32 +230,6 @@ def _heatmap_s(provenance: dict | None) -> dict[str, float]:
             preset = PRESETS.get(settings.get("preset", "published"), {})
             found[entry["label"]] = float(settings.get("heatmap_s", preset.get("heatmap_s", FovExSettings.heatmap_s)))
     return found
-
-
-def findings(root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The findings page's verdicts: ``(table, comparisons)``.
-
-    ``comparisons``: every paired comparison the page makes (:func:`fovex.study.findings.claim_comparisons`),
-    FovEx against each rival and floor, on the axis that measures the claim's metric (faithfulness:
-    %Drop, %Increase, insertion, deletion; plausibility: NSS, pooled and per data set), with its
-    Holm-adjusted ``p_holm`` over all of them. ``table``: :func:`fovex.study.findings.claims_table` of them.
-    Units of one photo are resampled together; ``seed`` seeds every bootstrap.
-    """
-    found = []
-    for axis, metrics in (("faithfulness", FAITHFULNESS_METRICS), ("plausibility", ["nss"])):
-        study = load_axis(axis, root, prefer)
-        if study is None:
-            continue
-        ok = study.ok
-        model = ", ".join(sorted(set(ok["model"])))
-        scopes = [ok] + ([part for _, part in ok.groupby("dataset", sort=True)] if ok["dataset"].nunique() > 1 else [])
-        for rows in scopes:
-            by_metric = {metric: rows.dropna(subset=[metric]) for metric in metrics if metric in rows}
-            data = " + ".join(sorted(set(rows["dataset"])))
-            found.append(claim_comparisons(by_metric, f"{model}, {data}", unit="unit", cluster="photo", seed=seed))
-    comparisons = pd.concat(found, ignore_index=True) if found else claim_comparisons({}, "-")
-    comparisons["p_holm"] = holm(comparisons["p"])
-    return claims_table(comparisons), comparisons
 
 
 def observer_ceiling(

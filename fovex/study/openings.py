@@ -1,9 +1,11 @@
-"""A chapter's opening sentences: what the committed study found on its axis, computed from the rows.
+"""A chapter's opening: what the committed study found on its axis, every metric, in the judged table's words.
 
-Each sentence names the data and N, the best method on each metric and where FovEx stands against
-it, the other methods and the random and centre floors, from paired intervals over the units (images,
-or image and class) every method scored (:func:`fovex.study.findings.wording.standing`). Nothing is typed by
-hand: when the rows change, the sentences change with them.
+Each opening names the model, the data and N, shows a table of FovEx against the best method (floors
+included) on every metric the axis measures, then one sentence per metric
+(:func:`fovex.study.findings.wording.standing`). Every word and interval is read from the study's judged
+table (:func:`fovex.study.judged.judged_study`, one standard for the whole book), so the opening and
+the findings page cannot say two things about one comparison. Nothing is typed by hand: when the rows
+change, the sentences change with them.
 """
 
 from __future__ import annotations
@@ -12,183 +14,187 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..report import paired_difference
-from .axes import PUBLISHED_FOVEA_S, fovea_sweep, load_axis
-from .findings.wording import FLOORS, METRIC_SENSES, MetricSense, compare, difference_text, method_name, standing
-from .paths import REPO_ROOT
+from .axes import PUBLISHED_FOVEA_S, load_axis
+from .findings.judgement import Judged
+from .findings.wording import PHRASES, method_name, names_list, standing, standing_table
+from .paths import AXES, REPO_ROOT
+from .variants import spread_rows
 
 __all__ = [
-    "METRIC_SENSES",
-    "MetricSense",
-    "FLOORS",
     "chapter_opening",
     "fovea_sweep_sentence",
+    "opening_table",
     "spread_opening",
     "spread_rows",
+    "study_status_word",
+    "what_varied",
 ]
 
-#: The metrics each axis's opening speaks of, in order.
-AXIS_METRICS: dict[str, tuple[str, ...]] = {
-    "faithfulness": ("insertion_auc", "deletion_auc", "drop_pct", "increase_pct"),
-    "localisation": ("pointing_pct", "ebpg_pct"),
-    "plausibility": ("nss", "auc_judd", "cc"),
-}
+#: The families (of the judged table) each chapter's opening speaks of.
+AXIS_FAMILIES = {"faithfulness": "faithfulness", "localisation": "localisation", "plausibility": "plausibility"}
 
 
-def spread_rows(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame | None:
-    """The faithfulness rows (ok) of the photos with map spreads, with each method's ``map_mean`` (NaN
-    where its spread was not recorded, e.g. RISE); None without both."""
-    from .variants import load_map_variants
-
-    loaded, faithfulness = load_map_variants(root, prefer), load_axis("faithfulness", root, prefer)
-    if loaded is None or loaded[1].empty or faithfulness is None:
-        return None
-    spread = loaded[1][["image_id", "explainer", "map_mean"]]
-    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(spread["image_id"]))]
-    return ok.merge(spread, on=["image_id", "explainer"], how="left")
+def study_status_word(axis: str, root: Path = REPO_ROOT, prefer: str = "export") -> str:
+    """``"The study"`` when every run of the axis is complete, else ``"The study so far"``."""
+    study = load_axis(axis, root, prefer)
+    if study is None:
+        return "The study so far"
+    complete = all(p.get("status") == "complete" for p in study.provenance.values())
+    return "The study" if complete and set(study.provenance) == set(AXES[axis]) else "The study so far"
 
 
-def spread_opening(root: Path = REPO_ROOT, prefer: str = "export", references=("gradcam", "rise")) -> str:
-    """The receptive-field chapter's opening: each method's mean map value (the share of the image
-    ``x * A`` keeps) with its %Drop, and how much of FovEx's %Drop gap to each of ``references``
-    remains at equal map mean (:func:`fovex.report.adjusted_difference`, paired over the photos).
-    A reference without recorded map means is said to lack them. "" without map spreads yet."""
+def spread_opening(judged: Judged, root: Path = REPO_ROOT, prefer: str = "export") -> str:
+    """The receptive-field chapter's first paragraph: each method's mean map value (the share of the image
+    ``x * A`` keeps) with its %Drop, and FovEx's %Drop gap to Grad-CAM at equal map mean (the judged
+    comparison). "" without map spreads."""
     from ..report import adjusted_difference
+    from .judged import AT_EQUAL_SPREAD
 
     rows = spread_rows(root, prefer)
     if rows is None:
         return ""
     spread = rows.groupby("explainer")["map_mean"].mean().dropna().sort_values()
     drop = rows.groupby("explainer")["drop_pct"].mean()
-    shown = [name for name in spread.index if name in drop.index and name not in FLOORS]
+    from ..explain import is_floor
+    from ..metrics.registry import format_difference, format_value
+
+    shown = [name for name in spread.index if name in drop.index and not is_floor(name)]
     if "fovex" not in shown:
         return ""
-    pairs = ", ".join(f"{method_name(name)} {spread[name]:.2f} ({drop[name]:.1f})" for name in shown)
+    pairs = ", ".join(f"{method_name(n)} {spread[n]:.2f} ({format_value('drop_pct', drop[n])})" for n in shown)
     sentences = [
-        f"**The study so far** ({rows['image_id'].nunique()} ImageNet photos): the mean value of each method's "
-        f"map, the share of the image it keeps, with its %Drop in brackets: {pairs}."
+        f"**{study_status_word('faithfulness', root, prefer)}** ({rows['image_id'].nunique()} ImageNet photos): "
+        f"the mean value of each method's map, the share of the image it keeps, with its %Drop in brackets: {pairs}."
     ]
-    for reference in references:
-        if reference not in drop.index:
-            continue
-        if reference not in spread.index:
-            d = paired_difference(rows, "drop_pct", "fovex", reference, unit="unit")
-            sentences.append(
-                f"FovEx's %Drop gap to {method_name(reference)} ({d['difference']:+.1f} [{d['ci_low']:+.1f}, "
-                f"{d['ci_high']:+.1f}]) cannot be adjusted for spread: {method_name(reference)}'s map means were "
-                "not recorded (book/measurements/study-map-spread.csv has no rows for it)."
-            )
-            continue
-        a = adjusted_difference(rows, "drop_pct", "map_mean", "fovex", reference, unit="unit")
+    if judged.has(AT_EQUAL_SPREAD, "drop_pct", "fovex", "gradcam"):
+        j = judged.get(AT_EQUAL_SPREAD, "drop_pct", "fovex", "gradcam")
+        a = adjusted_difference(rows, "drop_pct", "map_mean", "fovex", "gradcam", unit="unit")
+        gap = format_difference("drop_pct", a["gap"], a["gap"], a["gap"]).split(" [")[0]
         sentences.append(
-            f"FovEx's %Drop gap to {method_name(reference)}, {a['gap']:+.1f}, is {a['adjusted']:+.1f} "
-            f"[{a['adjusted_low']:+.1f}, {a['adjusted_high']:+.1f}] at equal map mean (per photo, FovEx minus "
-            f"{method_name(reference)}, %Drop against map mean, a straight line through {a['n']} photos): the map "
-            f"mean accounts for {a['explained']:.0%} [{a['explained_low']:.0%}, {a['explained_high']:.0%}] of the gap."
+            f"At equal map mean (per photo, FovEx minus Grad-CAM, %Drop against map mean, a straight line "
+            f"through {j.n} photos) FovEx's %Drop gap to Grad-CAM, {gap}, is {j.interval()}: "
+            f"{PHRASES[j.word]} Grad-CAM once the spread is accounted for. The map mean accounts for "
+            f"{100 * a['explained']:.0f} % [{100 * a['explained_low']:.0f}, {100 * a['explained_high']:.0f}] "
+            "of the gap (an unadjusted 95 % interval: an estimate, not a comparison)."
+        )
+    missing = sorted(set(drop.index) - set(spread.index) - {n for n in drop.index if is_floor(n)})
+    if missing:
+        sentences.append(
+            f"{names_list([method_name(n) for n in missing])}: no map means recorded "
+            "(book/measurements/study-map-spread.csv has no rows for them), so no gap of theirs is adjusted."
         )
     return " ".join(sentences)
 
 
-def fovea_sweep_sentence(
-    sweep: pd.DataFrame, metrics: tuple[str, ...] = ("drop_pct", "insertion_auc", "deletion_auc")
-) -> str:
-    """``"**The fovea's s** (100 photos, each scored at s = ...): %Drop best at s=0.15 (35.1), ..."`` from
-    the means per ``fovea_s`` of :func:`fovex.study.fovea_sweep`'s rows; "" without rows.
+def fovea_sweep_sentence(judged: Judged, scope: str, what: str) -> str:
+    """``"**The fovea's s** (...): %Drop lowest at s=0.15 (35.1), tied with s=0.3; ..."`` for one sweep of the
+    judged table (``scope``), ``what`` saying what varied. A size is "best" only where it is better than
+    every other size; a best size other than the published one comes with its judged difference to it."""
+    from ..metrics.registry import column_sense, format_value
 
-    A size is "best" only when the paired interval of ``mean_i(best_i - other_i)`` separates it from every
-    other size; otherwise it has the "highest"/"lowest" mean, "tied with" the sizes it does not separate
-    from. A best size other than the published one comes with its paired difference to the published
-    size and its 95 % bootstrap interval.
-    """
-    if sweep is None or sweep.empty:
-        return ""
-    parts = []
-    for column in metrics:
-        if column not in sweep:
-            continue
-        sense = METRIC_SENSES[column]
-        means = sweep.dropna(subset=[column]).groupby("fovea_s")[column].mean()
+    parts, units = [], 0
+    for metric in judged.metrics("receptive field", scope):
+        means = judged.method_means(scope, metric, "receptive field")
         if means.empty:
             continue
-        best = means.idxmin() if not sense.higher_is_better else means.idxmax()
-        versus = {
-            s: paired_difference(sweep, column, best, s, by="fovea_s", unit="unit") for s in means.index if s != best
-        }
-        tied = [s for s, d in versus.items() if compare(d, sense.higher_is_better) == "tied"]
-        if tied:  # "best" only where every paired interval separates it from the other sizes
+        units = max(units, judged.units(scope, metric, "receptive field"))
+        best = means.index[0]
+        sense = column_sense(metric)
+        tied = [s for s in means.index[1:] if judged.get(scope, metric, best, s).word == "tied"]
+        value = format_value(metric, means[best])
+        if tied:
             extreme = "highest" if sense.higher_is_better else "lowest"
-            part = f"{sense.label} {extreme} at s={best:g} ({sense.value(means[best])}, tied with " + ", ".join(
-                f"s={s:g}" for s in tied
-            )
+            part = f"{sense.name} {extreme} at {best}, {value}, tied with " + ", ".join(tied)
         else:
-            part = f"{sense.label} best at s={best:g} ({sense.value(means[best])}"
-        if best != PUBLISHED_FOVEA_S and PUBLISHED_FOVEA_S in means.index:
-            part += f"; against s={PUBLISHED_FOVEA_S:g}: {difference_text(sense, versus[PUBLISHED_FOVEA_S])}"
-        parts.append(part + ")")
+            part = f"{sense.name} best at {best}, {value}"
+        published = next((s for s in means.index if "published" in s), None)
+        if published is not None and best != published:
+            part += f"; against {published}: {judged.get(scope, metric, best, published).interval()}"
+        parts.append(part)
     if not parts:
         return ""
-    sizes = ", ".join(f"{value:g}" for value in sorted(set(sweep["fovea_s"])))
-    varied, untested = _what_varied(sweep), ""
-    if varied.startswith("; only"):
-        untested = " A sweep of both together on the same photos (about 3 CPU-hours) is not computed here."
-    return (
-        f"**The fovea's s** ({sweep['unit'].nunique()} photos, each scored at s = {sizes}{varied}): "
-        + "; ".join(parts)
-        + f". The published setting is s = {PUBLISHED_FOVEA_S:g}; differences are paired over the photos."
-        + untested
-    )
+    return f"**{what}** ({units} photos, each scored at every size): " + "; ".join(parts) + "."
 
 
-def _what_varied(sweep: pd.DataFrame) -> str:
-    """Which s varied along the sweep, from the rows' ``heatmap_s`` (issue 26, item 8); "" without it."""
-    if "heatmap_s" not in sweep:
-        return ""
+def what_varied(sweep: pd.DataFrame | None) -> str:
+    """Which s varied along a sweep, from its rows' ``heatmap_s`` and ``fovea_s`` (issue 26, item 8)."""
+    if sweep is None or "heatmap_s" not in sweep:
+        return "The fovea's s"
     heat = sorted(set(sweep["heatmap_s"]))
     if len(heat) == 1:
-        return (
-            f"; only the fovea's s varies, the heat map's s stays {heat[0]:g}, so the two match at "
-            f"s = {heat[0]:g} alone"
-        )
+        return f"The fovea's s alone (the heat map's s stays {heat[0]:g})"
     if (sweep["heatmap_s"] == sweep["fovea_s"]).all():
-        return "; the fovea's and the heat map's s varied together"
-    return "; the fovea's s and the heat map's s both vary, not in step"
+        return "The fovea's s and the heat map's s together"
+    return "The fovea's s and the heat map's s, not in step"
+
+
+def opening_table(judged: Judged, axis: str) -> pd.DataFrame:
+    """The first screen of a chapter: FovEx against the best method, floors included, on every metric
+    of every data set the axis measures (:func:`fovex.study.findings.standing_table`), as the book shows it."""
+    from .findings.tables import for_reader
+
+    table = standing_table(judged, AXIS_FAMILIES[axis])
+    return for_reader(table) if len(table) else table
+
+
+def _localisation_size(judged: Judged, scope: str, photos: int) -> str:
+    """What a data set this small can say: photos, pairs, and how many of FovEx's comparisons are ties."""
+    rows = judged.table[(judged.table["scope"] == scope) & (judged.table["candidate"] == "fovex")]
+    tied = int((rows["word"] == "tied").sum())
+    units = judged.units(scope, "pointing_pct")
+    return (
+        f"{units} (image, class) pairs from {photos} photos cannot rank these methods: {tied} of FovEx's "
+        f"{len(rows)} comparisons here are ties, and one pair moves a hit rate by {100 / units:.1f} points."
+    )
 
 
 def chapter_opening(axis: str, root: Path = REPO_ROOT, prefer: str = "export", seed: int = 0) -> str:
-    """Markdown: the committed study's finding on ``axis`` in a few sentences; "" when it has no rows yet.
-    ``seed`` seeds every bootstrap."""
+    """Markdown: the committed study's finding on ``axis``: what was measured, the standing table of every
+    metric and one sentence per metric, in the judged table's words; "" when the axis has no rows."""
+    from .judged import FOVEA_ONLY, TIED, judged_study
+
+    judged = judged_study(root, prefer, seed)
     if axis == "receptive-field":
-        sentences = (spread_opening(root, prefer), fovea_sweep_sentence(fovea_sweep(root, prefer)))
-        return "\n\n".join(sentence for sentence in sentences if sentence)
-    if axis not in AXIS_METRICS:
-        raise ValueError(f"no opening for axis {axis!r}; axes with one: {', '.join(AXIS_METRICS)}")
-    study = load_axis(axis, root, prefer)
-    if study is None or study.ok.empty:
+        from .axes import fovea_sweep, tied_sweep
+
+        sweeps = [
+            fovea_sweep_sentence(judged, FOVEA_ONLY, what_varied(fovea_sweep(root, prefer))),
+            fovea_sweep_sentence(judged, TIED, what_varied(tied_sweep(root, prefer))),
+        ]
+        if sweeps[0] and not sweeps[1]:
+            sweeps.append(
+                f"Varying the fovea's s alone, fovea and heat map match only at s = {PUBLISHED_FOVEA_S:g}, so a "
+                "size that is best there may be best for that reason alone; the tied sweep has no rows yet."
+            )
+        parts = [spread_opening(judged, root, prefer), *sweeps]
+        return "\n\n".join(part for part in parts if part)
+    if axis not in AXIS_FAMILIES:
+        raise ValueError(f"no opening for axis {axis!r}; axes with one: {', '.join(AXIS_FAMILIES)}, receptive-field")
+    family = AXIS_FAMILIES[axis]
+    scopes = judged.scopes(family)
+    if not scopes:
         return ""
-    rows = study.scored_by_all()
-    if axis == "localisation":
-        rows = rows.assign(pointing_pct=rows["pointing_hit"].astype(float) * 100)
-    units, methods = rows["unit"].nunique(), rows["explainer"].nunique()
+    study = load_axis(axis, root, prefer)
     what = {"faithfulness": "ImageNet photos", "localisation": "(image, VOC class) pairs", "plausibility": "images"}[
         axis
     ]
-    data = " + ".join(sorted(set(rows["dataset"])))
-    model = ", ".join(sorted(set(rows["model"])))
-    # Units of one photo (a VOC photo's classes) are resampled together: they are not independent.
-    sentences = [
-        text
-        for column in AXIS_METRICS[axis]
-        if (text := standing(rows, column, cluster="photo", seed=seed)) is not None
-    ]
-    head = f"**The study so far** ({model}; {units} {what} of {data}, scored by all {methods} methods):"
-    return "\n".join(
-        [
-            head,
-            "",
-            *(f"- {sentence}." for sentence in sentences),
-            "",
-            "Means over the same units; each difference is FovEx minus that method, paired over the units, with "
-            'its 95 % bootstrap interval ("tied": the interval includes 0); an ordinal only where every '
-            "interval separates.",
-        ]
+    model = ", ".join(sorted(set(study.ok["model"]))) if study is not None else ""
+    counts = "; ".join(f"{scope}: {judged.units(scope, judged.metrics(family, scope)[0])} {what}" for scope in scopes)
+    lines = [f"**{study_status_word(axis, root, prefer)}** ({model}; {counts}, every method scored on each):", ""]
+    table = opening_table(judged, axis)
+    if len(table):
+        lines += [table.reset_index().to_markdown(index=False), ""]
+    for scope in scopes:
+        sentences = [s for metric in judged.metrics(family, scope) if (s := standing(judged, scope, metric))]
+        if len(scopes) > 1:
+            lines.append(f"*{scope}*:")
+        lines += [f"- {sentence}." for sentence in sentences]
+        if axis == "localisation":
+            photos = study.scored_by_all()["image_id"].nunique()
+            lines.append(f"- {_localisation_size(judged, scope, photos)}")
+        lines.append("")
+    lines.append(
+        "Means over the units every method scored; each difference is FovEx minus that method, paired over the "
+        f"units. {judged.describe()} An ordinal only where every comparison it rests on is a difference."
     )
+    return "\n".join(lines)

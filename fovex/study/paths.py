@@ -35,7 +35,10 @@ AXES: dict[str, tuple[str, ...]] = {
     "localisation": ("localisation",),
     "plausibility": ("plausibility-osie", "plausibility-nus-scene500"),
     "receptive-field": ("receptive-field",),
+    "receptive-field-tied": ("receptive-field-tied",),
     "cost": ("fast-vs-published",),
+    # FovEx's and RISE's other seeds on the faithfulness photos (read beside the faithfulness axis).
+    "seeds": ("faithfulness-seeds", "faithfulness-rise-seeds"),
 }
 
 #: Tables derived from the runs (``fovex study run map-variants``): FovEx's maps rebuilt from the
@@ -54,6 +57,9 @@ RUN_ORDER: tuple[str, ...] = (
     "receptive-field",
     "faithfulness-rise",
     "fast-vs-published",
+    "faithfulness-seeds",
+    "receptive-field-tied",
+    "faithfulness-rise-seeds",
 )
 
 

@@ -15,25 +15,45 @@ from pathlib import Path
 import pandas as pd
 
 from ..evaluation.store import load_first_available
-from ..report import relative_differences
+from ..report.standard import paired_comparison
 from ..report.statistics import METRIC_SETTINGS
 from .paths import REPO_ROOT
 
-__all__ = ["PresetComparison", "compare_presets"]
+__all__ = ["DEFAULT_SOURCES", "PresetComparison", "compare_presets", "preset_sources"]
+
+#: The runs the cost chapter compares with the published setting: each entry lists where one run's rows
+#: may be (a run directory, then the table exported from it), first found wins.
+#: configs/study/fast-vs-published.yaml (RISE insertion substrate); the earlier runs
+#: configs/fast-vs-published.yaml and published-seed-reference.yaml (the older insertion substrate, which
+#: the seed yardstick is matched with).
+DEFAULT_SOURCES = [
+    ["build/eval/study-fast-vs-published", "book/measurements/study-fast-vs-published.csv"],
+    ["build/eval/fast-vs-published", "book/measurements/fast-vs-published.csv"],
+    ["build/eval/published-seed-reference", "book/measurements/published-seed-reference.csv"],
+]
+
+
+def preset_sources(prefer: str = "export") -> list[list[str]]:
+    """:data:`DEFAULT_SOURCES` read as the study's other tables are: the committed exports alone
+    (``"export"``), or a run directory before its export (``"run"``)."""
+    if prefer == "run":
+        return [list(entry) for entry in DEFAULT_SOURCES]
+    return [[location for location in entry if location.startswith("book/")] for entry in DEFAULT_SOURCES]
 
 
 @dataclass
 class PresetComparison:
     """``rows``: the ok rows of every source found (``source``, ``metric_settings`` columns);
-    ``differences``: :func:`fovex.report.relative_differences` of each candidate against the reference
-    within each metric setting, with ``settings`` (what tells the settings apart) and ``n``;
     ``sources``: one line per source (config, status, commit, device); ``unmatched``: candidates that
-    share no photo with a reference of their own metric settings."""
+    share no photo with a reference of their own metric settings; ``comparisons``: the same comparisons as
+    :class:`fovex.report.standard.Comparison` records (family ``"cost"``, scope: the metric settings), for
+    the study's judged table; ``reached``: (metric settings label, explainer) -> photos with ok rows."""
 
     rows: pd.DataFrame
-    differences: pd.DataFrame
     sources: list[str]
     unmatched: list[str]
+    comparisons: list
+    reached: dict
 
 
 def compare_presets(
@@ -41,6 +61,7 @@ def compare_presets(
     reference: str = "fovex-published",
     metrics: tuple[str, ...] = ("insertion_auc", "deletion_auc"),
     root: Path = REPO_ROOT,
+    seed: int = 0,
 ) -> PresetComparison | None:
     """Load the first available location of each source (paths relative to ``root``) and compare every
     other explainer with ``reference`` inside each metric setting; None when no source is found."""
@@ -70,25 +91,35 @@ def compare_presets(
     # One row per photo, setting and explainer: a run directory and its own export are not both read.
     rows = rows.drop_duplicates(["image_id", "explainer", METRIC_SETTINGS]).reset_index(drop=True)
     labels = _settings_labels(list(dict.fromkeys(rows[METRIC_SETTINGS])))
-    tables, matched = [], set()
+    matched, comparisons = set(), []
     for settings, group in rows.groupby(METRIC_SETTINGS, sort=False):
-        table = relative_differences(group, reference, list(metrics))
-        if table.empty:
+        if reference not in set(group["explainer"]):
             continue
-        sources_of = group.groupby("explainer")["source"].first()
-        tables.append(
-            table.assign(
-                settings=labels[settings],
-                source=table["candidate"].map(sources_of),
-                reference_source=sources_of.get(reference),
-            )
-        )
-        matched |= set(table["candidate"])
-    columns = ["candidate", "reference", "settings", "metric", "candidate_mean", "reference_mean", "difference"]
-    columns += ["difference_pct", "ci_low_pct", "ci_high_pct", "n", "source", "reference_source"]
-    differences = pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+        for candidate in [name for name in dict.fromkeys(group["explainer"]) if name != reference]:
+            pair = group[group["explainer"].isin([candidate, reference])]
+            for metric in metrics:
+                try:
+                    comparisons.append(
+                        paired_comparison(
+                            pair,
+                            metric,
+                            candidate,
+                            reference,
+                            family="cost",
+                            scope=labels[settings],
+                            model=", ".join(sorted(set(pair["model"]))),
+                            seed=seed,
+                        )
+                    )
+                except ValueError:  # no shared photos (yet): nothing to compare
+                    continue
+                matched.add(candidate)
     unmatched = sorted(set(rows["explainer"]) - matched - {reference})
-    return PresetComparison(rows, differences, lines, unmatched)
+    reached = {
+        (labels[settings], explainer): int(photos)
+        for (settings, explainer), photos in rows.groupby([METRIC_SETTINGS, "explainer"])["image_id"].nunique().items()
+    }
+    return PresetComparison(rows, lines, unmatched, comparisons, reached)
 
 
 def _settings_labels(keys: list[str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ __all__ = [
     "load_map_variants",
     "map_variants",
     "read_parts",
-    "record_variant_choice",
+    "spread_rows",
     "variant_outcome",
 ]
 
@@ -259,49 +259,15 @@ def _with_source_settings(rows: pd.DataFrame, provenance: dict, root: Path = REP
 # ----------------------------------------------------------------------------- beyond the paper: a variant
 
 
-def record_variant_choice(root: Path = REPO_ROOT, prefer: str = "run") -> dict:
-    """Apply :func:`fovex.study.findings.choose_variant` to the complete development set and commit the choice.
-
-    The choice is recorded once (``book/measurements/study-variant-choice.json``, with the rule, every
-    candidate's paired differences, the photos, date and commit) *before* the held-out photos are
-    scored; recording it again is refused. Raises ValueError while the development set is incomplete.
-    """
-    import json
-    from datetime import datetime, timezone
-
-    from ..evaluation.provenance import git_state
-    from ..files import atomic_write_bytes
-    from .findings import choose_variant
-
-    path = variant_choice_path(root)
-    if path.is_file():
-        recorded = json.loads(path.read_text())
-        raise FileExistsError(f"{path}: the variant was chosen on {recorded.get('recorded_at')}; a choice is made once")
+def spread_rows(root: Path = REPO_ROOT, prefer: str = "export") -> pd.DataFrame | None:
+    """The faithfulness rows (ok) of the photos with map spreads, with each method's ``map_mean`` (NaN
+    where its spread was not recorded, e.g. RISE); None without both."""
     loaded, faithfulness = load_map_variants(root, prefer), load_axis("faithfulness", root, prefer)
-    rows = loaded[0] if loaded is not None else pd.DataFrame()
-    ids = sorted(set(rows["image_id"])) if len(rows) else []
-    if len(ids) < DEVELOPMENT_PHOTOS or faithfulness is None:
-        raise ValueError(
-            f"the development set is incomplete: {len(ids)} of {DEVELOPMENT_PHOTOS} photos re-scored "
-            "(fovex study run faithfulness map-variants)"
-        )
-    reference = "published"
-    own = faithfulness.ok[(faithfulness.ok["explainer"] == "fovex") & faithfulness.ok["image_id"].isin(ids)]
-    table = pd.concat([own.assign(variant=reference), rows])
-    choice = choose_variant(table, reference)
-    fields = rows.loc[rows["variant"] == choice["choice"], ["heatmap_s", "aggregation", "upto"]].head(1)
-    choice.update(
-        {
-            "variant_fields": None
-            if fields.empty
-            else {k: (None if pd.isna(v) else v) for k, v in fields.iloc[0].items()},
-            "development_photos": ids,
-            "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "git": git_state(),
-        }
-    )
-    atomic_write_bytes(path, json.dumps(choice, indent=2, default=float).encode())
-    return choice
+    if loaded is None or loaded[1].empty or faithfulness is None:
+        return None
+    spread = loaded[1][["image_id", "explainer", "map_mean"]]
+    ok = faithfulness.ok[faithfulness.ok["image_id"].isin(set(spread["image_id"]))]
+    return ok.merge(spread, on=["image_id", "explainer"], how="left")
 
 
 def compute_held_out(root: Path = REPO_ROOT, quiet: bool = False, chunk: int = 4) -> pd.DataFrame:

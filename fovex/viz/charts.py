@@ -57,7 +57,8 @@ def interval_bars(
 
 
 def paired_differences_figure(differences, title: str = "", columns: int = 2, difference: str | None = None):
-    """Forest plot of :func:`fovex.report.paired_differences`: per metric, candidate minus each rival.
+    """Forest plot of paired comparisons (a judged table's, or :func:`fovex.report.paired_differences`): per
+    metric, the candidate minus each other method (floors included).
 
     A point is the mean per-image difference, its bar the paired 95 % interval; the dashed line is 0
     (no difference). Which side is better depends on the metric (its label says). ``difference``
@@ -66,7 +67,7 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
     """
     metrics = list(dict.fromkeys(differences["metric"]))
     rivals = list(dict.fromkeys(differences["reference"]))
-    named = difference or f"{display_name(str(differences['candidate'].iloc[0]))} − rival"
+    named = difference or f"{display_name(str(differences['candidate'].iloc[0]))} − method"
     figure, axes, labels, titles = labelled_grid(
         len(metrics), columns, book_names(rivals), [f"{named}: {metric_label(m)}" for m in metrics]
     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from ...evaluation.reader import Run, open_run
 
-__all__ = ["Text", "count", "explainer_entries", "pair_counts", "run_chapter", "scored_maps"]
+__all__ = [
+    "Text",
+    "count",
+    "differences_table",
+    "explainer_entries",
+    "pair_counts",
+    "run_chapter",
+    "scored_maps",
+]
 
 
 def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
@@ -97,3 +105,34 @@ def pair_counts(table) -> str:
     from ...explain import display_name
 
     return ", ".join(f"{display_name(name)} {n}" for name, n in table["N"].items())
+
+
+def differences_table(differences):
+    """Judged comparisons (:meth:`fovex.study.findings.judgement.Judged.comparisons_of`) to read: one row per
+    other method, one column per metric with ``d [low, high]`` (the judged interval) and its word, and ``N``."""
+    import pandas as pd
+
+    from ...explain import display_name
+    from ...metrics.registry import format_difference, metric_label
+
+    if differences.empty:
+        return pd.DataFrame()
+    cells = differences.assign(
+        cell=[
+            f"{format_difference(m, d, lo, hi)} {word}"
+            for m, d, lo, hi, word in zip(
+                differences["metric"],
+                differences["difference"],
+                differences["ci_low"],
+                differences["ci_high"],
+                differences["word"],
+            )
+        ]
+    )
+    others = list(dict.fromkeys(differences["reference"]))
+    metrics = list(dict.fromkeys(differences["metric"]))
+    table = cells.pivot(index="reference", columns="metric", values="cell").reindex(index=others, columns=metrics)
+    table["N"] = differences.groupby("reference")["n"].min().reindex(others)
+    candidate = display_name(str(differences["candidate"].iloc[0]))
+    table = table.rename(index=display_name, columns=lambda c: metric_label(c) if c != "N" else c)
+    return table.rename_axis(index=f"{candidate} − method", columns=None)

@@ -16,12 +16,13 @@ __all__ = [
     "device_lines",
     "full_benchmark",
     "preset_differences",
+    "preset_finding",
+    "preset_judged",
     "preset_passes",
     "sample_images",
     "study_cost_line",
     "study_cost_table",
     "time_explainers",
-    "with_settings",
 ]
 
 #: The columns of :func:`time_explainers`' table the chapter shows.
@@ -138,18 +139,70 @@ def preset_passes(rows: pd.DataFrame) -> pd.DataFrame:
     return for_reader(passes.rename(columns={"explain_seconds": "seconds per image"})).round(3)
 
 
-def preset_differences(differences: pd.DataFrame) -> pd.DataFrame:
-    """The presets' relative differences indexed by candidate, metric settings and metric, 4 decimals."""
-    from ..findings.tables import for_reader
+def preset_differences(judged) -> pd.DataFrame:
+    """Every setting the cost chapter compares with the published one (the judged table's ``cost`` family):
+    one row per (candidate, metric settings, metric) with the difference in % of the published mean, its
+    judged interval, its word and N, for :func:`fovex.viz.relative_differences_figure` (candidates named with
+    their metric settings: one line per candidate and setting)."""
+    table = judged.table
+    rows = []
+    for _, row in table[table["family"] == "cost"].iterrows():
+        j = judged.get(row["scope"], row["metric"], row["candidate"], row["reference"], "cost")
+        rows.append(
+            {
+                "candidate": f"{row['candidate']}, {row['scope']}",
+                "reference": row["reference"],
+                "metric": row["metric"],
+                "difference_pct": j.relative,
+                "ci_low_pct": j.relative_low,
+                "ci_high_pct": j.relative_high,
+                "word": j.word,
+                "n": j.n,
+            }
+        )
+    return pd.DataFrame(rows)
 
-    shown = differences.drop(columns=["reference", "source", "reference_source"])
-    return for_reader(shown.set_index(["candidate", "settings", "metric"])).round(4)
+
+def preset_judged(presets):
+    """The comparisons of a :class:`~fovex.study.presets.PresetComparison` computed while the book is built,
+    judged on their own under the study's standard (they are not part of the committed study's table)."""
+    from ...report.standard import comparison_table, judge
+    from ..findings.judgement import Judged
+    from ..judged import STANDARD
+
+    table = comparison_table(presets.comparisons)
+    return Judged(
+        judge(table, STANDARD), pd.DataFrame(columns=["family", "scope", "metric", "method", "mean", "n"]), STANDARD
+    )
 
 
-def with_settings(differences: pd.DataFrame) -> pd.DataFrame:
-    """The differences with each candidate named with its metric settings: one line per candidate and
-    setting in :func:`fovex.viz.relative_differences_figure`."""
-    return differences.assign(candidate=differences["candidate"] + ", " + differences["settings"])
+def preset_finding(judged, presets) -> str:
+    """What the preset comparisons found, in the judged words: per candidate and metric settings, the photos
+    each side reached and shared, and its difference from the published setting on each metric."""
+    from ...explain import display_name
+    from ...metrics.registry import column_sense
+
+    table = judged.table
+    lines = []
+    for scope in judged.scopes("cost"):
+        part = table[(table["scope"] == scope) & (table["family"] == "cost")]
+        for candidate, rows in part.groupby("candidate", sort=False):
+            reference = str(rows["reference"].iloc[0])
+            words = [
+                f"{column_sense(metric).name} {j.relative_interval()} of the published mean ({j.word})"
+                for metric in rows["metric"]
+                if (j := judged.get(scope, metric, candidate, reference, "cost"))
+            ]
+            counts = ", ".join(
+                f"{display_name(name)} reached {presets.reached[(scope, name)]}"
+                for name in (reference, candidate)
+                if (scope, name) in presets.reached
+            )
+            lines.append(
+                f"- **{display_name(candidate)}** against {display_name(reference)} ({scope}; {counts}), on the "
+                f"{int(rows['n'].min())} photos both reached: " + "; ".join(words) + "."
+            )
+    return "\n".join(lines)
 
 
 def device_lines(devices: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["examples", "pairs_per_method", "skipped_pairs", "voc_mapping", "with_pointing_pct"]
+__all__ = ["examples", "judged_differences", "pairs_per_method", "skipped_pairs", "voc_mapping", "with_pointing_pct"]
 
 
 def skipped_pairs(rows: pd.DataFrame, explainer: str = "fovex") -> tuple[int, list[str]]:
@@ -38,3 +38,13 @@ def voc_mapping() -> dict:
     from ...data import VOC_TO_IMAGENET
 
     return {voc: (len(classes) if classes else "none") for voc, classes in VOC_TO_IMAGENET.items()}
+
+
+def judged_differences(judged, candidate: str = "fovex") -> pd.DataFrame:
+    """FovEx against every other method on the pointing-game hit rate and EBPG, from the study's judged
+    table (:meth:`fovex.study.findings.judgement.Judged.comparisons_of`), every localisation data set."""
+    frames = [
+        judged.comparisons_of(scope, candidate, ["pointing_pct", "ebpg_pct"], "localisation")
+        for scope in judged.scopes("localisation")
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

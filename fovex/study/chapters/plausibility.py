@@ -75,17 +75,17 @@ def ceiling_tables(
     return parts
 
 
-def difference_figures(study: StudyRows, metrics: list[str]) -> list:
-    """Per data set: FovEx against each method (not :data:`CENTRE_SCANPATH`) on the same images, the
-    paired differences of ``metrics`` as a figure (:func:`fovex.viz.paired_differences_figure`)."""
-    from ...report import paired_differences
+def difference_figures(judged, metrics: list[str], candidate: str = "fovex") -> list:
+    """Per data set (and pooled) of the study's plausibility comparisons: FovEx against each method on
+    ``metrics``, the judged differences and intervals as a figure (:func:`fovex.viz.paired_differences_figure`)."""
     from ...viz import paired_differences_figure
 
     figures = []
-    for name, rows in study.ok.groupby("dataset", sort=False):
-        methods = rows[~rows["explainer"].isin([CENTRE_SCANPATH])]
-        differences = paired_differences(methods, metrics, unit="unit")
-        figures.append(paired_differences_figure(differences, title=f"{name}: {rows['unit'].nunique()} images"))
+    for scope in judged.scopes("plausibility"):
+        differences = judged.comparisons_of(scope, candidate, metrics, "plausibility")
+        if len(differences):
+            title = f"{scope}: {differences['n'].max()} images; judged intervals"
+            figures.append(paired_differences_figure(differences, title=title))
     return figures
 
 

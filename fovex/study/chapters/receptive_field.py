@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ...report.statistics import paired_differences, reverse_differences
 from ..axes import PUBLISHED_FOVEA_S, StudyRows
 from ..findings.tables import choose_variant, for_reader
 from ..paths import DEVELOPMENT_PHOTOS
@@ -27,7 +26,7 @@ __all__ = [
     "apply_variant_rule",
     "count",
     "development_status",
-    "fovea_differences",
+    "against_reference",
     "fovea_sigmas",
     "heatmap_widths",
     "map_variant_rows",
@@ -40,7 +39,6 @@ __all__ = [
     "sweep_label",
     "sweep_maps",
     "sweep_rows",
-    "variant_differences",
     "variant_table",
     "variants_line",
 ]
@@ -51,10 +49,10 @@ PUBLISHED_MAP = "s=0.15, sum, all fixations (published)"
 #: The columns of :func:`choose_variant`'s candidates the chapter shows.
 CANDIDATE_COLUMNS = [
     "n",
-    "deletion_difference",
-    "deletion_ci",
-    "insertion_difference",
-    "insertion_ci",
+    "deletion_interval",
+    "deletion",
+    "insertion_interval",
+    "insertion",
     "keeps_insertion",
     "helps_deletion",
 ]
@@ -69,28 +67,42 @@ def published_fovea(sweep: pd.DataFrame) -> str:
     return sweep.loc[sweep["fovea_s"] == PUBLISHED_FOVEA_S, "variant"].iloc[0]
 
 
-def fovea_differences(sweep: pd.DataFrame) -> pd.DataFrame:
-    """Each fovea size minus the published one, paired over the units (%Drop, deletion, insertion):
-    :func:`fovex.report.paired_differences` read as ``fovea s`` − published."""
-    differences = paired_differences(
-        sweep,
-        ["drop_pct", "deletion_auc", "insertion_auc"],
-        candidate=published_fovea(sweep),
-        by="variant",
-        unit="unit",
-    )
-    return reverse_differences(differences, "fovea s")
+def against_reference(judged, scope: str, reference: str, metrics, family: str = "receptive field") -> pd.DataFrame:
+    """Each other variant of ``scope`` minus ``reference`` (e.g. each fovea size minus the published one),
+    the judged difference, interval and word per metric, one row per (metric, variant), for
+    :func:`fovex.viz.paired_differences_figure` (``reference`` is its ``candidate`` column's name for the
+    side subtracted, each variant its ``reference``)."""
+    rows = []
+    for metric in metrics:
+        for variant in judged.method_means(scope, metric, family).index:
+            if variant == reference or not judged.has(scope, metric, variant, reference, family):
+                continue
+            j = judged.get(scope, metric, variant, reference, family)
+            rows.append(
+                {
+                    "metric": metric,
+                    "candidate": reference,
+                    "reference": variant,
+                    "difference": j.difference,
+                    "ci_low": j.ci_low,
+                    "ci_high": j.ci_high,
+                    "word": j.word,
+                    "n": j.n,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- the study: map variants
 
 
-def map_variant_rows(prefer: str = "export") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def map_variant_rows(prefer: str = "export", root=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """:func:`fovex.study.load_map_variants` (variant rows, map spreads, provenance), with two empty
     tables and no provenance when nothing is stored."""
+    from ..paths import REPO_ROOT
     from ..variants import load_map_variants
 
-    found = load_map_variants(prefer=prefer)
+    found = load_map_variants(REPO_ROOT if root is None else root, prefer=prefer)
     return found if found is not None else (pd.DataFrame(), pd.DataFrame(), {})
 
 
@@ -111,20 +123,13 @@ def variants_line(rows: pd.DataFrame, provenance: dict) -> str:
     return f"{count(rows, 'image_id')} of the {DEVELOPMENT_PHOTOS} development photos re-scored ({exported})"
 
 
-def variant_differences(table: pd.DataFrame) -> pd.DataFrame:
-    """Each variant minus the published map, paired over the photos (deletion, insertion), from
-    :func:`variant_table`'s rows."""
-    differences = paired_differences(table, ["deletion_auc", "insertion_auc"], candidate=PUBLISHED_MAP, by="variant")
-    return reverse_differences(differences, "variant")
-
-
-def apply_variant_rule(rows: pd.DataFrame, reference: str, unit: str = "image_id") -> tuple[pd.DataFrame, str | None]:
-    """:func:`fovex.study.findings.choose_variant` on ``rows`` against ``reference``: its candidates as a
-    table (one row per variant, :data:`CANDIDATE_COLUMNS`, 4 decimals) and its choice (None: no variant
-    meets the rule)."""
-    choice = choose_variant(rows, reference, unit=unit)
-    candidates = pd.DataFrame(choice["candidates"]).set_index("variant")
-    return candidates[CANDIDATE_COLUMNS].round(4), choice["choice"]
+def apply_variant_rule(judged, scope: str, reference: str) -> tuple[pd.DataFrame, str | None]:
+    """:func:`fovex.study.findings.choose_variant` on ``scope`` of the judged table against ``reference``:
+    its candidates as a table (one row per variant, :data:`CANDIDATE_COLUMNS`) and its choice (None: no
+    variant meets the rule)."""
+    choice = choose_variant(judged, scope, reference)
+    candidates = pd.DataFrame(choice["candidates"], columns=["variant", *CANDIDATE_COLUMNS]).set_index("variant")
+    return candidates[CANDIDATE_COLUMNS], choice["choice"]
 
 
 def development_status(rows: pd.DataFrame) -> str:

@@ -1,15 +1,16 @@
 """The study's findings as tables and words: the published numbers and claims, where a method stands.
 
+- :mod:`~fovex.study.findings.judgement`: the judged table read back (:class:`Judged`): one word and one
+  interval per comparison, whichever way round it is asked for.
 - :mod:`~fovex.study.findings.published`: the published numbers (:data:`PUBLISHED`).
-- :mod:`~fovex.study.findings.claims`: the published claims (:data:`CLAIMS`), the comparisons they call
-  for, verdicts.
-- :mod:`~fovex.study.findings.wording`: where a method stands, in words no stronger than its paired
-  intervals.
-- :mod:`~fovex.study.findings.tables`: localisation, scanpath and map-variant tables; :func:`for_reader`
+- :mod:`~fovex.study.findings.claims`: the published claims (:data:`CLAIMS`, keyed by id) and their verdicts.
+- :mod:`~fovex.study.findings.wording`: where a method stands, in the judged table's words.
+- :mod:`~fovex.study.findings.tables`: localisation, ceiling and map-variant tables; :func:`for_reader`
   names methods and metrics in any table as the book does.
 
-The statistics they rest on (bootstrap intervals, paired differences, Holm) are the library's
-:mod:`fovex.report`; they are re-exported here so that a chapter imports its tables from one place.
+The comparisons are computed and judged once, under the study's one standard, by
+:func:`fovex.study.judged.judged_study`; the statistics they rest on are the library's :mod:`fovex.report`,
+re-exported here so that a chapter imports its tables from one place.
 """
 
 from ...report import (
@@ -29,36 +30,32 @@ from ...report import (
     reverse_differences,
     summary_table,
 )
-from .claims import (
-    CLAIMS,
-    PUBLISHED_RIVALS,
-    Claim,
-    claim_comparisons,
-    claim_verdict,
-    claims_table,
-    findings_summary,
-)
+from .claims import CLAIMS, CNN_RIVALS, VIT_RIVALS, Claim, claim_verdict, findings_summary, judge_claims
+from .judgement import Judged, Judgement
 from .published import PUBLISHED, published_table
 from .tables import ceiling_table, choose_variant, for_reader, localisation_table, pointing_by_class
+from .wording import standing, standing_table
 
 __all__ = [
     "CLAIMS",
+    "CNN_RIVALS",
     "Claim",
+    "Judged",
+    "Judgement",
     "PUBLISHED",
-    "PUBLISHED_RIVALS",
     "RESAMPLES",
+    "VIT_RIVALS",
     "adjusted_difference",
     "agreement_table",
     "bootstrap_ci",
     "bootstrap_p",
     "ceiling_table",
     "choose_variant",
-    "claim_comparisons",
     "claim_verdict",
-    "claims_table",
     "findings_summary",
     "for_reader",
     "holm",
+    "judge_claims",
     "localisation_table",
     "paired_difference",
     "paired_differences",
@@ -70,5 +67,7 @@ __all__ = [
     "relative_differences",
     "resampled_means",
     "reverse_differences",
+    "standing",
+    "standing_table",
     "summary_table",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...report.statistics import bootstrap_ci, paired_difference, summary_table
+from ...report.statistics import bootstrap_ci, summary_table
 
 
 def for_reader(table: pd.DataFrame) -> pd.DataFrame:
@@ -25,68 +25,73 @@ def for_reader(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def localisation_table(
-    rows: pd.DataFrame, by: str = "explainer", digits: int = 1, cluster: str | None = "image_id"
+    rows: pd.DataFrame, by: str = "explainer", cluster: str | None = "image_id", seed: int = 0
 ) -> pd.DataFrame:
-    """Per group: pointing-game accuracy (mean over VOC classes of the per-class hit rate, TorchRay's
-    convention, :func:`fovex.metrics.localization.pointing_game_accuracy`), the plain hit rate over
-    (image, class) pairs, EBPG mean with its 95 % bootstrap interval, and the numbers of pairs and classes.
-    The interval resamples whole clusters of the ``cluster`` column (photos: the classes of one photo are
-    not independent; None: pairs)."""
-    from ...metrics.localization import pointing_game_accuracy
-    from ...metrics.registry import metric_name
+    """Per group: the pointing-game hit rate over (image, class) pairs and EBPG, each ``mean [low, high]``
+    with its 95 % bootstrap interval (whole photos resampled: the classes of one photo are not
+    independent; ``cluster=None``: pairs), and the numbers of pairs, photos and classes.
+
+    The hit rate over pairs is the book's one pointing-game figure: the paired comparisons and the
+    chapter opening use the same per-pair hits (TorchRay's mean of per-class rates weighs a class seen
+    once like one seen ten times, and with one or two pairs per class it cannot carry an interval).
+    """
+    from ...metrics.registry import format_value, metric_name
 
     table = []
     for group, frame in rows.groupby(by, sort=False):
         frame = frame.dropna(subset=["pointing_hit"])
-        codes, classes = pd.factorize(frame["object_class"])
-        accuracy = pointing_game_accuracy(frame["pointing_hit"].astype(bool).to_numpy(copy=True), codes)
-        ebpg = frame["ebpg_pct"].astype(float)
-        low, high = bootstrap_ci(ebpg, clusters=None if cluster is None else frame[cluster].to_numpy())
-        table.append(
-            {
-                by: group,
-                f"{metric_name('pointing_hit')} % (class mean)": round(accuracy.accuracy_pct, digits),
-                "hit rate % (pairs)": round(float(frame["pointing_hit"].astype(bool).mean() * 100), digits),
-                metric_name("ebpg_pct"): f"{ebpg.mean():.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]",
-                "pairs": int(len(frame)),
-                "classes": int(len(classes)),
-            }
+        clusters = None if cluster is None else frame[cluster].to_numpy()
+        entry = {by: group}
+        for column, values in (
+            ("pointing_pct", frame["pointing_hit"].astype(float) * 100),
+            ("ebpg_pct", frame["ebpg_pct"].astype(float)),
+        ):
+            low, high = bootstrap_ci(values, clusters=clusters, seed=seed)
+            mean = format_value(column, values.mean())
+            entry[metric_name(column)] = f"{mean} [{format_value(column, low)}, {format_value(column, high)}]"
+        entry.update(
+            pairs=int(len(frame)),
+            photos=int(frame["image_id"].nunique()),
+            classes=int(frame["object_class"].nunique()),
         )
+        table.append(entry)
     return pd.DataFrame(table).set_index(by)
 
 
-def choose_variant(rows: pd.DataFrame, reference: str, unit: str = "image_id", by: str = "variant") -> dict:
-    """The pre-stated rule that picks FovEx's most promising map variant on development images.
+def choose_variant(judged, scope: str, reference: str) -> dict:
+    """The pre-stated rule that picks FovEx's most promising map variant on development images, read
+    from the judged table (:class:`~fovex.study.findings.judgement.Judged`, the study's one standard).
 
-    ``rows``: one row per (unit, variant) with ``deletion_auc`` and ``insertion_auc``, the published
-    map included as ``reference``. For every other variant, the paired differences
-    ``variant - reference`` of deletion and insertion (95 % bootstrap intervals) are computed. A variant
-    *keeps insertion* when its insertion interval reaches 0 or above (not significantly worse) and
-    *helps deletion* when its deletion interval lies below 0. The choice is the variant with the
-    lowest mean deletion difference among those that keep insertion and help deletion; ``None``
-    when no variant does both. Returns ``{"choice", "rule", "candidates"}`` (candidates: one dict per variant).
+    For every variant of ``scope`` other than ``reference`` (the published map), its paired comparisons
+    with ``reference`` on deletion and insertion: a variant *keeps insertion* when it is not worse on
+    insertion and *helps deletion* when it is better on deletion. The choice is the variant with the
+    lowest mean deletion difference among those that keep insertion and help deletion; ``None`` when no
+    variant does both. Returns ``{"choice", "rule", "reference", "candidates"}`` (one dict per variant).
     """
     candidates = []
-    for variant in [name for name in dict.fromkeys(rows[by]) if name != reference]:
-        deletion = paired_difference(rows, "deletion_auc", variant, reference, by=by, unit=unit)
-        insertion = paired_difference(rows, "insertion_auc", variant, reference, by=by, unit=unit)
+    variants = [m for m in judged.method_means(scope, "deletion_auc").index if m != reference]
+    for variant in variants:
+        deletion = judged.get(scope, "deletion_auc", variant, reference)
+        insertion = judged.get(scope, "insertion_auc", variant, reference)
         candidates.append(
             {
                 "variant": variant,
-                "n": deletion["n"],
-                "deletion_difference": deletion["difference"],
-                "deletion_ci": [deletion["ci_low"], deletion["ci_high"]],
-                "insertion_difference": insertion["difference"],
-                "insertion_ci": [insertion["ci_low"], insertion["ci_high"]],
-                "keeps_insertion": insertion["ci_high"] >= 0,
-                "helps_deletion": deletion["ci_high"] < 0,
+                "n": deletion.n,
+                "deletion_difference": deletion.difference,
+                "deletion_interval": deletion.interval(),
+                "deletion": deletion.word,
+                "insertion_difference": insertion.difference,
+                "insertion_interval": insertion.interval(),
+                "insertion": insertion.word,
+                "keeps_insertion": insertion.word != "worse",
+                "helps_deletion": deletion.word == "better",
             }
         )
     eligible = [c for c in candidates if c["keeps_insertion"] and c["helps_deletion"]]
     choice = min(eligible, key=lambda c: c["deletion_difference"])["variant"] if eligible else None
     rule = (
-        "lowest mean paired deletion difference to the published map among variants whose deletion "
-        "interval lies below 0 and whose insertion interval reaches 0 or above"
+        "lowest mean paired deletion difference to the published map among variants better than it on "
+        "deletion and not worse on insertion"
     )
     return {"choice": choice, "rule": rule, "reference": reference, "candidates": candidates}
 
