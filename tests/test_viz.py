@@ -68,7 +68,7 @@ def test_paired_differences_figure_marks_each_rival_difference_and_zero():
     assert list(y) == [0, 1]
     assert [t.get_text() for t in axis.get_yticklabels()] == ["Grad-CAM", "RISE"]  # as the book names them
     assert any(line.get_xdata()[0] == 0.0 and line.get_linestyle() == "--" for line in axis.lines[1:])
-    assert axis.get_title() == "FovEx − rival: a"
+    assert axis.get_title() == "FovEx − method: a"  # floors are among the methods, not rivals
     renamed = paired_differences_figure(differences, difference="variant − published")
     assert renamed.axes[0].get_title() == "variant − published: a"
 

@@ -106,10 +106,8 @@ def scanpath_attribution(
 #   T6 K8   insertion -0.6 % (95 % CI -1.9..+0.8)  deletion +0.4 % (-6.7..+7.4)
 #   T5 K10  -0.5 % / +3.7 %;  T7 K7 -1.3 % / -0.5 %;  T8 K6 -2.2 % / -1.5 %;  T10 K5 -2.8 % / +1.1 %
 #   (K x lr = 0.5 reaches only half-way to the border); T10 K5 lr 0.2 -1.0 % / +3.7 %.
-# On more photos the fast preset LOSES insertion; the measurement stopped short of its 1000 photos, so this
-# is the finding at the N reached, not an established one (the book's cost chapter shows it):
-#   study run (RISE insertion substrate), 188 photos: insertion -3.3 % [-4.7, -2.2], deletion +2.7 % [-2.4, +8.3]
-#   earlier run (older substrate), 612 photos:        insertion -1.9 % [-2.6, -1.3], deletion +1.5 % [-1.1, +4.2]
+# On more photos the fast preset loses insertion: the study's comparisons (configs/study/fast-vs-published.yaml,
+# configs/fast-vs-published.yaml) are judged in the book's cost chapter and in README.md (a generated part).
 PRESETS = {
     "published": {},
     "fast": {"fixations": 6, "steps": 8},
@@ -146,8 +144,7 @@ class FovEx(Explainer):
     lr=0.1, fovea_s=0.15, blur_kernel_px=41, blur_sigma_px=10, forgetting=0.1, restarts=True,
     seed=42``, ``heatmap_s=0.15``, ``aggregation="sum"``. ``preset`` (``"published"`` or ``"fast"``,
     see :data:`PRESETS`) supplies defaults that explicit settings override. ``"fast"`` (4.2x fewer passes)
-    loses insertion AUC: -3.3 % [-4.7, -2.2] of the published mean on the 188 photos its comparison
-    reached (of 1000 planned; not established), deletion unchanged within its interval.
+    loses insertion AUC at the N its comparison reached; the book's cost chapter gives the measured numbers.
     """
 
     name = "fovex"

@@ -195,13 +195,13 @@ def _number(x: float, places: int, signed: bool) -> str:
 
 
 def format_value(column: str, x: float) -> str:
-    """A mean of ``column`` as printed everywhere: ``"0.618"``, ``"35.1"``."""
+    """A mean of ``column`` as printed everywhere: in the column's decimals (:class:`ColumnName`), unsigned."""
     return _number(float(x), column_sense(column).places, signed=False)
 
 
 def format_difference(column: str, difference: float, low: float, high: float, relative: bool = False) -> str:
-    """A difference and its interval as printed everywhere: ``"+0.012 [\u22120.003, +0.027]"``; with
-    ``relative`` (in % of a reference's mean) whole-percent-and-one-decimal and a ``" %"``."""
+    """A difference and its interval as printed everywhere: ``"<d> [<low>, <high>]"``, each signed (a real minus
+    sign) in the column's decimals; with ``relative`` (in % of a reference's mean) one decimal and ``" %"``."""
     places = 1 if relative else column_sense(column).places
     text = f"{_number(difference, places, True)} [{_number(low, places, True)}, {_number(high, places, True)}]"
     return text + (" %" if relative else "")

@@ -87,7 +87,7 @@ def spread_opening(judged: Judged, root: Path = REPO_ROOT, prefer: str = "export
 
 
 def fovea_sweep_sentence(judged: Judged, scope: str, what: str) -> str:
-    """``"**The fovea's s** (...): %Drop lowest at s=0.15 (35.1), tied with s=0.3; ..."`` for one sweep of the
+    """``"**The fovea's s** (...): %Drop lowest at s=0.15, <mean>, tied with s=0.3; ..."`` for one sweep of the
     judged table (``scope``), ``what`` saying what varied. A size is "best" only where it is better than
     every other size; a best size other than the published one comes with its judged difference to it."""
     from ..metrics.registry import column_sense, format_value

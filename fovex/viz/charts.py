@@ -62,7 +62,7 @@ def paired_differences_figure(differences, title: str = "", columns: int = 2, di
 
     A point is the mean per-image difference, its bar the paired 95 % interval; the dashed line is 0
     (no difference). Which side is better depends on the metric (its label says). ``difference``
-    names what is subtracted in each panel's title (default ``"<candidate> − rival"``; e.g.
+    names what is subtracted in each panel's title (default ``"<candidate> − method"``; e.g.
     ``"variant − published"`` for :func:`fovex.report.reverse_differences`).
     """
     metrics = list(dict.fromkeys(differences["metric"]))

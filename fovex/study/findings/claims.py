@@ -247,7 +247,8 @@ def p_text(p: float) -> str:
 
 
 def floors_text(judged: Judged, scope: str, metric: str, candidate: str = "fovex") -> str:
-    """``"better than the random map (+0.212 [+0.161, +0.263]), tied with the centre map (...)"``."""
+    """``"better than the random map (<d> [<low>, <high>]); tied with the centre map (...)"``: the candidate's
+    judged word and interval against each floor."""
     _, floors = rivals_and_floors(judged.method_means(scope, metric).index, candidate)
     phrases = {"better": "better than", "worse": "worse than", "tied": "tied with"}
     parts = []

@@ -45,11 +45,11 @@ class Judgement:
     relative_high: float = float("nan")
 
     def interval(self) -> str:
-        """``"-0.018 [-0.029, -0.008]"`` in the metric's decimals (the judged, printed interval)."""
+        """``"<d> [<low>, <high>]"`` in the metric's decimals (the judged, printed interval)."""
         return format_difference(self.metric, self.difference, self.ci_low, self.ci_high)
 
     def relative_interval(self) -> str:
-        """The difference in % of the reference's mean with its interval: ``"-15.2 [-30.1, +2.5] %"``."""
+        """The difference in % of the reference's mean with its interval: ``"<d> [<low>, <high>] %"``."""
         return format_difference(self.metric, self.relative, self.relative_low, self.relative_high, relative=True)
 
 

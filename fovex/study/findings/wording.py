@@ -74,7 +74,7 @@ def _the(name: str) -> str:
 
 
 def _leader_clause(judged: Judged, scope: str, metric: str, means: pd.Series, candidate: str) -> str:
-    """``"best RISE (0.618)"`` or ``"highest mean the centre map (0.742), tied with A and B"``, and whether
+    """``"best RISE (<mean>)"`` or ``"highest mean the centre map (<mean>), tied with A and B"``, and whether
     any method beats the centre map."""
     leader = means.index[0]
     value = f"{_the(leader)} ({format_value(metric, means[leader])})"
@@ -98,8 +98,8 @@ def standing(judged: Judged, scope: str, metric: str, candidate: str = "fovex") 
     """One sentence: the best method (floors included) and where ``candidate`` stands against every
     other method and the floors, from the judged table. None when the scope has no such comparisons.
 
-    ``"insertion AUC: best RISE (0.618); FovEx 0.600, behind RISE (−0.018 [...]), tied with ..., ahead of
-    Grad-CAM and Grad-CAM++; against the floors: better than the random map (...), tied with the centre map (...)"``.
+    ``"insertion AUC: best RISE (<mean>); FovEx <mean>, behind RISE (<d> [<low>, <high>]), tied with ...,
+    ahead of Grad-CAM and Grad-CAM++; against the floors: better than the random map (...), tied with ..."``.
     """
     means = judged.method_means(scope, metric)
     if candidate not in means.index or len(means) < 2:
