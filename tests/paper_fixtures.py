@@ -30,21 +30,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from conftest import SHARED_DATA
 
-SHARED_DATA = Path(os.environ.get("FOVEX_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-#: The paper's two models (registry names) and the hub repositories of timm's default weights for them.
+#: The paper's two models (fovex registry names; timm's default pretrained tags name their hub repositories).
 PAPER_MODELS = ("resnet50", "vit_base_patch16_224")
 #: MIT1003's eye tracker rate.
 HZ = 240
 #: Fixations encoded into the MIT1003 traces: at least this long and this far from the one before, so
-#: that checkFixations' acceleration threshold (204 px/s^2-ish, a 14 px jump) and 50 ms minimum find them.
+#: that checkFixations finds each (its saccade threshold, a rise of 204 px/s in the windowed speed, needs
+#: a one-sample step over 13.6 px; it merges fixations of 12 samples, 50 ms, or less).
 MIN_DURATION_S = 0.1
 MIN_AMPLITUDE_PX = 30.0
 #: The forced central fixation that starts every trace (the loader drops it, as Judd et al. do).
