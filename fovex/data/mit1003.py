@@ -137,8 +137,15 @@ class _ObserverFixations:
     def __init__(self, data: Path, observers: list[str], stem: str, initial_fixation: bool, maps: dict):
         self.data, self.observers, self.stem = data, observers, stem
         self.initial_fixation, self.maps = initial_fixation, maps
+        self._found: dict = {}  # (width, height) -> result: a run reads an image's fixations more than once
 
     def __call__(self, width: int, height: int):
+        if (width, height) not in self._found:
+            self._found[(width, height)] = self._read(width, height)
+        fixations, meta = self._found[(width, height)]
+        return fixations, dict(meta)
+
+    def _read(self, width: int, height: int):
         columns = {"xy": [], "subject": [], "order": [], "onset_s": [], "duration_s": []}
         missing = []
         for subject, observer in enumerate(self.observers):
@@ -146,8 +153,9 @@ class _ObserverFixations:
             if not path.is_file():
                 missing.append(observer)
                 continue
+            trace = read_eye_trace(path, self.stem)  # its errors name the file
             try:
-                found = judd_fixations(read_eye_trace(path, self.stem))
+                found = judd_fixations(trace)
             except ValueError as error:
                 raise ValueError(f"{path}: {error}") from None
             first = 0 if self.initial_fixation else 1
