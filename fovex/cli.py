@@ -4,7 +4,7 @@ fovex explain IMAGE... [--model efficientnet_lite0] [--target CLASS] [--out DIR]
     exit status: 0 every image explained; 1 some image failed (one line each, the others go on);
     2 a bad command (model, weights, settings, --out), found before any work; 130 interrupted
 fovex data fetch mit1003|voc2012 [--data-root DIR] | fovex data list | fovex data where NAME
-fovex evaluate CONFIG.yaml --out DIR
+fovex evaluate CONFIG.yaml [--out DIR]   (default: the config's output_dir)
 fovex study run|export|status|choose [RUN ...]
 fovex book [--profile quick] [--only NOTEBOOK ...] [--overwrite] [-p NAME VALUE ...]
 """
@@ -23,15 +23,29 @@ def _safe_stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem) or "image"
 
 
-def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool) -> str:
-    """``stem``, or ``stem-2``, ``stem-3``, ... when this call already wrote it, or (without ``overwrite``)
-    an earlier run left ``stem.png`` / ``stem.npz`` in ``out``: outputs never replace each other silently."""
-    candidate, number = stem, 1
+def _explained_by(out: Path, stem: str) -> str | None:
+    """The model whose explanation ``out/stem.npz`` holds (None: no such file, or not one fovex wrote)."""
+    import numpy as np
+
+    try:
+        with np.load(out / f"{stem}.npz") as arrays:
+            return str(arrays["model"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool, model: str) -> str:
+    """``stem``, or ``stem-<model>`` when ``out`` holds ``stem``'s explanation by another model (never
+    replaced, not even with ``overwrite``); then ``-2``, ``-3``, ... when this call already wrote that
+    name, or (without ``overwrite``) an earlier run left it: outputs never replace each other silently."""
+    other = _explained_by(out, stem)
+    base = f"{stem}-{re.sub(r'[^A-Za-z0-9._-]+', '_', model)}" if other is not None and other != model else stem
+    candidate, number = base, 1
     while candidate in used or (
         not overwrite and any((out / f"{candidate}{suffix}").exists() for suffix in (".png", ".npz"))
     ):
         number += 1
-        candidate = f"{stem}-{number}"
+        candidate = f"{base}-{number}"
     return candidate
 
 
@@ -91,12 +105,14 @@ def _explain_files(args, model, explainer, out: Path, size: int) -> int:
         lines.append(f"  explained: {model.class_names[target]} ({target}) p={float(probabilities[target]):.3f}")
         tqdm.write("\n".join(lines))
 
-        stem = _output_stem(out, _safe_stem(path), used_names, args.overwrite)
+        stem = _output_stem(out, _safe_stem(path), used_names, args.overwrite, model.name)
         used_names.add(stem)
         if stem != _safe_stem(path):
+            owner = _explained_by(out, _safe_stem(path))
+            why = f"holds {owner}'s explanation" if owner not in (None, model.name) else "is taken"
             tqdm.write(
-                f"  written as {stem}.png / {stem}.npz ({_safe_stem(path)} is taken; "
-                "--overwrite replaces earlier outputs)"
+                f"  written as {stem}.png / {stem}.npz ({_safe_stem(path)} {why}; "
+                "--overwrite replaces earlier outputs of the same model)"
             )
         figure = explanation_figure(
             image.cpu(),
@@ -125,7 +141,7 @@ def _explain_files(args, model, explainer, out: Path, size: int) -> int:
 def _evaluate(args) -> int:
     from .evaluation.command import main as evaluate_main
 
-    argv = [str(args.config), "--out", str(args.out)]
+    argv = [str(args.config)] + (["--out", str(args.out)] if args.out is not None else [])
     argv += ["--quiet"] * args.quiet + ["--overwrite"] * args.overwrite
     argv += ["--device", args.device] if args.device else []
     return evaluate_main(argv)
@@ -249,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="run an evaluation config into a resumable result store")
     evaluate.add_argument("config", type=Path)
-    evaluate.add_argument("--out", type=Path, required=True)
+    evaluate.add_argument("--out", type=Path, default=None, help="result directory (default: the config's output_dir)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     evaluate.add_argument("--overwrite", action="store_true", help="replace another config's results in --out")
     evaluate.add_argument("--device", default=None, help="override the config's device (not part of its hash)")

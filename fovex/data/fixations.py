@@ -1,4 +1,5 @@
-"""Free-viewing eye-fixation sets: the shared CSV layout (OSIE, nus-scene500) and MIT1003.
+"""Free-viewing eye-fixation sets: the shared CSV layout (OSIE, nus-scene500); MIT1003's own layout is
+read by :mod:`fovex.data.mit1003` into the same :class:`FixationDataset`.
 
 Coordinates: 0-based pixels, x right, y down, in the original image (``sample.fixations_original``)
 and in the loaded frame (``sample.fixations``, only the fixations inside the crop). The density map
@@ -10,8 +11,7 @@ pixels per degree (px/deg, in original pixels) of each set:
   3888x2592 and fixations are in original pixels). Assumption: recorded in the same lab with OSIE's
   setup, each image scaled to fit the same 24 x 18 degree area, so px/deg = max(W / 24, H / 18) per
   image (33.3 for 800x600, 14.2 for the 311 images of 256x256). Override with ``pixels_per_degree=``.
-- MIT1003: images up to 1024 px shown at about 35 px/deg (Judd et al. 2009); an image whose longer
-  side is not 1024 is assumed scaled to 1024 on screen: px/deg = 35 * max(W, H) / 1024.
+- MIT1003: see :mod:`fovex.data.mit1003`.
 """
 
 from __future__ import annotations
@@ -27,15 +27,11 @@ from .base import Dataset, DatasetNotFoundError, Fixations, Sample, _Record, ima
 
 __all__ = [
     "FIXATIONS_CSV_LAYOUT",
-    "MIT1003_LAYOUT",
     "OSIE_PIXELS_PER_DEGREE",
     "DISPLAY_DEGREES",
-    "MIT1003_PIXELS_PER_DEGREE",
     "FixationDataset",
     "read_fixations_csv",
-    "fixations_from_point_map",
     "open_fixations_csv",
-    "open_mit1003",
 ]
 
 FIXATIONS_CSV_LAYOUT = """\
@@ -43,16 +39,10 @@ FIXATIONS_CSV_LAYOUT = """\
   (one row per fixation; x, y 0-based pixels of the original image; empty onset_s/duration_s allowed)
 <root>/stimuli/<stimulus>   (the images, e.g. stimuli/1001.jpg)"""
 
-MIT1003_LAYOUT = """\
-MIT1003 (Judd et al. 2009): <root>/ALLSTIMULI/<name>.jpeg and
-<root>/ALLFIXATIONMAPS/<name>_fixMap.jpg, <name>_fixPts.jpg"""
-
 #: OSIE: 800 px over about 24 degrees.
 OSIE_PIXELS_PER_DEGREE = 800 / 24
 #: Display area (width, height) in degrees assumed for nus-scene500 (OSIE's, see the module docstring).
 DISPLAY_DEGREES = (24.0, 18.0)
-#: MIT1003: 35 px per degree for images whose longer side is 1024 px.
-MIT1003_PIXELS_PER_DEGREE = 35.0
 
 
 class FixationDataset(Dataset):
@@ -60,13 +50,39 @@ class FixationDataset(Dataset):
 
     ``records[i].extra`` is a callable ``(width, height) -> (original Fixations, meta dict)``, called
     when the sample is made (so a set opens without decoding any map).
+
+    ``has_observers``: whether fixations carry their observer and order (``Fixations.scanpaths()``),
+    which the human ceiling and the scanpath comparison need; when False, ``no_observers_reason``
+    says why in a sentence a report can print (e.g. MIT1003 without its ``DATA/`` folder).
     """
 
-    def __init__(self, name, root, records, image_size=224, crop_fraction=1.0, info=None, pixels_per_degree=None):
+    #: Observer names, where the set has them (MIT1003: its ``DATA/`` folders, ``subject`` i is ``observers[i]``).
+    observers: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        name,
+        root,
+        records,
+        image_size=224,
+        crop_fraction=1.0,
+        info=None,
+        pixels_per_degree=None,
+        no_observers_reason: str | None = None,
+    ):
         super().__init__(root, records, image_size, crop_fraction, info)
         self.name = name
         # float (constant px/deg) or callable (width, height) -> px/deg, or None (no density)
         self.pixels_per_degree = pixels_per_degree
+        self.no_observers_reason = no_observers_reason
+        self.info["has_observers"] = self.has_observers
+        if no_observers_reason:
+            self.info["no_observers_reason"] = no_observers_reason
+
+    @property
+    def has_observers(self) -> bool:
+        """Whether the fixations name their observers and order (see the class docstring)."""
+        return self.no_observers_reason is None
 
     def _ppd(self, width: int, height: int) -> float | None:
         rule = self.pixels_per_degree
@@ -200,73 +216,3 @@ class _CsvFixations:
         if (width, height) != self.size:
             raise ValueError(f"{self.path} is {width}x{height} but fixations.csv says {self.size[0]}x{self.size[1]}")
         return self.fixations, {}
-
-
-# ----------------------------------------------------------------------------- MIT1003
-
-
-def fixations_from_point_map(path: Path, threshold: int = 128) -> Fixations:
-    """MIT1003 ``*_fixPts.jpg`` -> pooled :class:`Fixations` (one per pixel >= ``threshold``).
-
-    The map is a binary image (fixated pixels white) stored as JPEG, so it is thresholded at mid-grey
-    to undo compression noise. It carries no observer, order or timing, and fixations of several
-    observers on one pixel count once.
-    """
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as image:
-        gray = np.asarray(ImageOps.exif_transpose(image).convert("L"))
-    rows, cols = np.nonzero(gray >= threshold)
-    return Fixations.from_points(np.stack([cols, rows], axis=1).astype(np.float64))
-
-
-def mit1003_pixels_per_degree(width: int, height: int) -> float:
-    return MIT1003_PIXELS_PER_DEGREE * max(width, height) / 1024
-
-
-def detect_mit1003(root: Path) -> bool:
-    return (root / "ALLSTIMULI").is_dir() and (root / "ALLFIXATIONMAPS").is_dir()
-
-
-class _PointMapFixations:
-    def __init__(self, points_path: Path, map_path: Path):
-        self.points_path, self.map_path = points_path, map_path
-
-    def __call__(self, width: int, height: int):
-        fixations = fixations_from_point_map(self.points_path)
-        return fixations, {"fixation_map": str(self.map_path), "fixation_points": str(self.points_path)}
-
-
-def open_mit1003(
-    root: Path,
-    split: str | None = None,
-    image_size: int | None = 224,
-    crop_fraction: float = 1.0,
-    pixels_per_degree=None,
-) -> FixationDataset:
-    """MIT1003 in its public layout (:data:`MIT1003_LAYOUT`); fixations from the ``_fixPts`` maps.
-
-    ``sample.meta["fixation_map"]`` is the shipped (pre-blurred) ``_fixMap.jpg``; ``sample.density`` is
-    recomputed from the points at one degree so that every set uses the same recipe.
-    """
-    if split not in (None, "all"):
-        raise ValueError(f"mit1003 has no splits (got {split!r}); use split=None")
-    if not detect_mit1003(root):
-        raise DatasetNotFoundError(f"{root} is not MIT1003\n{MIT1003_LAYOUT}")
-    stimuli = sorted(p for p in (root / "ALLSTIMULI").iterdir() if p.suffix.lower() in {".jpeg", ".jpg"})
-    maps = root / "ALLFIXATIONMAPS"
-    records = []
-    for path in stimuli:
-        points, density = maps / f"{path.stem}_fixPts.jpg", maps / f"{path.stem}_fixMap.jpg"
-        if not points.is_file():
-            raise DatasetNotFoundError(f"mit1003: {path.name} has no {points.name} in {maps}\n{MIT1003_LAYOUT}")
-        records.append(_Record(id=path.stem, path=path, extra=_PointMapFixations(points, density)))
-    records = with_unique_ids(records, [record.path.name for record in records])
-    info = {
-        "layout": MIT1003_LAYOUT,
-        "pixels_per_degree": pixels_per_degree or "35 * max(W, H) / 1024",
-        "fixations": "pooled from *_fixPts.jpg (no observer, order or duration)",
-    }
-    return FixationDataset(
-        "mit1003", root, records, image_size, crop_fraction, info, pixels_per_degree or mit1003_pixels_per_degree
-    )

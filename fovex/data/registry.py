@@ -18,12 +18,9 @@ from .download import (
 from .fixations import (
     DISPLAY_DEGREES,
     FIXATIONS_CSV_LAYOUT,
-    MIT1003_LAYOUT,
     OSIE_PIXELS_PER_DEGREE,
     detect_fixations_csv,
-    detect_mit1003,
     open_fixations_csv,
-    open_mit1003,
 )
 from .imagenet import (
     IMAGENET_SAMPLE_LAYOUT,
@@ -33,6 +30,7 @@ from .imagenet import (
     open_imagenet_sample,
     open_imagenet_val,
 )
+from .mit1003 import MIT1003_LAYOUT, detect_mit1003, open_mit1003
 from .roots import DATA_ROOT_ENV, default_root, shared_data_root
 from .samples import open_samples
 from .voc import detect_voc, open_voc, voc_layout
@@ -269,7 +267,8 @@ def open_dataset(
     mit1003, fixations-csv, osie, nus-scene500, samples). ``split``: the set's split (VOC: train, val,
     trainval, test; default val), None elsewhere. ``image_size``/``crop_fraction``: as
     :func:`fovex.io.load_image` (``image_size=None`` keeps the original resolution). ``options``: per
-    set, e.g. ``labels_file=`` (imagenet-val), ``pixels_per_degree=`` (fixation sets), ``image_set=`` (VOC).
+    set, e.g. ``labels_file=`` (imagenet-val), ``pixels_per_degree=`` (fixation sets), ``image_set=`` (VOC),
+    ``fixations=`` / ``initial_fixation=`` (mit1003, see :func:`fovex.data.mit1003.open_mit1003`).
     """
     spec = _spec(name)
     folder = None if spec.detect is None else find_dataset(name, root)

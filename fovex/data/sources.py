@@ -29,8 +29,12 @@ class RemoteDataset:
 
 
 _NO_CHECKSUM = "no published checksum: verified by archive integrity; pin one with --checksum FILE=sha256:HEX"
+# The MIT site publishes no checksums; these MD5s are the ones pysaliency's get_mit1003 checks its downloads
+# of the same URLs against (pysaliency/external_datasets/mit.py), also used by other MIT1003 readers.
+_MIT1003_MD5 = "MD5 as pinned by pysaliency's MIT1003 loader (the site publishes none)"
 
-#: Data sets ``fovex data fetch`` can download. MD5s are the organisers' (as used by torchvision).
+#: Data sets ``fovex data fetch`` can download. VOC's MD5s are the organisers' (as used by torchvision);
+#: MIT1003's, pysaliency's (see ``_MIT1003_MD5``).
 REGISTRY: dict[str, RemoteDataset] = {
     "voc2012": RemoteDataset(
         "voc2012",
@@ -65,17 +69,27 @@ REGISTRY: dict[str, RemoteDataset] = {
         "mit1003",
         (
             RemoteFile(
-                "http://people.csail.mit.edu/tjudd/WherePeopleLook/ALLSTIMULI.zip", "ALLSTIMULI.zip", note=_NO_CHECKSUM
+                "http://people.csail.mit.edu/tjudd/WherePeopleLook/ALLSTIMULI.zip",
+                "ALLSTIMULI.zip",
+                md5="0d7df8b954ecba69b6796e77b9afe4b6",
+                note=_MIT1003_MD5,
             ),
             RemoteFile(
                 "http://people.csail.mit.edu/tjudd/WherePeopleLook/ALLFIXATIONMAPS.zip",
                 "ALLFIXATIONMAPS.zip",
                 note=_NO_CHECKSUM,
             ),
+            RemoteFile(
+                "http://people.csail.mit.edu/tjudd/WherePeopleLook/DATA.zip",
+                "DATA.zip",
+                md5="ea19d74ad0a0144428c53e9d75c2d71c",
+                note=_MIT1003_MD5,
+            ),
         ),
         subdir="mit1003",
         description=(
-            "MIT1003 stimuli and fixation maps (Judd et al. 2009) -> <root>/mit1003/{ALLSTIMULI,ALLFIXATIONMAPS}"
+            "MIT1003 (Judd et al. 2009): stimuli, fixation maps and each observer's eye traces -> "
+            "<root>/mit1003/{ALLSTIMULI,ALLFIXATIONMAPS,DATA}"
         ),
     ),
 }

@@ -1,7 +1,9 @@
 """A run's manifest: checked and written before the first batch, completed after the last.
 
 The manifest (``manifest.json`` of the result store) records the resolved config and its hash, the
-columns, every attempt (host, device, threads), the package versions and the commit. A directory
+columns, every attempt (host, device, threads), the package versions, the commit and, per model,
+the checkpoint that ran (``models``: :attr:`fovex.models.Classifier.weights_info`, with its SHA-256;
+the config's ``weights: default`` says only which kind). A directory
 holding another config's results is refused (resuming would mix them) unless ``overwrite``.
 """
 
@@ -21,7 +23,7 @@ from .provenance import device_name, git_state, now, package_versions
 from .schema import row_columns
 from .summary import summarize
 
-__all__ = ["finish_manifest", "new_manifest", "prepare_store"]
+__all__ = ["finish_manifest", "new_manifest", "prepare_store", "record_weights"]
 
 
 def _config_differences(old: dict, new: dict) -> list[str]:
@@ -106,6 +108,30 @@ def prepare_store(
     manifest["attempts"] = list(manifest.get("attempts", [])) + [attempt]
     store.write_manifest(out, manifest)
     return manifest, done
+
+
+def record_weights(out: Path, manifest: dict, label: str, info: dict | None) -> None:
+    """Rank 0, when model ``label`` is loaded: record the checkpoint it runs (``info``: the model's
+    ``weights_info``) as ``manifest["models"][label]`` and in the current attempt, and write the manifest.
+
+    A resumed run whose checkpoint differs from the one recorded (another file behind ``default``: a
+    new hub revision, another cache) is warned about: its rows would come from two checkpoints.
+    """
+    if info is None:
+        return
+    previous = manifest.get("models", {}).get(label)
+    if previous and previous.get("sha256") != info.get("sha256"):
+        warnings.warn(
+            f"{out}: model {label!r} now runs checkpoint {info.get('sha256')} ({info.get('file')}), but earlier "
+            f"rows of this run came from {previous.get('sha256')} ({previous.get('file')}); use --overwrite to "
+            "recompute them all with one checkpoint",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    manifest.setdefault("models", {})[label] = info
+    if manifest.get("attempts"):
+        manifest["attempts"][-1].setdefault("models", {})[label] = info
+    store.write_manifest(out, manifest)
 
 
 def finish_manifest(out: Path, config: EvalConfig, expected: set, manifest: dict, resolved: dict, quiet: bool):

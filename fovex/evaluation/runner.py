@@ -25,7 +25,7 @@ import torch
 from ..devices import deterministic, synchronize
 from . import distributed, store
 from .config import EvalConfig, EvaluationError, ExplainerEntry, load_config
-from .manifest import finish_manifest, prepare_store
+from .manifest import finish_manifest, prepare_store, record_weights
 from .plan import (
     Item,
     ModelPlan,
@@ -71,6 +71,7 @@ class RunContext:
     columns: dict[str, str]
     schema: Any
     attempt: int | None = None  # the manifest's index of this attempt, recorded in every part it writes
+    manifest: dict | None = None  # rank 0: the manifest, to record each model's checkpoint in
 
 
 def _seed_everything(seed: int) -> None:
@@ -214,6 +215,8 @@ def _run_pending_batches(context: RunContext, plans: list[ModelPlan], done: set,
             if not batches:
                 continue
             model = load_plan_model(plan.entry, context.device)
+            if context.manifest is not None:
+                record_weights(context.out, context.manifest, plan.entry.label, getattr(model, "weights_info", None))
             plan = plan_at_model_size(config, plan, model)
             explainers = build_explainers(config, model, plan.entry.label)
             resolved[plan.entry.label] = {
@@ -313,7 +316,9 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
             raise payload
         columns = row_columns(config.metrics)
         attempt = (payload.get("attempts") or [{}])[-1].get("index")
-        context = RunContext(config, out, dist, torch_device, columns, arrow_schema(columns), attempt)
+        context = RunContext(
+            config, out, dist, torch_device, columns, arrow_schema(columns), attempt, payload if dist.is_main else None
+        )
         try:
             with deterministic(config.deterministic):  # flags restored after the run, also on error
                 resolved = _run_pending_batches(context, plans, done, quiet)

@@ -41,6 +41,7 @@ _PROVENANCE_FIELDS = (
     "created_at",
     "finished_at",
     "rows_by_status",
+    "models",
     "attempts",
 )
 
