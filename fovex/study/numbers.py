@@ -35,7 +35,10 @@ def _study_cost(root: Path) -> str:
     from .runs import study_cost
 
     costs = study_cost(root, prefer="export")
-    rows = ["| run | photos | minutes per photo | core-hours spent | core-hours left |", "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "| run | photos | minutes per photo | core-hours spent | core-hours left |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for run, entry in costs.iterrows():
         if entry["images"] == 0:
             rows.append(f"| `{run}` | 0 of {entry['planned']:.0f} | - | 0.0 | not measured yet |")
@@ -46,9 +49,7 @@ def _study_cost(root: Path) -> str:
         )
     spent, left = costs["hours"].sum(), costs["hours_left"].sum()
     missing = [run for run, entry in costs.iterrows() if entry["images"] == 0]
-    tail = (
-        f" ({', '.join(f'`{m}`' for m in missing)} not measured yet, so not in the sum)" if missing else ""
-    )
+    tail = f" ({', '.join(f'`{m}`' for m in missing)} not measured yet, so not in the sum)" if missing else ""
     return "\n".join(
         [
             *rows,
