@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fovex.study.numbers import PAGES, SECTIONS, _PART, generated_parts, main, render, rewrite, stale
+from fovex.study.numbers import _PART, PAGES, SECTIONS, generated_parts, main, render, rewrite, stale
 
 REPO = Path(__file__).resolve().parents[1]
 
