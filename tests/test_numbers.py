@@ -61,7 +61,8 @@ def test_no_study_number_is_typed_outside_a_generated_part():
 def test_the_scan_finds_a_typed_number(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(
-        "Insertion −3.3 % [−4.7, −2.2] in about 19 hours.\n<!-- generated: x -->\n+1 [0, 2]\n<!-- end generated: x -->\n"
+        "Insertion −3.3 % [−4.7, −2.2] in about 19 hours.\n"
+        "<!-- generated: x -->\n+1 [0, 2]\n<!-- end generated: x -->\n"
     )
     assert [m.group(0) for m in INTERVAL.finditer(_prose(page))] == ["−3.3 % [−4.7, −2.2]"]
     assert [m.group(0) for m in COST.finditer(_prose(page))] == ["19 hours"]
@@ -70,7 +71,8 @@ def test_the_scan_finds_a_typed_number(tmp_path):
 def test_parts_are_rewritten_in_place_block_or_inline(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(
-        "before\n<!-- generated: a -->\nold\n<!-- end generated: a -->\n| x | <!-- generated: b -->old<!-- end generated: b --> |\n"
+        "before\n<!-- generated: a -->\nold\n<!-- end generated: a -->\n"
+        "| x | <!-- generated: b -->old<!-- end generated: b --> |\n"
     )
     assert stale(page, {"a": "new\ntext\n", "b": "two\nwords\n"}) == ["a", "b"]
     assert rewrite(page, {"a": "new\ntext\n", "b": "two\nwords\n"})
