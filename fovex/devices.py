@@ -7,7 +7,26 @@ import os
 
 import torch
 
-__all__ = ["deterministic", "synchronize"]
+__all__ = ["deterministic", "resolve_device", "synchronize"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> the first CUDA device when there is one, else the CPU; any other name as torch reads it.
+    A CUDA device asked for on a machine without one is a ValueError that says so (not a raw CUDA error)."""
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str) or not device:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but no CUDA device is available (use 'auto' or 'cpu')")
+    return resolved
+
 
 #: cuBLAS needs a fixed workspace for deterministic matrix products (CUDA >= 10.2); set while deterministic.
 CUBLAS_WORKSPACE = ":4096:8"

@@ -15,9 +15,9 @@
 # {doc}`../methods`). Each claim is tested here on the study's measurements, on the model and data the
 # study ran (the table says, per verdict, whether that is the claim's own model and data or a
 # substitute): a verdict on a substitute says whether the claim carries over, not whether the paper's own
-# numbers are right. The committed study runs the bundled EfficientNet-Lite0 (the only ImageNet classifier
-# whose pretrained weights install offline) on the real photos and eye-tracking sets of `../shared/data`,
-# at the published settings and budgets; `fovex book --profile paper` runs the paper's own models and data.
+# numbers are right. Which study this book reads is stated below the parameters: by default the committed
+# study (the bundled EfficientNet-Lite0 on `../shared/data`); `fovex book --profile paper` computes and
+# reads the paper's own models and data.
 #
 # **How every word in this book is decided.** Each comparison is the mean of the per-unit differences
 # (per photo; a VOC photo's classes resampled together) between two methods on the same units, with its
@@ -52,11 +52,13 @@ from fovex.study.chapters.overview import (
 )
 from fovex.study.findings import findings_summary, for_reader, judge_claims, summary_table
 from fovex.study.judged import judged_study
+from fovex.study.studies import study_heading
 from fovex.study.variants import spread_rows
 from fovex.viz import paired_differences_figure, photo_spread_figure
 
 judged = judged_study(prefer=source)  # every comparison of the book, judged once
 claims = judge_claims(judged)
+display(Markdown(study_heading()))
 axes = load_axes(prefer=source)  # faithfulness, localisation, plausibility
 display(Markdown(findings_summary(judged, claims)))
 

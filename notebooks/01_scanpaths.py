@@ -27,7 +27,7 @@ seed = 42
 baselines = ["gradcam", "gradcam++", "meaningful_perturbation", "rise"]
 explainer_settings = {"rise": {"masks": 1000}, "meaningful_perturbation": {"steps": 150}}  # below the published budgets
 other_models = ["resnet50", "vit_base_patch16_224"]
-device = "cpu"
+device = "auto"  # a GPU when there is one
 
 # %% tags=["hide-input"]
 import torch
@@ -35,6 +35,7 @@ from IPython.display import display
 
 import fovex
 from fovex.data import open_dataset
+from fovex.study.chapters import explainers_for
 from fovex.study.chapters.scanpaths import (
     baseline_maps,
     class_names,
@@ -75,6 +76,7 @@ display(*replay_figures(images, explanation, samples, names, model_name))  # one
 # All maps explain the model's top-1 class and are min-max normalised per image.
 
 # %% tags=["hide-input"]
+baselines = explainers_for(model_name, baselines)  # GAE for Grad-CAM++ on a ViT, as the published tables
 maps, skipped = baseline_maps(model, images, explanation.targets, baselines, explainer_settings)
 if skipped:
     print(skipped)

@@ -21,8 +21,8 @@
 # the other ablations re-score the stored scanpaths. Every word and interval of a comparison comes from
 # the study's judged table ({doc}`00_findings`).
 #
-# The first part shows **the study** (committed measurements on the first photos of the faithfulness
-# run); the second part is **computed while this book is built**, on a few photos.
+# The first part shows **the study** (its measurements on the first photos of its faithfulness run,
+# where the study has these runs); the second part is **computed while this book is built**, on a few photos.
 
 # %% tags=["parameters"]
 profile = "quick"

@@ -17,14 +17,13 @@
 # insertion are better. A mean's interval is its 95 % bootstrap interval; a comparison's word and interval
 # come from the study's judged table, one standard for the whole book ({doc}`00_findings` says which).
 #
-# The first part shows **the study**: its committed measurements (`book/measurements/study-faithfulness*.csv`,
-# computed by `fovex study run` on `../shared/data`), read as they are. The second part is **computed
+# The first part shows **the study**: its measurements (computed by `fovex study run`; the committed
+# study's are exported into `book/measurements/`), read as they are. The second part is **computed
 # while this book is built**, on a few photos, to show the pipeline and the mean curves.
 #
-# Score-CAM is not among the study's faithfulness methods: it is not in the published tables, and on
-# EfficientNet-Lite0 it costs one forward pass per channel of the last convolution (1280) per photo, with
-# its metrics more than the study's budget allowed over the faithfulness photos ({doc}`07_cost` times it).
-# It is in the localisation study.
+# Score-CAM is not among the study's faithfulness methods: it is not in the published tables, and it costs
+# one forward pass per channel of the last convolution per photo ({doc}`07_cost` times it). It is in the
+# committed study's localisation runs.
 
 # %% tags=["parameters"]
 profile = "quick"

@@ -56,8 +56,8 @@ display(Markdown(chapter_opening("localisation", prefer=source) or "No study mea
 # %% [markdown]
 # ## The study
 #
-# Every annotated object of the shared VOC images, every CNN explainer at its published budget
-# (committed measurements, `book/measurements/study-localisation.csv`). One row per (image, VOC class
+# Every annotated object of the study's VOC images, every explainer at its published budget (the study's
+# measurements; the committed study's are in `book/measurements/`). One row per (image, VOC class
 # present); the explained ImageNet class is the model's best within the VOC class's set.
 
 # %% tags=["hide-input"]

@@ -17,8 +17,9 @@
 # which is compared with each observer's scanpath (DTW in pixels, string edit on a 5 × 5 grid); the
 # observers' agreement with each other is the ceiling.
 #
-# The paper uses MIT1003; when it is absent, this chapter runs on the real eye-tracking sets in
-# `../shared/data`: OSIE (700 images × 15 observers) and the NUS 500-scene set (~12 observers).
+# The paper uses MIT1003 (its eye traces give each observer's scanpath; without its `DATA/` folder there is
+# no human ceiling, and the chapter says so). The committed study runs on the eye-tracking sets in
+# `../shared/data`, OSIE and the NUS 500-scene set; each is used wherever it is found.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -62,8 +63,8 @@ scanpaths = ["scanpath_dtw_px", "scanpath_string_edit"]
 # %% [markdown]
 # ## The study
 #
-# OSIE and the 500-scene set at the study's scale, every method at its published budget (committed
-# measurements, `book/measurements/study-plausibility-*.csv`). `centre_scanpath` draws its *T*
+# The study's eye-tracking sets at the study's scale, every method at its published budget (its
+# measurements; the committed study's are in `book/measurements/`). `centre_scanpath` draws its *T*
 # fixations from the centre-bias density: a scanpath that knows only where people tend to look, the
 # floor for the scanpath similarities.
 #

@@ -30,7 +30,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-model = "efficientnet_lite0"  # a name from fovex.list_models()
+model_name = "efficientnet_lite0"  # a name from fovex.list_models()
 dataset = "imagenet-sample"  # photos in the study's spread order (every class family); else foolbox's photos
 num_images = 12
 image_size = None  # None: the model's input size
@@ -42,11 +42,13 @@ quality = 82  # WebP quality of the frames (page weight)
 # %% tags=["hide-input"]
 from IPython.display import HTML, display
 
+from fovex.study.chapters import explainers_for
 from fovex.study.explorer_page import explorer_images, render_frames
 from fovex.widgets import Explorer
 
-images = explorer_images(dataset, num_images, model, image_size)
-explorer = Explorer(images, [model], explainers=explainers, explainer_settings=explainer_settings)
+images = explorer_images(dataset, num_images, model_name, image_size)
+explainers = explainers_for(model_name, explainers)  # GAE for Grad-CAM++ and Score-CAM on a ViT
+explorer = Explorer(images, [model_name], explainers=explainers, explainer_settings=explainer_settings)
 frames = render_frames(explorer, other_targets=other_targets, quality=quality, progress=False)
 display(HTML(frames.html()))
 
@@ -54,7 +56,7 @@ display(HTML(frames.html()))
 # What the explorer holds: the model, the settings each explainer ran with, and the page weight.
 
 # %% tags=["hide-input"]
-print(frames.describe(model, explainer_settings))
+print(frames.describe(model_name, explainer_settings))
 
 # %% [markdown]
 # ## The live explorer (in Jupyter)

@@ -100,3 +100,14 @@ def test_the_check_command_names_stale_parts(monkeypatch, tmp_path, capsys):
 def test_each_part_is_generated_from_the_committed_rows(name):
     text = render(REPO, [name])[name]
     assert text.strip() and "nan" not in text.lower().split()
+
+
+def test_the_methods_page_states_the_standard_the_book_judges_by():
+    """Changing the standard is one edit (fovex.study.judged.STANDARD); this fails until the page says it."""
+    from fovex.study.judged import STANDARD
+
+    methods = (REPO / "book" / "methods.md").read_text()
+    assert {"bonferroni": "Bonferroni-adjusted", "holm": "Holm-adjusted", "none": "unadjusted"}[
+        STANDARD.correction
+    ] in methods
+    assert f"is below {STANDARD.alpha:g}" in methods and f"{STANDARD.alpha:g} / 2m" in methods

@@ -199,10 +199,11 @@ def test_variant_outcome_says_what_was_chosen_and_how_far_its_held_out_test_is(t
     assert variant_outcome(tmp_path) == ""  # nothing chosen yet
     path = study.variant_choice_path(tmp_path)
     path.parent.mkdir(parents=True)
-    recorded = {"recorded_at": "2026-12-02T16:39:29+00:00", "git": {"commit": "4ba10f04ae" + "0" * 30}}
+    recorded = {"recorded_at": "2026-12-02T16:39:29+00:00", "git": {"commit": "4ba10f04ae" + "0" * 30, "dirty": True}}
     path.write_text(json.dumps({**recorded, "choice": None, "development_photos": ["a", "b", "c"]}))
     assert variant_outcome(tmp_path) == (
-        f"The variant was chosen once, on 3 development photos (2026-12-02T16:39:29+00:00, commit 4ba10f04ae; "
+        "The variant was chosen once, on 3 development photos (2026-12-02T16:39:29+00:00, commit 4ba10f04ae "
+        f"(dirty tree); "
         f"{path.name}): no variant meets the rule, so the published setting stays the default, no preset is "
         "offered, and there is nothing to confirm on the held-out photos."
     )
@@ -450,7 +451,7 @@ def test_under_torchrun_only_rank_0_restores_and_computes_the_derived_tables(tmp
     monkeypatch.setenv("RANK", str(rank))
     monkeypatch.setenv("WORLD_SIZE", "2")
     calls = []
-    monkeypatch.setattr(fovex.evaluation, "run", lambda config, out, **kw: calls.append(("run", Path(config).stem)))
+    monkeypatch.setattr(fovex.evaluation, "run", lambda config, out, **kw: calls.append(("run", Path(out).name.removeprefix("study-"))))
     monkeypatch.setattr(study_runs, "restore_from_export", lambda name, root: calls.append(("restore", name)) or 0)
     monkeypatch.setattr(study_runs, "compute_map_variants", lambda root, quiet: calls.append(("map-variants", None)))
     study.compute_study(["faithfulness", "map-variants", "faithfulness-rise"], root=tmp_path, quiet=True)
@@ -501,7 +502,9 @@ def test_a_gpu_recomputation_runs_in_its_own_folder_from_scratch_and_is_never_ex
     # In the default folder the committed study resumes from its exports, as before.
     calls.clear()
     study.compute_study(["faithfulness"], root=tmp_path, quiet=True)
-    assert [call[0] for call in calls] == ["restore", tmp_path / "configs" / "study" / "faithfulness.yaml"]
+    assert calls[0] == ("restore", "faithfulness") and calls[1][0].hash == load_config(
+        study.config_path("faithfulness", tmp_path)
+    ).hash  # the committed study's run is its template as committed
 
 
 def test_a_recomputed_study_is_set_beside_the_committed_rows(tmp_path, monkeypatch):

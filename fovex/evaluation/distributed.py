@@ -52,8 +52,10 @@ def from_env() -> Dist:
 
 def resolve_device(requested: str, dist: Dist) -> torch.device:
     """The config's device for this rank: under torchrun every CUDA rank gets ``cuda:LOCAL_RANK``."""
-    if requested == "auto":
-        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "auto":  # one rule for every "auto" (fovex.devices.resolve_device)
+        from ..devices import resolve_device
+
+        requested = str(resolve_device("auto"))
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
             raise RuntimeError(

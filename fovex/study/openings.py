@@ -17,7 +17,7 @@ import pandas as pd
 from .axes import PUBLISHED_FOVEA_S, load_axis
 from .findings.judgement import Judged
 from .findings.wording import PHRASES, method_name, names_list, standing, standing_table
-from .paths import AXES, REPO_ROOT
+from .paths import REPO_ROOT
 from .variants import spread_rows
 
 __all__ = [
@@ -39,8 +39,11 @@ def study_status_word(axis: str, root: Path = REPO_ROOT, prefer: str = "export")
     study = load_axis(axis, root, prefer)
     if study is None:
         return "The study so far"
+    from .studies import active_study
+
     complete = all(p.get("status") == "complete" for p in study.provenance.values())
-    return "The study" if complete and set(study.provenance) == set(AXES[axis]) else "The study so far"
+    runs = set(active_study(root).axes.get(axis, ()))
+    return "The study" if complete and set(study.provenance) == runs else "The study so far"
 
 
 def spread_opening(judged: Judged, root: Path = REPO_ROOT, prefer: str = "export") -> str:
@@ -62,8 +65,17 @@ def spread_opening(judged: Judged, root: Path = REPO_ROOT, prefer: str = "export
     if "fovex" not in shown:
         return ""
     pairs = ", ".join(f"{method_name(n)} {spread[n]:.2f} ({format_value('drop_pct', drop[n])})" for n in shown)
+    import json
+
+    from .attempts import code_text
+    from .paths import export_path
+
+    sidecar = export_path("map-spread", root).with_suffix(".json")
+    provenance = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+    source = f"map spreads of {code_text(provenance.get('git'))}, exported {provenance.get('exported_at')}"
     sentences = [
-        f"**{study_status_word('faithfulness', root, prefer)}** ({rows['image_id'].nunique()} ImageNet photos): "
+        f"**{study_status_word('faithfulness', root, prefer)}** ({rows['image_id'].nunique()} ImageNet photos; "
+        f"{source}): "
         f"the mean value of each method's map, the share of the image it keeps, with its %Drop in brackets: {pairs}."
     ]
     if judged.has(AT_EQUAL_SPREAD, "drop_pct", "fovex", "gradcam"):

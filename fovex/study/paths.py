@@ -79,9 +79,14 @@ RUNS_ENV = "FOVEX_STUDY_RUNS"
 
 
 def runs_folder(root: Path = REPO_ROOT) -> Path:
-    """The folder of the study's run directories: ``$FOVEX_STUDY_RUNS`` when set, else ``build/eval``."""
+    """The folder of the study's run directories: ``$FOVEX_STUDY_RUNS`` when set, else the active study's
+    (:func:`fovex.study.studies.active_study`; the committed study's: ``build/eval``)."""
     chosen = os.environ.get(RUNS_ENV)
-    return Path(root) / chosen if chosen else Path(root) / "build" / "eval"
+    if chosen:
+        return Path(root) / chosen
+    from .studies import active_study
+
+    return Path(root) / active_study(root).runs_folder
 
 
 def is_default_runs_folder(root: Path = REPO_ROOT) -> bool:
@@ -117,9 +122,18 @@ def export_path(run: str, root: Path = REPO_ROOT) -> Path:
 
 
 def run_names(names, root: Path) -> list[str]:
-    configs = sorted(p.stem for p in (Path(root) / "configs" / "study").glob("*.yaml"))
-    known = configs + list(DERIVED)
-    names = list(names) if names else [run for run in RUN_ORDER if run in configs] + list(DERIVED)
+    """``names`` checked against the active study's runs (default: all of them, in its order, and the derived
+    tables of the committed study)."""
+    from .studies import active_study
+
+    study = active_study(root)
+    if study.exported:
+        configs = sorted(p.stem for p in (Path(root) / "configs" / "study").glob("*.yaml"))
+        order, derived = [run for run in RUN_ORDER if run in configs], list(DERIVED)
+    else:
+        configs, order, derived = list(study.runs), list(study.runs), []
+    known = configs + derived
+    names = list(names) if names else order + derived
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(f"unknown study run(s) {', '.join(unknown)}; available: {', '.join(known)}")

@@ -55,9 +55,11 @@ def compute_study(
     ``overrides``: config keys replaced in every run (:func:`study_config`), e.g. a GPU's batch sizes.
     """
     from ..evaluation import distributed, run
+    from .studies import active_study
 
     main = distributed.from_env().is_main
-    restore = is_default_runs_folder(root) if restore is None else restore
+    exported = active_study(root).exported
+    restore = (exported and is_default_runs_folder(root)) if restore is None else restore
     for name in run_names(runs, root):
         if name in DERIVED and not main:
             continue
@@ -74,39 +76,25 @@ def compute_study(
         seeded = restore_from_export(name, root) if main and restore else 0
         if not quiet and main:
             restored = f" ({seeded} batches restored from {export_path(name, root).name})" if seeded else ""
-            print(f"study run {name}: {config_path(name, root)} -> {run_dir(name, root)}{restored}", flush=True)
-        config = study_config(name, root, overrides) if overrides else config_path(name, root)
-        run(config, run_dir(name, root), quiet=quiet, device=device)
+            from .studies import active_study
+
+            template = config_path(active_study(root).template(name), root)
+            print(f"study run {name}: {template} -> {run_dir(name, root)}{restored}", flush=True)
+        run(study_config(name, root, overrides), run_dir(name, root), quiet=quiet, device=device)
 
 
 def study_config(name: str, root: Path = REPO_ROOT, overrides: dict | None = None):
-    """A study run's config (``configs/study/<name>.yaml``) with ``overrides`` applied: top-level keys
+    """A run's config in the active study (:func:`fovex.study.studies.run_config`: its template under
+    ``configs/study/``, the study's models, data and budgets) with ``overrides`` applied: top-level keys
     replace the config's, except ``metric_settings``, merged per family (``{faithfulness: {batch_size: 256}}``
-    changes only that value), and ``explainer_settings`` (``{rise: {batch_size: 256}}``), merged into the
-    settings of every explainer entry of that method. Overrides of a result-defining key change the
-    run's hash: such a run belongs in its own folder (:data:`~fovex.study.paths.RUNS_ENV`), never
+    changes only that value), ``dataset`` (merged) and ``explainer_settings`` (``{rise: {batch_size: 256}}``),
+    merged into the settings of every explainer entry of that method. Overrides of a result-defining key
+    change the run's hash: such a run belongs in its own folder (:data:`~fovex.study.paths.RUNS_ENV`), never
     beside the exports."""
-    import yaml
-
     from ..evaluation import load_config
+    from .studies import run_config
 
-    raw = yaml.safe_load(config_path(name, root).read_text())
-    raw.setdefault("name", config_path(name, root).stem)
-    for key, value in (overrides or {}).items():
-        if key == "explainer_settings":  # {method name: settings} merged into every entry of that method
-            entries = [{"name": entry} if isinstance(entry, str) else dict(entry) for entry in raw["explainers"]]
-            for entry in entries:
-                if entry["name"] in value:
-                    entry["settings"] = {**(entry.get("settings") or {}), **value[entry["name"]]}
-            raw["explainers"] = entries
-        elif key == "metric_settings":
-            families = dict(raw.get("metric_settings") or {})
-            for family, settings in value.items():
-                families[family] = {**(families.get(family) or {}), **settings}
-            raw["metric_settings"] = families
-        else:
-            raw[key] = value
-    return load_config(raw)
+    return load_config(run_config(name, root=root, overrides=overrides))
 
 
 def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
@@ -315,7 +303,7 @@ def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20)
     ``prefer`` as in :func:`~fovex.study.load_axis`. Runs without rows yet are NaN. The derived
     tables (map variants, held-out variant) record no seconds and are not listed.
     """
-    import yaml
+    from .studies import run_config
 
     if recent < 1:
         raise ValueError(f"recent must be >= 1, got {recent}")
@@ -323,7 +311,7 @@ def study_cost(root: Path = REPO_ROOT, prefer: str = "export", recent: int = 20)
     for name in run_names(None, root):
         if name in DERIVED:
             continue
-        planned = yaml.safe_load(config_path(name, root).read_text())["dataset"].get("num_images")
+        planned = run_config(name, root=root)["dataset"].get("num_images")
         entry = {"run": name, "images": 0, "planned": planned, "hours": 0.0}
         found = load_run(name, root, prefer)
         if found is None:

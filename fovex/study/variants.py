@@ -309,10 +309,11 @@ def variant_outcome(root: Path = REPO_ROOT) -> str:
     if not path.is_file():
         return ""
     recorded = json.loads(path.read_text())
-    commit = str((recorded.get("git") or {}).get("commit"))[:10]
+    from .attempts import code_text
+
     when = (
         f"chosen once, on {len(recorded['development_photos'])} development photos "
-        f"({recorded['recorded_at']}, commit {commit}; {path.name})"
+        f"({recorded['recorded_at']}, {code_text(recorded.get('git'))}; {path.name})"
     )
     if recorded["choice"] is None:
         return (

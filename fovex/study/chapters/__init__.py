@@ -10,10 +10,33 @@ __all__ = [
     "count",
     "differences_table",
     "explainer_entries",
+    "explainers_for",
     "pair_counts",
     "run_chapter",
     "scored_maps",
 ]
+
+
+def explainers_for(model: str, explainers: list) -> list:
+    """A chapter's explainers as the published tables run them on ``model``: on a ViT, Grad-CAM++ (and
+    Score-CAM, a CNN method) give way to GAE, the published transformer rival; on a CNN, GAE is left out.
+    Entries (mappings) are kept as they are; the order is kept, GAE taking Grad-CAM++'s place."""
+    from ..findings.claims import CNN_RIVALS, VIT_RIVALS
+
+    vit = str(model).startswith("vit")
+    cnn_only = (set(CNN_RIVALS) - set(VIT_RIVALS)) | {"scorecam"}
+    vit_only = set(VIT_RIVALS) - set(CNN_RIVALS)
+    chosen = []
+    for entry in explainers:
+        name = entry["name"] if isinstance(entry, dict) else entry
+        if vit and name in cnn_only:
+            if name == "gradcam++" and "gae" not in explainers:
+                chosen.append("gae")
+            continue
+        if not vit and name in vit_only:
+            continue
+        chosen.append(entry)
+    return chosen
 
 
 def explainer_entries(explainers: list, settings: dict | None = None) -> list[dict]:
@@ -54,7 +77,9 @@ def run_chapter(
 ) -> Run:
     """One model on one data set, as the book's chapters run it: build the config, run it (resuming
     whatever ``out_dir`` already holds) and open the result. ``explainers`` (names or entries) and
-    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`. ``out_dir`` holding
+    ``explainer_settings`` (name -> settings) are joined by :func:`explainer_entries`, as the published tables
+    run them on ``model`` (:func:`explainers_for`: GAE for Grad-CAM++ on a ViT). The run lives in
+    ``out_dir/<model>``, so chapters run for several models never collide. ``out_dir/<model>`` holding
     results of another config is refused (:class:`fovex.evaluation.store.StoreError`, saying what differs) unless
     ``overwrite`` (``fovex book --overwrite``), which deletes them first."""
     from ...evaluation import run
@@ -63,7 +88,7 @@ def run_chapter(
         "config_version": 1,
         "name": name,
         "models": [model],
-        "explainers": explainer_entries(explainers, explainer_settings),
+        "explainers": explainer_entries(explainers_for(model, explainers), explainer_settings),
         "dataset": {"name": dataset, "num_images": num_images},
         "metrics": metrics,
         "metric_settings": metric_settings or {},
@@ -72,6 +97,9 @@ def run_chapter(
         "threads": threads,
         "seed": seed,
     }
+    from pathlib import Path
+
+    out_dir = Path(out_dir) / model  # one folder per model: a chapter run for another model never collides
     run(config, out_dir, quiet=True, overwrite=overwrite)
     return open_run(out_dir)
 

@@ -56,7 +56,9 @@ def sample_images(dataset, count: int, device: str = "cpu"):
     on ``device``: (count, 3, H, W)."""
     import torch
 
-    return torch.stack([dataset[i % len(dataset)].image for i in range(count)]).to(device)
+    from ...devices import resolve_device
+
+    return torch.stack([dataset[i % len(dataset)].image for i in range(count)]).to(resolve_device(device))
 
 
 def time_explainers(

@@ -39,17 +39,34 @@ def _first_ids(rows: pd.DataFrame, count: int | None = None) -> list[str]:
 # ----------------------------------------------------------------------------- the study
 
 
-def study_ceilings(study: StudyRows, image_size: int, images: int | None = None) -> dict[str, pd.DataFrame]:
+def study_ceilings(study: StudyRows, image_size: int, images: int | None = None) -> dict[str, pd.DataFrame | str]:
     """Data set -> the human ceiling (:func:`fovex.study.observer_ceiling`, one row per image) on the first
-    ``images`` images (None: all) each run of the axis scored, with the sAUC negatives its rows had (the
-    run's whole selection)."""
+    ``images`` images (None: all) the axis scored, with the sAUC negatives its rows had (the first run's
+    whole selection); or, for a data set whose fixations name no observers (MIT1003 without its ``DATA/``
+    eye traces), the sentence saying why there is no ceiling."""
+    from ...data import open_dataset
+
     ceilings = {}
-    for (run, name), rows in study.ok.groupby(["run", "dataset"], sort=False):
+    for name, rows in study.ok.groupby("dataset", sort=False):
+        reason = _no_observers(open_dataset, name)
+        if reason:
+            ceilings[name] = reason
+            continue
+        run = str(rows["run"].iloc[0])
         negatives = run_selection(study.provenance[run]["config"])
         ceilings[name] = observer_ceiling(
-            name, _first_ids(rows, images), image_size=image_size, negatives_from=negatives
+            name, _first_ids(rows[rows["run"] == run], images), image_size=image_size, negatives_from=negatives
         )
     return ceilings
+
+
+def _no_observers(open_dataset, name: str) -> str | None:
+    """Why ``name``'s fixations cannot give a human ceiling (no observers recorded), or None."""
+    dataset = open_dataset(name)
+    if getattr(dataset, "has_observers", True):
+        return None
+    why = getattr(dataset, "no_observers_reason", None) or "its fixations name no observers"
+    return f"{name}: no human ceiling: {why}"
 
 
 def ceiling_tables(
@@ -68,6 +85,12 @@ def ceiling_tables(
     for name, rows in study.ok.groupby("dataset", sort=False):
         ceiling = ceilings[name]
         shown = explainers if explainers is not None else sorted(set(rows["explainer"]) - {CENTRE_SCANPATH})
+        if isinstance(ceiling, str):  # no observers: the methods alone, and why there is no ceiling
+            parts += [
+                Text(ceiling),
+                for_reader(summary_table(rows[rows["explainer"].isin(shown)], metrics, by="explainer")),
+            ]
+            continue
         if lines:
             parts.append(Text(f"{name}: the human ceiling computed during this build on {len(ceiling)} images"))
         table = ceiling_table(rows, ceiling, metrics, explainers=shown)
@@ -137,8 +160,14 @@ def scanpath_parts(runs: dict, metrics: list[str]) -> list:
     """Per run: FovEx's scanpath and the centre-bias floor against the observers, next to the observers'
     own agreement on the same images cut to FovEx's number of fixations *T* (a line saying so, then the
     table)."""
+    from ...data import open_dataset
+
     parts = []
     for name, run in runs.items():
+        reason = _no_observers(open_dataset, name)
+        if reason:  # scanpaths need each observer's ordered fixations
+            parts.append(Text(f"{reason}; no scanpath comparison either"))
+            continue
         ids = _first_ids(run.ok[run.ok["explainer"] == "fovex"])
         fixations = len(next(iter(run.maps("fovex", ids=ids[:1]).values()))["fixations_xy"])  # FovEx's T
         ceiling = observer_ceiling(name, ids, image_size=run.image_size(), max_fixations=fixations)

@@ -29,10 +29,12 @@ def first_samples(dataset, count: int) -> list:
 
 
 def stack_images(samples: list, device: str = "cpu"):
-    """The samples' images stacked on ``device``: (N, 3, H, W)."""
+    """The samples' images stacked on ``device`` (``"auto"``: a GPU when there is one): (N, 3, H, W)."""
     import torch
 
-    return torch.stack([sample.image for sample in samples]).to(device)
+    from ...devices import resolve_device
+
+    return torch.stack([sample.image for sample in samples]).to(resolve_device(device))
 
 
 def class_names(model, targets) -> list[str]:
