@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 
 import torch
 
-__all__ = ["deterministic", "synchronize"]
+__all__ = ["DEVICE_CHOICES", "deterministic", "device_problem", "synchronize"]
+
+#: The devices a command or a config names, in words.
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
+
+
+def device_problem(text) -> str | None:
+    """None when ``text`` names a device this machine has (``auto`` always), else why not, in words:
+    a command checks its ``--device`` with it before any work instead of failing inside the work."""
+    if not isinstance(text, str) or not (text in ("auto", "cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", text)):
+        return f"a device is {DEVICE_CHOICES}, got {text!r}"
+    if text.startswith("cuda"):
+        if not torch.cuda.is_available():
+            return "this machine has no CUDA GPU (torch.cuda.is_available() is False)"
+        count, index = torch.cuda.device_count(), int(text.partition(":")[2] or 0)
+        if index >= count:
+            return f"this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}"
+    if text == "mps" and not torch.backends.mps.is_available():
+        return "this machine has no MPS device"
+    return None
+
 
 #: cuBLAS needs a fixed workspace for deterministic matrix products (CUDA >= 10.2); set while deterministic.
 CUBLAS_WORKSPACE = ":4096:8"
