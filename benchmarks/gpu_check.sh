@@ -18,7 +18,8 @@
 #              (benchmarks/gpu_agreement.py).
 #
 # Every table and log goes into OUT (default: $OUT, else build/gpu-check); summary.txt says per step
-# ok / failed / cut, with its seconds. Each step runs under its own `timeout`, so a cut step loses only
+# ok / failed / cut, with its seconds. Exit status: 0 every step ok (or skipped), 1 a step failed or was cut
+# (the last line of stderr names them), 2 OUT cannot be written (a file, under a file, read-only). Each step runs under its own `timeout`, so a cut step loses only
 # itself (a benchmark step keeps the rows it measured); the limits add up to 8 minutes (9 when benchmarks/ has
 # the published-code comparison).
 # --dry-run runs every step at a tiny size on the CPU: it proves the plumbing, not the numbers (its limits
@@ -48,10 +49,17 @@ done
 if [ -z "${PYTHON:-}" ]; then
     if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
 fi
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
+# OUT must be a folder this script can write (not a file, not read-only): checked before anything runs.
+folder=""
+if mkdir -p -- "$out" 2>/dev/null && [ -d "$out" ]; then folder="$(cd -- "$out" && pwd)"; fi
+if [ -z "$folder" ] || ! { : >"$folder/summary.txt"; } 2>/dev/null; then
+    reason="not a folder that can be made or written (a file, under a file, or read-only)"
+    echo "gpu_check.sh: cannot write $out: $reason; name another output folder" >&2
+    exit 2
+fi
+out="$folder"
 summary="$out/summary.txt"
-: >"$summary"
+failed=()
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
 
 if [ "$dry_run" = 1 ]; then
@@ -81,8 +89,8 @@ step() {
     local code=$?
     case $code in
         0) status="ok" ;;
-        124|137) status="cut at its ${limit} s limit" ;;
-        *) status="failed (exit $code)" ;;
+        124|137) status="cut at its ${limit} s limit"; failed+=("$name (cut)") ;;
+        *) status="failed (exit $code)"; failed+=("$name") ;;
     esac
     printf '%-28s %-26s %4d s\n' "$name" "$status" $((SECONDS - start)) | tee -a "$summary"
     return 0
@@ -162,3 +170,12 @@ if parts:
     print(f"bench.csv: {len(table)} rows")
 PY
 echo "tables and logs: $out"
+# A check whose steps failed or were cut fails too (exit status 1), naming them: on a machine without a
+# GPU every CUDA step fails, which is no passing check.
+if [ ${#failed[@]} -gt 0 ]; then
+    names=""
+    for name in "${failed[@]}"; do names="${names:+$names, }$name"; done
+    echo "${#failed[@]} steps failed or were cut: $names" >>"$summary"
+    echo "gpu_check.sh: ${#failed[@]} steps failed or were cut: $names (logs in $out)" >&2
+    exit 1
+fi

@@ -24,6 +24,8 @@ __all__ = ["hub_repo", "load_state_dict", "local_weights", "timm_weights_info", 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a checkpoint safely: safetensors, or ``torch.load(weights_only=True)``."""
     text = os.fspath(path)
+    if not text.strip():
+        raise ValueError("weights is empty: pass 'default' (ImageNet), 'none' (random) or a checkpoint file")
     if "://" in text:
         raise ValueError(
             f"weights must be a local checkpoint file, not a URL ({text}); download it first, then pass its path"

@@ -17,8 +17,12 @@ __all__ = [
     "check_float",
     "check_int",
     "check_odd_int",
+    "check_seed",
     "pixel_range_problem",
 ]
+
+#: The seeds a ``torch.Generator`` takes (``manual_seed``): -2**63 .. 2**64 - 1.
+SEED_RANGE = (-(2**63), 2**64 - 1)
 
 #: How far outside [0, 1] a pixel may be (resampling overshoot) before an image is refused.
 PIXEL_TOLERANCE = 1e-3
@@ -37,13 +41,21 @@ class SettingError(ValueError):
     """A setting with a wrong type, a non-finite value or a value out of range (the message names it)."""
 
 
-def check_int(name: str, value, minimum: int | None = None) -> int:
-    """An integer (not a bool, not a float such as 2.5 or 2.0) ``>= minimum``."""
+def check_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer (not a bool, not a float such as 2.5 or 2.0) ``>= minimum`` and ``<= maximum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise SettingError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise SettingError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingError(f"{name} must be <= {maximum}, got {value}")
     return int(value)
+
+
+def check_seed(name: str, value) -> int:
+    """An integer a ``torch.Generator`` can be seeded with (:data:`SEED_RANGE`), so a seed of 2**64 is refused
+    when the settings are checked, not by an overflow in the middle of a run."""
+    return check_int(name, value, minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
 
 
 def check_odd_int(name: str, value, minimum: int = 1) -> int:

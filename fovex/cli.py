@@ -61,6 +61,8 @@ def _explain(args) -> int:
     out = Path(args.out)
     try:
         try:  # everything that can be wrong with the command is found before any work
+            if not args.out.strip():
+                raise ValueError('--out "" is empty text: name a folder (--out . for the current one)')
             writable_folder(out)
             model = load_model(args.model, weights=weights, device=args.device)
             explainer = FovEx(model, fixations=args.fixations, steps=args.steps, seed=args.seed)
@@ -265,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="run an evaluation config into a resumable result store")
     evaluate.add_argument("config", type=Path)
-    evaluate.add_argument("--out", type=Path, default=None, help="result directory (default: the config's output_dir)")
+    # text, not a Path: an empty --out is refused, not read as "."
+    evaluate.add_argument("--out", default=None, help="result directory (default: the config's output_dir)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     evaluate.add_argument("--overwrite", action="store_true", help="replace another config's results in --out")
     evaluate.add_argument("--device", default=None, help="override the config's device (not part of its hash)")

@@ -4,28 +4,43 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 
 import torch
 
-__all__ = ["deterministic", "resolve_device", "synchronize"]
+__all__ = ["DEVICE_CHOICES", "deterministic", "device_problem", "resolve_device", "synchronize"]
+
+#: The devices a command or a config names, in words.
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
+
+
+def device_problem(text) -> str | None:
+    """None when ``text`` names a device this machine has (``auto`` always), else why not, in words:
+    a command checks its ``--device`` with it before any work instead of failing inside the work."""
+    if not isinstance(text, str) or not (text in ("auto", "cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", text)):
+        return f"a device is {DEVICE_CHOICES}, got {text!r}"
+    if text.startswith("cuda"):
+        if not torch.cuda.is_available():
+            return "this machine has no CUDA GPU (torch.cuda.is_available() is False)"
+        count, index = torch.cuda.device_count(), int(text.partition(":")[2] or 0)
+        if index >= count:
+            return f"this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}"
+    if text == "mps" and not torch.backends.mps.is_available():
+        return "this machine has no MPS device"
+    return None
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` -> the first CUDA device when there is one, else the CPU; any other name as torch reads it.
-    A CUDA device asked for on a machine without one is a ValueError that says so (not a raw CUDA error)."""
+    A device this machine lacks is a ValueError saying why (:func:`device_problem`), not a raw CUDA error."""
     if isinstance(device, torch.device):
         return device
-    if not isinstance(device, str) or not device:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    problem = device_problem(device)
+    if problem:
+        raise ValueError(f"device {device!r}: {problem}")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but no CUDA device is available (use 'auto' or 'cpu')")
-    return resolved
+    return torch.device(device)
 
 
 #: cuBLAS needs a fixed workspace for deterministic matrix products (CUDA >= 10.2); set while deterministic.

@@ -32,11 +32,16 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from .checks import check_bool, check_choice, check_float, check_int, check_odd_int
+from .checks import check_bool, check_choice, check_float, check_int, check_odd_int, check_seed
 from .foveation import blur, blur_mask, fovea_grid, foveate_detail, gaussian_fovea
 from .seeding import image_generators
 
 __all__ = ["NevaSettings", "Scanpaths", "neva_scanpaths", "scanpath_steps"]
+
+
+#: The most fixations (T) and steps per fixation (K) a scanpath takes.
+MAX_FIXATIONS = 1_000
+MAX_STEPS = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,15 +69,17 @@ class NevaSettings:
 
     def __post_init__(self):
         check_choice("autocast", self.autocast, (None, "bfloat16", "float16"))
-        check_int("fixations", self.fixations, minimum=1)
-        check_int("steps", self.steps, minimum=1)
+        # Caps far above any study's (T=10, K=20), below what exhausts memory: the random draws alone are
+        # T x K x 2 doubles per image, drawn up front (steps=10**9 was a crash, not a slow run).
+        check_int("fixations", self.fixations, minimum=1, maximum=MAX_FIXATIONS)
+        check_int("steps", self.steps, minimum=1, maximum=MAX_STEPS)
         check_float("lr", self.lr, above=0.0)
         check_float("fovea_s", self.fovea_s, above=0.0)
         check_odd_int("blur_kernel_px", self.blur_kernel_px)
         check_float("blur_sigma_px", self.blur_sigma_px, above=0.0)
         check_float("forgetting", self.forgetting, minimum=0.0, maximum=1.0)
         check_bool("restarts", self.restarts)
-        check_int("seed", self.seed)
+        check_seed("seed", self.seed)
 
     def as_dict(self) -> dict:
         return asdict(self)

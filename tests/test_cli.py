@@ -253,3 +253,42 @@ def test_a_signal_while_an_images_files_are_written_stops_after_both(tmp_path):
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+
+
+# ------------------------------------------------------------------- issue 36
+
+
+def test_explain_refuses_an_empty_out_and_empty_weights(tmp_path, capsys, monkeypatch):
+    """Issue 36: `--out ""` wrote into the current folder; `--weights ''` said "checkpoint . is a directory"."""
+    (image, _), *_ = foolbox_imagenet_files()
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", str(image), "--out", "", "--fixations", "1", "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert '--out "" is empty' in err and err.count("\n") == 1
+    assert main(["explain", str(image), "--out", "o", "--weights", ""]) == 2
+    err = capsys.readouterr().err
+    assert "weights is empty" in err and "directory" not in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) in ([], [tmp_path / "o"]) and not list(tmp_path.rglob("*.png"))
+
+
+def test_a_second_interrupt_while_the_command_exits_prints_no_traceback(tmp_path):
+    """Issue 36: a second Ctrl-C while a stopped command exited (PyTorch's exit handlers run then) printed a
+    traceback. Here an exit handler that takes a moment, as PyTorch's do, meets the second SIGINT."""
+    script = tmp_path / "command.py"
+    script.write_text(
+        "import atexit, os, signal, sys, time\n"
+        "from fovex.evaluation.command import exit_status\n"
+        "def slow_exit_handler():\n"
+        "    os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C again\n"
+        "    time.sleep(0.5)\n"
+        "atexit.register(slow_exit_handler)\n"
+        "def action():\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(30)\n"
+        "sys.exit(exit_status('fovex evaluate', action))\n"
+    )
+    completed = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 130, completed.stderr
+    assert completed.stderr.strip().splitlines() == [
+        "fovex evaluate: interrupted; finished batches are kept, rerun the same command to resume"
+    ], completed.stderr

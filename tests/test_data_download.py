@@ -470,3 +470,32 @@ def test_cli_main_accepts_the_project_cli_namespace(tmp_path, monkeypatch, capsy
     assert cli_main(args) == 0
     assert calls == [("mit1003", str(tmp_path), {"progress": True, "checksums": {}, "keep_archives": False})]
     assert capsys.readouterr().out.strip() == str(tmp_path)
+
+
+def test_a_full_disk_while_extracting_is_one_line_and_leaves_no_half_extracted_folder(
+    server, tmp_path, monkeypatch, capsys
+):
+    """Issue 36: `fovex data fetch NAME --data-root /full/disk` ended in an OSError traceback and left a
+    half-extracted folder; the same command, once there is space, fetches the set."""
+    import errno
+
+    from fovex.data.cli import main
+
+    _register(monkeypatch, server, "toy", {"toy.tar.gz": _good_tar()})
+    real = tarfile.TarFile.makefile
+
+    def full_disk(self, tarinfo, targetpath):
+        if targetpath.endswith("b.bin"):
+            Path(targetpath).write_bytes(b"the first bytes")
+            raise OSError(errno.ENOSPC, "No space left on device", targetpath)
+        return real(self, tarinfo, targetpath)
+
+    monkeypatch.setattr(tarfile.TarFile, "makefile", full_disk)
+    assert main(["fetch", "toy", "--data-root", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "No space left on device" in err and "toy.tar.gz" in err
+    assert not (tmp_path / "toy").exists()  # nothing half-extracted is left behind
+    monkeypatch.setattr(tarfile.TarFile, "makefile", real)
+    assert main(["fetch", "toy", "--data-root", str(tmp_path), "--no-progress"]) == 0
+    assert (tmp_path / "toy" / "data" / "sub" / "b.bin").read_bytes() == GOOD_FILES["data/sub/b.bin"]

@@ -395,3 +395,31 @@ def test_ids_stay_unique_when_names_share_a_stem(tmp_path):
     twins = [_Record(id="x", path=root / "stimuli" / "a.jpg"), _Record(id="x", path=root / "stimuli" / "b.jpg")]
     with pytest.raises(ValueError, match="a.jpg and .*b.jpg have the same image id 'x'"):
         type(dataset)("twins", root, twins)
+
+
+@pytest.mark.parametrize(
+    "line, column, value",
+    [
+        ("10.jpg,80,60,one,0,1.0,2.0,,", "subject", "one"),
+        ("10.jpg,80px,60,0,0,1.0,2.0,,", "width", "80px"),
+        ("10.jpg,80,60,0,0,x,2.0,,", "x", "x"),
+        ("10.jpg,80,60,0,0,nan,2.0,,", "x", "nan"),
+        ("10.jpg,80,60,0,0,1.0,2.0,soon,", "onset_s", "soon"),
+        ("10.jpg,80,60,0,0", "x", None),  # a short row
+    ],
+)
+def test_fixations_csv_errors_name_the_file_the_line_and_the_column(tmp_path, line, column, value):
+    """Issue 36: a bad cell raised "invalid literal for int() with base 10: 'one'", naming no file or row."""
+    import re
+
+    _csv_set(tmp_path)
+    with open(tmp_path / "fixations.csv", "a") as handle:
+        handle.write(line + "\n")
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'fixations.csv'}, line 6: {column} is {value!r}")):
+        open_dataset("fixations-csv", root=tmp_path)
+
+
+def test_the_package_sample_photos_refuse_a_root_they_would_ignore(tmp_path):
+    """Issue 36: `dataset: {name: samples, root: DIR}` read the package's photos, ignoring DIR."""
+    with pytest.raises(ValueError, match="samples is package data and takes no root"):
+        open_dataset("samples", root=tmp_path)

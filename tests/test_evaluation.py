@@ -631,3 +631,111 @@ def test_compile_runs_whole_model_explainers_compiled_and_gives_the_reference_ro
     from fovex.evaluation.config import load_config
 
     assert load_config(config).hash == load_config({**config, "compile": None}).hash
+
+
+# ------------------------------------------------------------------- issue 36: resuming, limits, memory
+
+
+def _photo_folder(root: Path, count: int) -> Path:
+    """An imagenet-sample-style folder of ``count`` foolbox photos (file order: their classes)."""
+    from fovex.data import imagenet_wnids
+    from fovex.data.samples import foolbox_imagenet_files
+
+    folder = root / "photos"
+    folder.mkdir()
+    wnids = imagenet_wnids()
+    for path, label in foolbox_imagenet_files()[:count]:
+        shutil.copy(path, folder / f"{wnids[label]}_photo{label}.JPEG")
+    return folder
+
+
+def test_a_resume_refuses_a_data_set_that_no_longer_matches_the_runs_plan(tmp_path, monkeypatch, capsys):
+    """Issue 36, item 6: interrupted after batch 0, a photo added to the data folder, the resume explained one
+    photo twice and the new one never, and called the run complete (rc 0)."""
+    import json
+
+    import fovex.evaluation.runner as runner
+    from fovex.data import imagenet_wnids
+    from fovex.data.samples import foolbox_imagenet_files
+
+    folder = _photo_folder(tmp_path, 4)
+    config = _write_config(tmp_path / "c.yaml", {**CHEAP, "dataset": {"name": "imagenet-sample", "root": str(folder)}})
+    out = tmp_path / "out"
+    commit = runner._commit
+
+    def interrupted_after_the_first_part(*args, **kwargs):
+        commit(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_commit", interrupted_after_the_first_part)
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    plan = json.loads((out / "manifest.json").read_text())["plan"]
+    assert plan["images"] == 4 and len(plan["batches"]) == 2  # what each batch holds, recorded at the start
+    # A photo that sorts first: every batch would now hold other photos.
+    path, _ = foolbox_imagenet_files()[5]
+    shutil.copy(path, folder / f"{imagenet_wnids()[0]}_added.JPEG")
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
+    _one_line_error(capsys, "no longer matches", "batch 0", "--overwrite")
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"  # left as it was
+    assert len(list((out / "parts").glob("*.parquet"))) == 1
+    # The data set as it was: the run resumes and completes, each photo once.
+    (folder / f"{imagenet_wnids()[0]}_added.JPEG").unlink()
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 0
+    results = store.load_results(out, require_complete=True)
+    assert len(results) == 4 and results["image_id"].is_unique
+
+
+def test_a_manifest_from_before_plans_were_recorded_still_resumes(tmp_path, monkeypatch):
+    import json
+
+    import fovex.evaluation.runner as runner
+
+    out = tmp_path / "out"
+    commit = runner._commit
+
+    def interrupted_after_the_first_part(*args, **kwargs):
+        commit(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_commit", interrupted_after_the_first_part)
+    with pytest.raises(KeyboardInterrupt):
+        run({**CHEAP, "batch_size": 1}, out, quiet=True)
+    monkeypatch.undo()
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["plan"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert len(run({**CHEAP, "batch_size": 1}, out, quiet=True)) == 2
+    assert len(store.read_manifest(out)["plan"]["batches"]) == 2  # recorded from now on
+
+
+def test_running_out_of_memory_loading_an_image_stops_the_run_instead_of_failing_the_image(
+    tmp_path, monkeypatch, capsys
+):
+    """Issue 36: `image_size: 100000` recorded each image's memory error as a permanent `failed` row and exited 0.
+    (Such a size is refused at load now; memory can still run out on a smaller machine.)"""
+    from fovex.data.base import Dataset
+
+    def no_memory(self, index):
+        raise MemoryError("Unable to allocate 111. GiB for an array")
+
+    monkeypatch.setattr(Dataset, "__getitem__", no_memory)
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    out = tmp_path / "out"
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 2
+    _one_line_error(capsys, "out of memory loading", "lower dataset.image_size or batch_size")
+    manifest = store.read_manifest(out)
+    assert manifest["status"] == "failed" and not list((out / "parts").glob("*.parquet"))
+    monkeypatch.undo()
+    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 0  # resumes
+    assert set(store.load_results(out)["status"]) == {"ok"}
+
+
+def test_an_empty_out_is_refused_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    """Issue 36: `--out ""` wrote into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    config = _write_config(tmp_path / "c.yaml", CHEAP)
+    assert fovex.cli.main(["evaluate", str(config), "--out", "", "--quiet"]) == 2
+    _one_line_error(capsys, "output directory", "empty")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -373,3 +374,53 @@ def test_compile_is_a_checked_mode_that_does_not_change_the_hash():
         load_config(_config(compile="reduce_overhead"))
     with pytest.raises(ConfigError, match="unknown compile mode True"):
         load_config(_config(compile=True))
+
+
+# ------------------------------------------------------------------- issue 36: refused at load, not mid-run
+
+ISSUE_36_REFUSALS = [
+    # an explainer seed torch cannot take (passed validation, overflowed in the middle of the run)
+    ({"explainers": [{"name": "random", "settings": {"seed": 2**64}}]}, "seed must be <= 18446744073709551615"),
+    ({"explainers": [{"name": "fovex", "settings": {"seed": -(2**63) - 1}}]}, "seed must be >="),
+    # settings that are no mapping (a preset's name, a list)
+    ({"explainers": [{"name": "fovex", "settings": "fast"}]}, "settings must be a mapping"),
+    ({"explainers": [{"name": "fovex", "settings": [1, 2]}]}, "settings must be a mapping"),
+    # metric settings that failed only after the model was loaded
+    ({"metric_settings": {"faithfulness": {"insertion_substrate": "blurr"}}}, "insertion_substrate: unknown substrate"),
+    ({"metric_settings": {"faithfulness": {"deletion_substrate": "meen"}}}, "deletion_substrate: unknown substrate"),
+    ({"metric_settings": {"faithfulness": {"score": "probability"}}}, "faithfulness.score: unknown score"),
+    ({"metric_settings": {"localisation": {"tolerance_px": "15"}}}, "tolerance_px must be a number"),
+    # sizes that crashed, or exhausted memory and were recorded as failed images
+    ({"explainers": [{"name": "fovex", "settings": {"steps": 10**9}}]}, "steps must be <= 10000"),
+    ({"explainers": [{"name": "rise", "settings": {"masks": 10**9}}]}, "masks must be <= 100000"),
+    ({"explainers": [{"name": "meaningful_perturbation", "settings": {"steps": 10**9}}]}, "steps must be <= 100000"),
+    ({"threads": 10**9}, "threads: must be <= 1024"),
+    ({"dataset": {"name": "samples", "image_size": 100000}}, "image_size: must be <= 4096"),
+]
+
+
+@pytest.mark.parametrize("changes, message", ISSUE_36_REFUSALS, ids=lambda value: str(value)[:40])
+def test_what_failed_mid_run_is_refused_when_the_config_is_loaded(changes, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(_config(**changes))
+
+
+def test_a_preset_given_as_settings_is_refused_with_how_to_write_it():
+    with pytest.raises(ConfigError, match=re.escape("(a preset is written settings: {preset: fast})")):
+        load_config(_config(explainers=[{"name": "fovex", "settings": "fast"}]))
+    # A number is a substrate too (a constant grey), as the metric takes it.
+    config = load_config(_config(metric_settings={"faithfulness": {"deletion_substrate": 0.5}}))
+    assert config.metric_settings.faithfulness.deletion_substrate == 0.5
+
+
+def test_a_config_that_is_no_text_is_one_line(tmp_path, capsys):
+    """Issue 36: `fovex evaluate photo.jpg` raised UnicodeDecodeError."""
+    from fovex.cli import main
+    from fovex.data.samples import foolbox_imagenet_files
+
+    (photo, _), *_ = foolbox_imagenet_files()
+    assert main(["evaluate", str(photo), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert f"{photo}: not a text file" in err and "a config is YAML" in err
+    assert not (tmp_path / "out").exists()

@@ -521,3 +521,18 @@ def test_export_command_misuse_is_one_line_and_status_2(tmp_path, capsys, monkey
     assert main(["export", str(run), str(tmp_path / "u.csv")]) == 2
     err = capsys.readouterr().err
     assert "config_hash" in err and err.count("\n") == 1
+
+
+def test_a_table_named_like_its_provenance_in_another_case_is_refused(tmp_path, capsys):
+    """Issue 36: `fovex export RUN T.JSON` wrote the table as T.JSON and its provenance as T.json: one file on a
+    case-insensitive file system (macOS, Windows), where the provenance replaced the table."""
+    from fovex.cli import main
+
+    run = tmp_path / "run"
+    _manifest(run)
+    _write(run, 0, ["a"])
+    for name in ("T.JSON", "T.Json"):
+        assert main(["export", str(run), str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert "same file" in err and "case" in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -601,3 +601,22 @@ def test_every_registered_method_has_the_name_the_field_writes():
     assert display_name("fovex s=0.3") == "FovEx s=0.3" and display_name("rise2") == "rise2"
     assert display_name("not-a-method") == "not-a-method"
     assert all(display_name(key) != key for key in explainers())  # no registry key left undisplayed
+
+
+def test_targets_and_models_of_the_wrong_kind_are_refused_clearly(patch_classifier):
+    """Issue 36: `explain(img, 3.0)`, a dict as targets, or a model's name in place of a model were not refused
+    clearly (a TypeError from deep inside, or a wrong explanation)."""
+    explainer = fovex.explainer("centre", patch_classifier)
+    images = make_textured_images(batch=2)
+    with pytest.raises(ValueError, match=r"a target is a class index \(an integer\) or a class name, got 3.0"):
+        explainer.explain(images, 3.0)
+    with pytest.raises(ValueError, match="one per image .* got a dict"):
+        explainer.explain(images, {0: 1, 1: 1})
+    with pytest.raises(ValueError, match="got a set"):
+        explainer.explain(images, {1})
+    assert explainer.explain(images, 1).targets.tolist() == [1, 1]  # one class for every image still works
+    for name in ("fovex", "gradcam", "rise"):
+        with pytest.raises(TypeError, match=r"model must be a classifier, got the str 'efficientnet_lite0' "):
+            fovex.explainer(name, "efficientnet_lite0")
+    with pytest.raises(TypeError, match=r"fovex.load_model\('efficientnet_lite0'\)"):
+        fovex.FovEx("efficientnet_lite0")

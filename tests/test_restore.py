@@ -200,3 +200,68 @@ def test_study_status_lists_every_attempt_with_its_code_and_only_the_runs_named(
     printed = capsys.readouterr().out
     assert "localisation" in printed and "faithfulness" not in printed
     assert "attempts not recorded; the latest one's commit was 5522e29cb1" in printed
+
+
+# ------------------------------------------------------------------- issue 36: exports that do not match
+
+
+def _study_run_command(root: Path, monkeypatch, capsys) -> tuple[int, str]:
+    """`fovex study run faithfulness` on the study at ``root``: exit status and stderr."""
+    import functools
+
+    import fovex.study
+    from fovex.cli import main
+
+    monkeypatch.setattr(fovex.study, "compute_study", functools.partial(fovex.study.compute_study, root=root))
+    code = main(["study", "run", "faithfulness", "--quiet"])
+    return code, capsys.readouterr().err
+
+
+def test_the_restore_warning_counts_the_parts_an_export_lost_whole(exported_study, tmp_path):
+    """Issue 36: an export cut after its first part said "0 batch parts ... are not restored" (3 were missing)."""
+    root, original, lines = _copy(exported_study, tmp_path, legacy=False)
+    export_path("faithfulness", root).write_text("".join(lines[:3]))  # the header and the first part's 2 rows
+    results, manifest, warned = _restore_and_run(root)
+    assert len(warned) == 1 and "3 batch parts (6 rows) are not restored" in warned[0], warned
+    restore = next(attempt for attempt in manifest["attempts"] if "restored_from" in attempt)
+    assert restore["rows"] == 2 and restore["rows_not_restored"] == 6
+    _same_rows(results, original)
+
+
+def test_a_forged_export_restores_no_part_outside_the_runs_plan(exported_study, tmp_path):
+    """Issue 36: an export of another batch size whose provenance claims this config's hash restored its
+    parts (batches 2 and 3 of a 2-batch plan) into the run."""
+    root, original, lines = _copy(exported_study, tmp_path, legacy=True)
+    table = pd.read_csv(export_path("faithfulness", root), dtype={"image_id": str})
+    table["batch"] = table.groupby("explainer").cumcount()  # one image per batch: 4 batches, not 2
+    table.to_csv(export_path("faithfulness", root), index=False, lineterminator="\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert study.restore_from_export("faithfulness", root) == 0
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1 and "8 batch parts" in messages[0] and "not this run's batches" in messages[0]
+    results = run(root / "configs" / "study" / "faithfulness.yaml", run_dir("faithfulness", root), quiet=True)
+    _same_rows(results, original)
+    assert sorted(results["batch"].unique()) == [0, 1]
+
+
+def test_an_export_provenance_that_is_no_object_or_no_json_is_one_line(exported_study, tmp_path, monkeypatch, capsys):
+    """Issue 36: an export JSON holding a list raised AttributeError in `fovex study run`; an undecodable one
+    stopped the run without naming the file."""
+    root, _, _ = _copy(exported_study, tmp_path, legacy=False)
+    sidecar = export_path("faithfulness", root).with_suffix(".json")
+    for content in (b"[1, 2]", b"\xff\xfe not json"):
+        sidecar.write_bytes(content)
+        code, err = _study_run_command(root, monkeypatch, capsys)
+        assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert str(sidecar) in err and "provenance" in err
+        assert not run_dir("faithfulness", root).exists()
+
+
+def test_an_undecodable_export_is_set_aside_with_its_name_and_recomputed(exported_study, tmp_path):
+    """Issue 36: a CSV that is no UTF-8 text stopped `fovex study run` without naming the file."""
+    root, original, lines = _copy(exported_study, tmp_path, legacy=False)
+    export_path("faithfulness", root).write_bytes(b"\xff\xfe" + "".join(lines).encode())
+    results, manifest, warned = _restore_and_run(root)
+    assert len(warned) == 1 and str(export_path("faithfulness", root)) in warned[0] and "UTF-8" in warned[0]
+    _same_rows(results, original)

@@ -451,7 +451,9 @@ def test_under_torchrun_only_rank_0_restores_and_computes_the_derived_tables(tmp
     monkeypatch.setenv("RANK", str(rank))
     monkeypatch.setenv("WORLD_SIZE", "2")
     calls = []
-    monkeypatch.setattr(fovex.evaluation, "run", lambda config, out, **kw: calls.append(("run", Path(out).name.removeprefix("study-"))))
+    monkeypatch.setattr(
+        fovex.evaluation, "run", lambda config, out, **kw: calls.append(("run", Path(out).name.removeprefix("study-")))
+    )
     monkeypatch.setattr(study_runs, "restore_from_export", lambda name, root: calls.append(("restore", name)) or 0)
     monkeypatch.setattr(study_runs, "compute_map_variants", lambda root, quiet: calls.append(("map-variants", None)))
     study.compute_study(["faithfulness", "map-variants", "faithfulness-rise"], root=tmp_path, quiet=True)
@@ -502,9 +504,10 @@ def test_a_gpu_recomputation_runs_in_its_own_folder_from_scratch_and_is_never_ex
     # In the default folder the committed study resumes from its exports, as before.
     calls.clear()
     study.compute_study(["faithfulness"], root=tmp_path, quiet=True)
-    assert calls[0] == ("restore", "faithfulness") and calls[1][0].hash == load_config(
-        study.config_path("faithfulness", tmp_path)
-    ).hash  # the committed study's run is its template as committed
+    assert (
+        calls[0] == ("restore", "faithfulness")
+        and calls[1][0].hash == load_config(study.config_path("faithfulness", tmp_path)).hash
+    )  # the committed study's run is its template as committed
 
 
 def test_a_recomputed_study_is_set_beside_the_committed_rows(tmp_path, monkeypatch):
@@ -526,3 +529,48 @@ def test_a_recomputed_study_is_set_beside_the_committed_rows(tmp_path, monkeypat
     # The same numbers up to float rounding (another batch size groups the model's sums differently).
     assert (table["max_abs_difference"] < 1e-6).all() and (table["difference"].abs() < 1e-6).all()
     assert (table.loc[table["metric"] != "increase_pct", "pearson_r"] > 0.999999).all()
+
+
+def test_manifests_with_fields_of_the_wrong_type_are_one_line_errors(tmp_path, monkeypatch, capsys):
+    """Issue 36: a manifest with `attempts: [1]`, `git: "abc"` or `config.dataset: "x"` raised a traceback in
+    `fovex study status`, `fovex study export` and `fovex export`."""
+    import functools
+    import json
+
+    import fovex.study
+    from fovex.cli import main
+
+    (tmp_path / "configs" / "study").mkdir(parents=True)
+    config = {
+        "config_version": 1,
+        "name": "study-faithfulness",
+        "models": ["efficientnet_lite0"],
+        "explainers": ["centre"],
+        "metrics": ["drop_increase"],
+        "dataset": {"name": "samples", "split": "imagenet", "num_images": 2, "image_size": 96},
+        "threads": 1,
+    }
+    (tmp_path / "configs" / "study" / "faithfulness.yaml").write_text(yaml.safe_dump(config))
+    out = run_dir("faithfulness", tmp_path)
+    run(tmp_path / "configs" / "study" / "faithfulness.yaml", out, quiet=True)
+    (tmp_path / "book" / "measurements").mkdir(parents=True)
+    for name in ("study_status", "study_attempts", "study_cost", "export_study"):
+        monkeypatch.setattr(fovex.study, name, functools.partial(getattr(fovex.study, name), root=tmp_path))
+    manifest = json.loads((out / "manifest.json").read_text())
+    edits = {
+        "attempts": lambda m: {**m, "attempts": [1]},
+        "git": lambda m: {**m, "git": "abc", "attempts": [{**m["attempts"][0], "git": "abc"}]},
+        "dataset": lambda m: {**m, "config": {**m["config"], "dataset": "x"}},
+    }
+    for field, edit in edits.items():
+        (out / "manifest.json").write_text(json.dumps(edit(manifest)))
+        for command in (
+            ["study", "status", "faithfulness"],
+            ["study", "export", "faithfulness"],
+            ["export", str(out), str(tmp_path / "t.csv")],
+        ):
+            assert main(command) == 2, (field, command)
+            err = capsys.readouterr().err
+            assert "Traceback" not in err and len(err.strip().splitlines()) == 1, (field, command, err)
+            assert "manifest.json" in err and field in err and "edited by hand or damaged" in err, err
+    assert not list((tmp_path / "book" / "measurements").iterdir()) and not (tmp_path / "t.csv").exists()

@@ -416,12 +416,16 @@ def _state(pid: int) -> str:
 def test_gpu_profile_recomputes_the_study_in_its_own_folder_on_the_given_device(tmp_path, monkeypatch):
     import os
 
+    import torch
+
     import fovex.study
     import fovex.study.book
     from fovex.study import RUNS_ENV
     from fovex.study.book import declared_parameters
 
     monkeypatch.delenv(RUNS_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a machine with two GPUs: --device is checked
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     calls, executed = [], {}
     monkeypatch.setattr(
         fovex.study, "compute_study", lambda **kw: calls.append((kw["device"], kw["overrides"], os.environ[RUNS_ENV]))
@@ -444,3 +448,125 @@ def test_gpu_profile_recomputes_the_study_in_its_own_folder_on_the_given_device(
             assert parameters["device"] == "cuda:1", stem  # over the profile's "cuda"
     assert executed["03_faithfulness"][0]["source"] == "run"
     assert os.environ.get(RUNS_ENV) is None  # restored after the build
+
+
+# ------------------------------------------------------------------- issue 36: the book's new surfaces
+
+
+def _no_work(monkeypatch) -> list:
+    """Record, instead of doing, the study's computation and each chapter's execution."""
+    import fovex.study
+    import fovex.study.book
+
+    calls = []
+    monkeypatch.setattr(fovex.study, "compute_study", lambda **kw: calls.append(("study", kw.get("device"))))
+
+    def execute(source, output, parameters, cwd=None):
+        calls.append(("chapter", source.stem))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("{}")
+        return 0.0
+
+    monkeypatch.setattr(fovex.study.book, "execute_notebook", execute)
+    return calls
+
+
+def _one_line(capsys, *fragments) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err
+
+
+def test_a_workdir_keeps_the_users_own_book_files_and_never_writes_through_a_link(tmp_path, monkeypatch, capsys):
+    """Issue 36, item 4: `fovex book --workdir WD` replaced WD's own _config.yml, _toc.yml and book/intro.md,
+    and wrote through a symbolic link at WD/book/methods.md into a file outside WD."""
+    from fovex.cli import main
+
+    calls = _no_work(monkeypatch)
+    command = ["book", "--only", "06_explorer", "--no-html"]
+    mine = tmp_path / "mine"
+    (mine / "book").mkdir(parents=True)
+    for relative, text in (("_config.yml", "title: my book\n"), ("_toc.yml", "root: x\n"), ("book/intro.md", "# Me\n")):
+        (mine / relative).write_text(text)
+        assert main([*command, "--workdir", str(mine)]) == 2
+        _one_line(capsys, str(mine / relative), "not the copy fovex made")
+        assert (mine / relative).read_text() == text
+        (mine / relative).unlink()
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text("not the book's")
+    (mine / "book" / "methods.md").symlink_to(outside)
+    assert main([*command, "--workdir", str(mine)]) == 2
+    _one_line(capsys, str(mine / "book" / "methods.md"), "symbolic link")
+    assert outside.read_text() == "not the book's" and calls == []
+    assert not (mine / "_config.yml").exists()  # refused before anything was copied
+    # A new folder gets the skeleton; rebuilding over the copies fovex made there is fine.
+    fresh = tmp_path / "fresh"
+    for _ in range(2):
+        assert main([*command, "--workdir", str(fresh)]) == 0, capsys.readouterr().err
+        assert (fresh / "_config.yml").read_bytes() == (REPO_ROOT / "_config.yml").read_bytes()
+    # A copy of fovex's that the repository's skeleton has since moved past is brought up to date.
+    (fresh / "_toc.yml").write_text("an older skeleton\n")
+    skeleton = json.loads((fresh / ".fovex-book-skeleton.json").read_text())
+    import hashlib
+
+    skeleton["_toc.yml"] = hashlib.sha256(b"an older skeleton\n").hexdigest()
+    (fresh / ".fovex-book-skeleton.json").write_text(json.dumps(skeleton))
+    assert main([*command, "--workdir", str(fresh)]) == 0
+    assert (fresh / "_toc.yml").read_bytes() == (REPO_ROOT / "_toc.yml").read_bytes()
+
+
+def test_every_argument_is_checked_before_the_study_is_computed(tmp_path, monkeypatch, capsys):
+    """Issue 36, item 8: `fovex book --profile study --only nope` restored and computed the study first."""
+    from fovex.cli import main
+
+    calls = _no_work(monkeypatch)
+    common = ["book", "--profile", "study", "--no-html", "--workdir", str(tmp_path)]
+    assert main([*common, "--only", "nope"]) == 2
+    _one_line(capsys, "unknown notebooks ['nope']")
+    assert calls == []
+    assert main([*common, "--only", "03_faithfulness", "-p", "num_imagez", "5"]) == 2
+    _one_line(capsys, "no parameter(s) num_imagez")
+    assert calls == []
+    assert main([*common, "--device", "bogus"]) == 2  # refused here, not inside each chapter
+    _one_line(capsys, "--device bogus", "cpu, cuda, cuda:N")
+    assert calls == [] and not (tmp_path / "book").exists()
+
+
+def test_the_gpu_profile_without_a_gpu_is_refused_up_front(tmp_path, monkeypatch, capsys):
+    """Issue 36, item 7: `fovex book --profile gpu` on a machine without a GPU recomputed the whole study on
+    the CPU without a word; with `--device cuda` it ended in a raw EvaluationError traceback."""
+    import torch
+
+    from fovex.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    calls = _no_work(monkeypatch)
+    common = ["book", "--profile", "gpu", "--no-html", "--workdir", str(tmp_path)]
+    assert main(common) == 2
+    _one_line(capsys, "profile gpu runs on cuda", "no CUDA GPU", "--device cpu")
+    assert calls == []
+    for device in ("cuda", "cuda:1"):
+        assert main([*common, "--device", device]) == 2
+        _one_line(capsys, f"--device {device}", "no CUDA GPU")
+        assert calls == []
+    # Asked for explicitly, the CPU computes it.
+    assert main([*common, "--only", "06_explorer", "--device", "cpu"]) == 0
+    assert calls == [("study", "cpu"), ("chapter", "06_explorer")]
+
+
+def test_an_engine_error_in_the_study_is_one_line(tmp_path, monkeypatch, capsys):
+    """Issue 36, item 7: what the study's runs raise (no GPU, a damaged run directory) ends the build in one
+    line and exit status 2, not a traceback."""
+    import fovex.study
+    from fovex.cli import main
+    from fovex.evaluation import EvaluationError
+
+    def broken(**kwargs):
+        raise EvaluationError("device 'cuda' asked for, but no CUDA device is available")
+
+    monkeypatch.setattr(fovex.study, "compute_study", broken)
+    assert main(["book", "--profile", "study", "--no-html", "--workdir", str(tmp_path)]) == 2
+    _one_line(capsys, "fovex book: error: device 'cuda' asked for")

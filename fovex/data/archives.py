@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import stat
 import tarfile
 import zipfile
@@ -112,13 +113,66 @@ def extract_archive(archive: str | os.PathLike, target: str | os.PathLike) -> Pa
     if not archive.is_file():
         raise ArchiveError(f"{archive}: no such archive")
     if zipfile.is_zipfile(archive):
-        count = _extract_zip(archive, target)
+        extract, names = _extract_zip, _zip_names
     elif _is_tar(archive):
-        count = _extract_tar(archive, target)
+        extract, names = _extract_tar, _tar_names
     else:
         raise ArchiveError(f"{archive.name}: not a zip or tar archive (corrupt or truncated?)")
-    marker.write_text(json.dumps({"archive": archive.name, "bytes": archive.stat().st_size, "members": count}) + "\n")
+    new = _new_paths(target, names(archive))
+    try:
+        count = extract(archive, target)
+        marker.write_text(
+            json.dumps({"archive": archive.name, "bytes": archive.stat().st_size, "members": count}) + "\n"
+        )
+    except OSError as error:  # a full disk, a read-only root: what this extraction wrote goes, nothing half-done stays
+        _remove(new)
+        reason = error.strerror or str(error)
+        raise OSError(
+            error.errno,
+            f"cannot extract {archive.name} into {target}: {reason} (what it wrote is removed; rerun once "
+            "that is fixed)",
+        ) from error
     return target
+
+
+def _zip_names(archive: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(archive) as handle:
+            return handle.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return []  # the extraction says what is wrong
+
+
+def _tar_names(archive: Path) -> list[str]:
+    try:
+        with tarfile.open(archive, "r:*") as handle:
+            return handle.getnames()
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
+        return []
+
+
+def _new_paths(target: Path, names: list[str]) -> list[Path]:
+    """The paths an extraction into ``target`` of members ``names`` would create: ``target`` itself when it
+    does not exist yet, else the first missing folder or file on the way to each member."""
+    if not target.exists():
+        return [target]
+    new = set()
+    for name in names:
+        path = target
+        for part in (p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")):
+            path = path / part
+            if not path.exists() and not path.is_symlink():
+                new.add(path)
+                break
+    return sorted(new)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink(missing_ok=True)
 
 
 def _is_tar(archive: Path) -> bool:

@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetNotFoundError, DownloadError, ArchiveError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a full disk, a read-only data root: the machine's to fix (one line, status 2)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     return 0
 
 

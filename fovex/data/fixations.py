@@ -109,6 +109,20 @@ def _float_or_nan(value: str) -> float:
     return float(value) if value.strip() else math.nan
 
 
+def _cell(row: dict, column: str, kind, where: str):
+    """``row[column]`` read as ``kind``; a ValueError naming the file, line and column when it is not one
+    (a whole number for ``int``, a finite number for x and y)."""
+    value = row.get(column)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        wanted = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{where}: {column} is {value!r}, not {wanted}\n{FIXATIONS_CSV_LAYOUT}") from None
+    if column in ("x", "y") and not math.isfinite(number):
+        raise ValueError(f"{where}: {column} is {value!r}, not a finite number")
+    return number
+
+
 def read_fixations_csv(path: Path) -> dict[str, tuple[tuple[int, int], Fixations]]:
     """``fixations.csv`` -> stimulus file name -> ((width, height), original-pixel :class:`Fixations`).
 
@@ -123,17 +137,20 @@ def read_fixations_csv(path: Path) -> dict[str, tuple[tuple[int, int], Fixations
         if missing:
             raise ValueError(f"{path}: missing columns {sorted(missing)}\n{FIXATIONS_CSV_LAYOUT}")
         for row in reader:
+            where = f"{path}, line {reader.line_num}"  # errors name the file and the row
             stimulus = row["stimulus"]
-            size = (int(row["width"]), int(row["height"]))
+            if not stimulus:
+                raise ValueError(f"{where}: no stimulus")
+            size = (_cell(row, "width", int, where), _cell(row, "height", int, where))
             if sizes.setdefault(stimulus, size) != size:
-                raise ValueError(f"{path}: {stimulus} has two sizes, {sizes[stimulus]} and {size}")
+                raise ValueError(f"{where}: {stimulus} has two sizes, {sizes[stimulus]} and {size}")
             table = columns[stimulus]
-            table["x"].append(float(row["x"]))
-            table["y"].append(float(row["y"]))
-            table["subject"].append(int(row["subject"]))
-            table["order"].append(int(row["order"]))
-            table["onset_s"].append(_float_or_nan(row["onset_s"]))
-            table["duration_s"].append(_float_or_nan(row["duration_s"]))
+            table["x"].append(_cell(row, "x", float, where))
+            table["y"].append(_cell(row, "y", float, where))
+            table["subject"].append(_cell(row, "subject", int, where))
+            table["order"].append(_cell(row, "order", int, where))
+            table["onset_s"].append(_cell(row, "onset_s", _float_or_nan, where))
+            table["duration_s"].append(_cell(row, "duration_s", _float_or_nan, where))
     result = {}
     for stimulus, table in columns.items():
         subject, order = np.asarray(table["subject"]), np.asarray(table["order"])

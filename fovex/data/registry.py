@@ -271,5 +271,7 @@ def open_dataset(
     ``fixations=`` / ``initial_fixation=`` (mit1003, see :func:`fovex.data.mit1003.open_mit1003`).
     """
     spec = _spec(name)
+    if spec.detect is None and root is not None:  # package data: a root would be ignored without a word
+        raise ValueError(f"{name} is package data and takes no root (got {str(root)!r}); leave the root out")
     folder = None if spec.detect is None else find_dataset(name, root)
     return spec.opener(folder, split=split, image_size=image_size, crop_fraction=crop_fraction, **options)

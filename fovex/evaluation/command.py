@@ -43,21 +43,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame):
-    # SIGTERM (e.g. from torchrun or a scheduler) unwinds like Ctrl-C, so temporary files are removed.
+#: The signals that have stopped this command: a second one of a kind is not raised again.
+_received: set[int] = set()
+
+
+def _interrupt(signum, frame):
+    """SIGINT (Ctrl-C) and SIGTERM (e.g. from torchrun or a scheduler) unwind the command as
+    KeyboardInterrupt, so temporary files are removed; a second one while it unwinds and exits (a
+    second Ctrl-C) is ignored instead of interrupting the clean-up, or PyTorch's exit handlers with a
+    traceback."""
+    if signum in _received:
+        return
+    _received.add(signum)
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def handle_interrupts() -> None:
-    """SIGINT and SIGTERM raise KeyboardInterrupt, whatever this process inherited.
+    """SIGINT and SIGTERM raise KeyboardInterrupt (once each), whatever this process inherited.
 
     A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it: without
     this, ``kill -INT`` (or Ctrl-C forwarded by a job manager) would let such a run carry on to the
     end instead of stopping between batches with exit status 130 as documented.
     """
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _terminate)
+        _received.clear()
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 #: What a run can fail with that is the user's (or the machine's) to fix, not a bug: exit status 2 and

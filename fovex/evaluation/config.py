@@ -20,6 +20,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -264,8 +265,12 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(f"config file {path} does not exist")
     try:
         raw = yaml.safe_load(path.read_text())
+    except UnicodeDecodeError as error:  # e.g. `fovex evaluate photo.jpg`
+        raise ConfigError(
+            f"{path}: not a text file (byte {error.start} is not UTF-8); a config is YAML, e.g. configs/smoke.yaml"
+        ) from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from error
+        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from error
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a config is a mapping of keys, got {type(raw).__name__}")
     raw.setdefault("name", path.stem)
@@ -294,6 +299,10 @@ def _unknown_name(name: str, valid, what: str, where: str) -> None:
 
 #: The seeds ``torch.manual_seed`` takes (-2**63 .. 2**64 - 1); a run seeds torch with the config's.
 SEED_RANGE = (-(2**63), 2**64 - 1)
+#: The most CPU threads per process a config may ask for (``threads: 10**9`` crashed the run).
+MAX_THREADS = 1024
+#: The largest ``dataset.image_size``: far above any model's input, below what a batch cannot hold in memory.
+MAX_IMAGE_SIZE = 4096
 
 
 def _int(
@@ -344,7 +353,7 @@ def _resolve(raw: dict, origin: str | None) -> dict:
     data["config_version"] = CONFIG_VERSION
     data["seed"] = _int(data["seed"], f"{where}: seed", minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
     data["batch_size"] = _int(data["batch_size"], f"{where}: batch_size", minimum=1)
-    data["threads"] = _int(data["threads"], f"{where}: threads", minimum=1, allow_none=True)
+    data["threads"] = _int(data["threads"], f"{where}: threads", minimum=1, allow_none=True, maximum=MAX_THREADS)
     data["models"] = _models(raw.get("models"), where)
     data["dataset"] = _dataset(raw.get("dataset"), where)
     data["explainers"] = _explainers(raw.get("explainers"), data["seed"], [m["label"] for m in data["models"]], where)
@@ -405,7 +414,14 @@ def _explainers(value, seed: int, model_labels: list[str], where: str) -> list[d
         _unknown_keys(entry, _EXPLAINER_KEYS, here)
         _unknown_name(entry.get("name"), valid, "explainer", here)
         cls = explainer_class(entry["name"])
-        settings = dict(entry.get("settings") or {})
+        given = entry.get("settings")
+        if given is not None and not isinstance(given, dict):
+            preset = isinstance(given, str) and given in cls.presets
+            hint = f" (a preset is written settings: {{preset: {given}}})" if preset else ""
+            raise ConfigError(
+                f"{here} ({entry['name']}) settings must be a mapping of setting names to values, got {given!r}{hint}"
+            )
+        settings = dict(given or {})
         _unknown_keys(settings, cls.setting_names(), f"{here} ({entry['name']}) settings")
         if "seed" in cls.setting_names():
             settings.setdefault("seed", seed)
@@ -446,7 +462,9 @@ def _dataset(value, where: str) -> dict:
         raise ConfigError(
             f"{here}: data set {dataset['name']!r} has no evaluation protocol; evaluable: {', '.join(DATASET_KINDS)}"
         )
-    dataset["image_size"] = _int(dataset["image_size"], f"{here}.image_size", minimum=32, allow_none=True)
+    dataset["image_size"] = _int(
+        dataset["image_size"], f"{here}.image_size", minimum=32, allow_none=True, maximum=MAX_IMAGE_SIZE
+    )
     dataset["num_images"] = _int(dataset["num_images"], f"{here}.num_images", minimum=1, allow_none=True)
     dataset["offset"] = _int(dataset["offset"], f"{here}.offset", minimum=0)
     if dataset["order"] not in DATASET_ORDERS:
@@ -494,8 +512,30 @@ def _metric_settings(value, where: str) -> dict:
     faithfulness = resolved["faithfulness"]
     _int(faithfulness["step"], f"{where}: metric_settings.faithfulness.step", minimum=1, allow_none=True)
     _int(faithfulness["batch_size"], f"{where}: metric_settings.faithfulness.batch_size", minimum=1)
-    if resolved["localisation"]["region"] not in ("boxes", "masks"):
+    # Checked here, before any model is loaded: a typo must not fail after the first batch was explained.
+    from ..metrics.substrates import SUBSTRATE_NAMES
+
+    for name in ("deletion_substrate", "insertion_substrate"):
+        value = faithfulness[name]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not number:
+            _unknown_name(
+                value, list(SUBSTRATE_NAMES), "substrate (or a number)", f"{where}: metric_settings.faithfulness.{name}"
+            )
+    _unknown_name(faithfulness["score"], ["softmax", "logit"], "score", f"{where}: metric_settings.faithfulness.score")
+    localisation = resolved["localisation"]
+    if localisation["region"] not in ("boxes", "masks"):
         raise ConfigError(f"{where}: metric_settings.localisation.region must be 'boxes' or 'masks'")
+    tolerance = localisation["tolerance_px"]
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < math.inf:
+        raise ConfigError(
+            f"{where}: metric_settings.localisation.tolerance_px must be a number >= 0, got {tolerance!r}"
+        )
+    if not isinstance(localisation["include_difficult"], bool):
+        raise ConfigError(
+            f"{where}: metric_settings.localisation.include_difficult must be true or false, "
+            f"got {localisation['include_difficult']!r}"
+        )
     _int(
         resolved["plausibility"]["sauc_other_images"],
         f"{where}: metric_settings.plausibility.sauc_other_images",

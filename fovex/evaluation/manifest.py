@@ -19,6 +19,7 @@ import torch
 from ..files import atomic_write_bytes, writable_folder
 from . import distributed, store
 from .config import CONFIG_VERSION, HASH_EXCLUDED_KEYS, EvalConfig
+from .plan import plan_changes
 from .provenance import device_name, git_state, now, package_versions
 from .schema import row_columns
 from .summary import summarize
@@ -47,10 +48,19 @@ def new_manifest(config: EvalConfig, created_at: str | None, attempts: list[dict
 
 
 def prepare_store(
-    out: Path, config: EvalConfig, overwrite: bool, dist: distributed.Dist, device: torch.device, threads: int
+    out: Path,
+    config: EvalConfig,
+    overwrite: bool,
+    dist: distributed.Dist,
+    device: torch.device,
+    threads: int,
+    plan: dict | None = None,
 ) -> tuple[dict, set]:
     """Rank 0: check a previous run is this config's (or clear it), clean temporaries, write the manifest.
 
+    ``plan``: what each batch holds (:func:`~fovex.evaluation.plan.plan_record`), recorded at the first
+    start; a resume whose data set no longer gives the recorded batches is refused (its parts would
+    hold other images than the batches left to run: some explained twice, others never).
     Returns the manifest and the idents of the batches already committed.
     """
     writable_folder(out)  # a read-only folder, or a file named like it: one clear error before anything
@@ -76,6 +86,13 @@ def prepare_store(
             raise store.StoreError(
                 f"{out} holds results of a different config ({changes}). Resuming would mix them: use another "
                 "--out directory, or pass --overwrite (run(..., overwrite=True)) to delete those results first."
+            )
+        changed = plan_changes(existing.get("plan"), plan) if plan is not None else None
+        if changed:
+            raise store.StoreError(
+                f"{out}: the data set no longer matches the plan this run recorded: {changed}. Resuming would "
+                "explain some images twice and others never: restore the data set as it was, or start over with "
+                "--overwrite (or another --out directory)"
             )
     if overwrite:
         store.remove_store(out)
@@ -105,6 +122,8 @@ def prepare_store(
             "git": git_state(),
         }
     )
+    if plan is not None:  # unchanged on a resume (checked above); recorded from now on in an older manifest
+        manifest["plan"] = plan
     manifest["attempts"] = list(manifest.get("attempts", [])) + [attempt]
     store.write_manifest(out, manifest)
     return manifest, done

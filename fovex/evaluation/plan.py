@@ -9,6 +9,7 @@ explanation: one per image, or one per VOC class present on a localisation set.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,9 @@ __all__ = [
     "load_plan_model",
     "open_config_dataset",
     "plan_at_model_size",
+    "plan_changes",
     "plan_models",
+    "plan_record",
     "spread_order",
 ]
 
@@ -98,6 +101,37 @@ def plan_models(config: EvalConfig | dict) -> list[ModelPlan]:
         ModelPlan(index, entry, dataset, spec.image_size or 224, selection, batches)
         for index, entry in enumerate(config.models)
     ]
+
+
+def plan_record(plans: list[ModelPlan]) -> dict:
+    """What a run's batches hold, as its manifest records it at the first start: the number of images
+    selected and, per batch, a digest (SHA-256, 16 hex digits) of its image ids in order. A resume
+    compares it with the data set as it is then (:func:`plan_changes`)."""
+    plan = plans[0]  # every model evaluates the same selection
+    ids = getattr(plan.dataset, "ids", None)
+    digests = []
+    for batch in plan.batches:
+        names = "\n".join(str(ids[i]) if ids is not None else str(i) for i in batch)
+        digests.append(hashlib.sha256(names.encode()).hexdigest()[:16])
+    return {"images": len(plan.selection), "batches": digests}
+
+
+def plan_changes(recorded, current: dict) -> str | None:
+    """How the batches of ``current`` (:func:`plan_record`) differ from the ``recorded`` ones, in words, or
+    None when they hold the same images (or nothing was recorded: a manifest from before the record)."""
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("batches"), list):
+        return None
+    old, new = recorded["batches"], current["batches"]
+    counts = (
+        f"it planned {recorded.get('images')} images in {len(old)} batches; the data set now gives "
+        f"{current['images']} in {len(new)}"
+    )
+    changed = next((b for b, (was, now) in enumerate(zip(old, new)) if was != now), None)
+    if changed is not None:
+        return f"batch {changed} held other images when the run started ({counts})"
+    if len(old) != len(new) or recorded.get("images") != current["images"]:
+        return counts
+    return None
 
 
 def spread_order(length: int) -> list[int]:

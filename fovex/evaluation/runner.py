@@ -34,6 +34,7 @@ from .plan import (
     load_plan_model,
     plan_at_model_size,
     plan_models,
+    plan_record,
 )
 from .provenance import now as provenance_now
 from .schema import arrow_schema, base_row, item_fields, map_arrays, row_columns
@@ -85,6 +86,11 @@ def _sample_id(dataset, index: int) -> str:
     return str(records[index].id) if records is not None else str(index)
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an allocation that failed (numpy, PIL, torch on the CPU or a GPU)."""
+    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in str(error)
+
+
 def _load_batch(dataset, indices: list[int], image_size: int, model, device: torch.device) -> LoadedBatch:
     """Load each sample on its own so one corrupt file fails one row, not the batch."""
     batch = LoadedBatch(indices)
@@ -98,6 +104,11 @@ def _load_batch(dataset, indices: list[int], image_size: int, model, device: tor
                     f"{sample.path}: loaded as {tuple(image.shape)}, expected (3, {image_size}, {image_size})"
                 )
         except Exception as error:  # noqa: BLE001  (any failure to read one image must not stop the run)
+            if _out_of_memory(error):  # the machine's limit, not the image's fault: never a permanent failure row
+                raise EvaluationError(
+                    f"out of memory loading {_sample_id(dataset, index)} at {image_size} px ({type(error).__name__}); "
+                    "lower dataset.image_size or batch_size, or free memory, then rerun to resume"
+                ) from error
             batch.failures[index] = (_sample_id(dataset, index), f"{type(error).__name__}: {error}")
             continue
         batch.samples[index] = sample
@@ -274,6 +285,8 @@ def _output_dir(config: EvalConfig, out_dir) -> Path:
     chosen = out_dir if out_dir is not None else config.output_dir
     if chosen is None:
         raise EvaluationError("no output directory: pass --out DIR (out_dir=...) or set output_dir in the config")
+    if not str(chosen).strip():  # Path("") is the current folder: never chosen without a word
+        raise EvaluationError("the output directory is empty text: name a folder (--out . for the current one)")
     return Path(chosen).expanduser()
 
 
@@ -307,7 +320,8 @@ def run(config, out_dir=None, *, quiet: bool = False, overwrite: bool = False, d
         prelude = None
         if dist.is_main:
             try:
-                manifest, done = prepare_store(out, config, overwrite, dist, torch_device, threads)
+                plan = plan_record(plans)
+                manifest, done = prepare_store(out, config, overwrite, dist, torch_device, threads, plan)
                 prelude = ("ok", manifest, done)
             except Exception as error:  # noqa: BLE001  (relayed to every rank, then raised everywhere)
                 prelude = ("error", error, None)

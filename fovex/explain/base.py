@@ -122,13 +122,18 @@ def resolve_targets(model, images: torch.Tensor, targets=None) -> tuple[torch.Te
     (from ``model.class_names``) or a sequence of either, one per image, are taken as given.
     """
     batch = images.shape[0]
+    if isinstance(targets, dict) or isinstance(targets, (set, frozenset)):
+        raise ValueError(
+            f"targets must be None, one class (an index or a name) or one per image (a list or a 1-D tensor), "
+            f"got a {type(targets).__name__}"
+        )
     if targets is None:
         with torch.no_grad():
             logits = model(images)
         if not bool(torch.isfinite(logits).all()):
             raise ValueError("the model returned NaN or infinite logits; there is no top-1 class to explain")
         return logits.argmax(dim=1), 1
-    if isinstance(targets, (int, str)):
+    if isinstance(targets, (numbers.Number, str)):  # one class for every image (a float is refused below)
         targets = [targets] * batch
     if isinstance(targets, torch.Tensor):
         targets = targets.reshape(-1).tolist() if targets.ndim <= 1 else None
@@ -284,6 +289,9 @@ class Explainer:
     autocast: str | None = None
 
     def __init__(self, model, **settings):
+        if isinstance(model, (str, bytes)) or not callable(model):
+            hint = f" (load it first: fovex.load_model({model!r}))" if isinstance(model, str) else ""
+            raise TypeError(f"{self.name}: model must be a classifier, got the {type(model).__name__} {model!r}{hint}")
         self.model = model
         self.config = self.resolve_settings(settings)
         #: The resolved settings as recorded with every explanation (and in a run's manifest).

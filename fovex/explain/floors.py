@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import check_float, check_int
+from ..checks import check_float, check_int, check_seed
 from ..seeding import image_generator
 from . import base
 from .base import Attribution, Explainer, register_explainer
@@ -61,7 +61,7 @@ class RandomSettings:
     seed: int = 42
 
     def __post_init__(self):
-        check_int("seed", self.seed)
+        check_seed("seed", self.seed)
 
 
 @register_explainer
@@ -121,7 +121,7 @@ class CentreScanpathSettings:
         check_int("fixations", self.fixations, minimum=1)
         check_float("sigma", self.sigma, above=0.0)
         check_float("heatmap_s", self.heatmap_s, above=0.0)
-        check_int("seed", self.seed)
+        check_seed("seed", self.seed)
 
 
 @register_explainer

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_float, check_int, check_odd_int
+from ..checks import check_float, check_int, check_odd_int, check_seed
 from ..foveation import blur
 from ..seeding import image_generator
 from .base import Attribution, Explainer, register_explainer
@@ -25,6 +25,12 @@ def _total_variation(mask: torch.Tensor, beta: float) -> torch.Tensor:
     rows = (mask[..., 1:, :] - mask[..., :-1, :]).abs().pow(beta).flatten(1).sum(1)
     cols = (mask[..., :, 1:] - mask[..., :, :-1]).abs().pow(beta).flatten(1).sum(1)
     return rows + cols
+
+
+#: The most optimisation steps of Meaningful Perturbation (published: 300) and RISE masks (published:
+#: 4000-8000) a setting takes: far above any study's, far below what exhausts memory or time.
+MAX_STEPS = 100_000
+MAX_MASKS = 100_000
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class MeaningfulPerturbationSettings:
     seed: int = 42
 
     def __post_init__(self):
-        check_int("steps", self.steps, minimum=1)
+        check_int("steps", self.steps, minimum=1, maximum=MAX_STEPS)
         check_int("mask_size", self.mask_size, minimum=2)
         check_float("lr", self.lr, above=0.0)
         for name in ("l1", "tv", "tv_beta", "init_noise", "mask_blur_sigma_px"):
@@ -53,7 +59,7 @@ class MeaningfulPerturbationSettings:
         check_float("blur_sigma_px", self.blur_sigma_px, above=0.0)
         check_odd_int("blur_kernel_px", self.blur_kernel_px)
         check_float("init", self.init, minimum=0.0, maximum=1.0)
-        check_int("seed", self.seed)
+        check_seed("seed", self.seed)
 
 
 @register_explainer
@@ -147,10 +153,11 @@ class RiseSettings:
     seed: int = 42
 
     def __post_init__(self):
-        for name in ("masks", "cells") + (("batch_size",) if self.batch_size is not None else ()):
+        check_int("masks", self.masks, minimum=1, maximum=MAX_MASKS)  # drawn up front: memory grows with them
+        for name in ("cells",) + (("batch_size",) if self.batch_size is not None else ()):
             check_int(name, getattr(self, name), minimum=1)
         check_float("p1", self.p1, above=0.0, maximum=1.0)
-        check_int("seed", self.seed)
+        check_seed("seed", self.seed)
 
 
 @register_explainer

@@ -18,7 +18,8 @@ run directories in another folder (``$FOVEX_STUDY_RUNS``, :func:`study_runs_in`)
 exported over the committed rows; :func:`agreement_with_committed` sets its rows beside them.
 
 - :mod:`~fovex.study.paths`: runs, axes, and where their configs, directories and exports live.
-- :mod:`~fovex.study.runs`: computing, restoring from the export, exporting, status, cost.
+- :mod:`~fovex.study.runs`: computing, exporting, status, cost; :mod:`~fovex.study.restore`: restoring a
+  lost run directory from its export.
 - :mod:`~fovex.study.axes`: reading an axis back (:func:`load_axis`), the findings table, a
   recomputation beside the committed rows.
 - :mod:`~fovex.study.variants`: FovEx's map variants, the variant choice and its held-out test.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -280,6 +281,99 @@ BOOK_SKELETON = (
     "book/spec.md",
     "book/_static/fovex.css",
 )
+#: In another ``--workdir``: the SHA-256 of each skeleton file fovex copied there, so that a rebuild
+#: replaces only its own copies, never a file of the folder's owner.
+SKELETON_RECORD = ".fovex-book-skeleton.json"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _refuse_links(workdir: Path, target: Path) -> None:
+    """ValueError when ``target``, or a folder between ``workdir`` and it, is a symbolic link."""
+    for path in [target, *target.parents]:
+        if path == workdir:
+            return
+        if path.is_symlink():
+            raise ValueError(
+                f"{path} is a symbolic link (to {os.readlink(path)}); fovex book never writes through links: "
+                "remove it, or use another --workdir"
+            )
+
+
+def skeleton_copies(workdir: Path) -> list[tuple[str, bytes]]:
+    """The book's skeleton files to copy into ``workdir`` (another folder than the repository), checked
+    before any work: a file there that is not a copy fovex made (the folder owner's own ``_config.yml``,
+    or one edited since) is refused, and so is a symbolic link on the way to one (ValueError)."""
+    record_path = workdir / SKELETON_RECORD
+    _refuse_links(workdir, record_path)
+    try:
+        record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    except (OSError, ValueError):
+        record = {}
+    record = record if isinstance(record, dict) else {}
+    copies = []
+    for relative in BOOK_SKELETON:
+        target, data = workdir / relative, (REPO_ROOT / relative).read_bytes()
+        _refuse_links(workdir, target)
+        if target.exists() and not target.is_file():
+            raise ValueError(f"{target} is not a file: the book's {relative} goes there; use another --workdir")
+        if target.is_file():
+            current = _sha256(target.read_bytes())
+            if current != _sha256(data) and record.get(relative) != current:
+                raise ValueError(
+                    f"{target} is not the copy fovex made of the book's {relative} (your own file, or edited "
+                    "since): fovex book never replaces it; move it away (delete it if it is an old copy), or use "
+                    "another --workdir"
+                )
+        copies.append((relative, data))
+    return copies
+
+
+def _copy_skeleton(workdir: Path, copies: list[tuple[str, bytes]]) -> None:
+    for relative, data in copies:
+        target = workdir / relative
+        if not (target.is_file() and target.read_bytes() == data):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, data)
+    record = {relative: _sha256(data) for relative, data in copies}
+    atomic_write_bytes(workdir / SKELETON_RECORD, (json.dumps(record, indent=2) + "\n").encode())
+
+
+def chosen_sources(only: list[str] | None) -> list[Path]:
+    """The chapters to execute: every one, or the ``only`` ones (ValueError for a name that is none)."""
+    sources = notebook_sources()
+    if only:
+        unknown = set(only) - {s.stem for s in sources}
+        if unknown:
+            raise ValueError(f"unknown notebooks {sorted(unknown)}; available: {[s.stem for s in sources]}")
+        sources = [s for s in sources if s.stem in only]
+    return sources
+
+
+def check_devices(profile: str, settings: dict, sources: list[Path], device: str | None) -> None:
+    """ValueError, before any work, for a ``--device`` this machine does not have (or that names none), and
+    for a profile that runs on a GPU on a machine without one (``gpu``: its chapters on ``cuda``) unless a
+    ``--device`` is given: the study is not recomputed on the CPU without a word."""
+    from ..devices import device_problem
+
+    if device is not None:
+        problem = device_problem(device)
+        if problem:
+            raise ValueError(f"--device {device}: {problem}")
+        return
+    stems = {source.stem for source in sources}
+    wanted = [settings["common"].get("device")]
+    wanted += [(settings["notebooks"].get(stem) or {}).get("device") for stem in sorted(stems)]
+    for value in wanted:
+        if isinstance(value, str) and value != "auto":
+            problem = device_problem(value)
+            if problem:
+                raise ValueError(
+                    f"profile {profile} runs on {value}, but {problem}; pass --device cpu to run it on this "
+                    "machine's CPU anyway (the study takes hours there)"
+                )
 
 
 def build_book(
@@ -297,46 +391,40 @@ def build_book(
 
     ``workdir``: where the book is assembled (chapters in ``workdir/book/chapters``, HTML in
     ``workdir/build/book``); another folder than the repository gets a copy of the book's skeleton,
-    so a smoke build never touches the repository's own chapters. ``overrides``: parameters that
-    replace the profile's for every notebook (e.g. ``results_dir``). ``parameters``: values for the
-    executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
+    so a smoke build never touches the repository's own chapters (a file there that fovex did not
+    copy, or a symbolic link on the way to one, is refused: :func:`skeleton_copies`). ``overrides``:
+    parameters that replace the profile's for every notebook (e.g. ``results_dir``). ``parameters``:
+    values for the executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
     a notebook does not declare is refused with the ones it does, a value of another type than the one
     the notebook declares with that type. ``overwrite``: the chapters that compute a run
     (:func:`fovex.study.chapters.run_chapter`, a parameter ``overwrite``) replace results of another config in
     their ``results_dir`` instead of refusing them; it does not make an up-to-date chapter run again.
     ``device``: the study's runs and every chapter that declares ``device`` run there, over the
-    profile's choice.
+    profile's choice. Every argument is checked (ValueError) before the study is computed or a chapter runs.
     """
     settings = load_profile(profile)
+    sources = chosen_sources(only)
+    given = check_parameters(sources, parameters) if parameters else {}
+    check_devices(profile, settings, sources, device)
+    workdir = Path(workdir).resolve()
+    copies = skeleton_copies(workdir) if workdir != REPO_ROOT else []
     from . import study_runs_in
 
     with study_runs_in(settings["study_runs"]):  # the chapters' kernels inherit it
-        return _build_book(settings, profile, only, force, html, workdir, overrides, parameters, overwrite, device)
+        if copies:
+            _copy_skeleton(workdir, copies)
+        return _build_book(settings, profile, sources, given, force, html, workdir, overrides, overwrite, device)
 
 
-def _build_book(settings, profile, only, force, html, workdir, overrides, parameters, overwrite, device) -> int:
-    import shutil
-
+def _build_book(settings, profile, sources, given, force, html, workdir, overrides, overwrite, device) -> int:
     from tqdm.auto import tqdm
 
-    workdir = Path(workdir).resolve()
-    if workdir != REPO_ROOT:
-        for relative in BOOK_SKELETON:
-            (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(REPO_ROOT / relative, workdir / relative)
     settings["common"].update(overrides or {})
     if settings["compute_study"]:
         # The study's runs first (hours on a CPU; resumable), then the chapters read them.
         from . import compute_study
 
         compute_study(quiet=False, device=device, overrides=settings["study_overrides"])
-    sources = notebook_sources()
-    if only:
-        unknown = set(only) - {s.stem for s in sources}
-        if unknown:
-            raise ValueError(f"unknown notebooks {sorted(unknown)}; available: {[s.stem for s in sources]}")
-        sources = [s for s in sources if s.stem in only]
-    given = check_parameters(sources, parameters) if parameters else {}
     failures = []
     chapters = workdir / "book" / "chapters"
     for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
@@ -416,7 +504,7 @@ def command(args) -> int:
     """Run ``fovex book`` with parsed ``args``: 0 built, 1 a chapter failed (one line each, saying why),
     2 a bad command (profile, notebook, parameter; one line), 130 interrupted (SIGINT or SIGTERM, also
     for a build started as a background job; rerun to resume)."""
-    from ..evaluation.command import handle_interrupts
+    from ..evaluation.command import USER_ERRORS, error_line, handle_interrupts
 
     handle_interrupts()
     try:
@@ -430,8 +518,8 @@ def command(args) -> int:
             overwrite=args.overwrite,
             device=args.device,
         )
-    except ValueError as error:
-        print(f"fovex book: error: {error}", file=sys.stderr)
+    except (*USER_ERRORS, ValueError) as error:  # a bad command, or what the study's runs refuse (no GPU, ...)
+        print(f"fovex book: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a chapter is written whole or not at all (atomically), its kernel shut down
         print(

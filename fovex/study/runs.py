@@ -24,6 +24,7 @@ from .paths import (
     runs_folder,
     variant_choice_path,
 )
+from .restore import restore_from_export
 from .variants import compute_held_out, compute_map_variants, export_map_variants, read_parts
 
 __all__ = [
@@ -95,89 +96,6 @@ def study_config(name: str, root: Path = REPO_ROOT, overrides: dict | None = Non
     from .studies import run_config
 
     return load_config(run_config(name, root=root, overrides=overrides))
-
-
-def restore_from_export(name: str, root: Path = REPO_ROOT) -> int:
-    """Rebuild a lost run directory's parts from its committed export; returns the batches restored.
-
-    ``build/`` does not survive a fresh checkout, the committed export does: when the run directory
-    has no manifest and the export was made from the same config (same hash), every exported
-    (model, explainer, batch) that the export's provenance vouches for becomes a part again, so
-    ``fovex study run`` continues where the export stopped instead of recomputing it. The export is
-    first checked against its provenance (:func:`fovex.evaluation.store.verify.verify_export`: row count,
-    checksums, one row per key, whole batches): a part cut short, torn, edited, with a row dropped
-    or duplicated is not restored, with a warning, and the run recomputes it. Maps are not restored
-    (the export holds rows only). The new manifest carries the export's attempts (each with its
-    commit where it is known) and a record of the restore (what was verified, what was set aside).
-    """
-    import pyarrow as pa
-
-    from ..evaluation import load_config
-    from ..evaluation.manifest import new_manifest
-    from ..evaluation.plan import plan_models
-    from ..evaluation.schema import arrow_schema, row_columns
-    from ..evaluation.store import MANIFEST, PartKey, write_manifest, write_part
-    from ..evaluation.store.verify import group_key, verify_export
-
-    target, source = run_dir(name, root), export_path(name, root)
-    if (target / MANIFEST).is_file() or not source.is_file():
-        return 0
-    config = load_config(config_path(name, root))
-    provenance = json.loads(source.with_suffix(".json").read_text())
-    if provenance.get("config_hash") != config.hash:
-        return 0  # the config changed since the export: its rows are not this run's
-    keys = ["model", "explainer", "image_id", "object_class"]
-    try:  # each batch's images, to tell a whole batch from a cut one in an export without checksums
-        plan = plan_models(config)[0]
-        batch_images = {b: {plan.dataset.ids[i] for i in batch} for b, batch in enumerate(plan.batches)}
-    except (OSError, ValueError):  # the data set is absent here: the run itself will say so
-        batch_images = None
-    check = verify_export(source, provenance, keys, batch_images)
-    if not check.intact:
-        warnings.warn(
-            f"{source}: {'; '.join(check.problems)}. {len(check.rejected_parts)} batch parts "
-            f"({check.rejected_rows} rows) are not restored and will be recomputed.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    rows = check.rows
-    if rows.empty:
-        return 0
-    schema = arrow_schema(row_columns(config["metrics"]))
-    models = [m["label"] for m in config["models"]]
-    explainers = [e["label"] for e in config["explainers"]]
-    count = 0
-    for (model, explainer, batch), group in rows.groupby(["model", "explainer", "batch"], sort=True):
-        key = PartKey(models.index(model), explainers.index(explainer), int(batch), model, explainer)
-        extra = {"restored_from": source.name}
-        attempt = check.attempts.get(group_key(model, explainer, batch))
-        if attempt is not None:
-            extra["attempt"] = attempt  # the attempt that computed it, as the export recorded
-        table = pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False)
-        write_part(target, key, 0, table, config.hash, extra_metadata=extra)
-        count += 1
-    # The manifest keeps the export's history, so the next export still names every attempt's commit.
-    history = provenance.get("attempts") or [
-        {  # an export made before attempts were exported: how many attempts, and their code, are unknown
-            "started_at": provenance.get("created_at"),
-            "device": provenance.get("device"),
-            "git": None,
-            "git_at_export": provenance.get("git"),
-            "note": "attempts before this export were not recorded: the code of their rows is unknown "
-            "(git_at_export is the latest attempt's commit, not necessarily theirs)",
-        }
-    ]
-    restored = {
-        "restored_from": source.name,
-        "exported_at": provenance.get("exported_at"),
-        "rows": len(rows),
-        "verified_by": check.verified_by,
-    }
-    if not check.intact:
-        restored.update(problems=check.problems, rows_not_restored=check.rejected_rows)
-    manifest = new_manifest(config, provenance.get("created_at"), [*history, restored])
-    write_manifest(target, {**manifest, "status": "incomplete"})
-    return count
 
 
 def export_study(runs=None, root: Path = REPO_ROOT) -> dict[str, dict]:
@@ -272,13 +190,18 @@ def study_attempts(runs=None, root: Path = REPO_ROOT) -> pd.DataFrame:
         if not path.is_file():
             continue
         relative = path.relative_to(root) if path.is_relative_to(root) else path
-        provenance = json.loads(path.read_text())
         if path.name == "manifest.json":  # a run directory: its parts say which attempt computed them
+            from ..evaluation.store import read_run_manifest
             from ..evaluation.store.exports import _attempt_rows, _part_attempts
 
+            provenance = read_run_manifest(path.parent)
             provenance["attempts"] = _attempt_rows(
                 provenance.get("attempts", []), _part_attempts(path.parent, provenance)
             )
+        else:
+            from ..evaluation.store.exports import read_provenance
+
+            provenance = read_provenance(path)
         history = attempt_history(provenance)
         frames.append(history.assign(run=name, source=str(relative)))
     columns = ["run", "source", "attempt", "started_at", "what", "commit", "clean", "rows", "note"]

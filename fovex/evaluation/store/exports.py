@@ -16,6 +16,8 @@ from .layout import (
     SCHEMA,
     SUMMARY,
     IncompatibleResultsError,
+    StoreError,
+    field_type_problem,
     is_store_manifest,
     json_default,
     read_run_manifest,
@@ -71,9 +73,11 @@ def export_results(
         columns = list(columns)
         if not columns:
             raise ValueError("--columns needs at least one column name (leave it out to export every column)")
-    if path.resolve() == sidecar.resolve():
+    if str(path.resolve()).casefold() == str(sidecar.resolve()).casefold():
+        # T.JSON beside T.json: one file where case is not told apart (macOS, Windows), whose provenance replaced it
         raise ValueError(
-            f"{path}: the table and its provenance ({sidecar.name}) would be the same file; name the table *.csv"
+            f"{path}: the table and its provenance ({sidecar.name}) would be the same file (on a file system that "
+            "ignores case, as macOS's and Windows' do); name the table *.csv"
         )
     own = [run_dir / MANIFEST, run_dir / SUMMARY]
     for target in (path, sidecar):
@@ -141,6 +145,32 @@ def _attempt_rows(attempts: list[dict], computed_by: dict[str, tuple[int | None,
     ]
 
 
+def read_provenance(path: str | os.PathLike) -> dict:
+    """An exported table's provenance (its ``.json``), or a :class:`StoreError` naming the file when it is
+    unreadable, not a JSON object, or holds fields of the wrong type (``attempts: [1]``, ``git: "abc"``)."""
+    path = Path(path)
+    try:
+        provenance = json.loads(path.read_bytes())
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        problem = f"is unreadable ({error_text(error)})"
+    else:
+        problem = None
+        if not isinstance(provenance, dict):
+            problem = f"holds a JSON {type(provenance).__name__}, not the object an export's provenance is"
+        elif field_type_problem(provenance):
+            problem = f"has {field_type_problem(provenance)}: edited by hand or damaged"
+    if problem:
+        raise StoreError(
+            f"{path} {problem}; restore this export provenance from version control (git checkout -- {path.name}), "
+            "or move the export away"
+        )
+    return provenance
+
+
+def error_text(error: BaseException) -> str:
+    return f"{error.strerror}" if isinstance(error, OSError) and error.strerror else str(error)
+
+
 def load_exported(path: str | os.PathLike):
     """``(rows, provenance)`` of a table written by :func:`export_results`.
 
@@ -152,7 +182,7 @@ def load_exported(path: str | os.PathLike):
     sidecar = path.with_suffix(".json")
     if not path.is_file() or not sidecar.is_file():
         raise FileNotFoundError(f"{path}: an exported table needs both {path.name} and {sidecar.name}")
-    provenance = json.loads(sidecar.read_text())
+    provenance = read_provenance(sidecar)
     if provenance.get("schema") != SCHEMA:
         raise IncompatibleResultsError(f"{sidecar}: schema {provenance.get('schema')!r}, this fovex reads {SCHEMA!r}")
     return pd.read_csv(path, dtype={"image_id": str}), provenance

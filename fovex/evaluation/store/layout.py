@@ -84,11 +84,40 @@ def check_run_manifest(manifest: dict, where: Path) -> None:
             if not isinstance(entries, list) or not all(isinstance(e, dict) and "label" in e for e in entries):
                 problem = f"no 'config' {section} with labels"
                 break
+        problem = problem or field_type_problem(manifest)
     if problem:
         raise StoreError(
             f"{where / MANIFEST} has {problem}: edited by hand or damaged; restore it, or rerun the evaluation "
             "with --overwrite"
         )
+
+
+#: Fields of a manifest (or an export's provenance) and the JSON types its readers take them as.
+_FIELD_TYPES = {"attempts": list, "git": dict, "versions": dict, "rows_by_status": dict, "resolved": dict}
+_CONFIG_FIELD_TYPES = {"dataset": dict, "metrics": list, "metric_settings": dict}
+
+
+def field_type_problem(record: dict) -> str | None:
+    """What is wrong with the types of a manifest's (or an export provenance's) fields, in words, or None:
+    ``attempts`` a list of objects, ``git`` (also each attempt's) an object or null, ``config``'s
+    ``dataset`` an object, ... (what reading them takes; a hand edit such as ``attempts: [1]`` is found
+    here instead of as a traceback deep in a reader)."""
+    kinds = {dict: "an object", list: "a list"}
+    for name, kind in _FIELD_TYPES.items():
+        if record.get(name) is not None and not isinstance(record[name], kind):
+            return f"'{name}' that is not {kinds[kind]} ({record[name]!r})"
+    attempts = record.get("attempts") or []
+    if not all(isinstance(attempt, dict) for attempt in attempts):
+        return f"'attempts' that are not all objects ({attempts!r})"
+    for number, attempt in enumerate(attempts):
+        if attempt.get("git") is not None and not isinstance(attempt["git"], dict):
+            return f"'git' of attempt {number} that is not an object ({attempt['git']!r})"
+    config = record.get("config")
+    if isinstance(config, dict):
+        for name, kind in _CONFIG_FIELD_TYPES.items():
+            if config.get(name) is not None and not isinstance(config[name], kind):
+                return f"a 'config' {name} that is not {kinds[kind]} ({config[name]!r})"
+    return None
 
 
 def write_manifest(run_dir: str | os.PathLike, manifest: dict) -> None:

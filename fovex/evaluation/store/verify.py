@@ -111,7 +111,11 @@ def verify_export(
 
     path = Path(path)
     data = path.read_bytes()
-    text = data.decode()
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as error:  # not text: nothing in it can be trusted
+        problem = f"it is not UTF-8 text (byte {error.start}: {error.reason})"
+        return ExportCheck(pd.DataFrame(), "nothing (not text)", [problem], ["*"], int(provenance.get("rows") or 0))
     problems: list[str] = []
     if text and not text.endswith("\n"):
         problems.append("its last line is torn (no line end)")
@@ -149,8 +153,14 @@ def verify_export(
         trusted = _structurally_whole(rows, groups, duplicated, batch_images)
         verified_by = "row count, keys and batch contents (no checksum recorded)"
     keep = sorted(index for key in trusted for index in groups[key])
-    rejected = sorted(set(groups) - set(trusted))
-    return ExportCheck(rows.iloc[keep], verified_by, problems, rejected, len(rows) - len(keep), attempts)
+    # Parts the provenance records that the file no longer holds at all are set aside too (with their rows).
+    lost = sorted(set(parts) - set(groups))
+    rejected = sorted(set(groups) - set(trusted)) + lost
+    missing_rows = sum(int(parts[key].get("rows") or 0) for key in lost)
+    if not parts and expected is not None and int(expected) > len(rows):
+        missing_rows = int(expected) - len(rows)  # without checksums, the lost parts are not known by name
+    rejected_rows = len(rows) - len(keep) + missing_rows
+    return ExportCheck(rows.iloc[keep], verified_by, problems, rejected, rejected_rows, attempts)
 
 
 def _structurally_whole(rows, groups: dict[str, list[int]], duplicated, batch_images) -> list[str]:
