@@ -21,7 +21,9 @@ def test_every_notebook_is_in_the_toc_and_has_a_parameters_cell():
 
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
     listed = [entry["file"] for entry in toc["chapters"]]
-    assert [f"book/chapters/{stem}" for stem in CHAPTERS] == [f for f in listed if f.startswith("book/chapters/")]
+    chapters = [f for f in listed if f.startswith("book/chapters/") and f != "book/chapters/build"]
+    assert [f"book/chapters/{stem}" for stem in CHAPTERS] == chapters
+    assert "book/chapters/build" in listed  # the build page (fovex.study.build_report)
     assert len(CHAPTERS) == 8
     for source in notebook_sources():
         notebook = jupytext.read(source)
@@ -35,7 +37,7 @@ def test_profiles_only_name_parameters_the_notebooks_have():
     from fovex.study.book import declared_parameters
 
     declared = {source.stem: set(declared_parameters(source)) for source in notebook_sources()}
-    for profile in ("smoke", "quick", "full", "paper", "study", "gpu"):
+    for profile in ("smoke", "quick", "full", "paper", "paper-smoke", "study", "gpu"):
         settings = load_profile(profile)
         assert set(settings["notebooks"]) <= set(CHAPTERS), profile
         for stem, parameters in settings["notebooks"].items():
@@ -272,7 +274,23 @@ def test_book_refuses_unknown_parameters_with_the_valid_ones(capsys):
 
     assert main(["book", "--only", "03_faithfulness", "-p", "num_imagez", "5", "--no-html"]) == 2
     err = capsys.readouterr().err
-    assert "03_faithfulness has no parameter(s) num_imagez" in err and "num_images" in err
+    assert "no chapter (03_faithfulness) has parameter(s) num_imagez" in err and "num_images" in err
+
+
+def test_a_parameter_reaches_the_chapters_that_declare_it_and_is_refused_only_when_none_does():
+    from fovex.study.book import check_parameters, notebook_sources
+
+    sources = [s for s in notebook_sources() if s.stem in ("01_scanpaths", "03_faithfulness")]
+    # num_images: chapter 3 declares it, chapter 1 does not (max_images): it goes to chapter 3 alone.
+    given = check_parameters(sources, {"num_images": 5, "model_name": "resnet50"})
+    assert given == {
+        "01_scanpaths": {"model_name": "resnet50"},
+        "03_faithfulness": {"num_images": 5, "model_name": "resnet50"},
+    }
+    with pytest.raises(ValueError, match="no chapter .* has parameter.s. nope"):
+        check_parameters(sources, {"nope": 1})
+    with pytest.raises(ValueError, match="03_faithfulness: parameter num_images is a whole number"):
+        check_parameters(sources, {"num_images": "five"})
 
 
 def test_book_executes_a_chapter_with_given_parameters(tmp_path):
@@ -328,7 +346,7 @@ def test_a_list_parameter_given_text_is_refused_with_its_declared_type(tmp_path,
 
     chapter = [s for s in notebook_sources() if s.stem == "03_faithfulness"]
     given = {"explainers": "[fovex, gradcam]", "num_images": 3, "step_px": None, "model_name": "resnet50"}
-    assert check_parameters(chapter, given) == {**given, "explainers": ["fovex", "gradcam"]}
+    assert check_parameters(chapter, given) == {"03_faithfulness": {**given, "explainers": ["fovex", "gradcam"]}}
 
 
 def test_the_readme_rerun_example_says_why_it_failed_and_overwrite_recomputes(tmp_path, capsys):

@@ -1,10 +1,14 @@
 """Build the study: execute the notebooks with papermill, then compile the Jupyter Book.
 
-    fovex book [--profile quick] [--only 03_faithfulness] [--force] [--overwrite] [--no-html]
-               [--workdir DIR] [-p NAME VALUE ...]
+    fovex book [--profile quick|PATH] [--only 03_faithfulness] [--force] [--overwrite] [--no-html]
+               [--workdir DIR] [--device DEV] [--model NAME ...] [--data-root DIR] [-p NAME VALUE ...]
 
-0. A profile with ``compute_study: true`` (``study``, ``gpu``) first computes or resumes the study's runs
-   (:func:`fovex.study.compute_study`), which the chapters then read. ``study_runs: FOLDER`` computes
+0. A profile's ``study`` (:mod:`fovex.study.studies`: ``paper``, ``paper-smoke``, a YAML of one's own;
+   default: the committed study) is the study every chapter reads; ``--model`` picks some of its models,
+   ``--data-root`` says where its data sets are. A profile with ``compute_study: true`` (``study``, ``gpu``,
+   ``paper``) first computes or resumes the study's runs (:func:`fovex.study.estimate.compute_study_here`:
+   an estimate of the time first, every GPU of the machine through torchrun), which the chapters then read.
+   ``study_runs: FOLDER`` computes
    and reads them in FOLDER instead of ``build/eval`` (from scratch: nothing restored from the committed
    exports), ``study_overrides`` replaces config keys in every run (e.g. a GPU's batch sizes).
    ``--device`` runs the study and every chapter that takes a ``device`` on that device.
@@ -16,7 +20,9 @@
    :func:`fovex.study.chapters.run_chapter` joins into evaluation-config entries.
    A chapter whose source and parameters are unchanged since its last successful execution is
    skipped, so an interrupted build resumes where it stopped.
-2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``.
+2. ``jupyter-book build`` compiles the book with execution off into ``build/book/_build/html``, with a build
+   page (:mod:`fovex.study.build_report`: each chapter executed, up to date or failed, and why); a chapter
+   that failed is a page saying so, and the book is still built (the exit code is 1).
 
 Size: the build's steps top to bottom, with the checks of ``-p`` values against the notebooks'
 parameters cells and the command's options, which only the build uses.
@@ -56,23 +62,51 @@ def notebook_sources(root: Path = REPO_ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))
 
 
-def load_profile(profile: str, root: Path = REPO_ROOT) -> dict:
-    """Profile YAML -> ``{"common": {...}, "notebooks": {stem: {...}}}``."""
-    path = root / "configs" / "book" / f"{profile}.yaml"
+def profile_path(profile: str | os.PathLike, root: Path = REPO_ROOT) -> Path:
+    """A profile's YAML: ``configs/book/<profile>.yaml``, or a path to a user's own (``--profile my.yaml``)."""
+    text = os.fspath(profile)
+    if text.endswith((".yaml", ".yml")) or os.sep in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ValueError(f"profile file {path} does not exist")
+        return path.resolve()
+    path = root / "configs" / "book" / f"{text}.yaml"
     if not path.is_file():
         available = sorted(p.stem for p in (root / "configs" / "book").glob("*.yaml"))
-        raise ValueError(f"unknown book profile {profile!r}; available: {', '.join(available)}")
-    config = yaml.safe_load(path.read_text()) or {}
-    allowed = {"common", "notebooks", "description", "compute_study", "study_runs", "study_overrides"}
+        raise ValueError(f"unknown book profile {text!r}; available: {', '.join(available)} (or a YAML path)")
+    return path
+
+
+def load_profile(profile: str | os.PathLike, root: Path = REPO_ROOT) -> dict:
+    """Profile YAML (a name under ``configs/book/`` or a path) -> ``{"common": {...}, "notebooks": {stem: {...}},
+    ...}``. ``study``: the study its chapters read (:func:`fovex.study.studies.load_study`: a name, or a YAML
+    path relative to the profile's folder), checked here."""
+    path = profile_path(profile, root)
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: a profile is a mapping of keys, got {type(config).__name__}")
+    allowed = {"common", "notebooks", "description", "compute_study", "study_runs", "study_overrides", "study"}
     unknown = set(config) - allowed
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(allowed))})")
+    study = config.get("study")
+    if isinstance(study, str) and study.endswith((".yaml", ".yml")) and not Path(study).is_absolute():
+        study = str((path.parent / study).resolve())
+    if study is not None:
+        from .studies import load_study
+
+        load_study(study, root)  # a study that does not load is refused before any work
     return {
         "common": config.get("common") or {},
         "notebooks": config.get("notebooks") or {},
         "compute_study": bool(config.get("compute_study", False)),
         "study_runs": config.get("study_runs"),
         "study_overrides": config.get("study_overrides") or {},
+        "study": study,
+        "path": path,
     }
 
 
@@ -172,21 +206,25 @@ def _checked_value(stem: str, name: str, declared: tuple, value):
 
 
 def check_parameters(sources: list[Path], parameters: dict) -> dict:
-    """``fovex book -p`` values checked against each chapter's ``parameters`` cell: a name a chapter does not
-    declare is refused with the ones it does, a value of another type than the declared default's with that
-    type (``-p explainers fovex`` is not the list ``['f', 'o', ...]``). Returns the values to inject, a list
-    written as ``[a, b]`` read as one."""
-    checked = dict(parameters)
-    for source in sources:
-        declared = declared_defaults(source)
-        unknown = sorted(set(parameters) - set(declared))
-        if unknown:
-            raise ValueError(
-                f"{source.stem} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(declared)}"
-            )
-        for name in parameters:
-            checked[name] = _checked_value(source.stem, name, declared[name], checked[name])
-    return checked
+    """``fovex book -p`` values checked against the chapters' ``parameters`` cells: each name applies to the
+    chapters that declare it and is refused only when none of ``sources`` does (with the names they do
+    declare); a value of another type than a declaring chapter's default is refused with that type (``-p
+    explainers fovex`` is not the list ``['f', 'o', ...]``). Returns stem -> the values to inject into that
+    chapter, a list written as ``[a, b]`` read as one."""
+    declared = {source.stem: declared_defaults(source) for source in sources}
+    unknown = sorted(name for name in parameters if not any(name in names for names in declared.values()))
+    if unknown:
+        every = sorted({name for names in declared.values() for name in names})
+        chapters = ", ".join(declared)
+        raise ValueError(
+            f"no chapter ({chapters}) has parameter(s) {', '.join(unknown)}; their parameters: {', '.join(every)}"
+        )
+    return {
+        stem: {
+            name: _checked_value(stem, name, names[name], value) for name, value in parameters.items() if name in names
+        }
+        for stem, names in declared.items()
+    }
 
 
 #: Parameters that say how a chapter is run, not what it computes: not part of its fingerprint.
@@ -386,50 +424,122 @@ def build_book(
     parameters: dict | None = None,
     overwrite: bool = False,
     device: str | None = None,
+    models: list[str] | None = None,
+    data_root: str | os.PathLike | None = None,
 ) -> int:
     """Execute every (or the ``only``) chapter for ``profile``, then build the HTML. Returns an exit code.
 
-    ``workdir``: where the book is assembled (chapters in ``workdir/book/chapters``, HTML in
-    ``workdir/build/book``); another folder than the repository gets a copy of the book's skeleton,
-    so a smoke build never touches the repository's own chapters (a file there that fovex did not
-    copy, or a symbolic link on the way to one, is refused: :func:`skeleton_copies`). ``overrides``:
-    parameters that replace the profile's for every notebook (e.g. ``results_dir``). ``parameters``:
-    values for the executed notebooks' parameters cells (``fovex book -p NAME VALUE``), over the profile's; a name
-    a notebook does not declare is refused with the ones it does, a value of another type than the one
-    the notebook declares with that type. ``overwrite``: the chapters that compute a run
-    (:func:`fovex.study.chapters.run_chapter`, a parameter ``overwrite``) replace results of another config in
-    their ``results_dir`` instead of refusing them; it does not make an up-to-date chapter run again.
-    ``device``: the study's runs and every chapter that declares ``device`` run there, over the
-    profile's choice. Every argument is checked (ValueError) before the study is computed or a chapter runs.
+    ``profile``: a name under ``configs/book/`` or a path to a YAML of one's own. ``workdir``: where the book
+    is assembled (chapters in ``workdir/book/chapters``, HTML in ``workdir/build/book``); another folder than
+    the repository gets a copy of the book's skeleton, so a smoke build never touches the repository's own
+    chapters (a file there that fovex did not copy, or a symbolic link on the way to one, is refused:
+    :func:`skeleton_copies`). ``overrides``: parameters that replace the profile's for every notebook (e.g.
+    ``results_dir``). ``parameters``: values for the executed notebooks' parameters cells (``fovex book -p
+    NAME VALUE``), over the profile's, each for the chapters that declare it (:func:`check_parameters`).
+    ``overwrite``: the chapters that compute a run (:func:`fovex.study.chapters.run_chapter`, a parameter
+    ``overwrite``) replace results of another config in their ``results_dir`` instead of refusing them; it
+    does not make an up-to-date chapter run again. ``device``: the study's runs and every chapter that
+    declares ``device`` run there, over the profile's choice. ``models``: the study's models to compute and
+    read (default: all of the profile's study); the chapters take the first as ``model_name``.
+    ``data_root``: where the data sets are (as ``fovex data --data-root``; else ``$FOVEX_DATA``). Every
+    argument is checked (ValueError) before the study is computed or a chapter runs. A chapter that fails
+    does not take the book down: the book is built from the chapters that ran, its build page names each
+    failed chapter and why, and the exit code is 1.
     """
     settings = load_profile(profile)
+    name = Path(profile).stem if str(profile).endswith((".yaml", ".yml")) else str(profile)
     sources = chosen_sources(only)
-    given = check_parameters(sources, parameters) if parameters else {}
-    check_devices(profile, settings, sources, device)
-    workdir = Path(workdir).resolve()
-    copies = skeleton_copies(workdir) if workdir != REPO_ROOT else []
-    from . import study_runs_in
+    environment = study_environment(settings, models, data_root)
+    with _environment(environment):  # the chapters' kernels inherit it; checked before any work
+        given = check_parameters(sources, parameters) if parameters else {}
+        check_devices(name, settings, sources, device)
+        chosen = _chosen_models(models)
+        workdir = Path(workdir).resolve()
+        copies = skeleton_copies(workdir) if workdir != REPO_ROOT else []
+        from . import study_runs_in
 
-    with study_runs_in(settings["study_runs"]):  # the chapters' kernels inherit it
-        if copies:
-            _copy_skeleton(workdir, copies)
-        return _build_book(settings, profile, sources, given, force, html, workdir, overrides, overwrite, device)
+        with study_runs_in(settings["study_runs"]):
+            if copies:
+                _copy_skeleton(workdir, copies)
+            return _build_book(
+                settings, name, sources, given, force, html, workdir, overrides, overwrite, device, chosen
+            )
 
 
-def _build_book(settings, profile, sources, given, force, html, workdir, overrides, overwrite, device) -> int:
+def study_environment(settings: dict, models: list[str] | None, data_root) -> dict:
+    """The environment a build runs in (its chapters' kernels inherit it): the profile's study
+    (:data:`fovex.study.studies.STUDY_ENV`), the models chosen of it (:data:`~fovex.study.studies.MODELS_ENV`)
+    and the data root (``FOVEX_DATA``). ValueError for a model the study lacks or a data root that is none."""
+    from .studies import MODELS_ENV, STUDY_ENV, load_study
+
+    environment = {}
+    if settings.get("study"):
+        environment[STUDY_ENV] = str(settings["study"])
+    if models:
+        study = load_study(environment.get(STUDY_ENV))
+        known = list(study.models or [])
+        if not known:
+            raise ValueError(f"--model: the profile's study ({study.name}) has no models to choose from")
+        unknown = [m for m in models if m not in known]
+        if unknown:
+            raise ValueError(f"--model {', '.join(unknown)}: the study {study.name!r} has {', '.join(known)}")
+        environment[MODELS_ENV] = ",".join(models)
+    if data_root is not None:
+        root = Path(data_root).expanduser()
+        if not root.is_dir():
+            raise ValueError(f"--data-root {root} is not a folder")
+        environment["FOVEX_DATA"] = str(root.resolve())
+    return environment
+
+
+class _environment:
+    """Set ``variables`` in ``os.environ`` inside the block, restoring what was there after."""
+
+    def __init__(self, variables: dict):
+        self.variables, self.saved = variables, {}
+
+    def __enter__(self):
+        self.saved = {name: os.environ.get(name) for name in self.variables}
+        os.environ.update(self.variables)
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _chosen_models(models: list[str] | None) -> list[str]:
+    """The models the chapters run: those chosen, else the active study's (none for the committed study)."""
+    from .studies import active_study
+
+    return list(models or active_study().models or [])
+
+
+def _build_book(settings, profile, sources, given, force, html, workdir, overrides, overwrite, device, models) -> int:
     from tqdm.auto import tqdm
 
-    settings["common"].update(overrides or {})
-    if settings["compute_study"]:
-        # The study's runs first (hours on a CPU; resumable), then the chapters read them.
-        from . import compute_study
+    from .build_report import ChapterOutcome, write_build_report, write_failed_chapter
 
-        compute_study(quiet=False, device=device, overrides=settings["study_overrides"])
-    failures = []
+    settings["common"].update(overrides or {})
+    if models:  # the chosen models: the first is the chapters' model, the others their other models
+        settings["common"].update(model_name=models[0])
+        for stem in [source.stem for source in sources]:
+            chapter = settings["notebooks"].setdefault(stem, {}) or {}
+            settings["notebooks"][stem] = {**chapter, "model_name": models[0], "other_models": models[1:]}
+    started = time.perf_counter()
+    if settings["compute_study"]:
+        # The study's runs first (an estimate first; hours on a CPU; resumable), then the chapters read them.
+        from .estimate import compute_study_here
+
+        compute_study_here(device=device, overrides=settings["study_overrides"])
+    outcomes = []
     chapters = workdir / "book" / "chapters"
     for source in tqdm(sources, desc=f"notebooks ({profile})", unit="notebook"):
         declared = declared_parameters(source)
-        parameters = {**parameters_for(settings, source.stem, profile, declared), **given}
+        parameters = {**parameters_for(settings, source.stem, profile, declared), **given.get(source.stem, {})}
+        parameters = {name: value for name, value in parameters.items() if name in declared or name == "profile"}
         if overwrite and "overwrite" in declared:
             parameters["overwrite"] = True
         if device is not None and "device" in declared:
@@ -437,18 +547,24 @@ def _build_book(settings, profile, sources, given, force, html, workdir, overrid
         output = chapters / f"{source.stem}.ipynb"
         if not force and _up_to_date(output, _fingerprint(source, parameters)):
             tqdm.write(f"{source.stem}: up to date")
+            outcomes.append(ChapterOutcome(source.stem, "up to date", None, None))
             continue
+        tqdm.write(f"{source.stem}: executing ...")
         try:
             seconds = execute_notebook(source, output, parameters)
             tqdm.write(f"{source.stem}: executed in {seconds:.0f} s")
+            outcomes.append(ChapterOutcome(source.stem, "executed", seconds, None))
         except Exception as error:  # papermill raises its own types; the message names the failing cell
-            failures.append(source.stem)
             kept = workdir / "build" / "notebooks" / f"{source.stem}.executed.ipynb"
             where = f" (the traceback: {kept})" if kept.is_file() else ""
-            tqdm.write(f"{source.stem}: FAILED: {failure_line(error)}{where}")
+            cause = f"{failure_line(error)}{where}"
+            tqdm.write(f"{source.stem}: FAILED: {cause}")
+            outcomes.append(ChapterOutcome(source.stem, "failed", None, cause))
+            write_failed_chapter(output, source, cause)  # the book still builds; the page says why
+    failures = [outcome.stem for outcome in outcomes if outcome.status == "failed"]
+    write_build_report(workdir, profile, outcomes, notebook_sources(), time.perf_counter() - started)
     if failures:
         print(f"fovex book: {len(failures)} notebook(s) failed: {', '.join(failures)}", file=sys.stderr)
-        return 1
     if html:
         command = [
             sys.executable,
@@ -464,12 +580,14 @@ def _build_book(settings, profile, sources, given, force, html, workdir, overrid
         if completed.returncode != 0:
             return completed.returncode
         print(f"book: {workdir / 'build' / 'book' / '_build' / 'html' / 'index.html'}")
-    return 0
+    return 1 if failures else 0
 
 
 def add_arguments(parser) -> None:
     """``fovex book``'s options (the ``fovex`` command's ``book`` and ``python -m fovex.study.book``)."""
-    parser.add_argument("--profile", default="quick", help="configs/book/<profile>.yaml (default: quick)")
+    parser.add_argument(
+        "--profile", default="quick", help="configs/book/<profile>.yaml, or a YAML of your own (default: quick)"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="notebook stems to execute (default: all)")
     parser.add_argument("--force", action="store_true", help="re-execute notebooks even when up to date")
     parser.add_argument("--no-html", action="store_true", help="execute notebooks only")
@@ -490,13 +608,25 @@ def add_arguments(parser) -> None:
         help="run the study's runs and every chapter that takes a device there (cpu, cuda, cuda:N), over the profile",
     )
     parser.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="compute and read this model of the profile's study (repeat for several; default: all of them)",
+    )
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="where the data sets are, as for `fovex data` (default: $FOVEX_DATA, then ~/.cache/fovex)",
+    )
+    parser.add_argument(
         "-p",
         "--parameter",
         nargs=2,
         action="append",
         metavar=("NAME", "VALUE"),
         default=[],
-        help="set a notebook parameter, as papermill's -p does; a list as '[a, b]' (use with --only)",
+        help="set a notebook parameter in every chapter that declares it, as papermill's -p does; a list as '[a, b]'",
     )
 
 
@@ -517,6 +647,8 @@ def command(args) -> int:
             parameters=parameter_values(args),
             overwrite=args.overwrite,
             device=args.device,
+            models=args.model,
+            data_root=args.data_root,
         )
     except (*USER_ERRORS, ValueError) as error:  # a bad command, or what the study's runs refuse (no GPU, ...)
         print(f"fovex book: error: {error_line(error)}", file=sys.stderr)

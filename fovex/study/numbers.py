@@ -81,8 +81,60 @@ def _fast_preset(root: Path) -> str:
     return preset_finding(judged_study(root), presets)
 
 
+def _paper_time(root: Path) -> str:
+    """The paper study's time per model on one GPU and on this CPU, from the passes its configs spend per
+    image and the measured pass times (book/measurements/gpu-rates.json, pass-rates.json)."""
+    import json
+
+    from .estimate import study_passes
+    from .findings.wording import model_name
+    from .studies import load_study
+
+    measurements = Path(root) / "book" / "measurements"
+    gpu = json.loads((measurements / "gpu-rates.json").read_text())
+    cpu = json.loads((measurements / "pass-rates.json").read_text())
+    passes = study_passes(load_study("paper", root), root)
+    lines = [
+        f"| model | images (all runs) | passes per image (forward + backward) | one {gpu['device']} | this CPU |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    totals = {"gpu": 0.0, "cpu": 0.0}
+    for model, runs in passes.groupby("model", sort=False):
+        # On the GPU: FovEx's measured rate is 200 forward+backward passes per explanation; a forward pass
+        # alone costs about a third of one (its FLOPs); the other methods are assumed to run at that pass rate.
+        both_gpu = 1 / (gpu["models"][model]["fovex_explanations_per_s"] * 200)
+        rates = {"gpu": (both_gpu / 3, both_gpu)}
+        measured = cpu["models"][model]
+        rates["cpu"] = (measured["forward_s"], measured["forward_backward_s"])
+        hours = {}
+        for where, (forward_s, both_s) in rates.items():
+            seconds = runs["images"] * (runs["backward"] * both_s + (runs["forward"] - runs["backward"]) * forward_s)
+            hours[where] = float(seconds.sum()) / 3600
+            totals[where] += hours[where]
+        per_image = (runs["images"] * (runs["forward"] + runs["backward"])).sum() / runs["images"].sum()
+        lines.append(
+            f"| {model_name(model)} | {runs['images'].sum():,} | {per_image:,.0f} | about {hours['gpu']:.0f} hours | "
+            f"about {hours['cpu'] / 24 / 365:.1f} years |"
+        )
+    lines += [
+        "",
+        f"Both models: about {totals['gpu']:.0f} hours on one {gpu['device']}, estimated from FovEx's measured "
+        f"rate there ({gpu['source']}; bfloat16 weights, so float32 takes longer) and the passes every method "
+        f"and metric spends per image, taking a forward pass as a third of a forward+backward one. On this CPU "
+        f"({cpu['machine']}, measured {cpu['measured_at'][:10]}): about {totals['cpu'] / 24 / 365:.0f} years, so "
+        "the paper study is a GPU study; `paper-smoke` is its CPU-sized check. A VOC run explains every (image, "
+        "class) pair, more than its images.",
+    ]
+    return "\n".join(lines)
+
+
 #: Generated part name -> its text from the committed rows (``root``: the repository).
-SECTIONS = {"study-cost": _study_cost, "study-hours": _study_hours, "fast-preset": _fast_preset}
+SECTIONS = {
+    "study-cost": _study_cost,
+    "study-hours": _study_hours,
+    "fast-preset": _fast_preset,
+    "paper-time": _paper_time,
+}
 
 
 def generated_parts(text: str) -> dict[str, str]:

@@ -129,9 +129,16 @@ def load_study(spec: str | os.PathLike | None = None, root: Path = REPO_ROOT) ->
     strays = sorted({name for names in axes.values() for name in names} - set(runs))
     if strays:
         raise ValueError(f"{path}: axes name runs the study does not have: {', '.join(strays)}")
-    models = raw.get("models")
-    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
-        raise ValueError(f"{path}: 'models' is a non-empty list of model names")
+    entries = raw.get("models")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: 'models' is a non-empty list of model names (or {{name, weights}} entries)")
+    by_name = {}
+    for entry in entries:  # a name, or {name: resnet50, weights: PATH} for a local checkpoint
+        name = entry if isinstance(entry, str) else entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            raise ValueError(f"{path}: a model is a name or a mapping with a name, got {entry!r}")
+        by_name[name] = entry
+    models = list(by_name)
     chosen = [m for m in os.environ.get(MODELS_ENV, "").split(",") if m]
     unknown = sorted(set(chosen) - set(models))
     if unknown:
@@ -148,7 +155,7 @@ def load_study(spec: str | os.PathLike | None = None, root: Path = REPO_ROOT) ->
         exported=False,
         models=tuple(models),
         templates={name: templates[run] for name, (run, _) in per_model.items()},
-        overrides={name: {**overrides[run], "models": [model]} for name, (run, model) in per_model.items()},
+        overrides={name: {**overrides[run], "models": [by_name[model]]} for name, (run, model) in per_model.items()},
         common=dict(raw.get("common") or {}),
     )
 
@@ -196,6 +203,16 @@ def run_config(run: str, study: Study | None = None, root: Path = REPO_ROOT, ove
     raw = _merged(raw, study.overrides.get(run, {}))
     raw = _merged(raw, overrides or {})
     raw.setdefault("name", path.stem)
+    models = [m if isinstance(m, str) else m.get("label") or m.get("name") for m in raw.get("models") or []]
+    if models and isinstance(raw.get("explainers"), list):  # an entry for other models is not this run's
+        entries = []
+        for entry in raw["explainers"]:
+            only = entry.get("models") if isinstance(entry, dict) else None
+            if only is None:
+                entries.append(entry)
+            elif set(only) & set(models):
+                entries.append({**entry, "models": [m for m in only if m in models]})
+        raw["explainers"] = entries
     if not study.exported:  # the committed study's configs are its templates, names and hashes as committed
         raw["name"] = f"{study.name}-{run}"
         raw["output_dir"] = f"{study.runs_folder}/study-{run}"
