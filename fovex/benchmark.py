@@ -35,7 +35,10 @@ __all__ = [
 
 
 def machine_description(device: torch.device | str = "cpu") -> str:
-    device = torch.device(device)
+    """The device in words: the GPU's name, or the CPU's with its threads (``"auto"``: the one it resolves to)."""
+    from .devices import resolve_device
+
+    device = resolve_device(device)
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
@@ -43,7 +46,9 @@ def machine_description(device: torch.device | str = "cpu") -> str:
 
 def peak_memory_mb(device: torch.device | str = "cpu") -> float:
     """Peak GPU memory allocated (cuda) or the process's peak resident set size (cpu), in MiB."""
-    device = torch.device(device)
+    from .devices import resolve_device
+
+    device = resolve_device(device)
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -220,7 +220,9 @@ class Explorer:
         if not self.images or not self._models or not self.explainer_names:
             raise ValueError("the explorer needs at least one image, one model and one explainer")
         self.image_size = image_size
-        self.device = torch.device(device)
+        from .devices import resolve_device
+
+        self.device = resolve_device(device)  # "auto": a GPU when there is one
 
         self.cache: dict[tuple[str, str, str, int], CachedExplanation] = {}
         self._explainers = {}  # (model, explainer) -> Explainer

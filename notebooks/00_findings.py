@@ -42,6 +42,7 @@ from IPython.display import Markdown, display
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, variant_outcome
 from fovex.study.chapters.overview import (
     axis_standings,
+    comparison_figures,
     describe_axes,
     faithfulness_comparisons,
     load_axes,
@@ -54,7 +55,7 @@ from fovex.study.findings import findings_summary, for_reader, judge_claims, sum
 from fovex.study.judged import judged_study
 from fovex.study.studies import study_heading
 from fovex.study.variants import spread_rows
-from fovex.viz import paired_differences_figure, photo_spread_figure
+from fovex.viz import photo_spread_figure
 
 judged = judged_study(prefer=source)  # every comparison of the book, judged once
 claims = judge_claims(judged)
@@ -83,9 +84,7 @@ display(*axis_standings(judged))
 # it for %Increase and insertion).
 
 # %% tags=["hide-input"]
-differences = faithfulness_comparisons(judged)
-if len(differences):
-    display(paired_differences_figure(differences, title="the study's faithfulness photos; judged intervals"))
+display(*comparison_figures(faithfulness_comparisons(judged)))  # one per data set (and model)
 
 # %% [markdown]
 # ## Seeds

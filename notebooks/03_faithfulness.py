@@ -50,11 +50,11 @@ from IPython.display import Markdown, display
 
 from fovex.data import first_available
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
-from fovex.study.chapters import count, differences_table, run_chapter, scored_maps
-from fovex.study.chapters.overview import faithfulness_comparisons
+from fovex.study.chapters import count, run_chapter, scored_maps
+from fovex.study.chapters.overview import comparison_figures, comparison_tables, faithfulness_comparisons
 from fovex.study.findings import for_reader, published_table, summary_table
 from fovex.study.judged import judged_study
-from fovex.viz import curves_figure, interval_bars, paired_differences_figure
+from fovex.viz import curves_figure, interval_bars
 
 study = load_axis("faithfulness", prefer=source)
 judged = judged_study(prefer=source)
@@ -87,10 +87,8 @@ if study is not None:
 # under the book's standard.
 
 # %% tags=["hide-input"]
-differences = faithfulness_comparisons(judged)  # FovEx − method, judged
-if len(differences):
-    display(paired_differences_figure(differences, title=f"{count(paired)} photos; judged intervals"))
-    display(differences_table(differences))
+comparisons = faithfulness_comparisons(judged)  # FovEx − method, judged, per data set (and model)
+display(*comparison_figures(comparisons), *comparison_tables(comparisons))
 
 # %% [markdown]
 # ## Computed while this book is built

@@ -43,11 +43,12 @@ from IPython.display import Markdown, display
 
 from fovex.data import is_available
 from fovex.study import chapter_opening, load_axis
-from fovex.study.chapters import count, differences_table, run_chapter
+from fovex.study.chapters import count, run_chapter
 from fovex.study.chapters.localisation import examples, judged_differences, pairs_per_method, skipped_pairs, voc_mapping
+from fovex.study.chapters.overview import comparison_figures, comparison_tables
 from fovex.study.findings import for_reader, localisation_table, pointing_by_class
 from fovex.study.judged import judged_study
-from fovex.viz import localisation_figure, paired_differences_figure, table_heatmap
+from fovex.viz import localisation_figure, table_heatmap
 
 study = load_axis("localisation", prefer=source)
 judged = judged_study(prefer=source)
@@ -74,12 +75,8 @@ else:
 # pointing-game hits (in %), with the judged intervals and words (photos resampled whole).
 
 # %% tags=["hide-input"]
-differences = judged_differences(judged)
-if len(differences):
-    display(
-        paired_differences_figure(differences, title=f"{differences['n'].max()} (image, class) pairs; judged intervals")
-    )
-    display(differences_table(differences))
+comparisons = judged_differences(judged)  # per data set (and model)
+display(*comparison_figures(comparisons, "(image, class) pairs"), *comparison_tables(comparisons))
 
 # %% [markdown]
 # ## Computed while this book is built

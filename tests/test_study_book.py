@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import interrupt_background_job
@@ -368,7 +369,8 @@ def test_the_readme_rerun_example_says_why_it_failed_and_overwrite_recomputes(tm
     output = captured.out + captured.err
     failed = next(line for line in output.splitlines() if "03_faithfulness: FAILED" in line)
     assert "StoreError" in failed and "holds results of a different config" in failed, output
-    assert "num_images" in failed and "--overwrite" in failed and not chapter.exists()
+    assert "num_images" in failed and "--overwrite" in failed
+    assert "This chapter failed while the book was built" in chapter.read_text()  # a page saying why
     assert len(open_run(results / "faithfulness").results) == 1  # nothing was deleted
 
     assert main([*command, "--overwrite"]) == 0, capsys.readouterr().err
@@ -545,7 +547,7 @@ def test_every_argument_is_checked_before_the_study_is_computed(tmp_path, monkey
     _one_line(capsys, "unknown notebooks ['nope']")
     assert calls == []
     assert main([*common, "--only", "03_faithfulness", "-p", "num_imagez", "5"]) == 2
-    _one_line(capsys, "no parameter(s) num_imagez")
+    _one_line(capsys, "has parameter(s) num_imagez")
     assert calls == []
     assert main([*common, "--device", "bogus"]) == 2  # refused here, not inside each chapter
     _one_line(capsys, "--device bogus", "cpu, cuda, cuda:N")
@@ -588,3 +590,47 @@ def test_an_engine_error_in_the_study_is_one_line(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(fovex.study, "compute_study", broken)
     assert main(["book", "--profile", "study", "--no-html", "--workdir", str(tmp_path)]) == 2
     _one_line(capsys, "fovex book: error: device 'cuda' asked for")
+
+
+# ------------------------------------------------------------------- issue 35: a failed chapter, the build page
+
+
+def test_a_failed_chapter_leaves_a_page_saying_why_and_the_book_is_still_built(tmp_path, monkeypatch, capsys):
+    import fovex.study.book
+
+    def execute(source, output, parameters, cwd=None):
+        if source.stem == "04_localisation":
+            raise ValueError("the VOC folder is missing")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("{}")
+        return 1.5
+
+    monkeypatch.setattr(fovex.study.book, "execute_notebook", execute)
+    built = []
+    monkeypatch.setattr(
+        fovex.study.book.subprocess, "run", lambda *a, **k: built.append(a) or SimpleNamespace(returncode=0)
+    )
+    assert build_book("smoke", workdir=tmp_path) == 1  # the HTML is built, the exit code says a chapter failed
+    assert built, "jupyter-book was not run"
+    page = (tmp_path / "book" / "chapters" / "04_localisation.ipynb").read_text()
+    assert "This chapter failed while the book was built" in page and "the VOC folder is missing" in page
+    report = (tmp_path / "book" / "chapters" / "build.md").read_text()
+    assert "| Localisation | failed | - | ValueError: the VOC folder is missing |" in report
+    assert report.count("| executed | 2 |") == len(CHAPTERS) - 1
+    assert "1 chapter(s) failed" in report and "study `committed`" in report
+
+
+def test_the_expected_time_comes_from_the_measured_chapters(tmp_path):
+    import json
+
+    from fovex.study.build_report import TIMES, expected_time
+
+    assert expected_time("quick", CHAPTERS, tmp_path) is None  # never measured
+    (tmp_path / TIMES).parent.mkdir(parents=True)
+    measured = {"machine": "x86, 2 cores", "measured_at": "2026-12-08T01:00:00+00:00", "total_s": 500.0}
+    measured["chapters_s"] = {"00_findings": 30.0, "03_faithfulness": 90.0, "06_explorer": 150.0}
+    (tmp_path / TIMES).write_text(json.dumps({"quick": measured}))
+    assert expected_time("quick", CHAPTERS, tmp_path).startswith("expected: about 8 minutes")  # the total
+    assert expected_time("quick", ["03_faithfulness", "06_explorer"], tmp_path).startswith("expected: about 4 minutes")
+    assert "measured 2026-12-08 on x86, 2 cores" in expected_time("quick", CHAPTERS, tmp_path)
+    assert expected_time("study", CHAPTERS, tmp_path) is None

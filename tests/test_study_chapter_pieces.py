@@ -88,7 +88,7 @@ def test_overview_pieces():
     )
     assert verdicts(claims).loc["b", "verdict"] == "y" and verdicts(claims).columns.tolist() == VERDICT_COLUMNS
     judged = _judged_faithfulness()
-    picked = faithfulness_comparisons(judged)
+    (picked,) = faithfulness_comparisons(judged).values()  # one scope: data set "d"
     assert set(picked["metric"]) == {"drop_pct", "insertion_auc"} and set(picked["candidate"]) == {"fovex"}
     assert set(picked["reference"]) == {"gradcam", "random"}  # every other method, floors included
     rows = pd.DataFrame({"explainer": ["fovex", "random", "centre", "rise"]})

@@ -528,6 +528,11 @@ def _build_book(settings, profile, sources, given, force, html, workdir, overrid
         for stem in [source.stem for source in sources]:
             chapter = settings["notebooks"].setdefault(stem, {}) or {}
             settings["notebooks"][stem] = {**chapter, "model_name": models[0], "other_models": models[1:]}
+    from .build_report import expected_time
+
+    expected = expected_time(profile, [source.stem for source in sources], REPO_ROOT)
+    if expected:
+        print(f"fovex book --profile {profile}: {expected}", flush=True)
     started = time.perf_counter()
     if settings["compute_study"]:
         # The study's runs first (an estimate first; hours on a CPU; resumable), then the chapters read them.
@@ -549,7 +554,7 @@ def _build_book(settings, profile, sources, given, force, html, workdir, overrid
             tqdm.write(f"{source.stem}: up to date")
             outcomes.append(ChapterOutcome(source.stem, "up to date", None, None))
             continue
-        tqdm.write(f"{source.stem}: executing ...")
+        tqdm.write(f"{source.stem}: executing ({time.perf_counter() - started:.0f} s into the build) ...")
         try:
             seconds = execute_notebook(source, output, parameters)
             tqdm.write(f"{source.stem}: executed in {seconds:.0f} s")

@@ -9,7 +9,10 @@ from typing import NamedTuple
 
 from ..files import atomic_write_bytes
 
-__all__ = ["REPORT", "ChapterOutcome", "write_build_report", "write_failed_chapter"]
+__all__ = ["REPORT", "TIMES", "ChapterOutcome", "expected_time", "write_build_report", "write_failed_chapter"]
+
+#: Measured build times per profile (benchmarks/book_time.py): machine, each chapter's seconds, the total.
+TIMES = Path("book") / "measurements" / "book-times.json"
 
 #: The build page, relative to the book's folder (listed in ``_toc.yml``).
 REPORT = Path("book") / "chapters" / "build.md"
@@ -90,3 +93,25 @@ def write_build_report(workdir: Path, profile: str, outcomes: list[ChapterOutcom
     path = Path(workdir) / REPORT
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, text.encode())
+
+
+def expected_time(profile: str, stems: list[str], root: Path) -> str | None:
+    """What a build of ``stems`` with ``profile`` is expected to take, from its measured chapter times
+    (:data:`TIMES`): ``"expected: about 8 minutes (measured ... on ...)"``; None when it was never measured."""
+    import json
+
+    path = Path(root) / TIMES
+    if not path.is_file():
+        return None
+    measured = json.loads(path.read_text()).get(profile)
+    if not measured:
+        return None
+    chapters = measured["chapters_s"]
+    if set(stems) >= set(chapters):  # the whole book: the measured total, the study and the HTML included
+        seconds = measured["total_s"]
+    else:
+        seconds = sum(chapters.get(stem, 0.0) for stem in stems)
+    return (
+        f"expected: about {max(1, round(seconds / 60))} minutes for these chapters from scratch (measured "
+        f"{measured['measured_at'][:10]} on {measured['machine']}; chapters up to date are skipped)"
+    )

@@ -24,7 +24,7 @@ from .paths import REPO_ROOT
 __all__ = ["PAGES", "SECTIONS", "generated_parts", "main", "render", "rewrite", "stale"]
 
 #: The pages that hold generated parts, relative to the repository root.
-PAGES = ("README.md", "book/intro.md")
+PAGES = ("README.md", "book/intro.md", "configs/book/quick.yaml")
 
 #: A marked part: on lines of its own (the opening marker ends its line), or inline in a sentence or table cell.
 _PART = re.compile(r"(<!-- generated: ([\w-]+) -->(\n?))(.*?)(<!-- end generated: \2 -->)", re.DOTALL)
@@ -128,12 +128,27 @@ def _paper_time(root: Path) -> str:
     return "\n".join(lines)
 
 
+def _quick_minutes(root: Path) -> str:
+    """The quick profile's measured time from scratch (benchmarks/book_time.py, book/measurements/book-times.json)."""
+    import json
+
+    path = Path(root) / "book" / "measurements" / "book-times.json"
+    measured = json.loads(path.read_text()).get("quick") if path.is_file() else None
+    if not measured:
+        return "not measured yet (benchmarks/book_time.py)"
+    return (
+        f"about {max(1, round(measured['total_s'] / 60))} minutes from scratch on {measured['machine']} "
+        f"(measured {measured['measured_at'][:10]})"
+    )
+
+
 #: Generated part name -> its text from the committed rows (``root``: the repository).
 SECTIONS = {
     "study-cost": _study_cost,
     "study-hours": _study_hours,
     "fast-preset": _fast_preset,
     "paper-time": _paper_time,
+    "quick-minutes": _quick_minutes,
 }
 
 

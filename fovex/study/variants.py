@@ -217,15 +217,19 @@ def load_map_variants(root: Path = REPO_ROOT, prefer: str = "export") -> tuple[p
     empty; None when both are."""
     import json
 
+    from .studies import active_study
+
+    committed = active_study(root).exported  # another study has no map variants of its own yet
+
     def read(name: str) -> tuple[pd.DataFrame, dict]:
         path = export_path(name, root)
-        if not path.is_file():
+        if not committed or not path.is_file():
             return pd.DataFrame(), {}
         return pd.read_csv(path, dtype={"image_id": str}), json.loads(path.with_suffix(".json").read_text())
 
     rows, provenance = read("map-variants")
     spreads, spread_provenance = read("map-spread")
-    built = read_parts(run_dir("map-variants", root))
+    built = read_parts(run_dir("map-variants", root)) if committed else pd.DataFrame()
     if len(built) and (prefer == "run" or rows.empty):
         rows, provenance = (
             built,
@@ -305,8 +309,10 @@ def variant_outcome(root: Path = REPO_ROOT) -> str:
     """The recorded variant choice and where its held-out test stands, in a sentence ("" before a choice)."""
     import json
 
+    from .studies import active_study
+
     path = variant_choice_path(root)
-    if not path.is_file():
+    if not path.is_file() or not active_study(root).exported:  # the choice is the committed study's
         return ""
     recorded = json.loads(path.read_text())
     from .attempts import code_text

@@ -40,11 +40,10 @@ def voc_mapping() -> dict:
     return {voc: (len(classes) if classes else "none") for voc, classes in VOC_TO_IMAGENET.items()}
 
 
-def judged_differences(judged, candidate: str = "fovex") -> pd.DataFrame:
-    """FovEx against every other method on the pointing-game hit rate and EBPG, from the study's judged
-    table (:meth:`fovex.study.findings.judgement.Judged.comparisons_of`), every localisation data set."""
-    frames = [
-        judged.comparisons_of(scope, candidate, ["pointing_pct", "ebpg_pct"], "localisation")
+def judged_differences(judged, candidate: str = "fovex") -> dict[str, pd.DataFrame]:
+    """Per localisation scope (data set, and model): FovEx against every other method on the pointing-game
+    hit rate and EBPG, from the study's judged table (:meth:`fovex.study.findings.judgement.Judged.comparisons_of`)."""
+    return {
+        scope: judged.comparisons_of(scope, candidate, ["pointing_pct", "ebpg_pct"], "localisation")
         for scope in judged.scopes("localisation")
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    }

@@ -19,6 +19,8 @@ __all__ = [
     "AXES_SHOWN",
     "axis_standings",
     "describe_axes",
+    "comparison_figures",
+    "comparison_tables",
     "faithfulness_comparisons",
     "load_axes",
     "paragraphs",
@@ -80,14 +82,33 @@ def axis_standings(judged: Judged) -> list:
     return parts
 
 
-def faithfulness_comparisons(judged: Judged, candidate: str = "fovex") -> pd.DataFrame:
-    """FovEx against every other method on the faithfulness metrics, with the judged intervals and words,
-    one row per (metric, method), for :func:`fovex.viz.paired_differences_figure`."""
-    frames = [
-        judged.comparisons_of(scope, candidate, FAITHFULNESS_METRICS, "faithfulness")
+def faithfulness_comparisons(judged: Judged, candidate: str = "fovex") -> dict[str, pd.DataFrame]:
+    """Per faithfulness scope (a data set, and with several models each model's): FovEx against every other
+    method on the faithfulness metrics, with the judged intervals and words, one row per (metric, method), for
+    :func:`fovex.viz.paired_differences_figure`."""
+    return {
+        scope: judged.comparisons_of(scope, candidate, FAITHFULNESS_METRICS, "faithfulness")
         for scope in judged.scopes("faithfulness")
+    }
+
+
+def comparison_figures(comparisons: dict[str, pd.DataFrame], what: str = "photos") -> list:
+    """One figure per scope of :func:`faithfulness_comparisons` (or any scope -> judged comparisons), titled
+    with the scope and its units."""
+    from ...viz import paired_differences_figure
+
+    return [
+        paired_differences_figure(rows, title=f"{scope}: {rows['n'].max()} {what}; judged intervals")
+        for scope, rows in comparisons.items()
+        if len(rows)
     ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def comparison_tables(comparisons: dict[str, pd.DataFrame]) -> list:
+    """One :func:`fovex.study.chapters.differences_table` per scope, its columns named with the scope."""
+    from . import differences_table
+
+    return [differences_table(rows).rename_axis(columns=scope) for scope, rows in comparisons.items() if len(rows)]
 
 
 def without(rows: pd.DataFrame, explainers=None) -> pd.DataFrame:

@@ -97,6 +97,7 @@ def other_model_figures(
 
     import fovex
 
+    from ...devices import resolve_device
     from ...viz import comparison_grid
 
     parts = []
@@ -106,7 +107,8 @@ def other_model_figures(
         except RuntimeError as error:
             parts.append(Text(f"{name}: pretrained weights not available here, not shown.\n  {str(error)[:300]}"))
             continue
-        images = torch.stack([fovex.load_image(sample.path, other.input_size) for sample in samples]).to(device)
+        images = torch.stack([fovex.load_image(sample.path, other.input_size) for sample in samples])
+        images = images.to(resolve_device(device))
         result = fovex.explainer("fovex", other, **fovex_settings).explain(images)
         parts.append(
             comparison_grid(
