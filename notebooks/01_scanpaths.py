@@ -35,7 +35,7 @@ from IPython.display import display
 
 import fovex
 from fovex.data import open_dataset
-from fovex.study.chapters import explainers_for
+from fovex.study.chapters import explainers_for, weights_line
 from fovex.study.chapters.scanpaths import (
     baseline_maps,
     class_names,
@@ -58,6 +58,7 @@ print(
     f"model: {model_name}; data: {dataset}, {len(samples)} images at {model.input_size} px; "
     f"FovEx T={fixations}, K={steps}, seed {seed}"
 )
+print(weights_line(model))
 
 # %% [markdown]
 # ## A scanpath, fixation by fixation

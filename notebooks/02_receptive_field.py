@@ -59,7 +59,7 @@ from fovex.study import (
     tied_sweep,
     variant_outcome,
 )
-from fovex.study.chapters import run_chapter
+from fovex.study.chapters import run_chapter, weights_line
 from fovex.study.chapters.receptive_field import (
     PUBLISHED_MAP,
     ablation_means,
@@ -230,6 +230,7 @@ protocol = (
     f"insertion/deletion with {steps_text}"
 )
 print(protocol)
+print(weights_line(run))
 print(fovea_sigmas(s_values, run.image_size()))
 
 # %% [markdown]

@@ -50,7 +50,7 @@ from IPython.display import Markdown, display
 
 from fovex.data import first_available
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
-from fovex.study.chapters import count, run_chapter, scored_maps
+from fovex.study.chapters import count, run_chapter, scored_maps, weights_line
 from fovex.study.chapters.overview import comparison_figures, comparison_tables, faithfulness_comparisons
 from fovex.study.findings import for_reader, published_table, summary_table
 from fovex.study.judged import judged_study
@@ -121,6 +121,7 @@ protocol = (
     "mean-colour deletion, the RISE reference's blurred insertion start, softmax score"
 )
 print(protocol)
+print(weights_line(run))
 display(for_reader(summary_table(run.ok, FAITHFULNESS_METRICS, by="explainer")))
 
 # %% tags=["hide-input"]

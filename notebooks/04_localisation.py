@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 
 from fovex.data import is_available
 from fovex.study import chapter_opening, load_axis
-from fovex.study.chapters import count, run_chapter
+from fovex.study.chapters import count, run_chapter, weights_line
 from fovex.study.chapters.localisation import examples, judged_differences, pairs_per_method, skipped_pairs, voc_mapping
 from fovex.study.chapters.overview import comparison_figures, comparison_tables
 from fovex.study.findings import for_reader, localisation_table, pointing_by_class
@@ -116,6 +116,7 @@ if available:
         f"{pairs_per_method(ok)} (image, class) pairs; tolerance {tolerance_px} px"
     )
     print(protocol)
+    print(weights_line(run))
     print(f"skipped (no ImageNet counterpart): {skipped} (image, class) pairs, classes {classes}")
 
 # %% [markdown]

@@ -42,7 +42,7 @@ quality = 82  # WebP quality of the frames (page weight)
 # %% tags=["hide-input"]
 from IPython.display import HTML, display
 
-from fovex.study.chapters import explainers_for
+from fovex.study.chapters import explainers_for, weights_line
 from fovex.study.explorer_page import explorer_images, render_frames
 from fovex.widgets import Explorer
 
@@ -57,6 +57,7 @@ display(HTML(frames.html()))
 
 # %% tags=["hide-input"]
 print(frames.describe(model_name, explainer_settings))
+print(weights_line(explorer.model(model_name)))
 
 # %% [markdown]
 # ## The live explorer (in Jupyter)

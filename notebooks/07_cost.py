@@ -41,6 +41,7 @@ from pathlib import Path
 import fovex
 from fovex.benchmark import machine_description
 from fovex.data import open_dataset
+from fovex.study.chapters import weights_line
 from fovex.study.chapters.cost import (
     agreement_view,
     cost_table,
@@ -61,6 +62,7 @@ count = max([batch_size, *fovex_batch_sizes])
 images = sample_images(dataset, count, device)
 machine = machine_description(device)
 print(f"machine: {machine}; model {model_name}; {count} bundled sample photos at {model.input_size} px")
+print(weights_line(model))
 
 # %% tags=["hide-input"]
 fovex_settings = {"fixations": fixations, "steps": steps}  # under the profile's explainer_settings

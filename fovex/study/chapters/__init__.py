@@ -14,6 +14,7 @@ __all__ = [
     "pair_counts",
     "run_chapter",
     "scored_maps",
+    "weights_line",
 ]
 
 
@@ -164,3 +165,14 @@ def differences_table(differences):
     candidate = display_name(str(differences["candidate"].iloc[0]))
     table = table.rename(index=display_name, columns=lambda c: metric_label(c) if c != "N" else c)
     return table.rename_axis(index=f"{candidate} − method", columns=None)
+
+
+def weights_line(source) -> str:
+    """The checkpoint a chapter's computed part ran on, in a line: from a loaded classifier
+    (:attr:`fovex.models.Classifier.weights_info`) or a run (its manifest's record), one model after another."""
+    from ..axes import weights_lines, weights_text
+
+    if isinstance(source, Run):
+        return "; ".join(weights_lines(source.manifest))
+    info = getattr(source, "weights_info", None)
+    return f"weights of {getattr(source, 'name', 'the model')}: {weights_text(info)}"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..axes import StudyRows, observer_ceiling, run_selection
 from ..findings.tables import ceiling_table, for_reader, summary_table
-from . import Text, run_chapter
+from . import Text, run_chapter, weights_line
 
 __all__ = [
     "availability",
@@ -150,6 +150,7 @@ def saliency_parts(runs: dict, metrics: list[str], model_name: str) -> list:
         title = f"{model_name} vs human fixations on {name}, {images} images; bars: 95 % bootstrap intervals"
         parts += [
             Text(f"{model_name} on {name}: {images} images; density σ = 1 degree of visual angle"),
+            Text(weights_line(run)),
             for_reader(summary_table(run.ok, metrics, by="explainer")),
             interval_bars(run.ok, metrics, columns=3, title=title),
         ]
