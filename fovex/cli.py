@@ -50,7 +50,7 @@ def _output_stem(out: Path, stem: str, used: set[str], overwrite: bool, model: s
 
 
 def _explain(args) -> int:
-    from .evaluation.command import handle_interrupts
+    from .evaluation.command import handle_interrupts, ignore_further_interrupts
     from .explain import FovEx
     from .explain.base import class_index
     from .files import writable_folder
@@ -72,6 +72,7 @@ def _explain(args) -> int:
             return 2
         return _explain_files(args, model, explainer, out, args.size or model.input_size)
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         print("fovex: interrupted; the outputs written so far are complete", file=sys.stderr)
         return 130
 
@@ -174,6 +175,10 @@ def _study(args) -> int:
 
     def action():
         if args.action == "run":
+            from .devices import device_problem
+
+            if args.device is not None and device_problem(args.device):  # before any run is restored or computed
+                raise ValueError(f"--device {args.device}: {device_problem(args.device)}")
             compute_study(args.runs, quiet=args.quiet, device=args.device)
         elif args.action == "export":
             try:

@@ -292,3 +292,16 @@ def test_a_second_interrupt_while_the_command_exits_prints_no_traceback(tmp_path
     assert completed.stderr.strip().splitlines() == [
         "fovex evaluate: interrupted; finished batches are kept, rerun the same command to resume"
     ], completed.stderr
+
+
+def test_study_run_checks_its_device_before_any_run(monkeypatch, capsys):
+    """Issue 36: a --device the machine does not have is refused before a run is restored or computed."""
+    import fovex.study
+
+    calls = []
+    monkeypatch.setattr(fovex.study, "compute_study", lambda *args, **kwargs: calls.append(kwargs))
+    for device in ("bogus", "cuda:99"):
+        assert main(["study", "run", "faithfulness", "--device", device]) == 2
+        err = capsys.readouterr().err
+        assert f"--device {device}: " in err and err.count("\n") == 1, err
+    assert calls == []

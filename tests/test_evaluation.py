@@ -668,7 +668,12 @@ def test_a_resume_refuses_a_data_set_that_no_longer_matches_the_runs_plan(tmp_pa
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runner, "_commit", interrupted_after_the_first_part)
-    assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 130
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert fovex.cli.main(["evaluate", str(config), "--out", str(out), "--quiet"]) == 130
+    finally:  # a stopped command ignores further interrupts while it exits: not this test process
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     monkeypatch.undo()
     capsys.readouterr()
     plan = json.loads((out / "manifest.json").read_text())["plan"]
@@ -739,3 +744,31 @@ def test_an_empty_out_is_refused_not_the_current_folder(tmp_path, capsys, monkey
     assert fovex.cli.main(["evaluate", str(config), "--out", "", "--quiet"]) == 2
     _one_line_error(capsys, "output directory", "empty")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+def test_a_second_ctrl_c_while_the_run_stops_prints_no_traceback(tmp_path):
+    """Issue 36: Ctrl-C twice (the second while the first stopped the run) printed a traceback from PyTorch's
+    exit handlers (torch._dynamo's dump_compile_times) or ended with status -2 instead of 130."""
+    config = _write_config(tmp_path / "c.yaml", {**CHEAP, "batch_size": 1})
+    out = tmp_path / "out"
+    gate = tmp_path / "gate"
+    gate.touch()  # the run waits after each part while it exists: the first signal lands between batches
+    command = [sys.executable, "-m", "fovex.cli", "evaluate", str(config), "--out", str(out), "--quiet"]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=_env(**{PART_GATE_ENV: str(gate)}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / store.PARTS).glob("*.parquet")) if (out / store.PARTS).exists() else True:
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()[-3000:]
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)  # the second press: while the run unwinds and the interpreter exits
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    returncode = process.wait(timeout=60)
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert returncode == 130, stderr[-3000:]
+    assert stderr.strip().splitlines() == [
+        "fovex evaluate: interrupted; finished batches are kept, rerun the same command to resume"
+    ], stderr[-3000:]

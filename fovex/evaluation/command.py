@@ -27,6 +27,7 @@ __all__ = [
     "error_line",
     "exit_status",
     "handle_interrupts",
+    "ignore_further_interrupts",
     "main",
 ]
 
@@ -56,6 +57,15 @@ def _interrupt(signum, frame):
         return
     _received.add(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def ignore_further_interrupts() -> None:
+    """Once a command has stopped on an interrupt (and said so), further SIGINTs and SIGTERMs are ignored
+    while the process exits: also past Python's own clean-up, where a handler would be reset and a second
+    Ctrl-C would kill the process with another status than 130."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def handle_interrupts() -> None:
@@ -121,6 +131,7 @@ def exit_status(prog: str, action, errors: tuple = USER_ERRORS) -> int:
         print(f"{prog}: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         print(f"{prog}: interrupted; finished batches are kept, rerun the same command to resume", file=sys.stderr)
         return 130
     return 0

@@ -639,7 +639,7 @@ def command(args) -> int:
     """Run ``fovex book`` with parsed ``args``: 0 built, 1 a chapter failed (one line each, saying why),
     2 a bad command (profile, notebook, parameter; one line), 130 interrupted (SIGINT or SIGTERM, also
     for a build started as a background job; rerun to resume)."""
-    from ..evaluation.command import USER_ERRORS, error_line, handle_interrupts
+    from ..evaluation.command import USER_ERRORS, error_line, handle_interrupts, ignore_further_interrupts
 
     handle_interrupts()
     try:
@@ -659,6 +659,7 @@ def command(args) -> int:
         print(f"fovex book: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a chapter is written whole or not at all (atomically), its kernel shut down
+        ignore_further_interrupts()
         print(
             "fovex book: interrupted; chapters executed so far are kept, rerun the same command to resume",
             file=sys.stderr,
