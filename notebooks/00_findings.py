@@ -40,6 +40,7 @@ source = "export"  # "export": the committed measurements (book/measurements/); 
 from IPython.display import Markdown, display
 
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, variant_outcome
+from fovex.study.chapters import study_tables
 from fovex.study.chapters.overview import (
     axis_standings,
     comparison_figures,
@@ -51,7 +52,7 @@ from fovex.study.chapters.overview import (
     verdicts,
     without,
 )
-from fovex.study.findings import findings_summary, for_reader, judge_claims, summary_table
+from fovex.study.findings import findings_summary, judge_claims
 from fovex.study.judged import judged_study
 from fovex.study.studies import study_heading
 from fovex.study.variants import spread_rows
@@ -117,7 +118,7 @@ print(describe_axes(axes))
 # %% tags=["hide-input"]
 faithfulness = axes["faithfulness"]
 if faithfulness is not None:
-    display(for_reader(summary_table(faithfulness.scored_by_all(), FAITHFULNESS_METRICS, by="explainer")))
+    display(*study_tables(faithfulness, FAITHFULNESS_METRICS))  # one table per model
 
 # %% [markdown]
 # ## Beyond the claims: why FovEx's %Drop is high, the fovea's size, a variant for deletion

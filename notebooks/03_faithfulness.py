@@ -50,11 +50,11 @@ from IPython.display import Markdown, display
 
 from fovex.data import first_available
 from fovex.study import FAITHFULNESS_METRICS, chapter_opening, load_axis
-from fovex.study.chapters import count, run_chapter, scored_maps, weights_line
+from fovex.study.chapters import count, run_chapter, scored_maps, study_tables, weights_line
 from fovex.study.chapters.overview import comparison_figures, comparison_tables, faithfulness_comparisons
 from fovex.study.findings import for_reader, published_table, summary_table
 from fovex.study.judged import judged_study
-from fovex.viz import curves_figure, interval_bars
+from fovex.viz import curves_figure
 
 study = load_axis("faithfulness", prefer=source)
 judged = judged_study(prefer=source)
@@ -71,15 +71,7 @@ if study is None:
     )
 else:
     print(study.describe())
-    paired = study.scored_by_all()  # the photos every method scored
-    display(Markdown(f"Photos scored by every method: **{count(paired)}** (the table and bars use these)."))
-    display(for_reader(summary_table(paired, FAITHFULNESS_METRICS, by="explainer")))
-
-# %% tags=["hide-input"]
-if study is not None:
-    display(
-        interval_bars(paired, FAITHFULNESS_METRICS, title=f"{count(paired)} photos; bars: 95 % bootstrap intervals")
-    )
+    display(*study_tables(study, FAITHFULNESS_METRICS, bars=True))  # per model: the photos all its methods scored
 
 # %% [markdown]
 # FovEx against each method on the photos every method scored: the mean per-photo difference (FovEx −

@@ -44,7 +44,14 @@ from IPython.display import Markdown, display
 from fovex.data import is_available
 from fovex.study import chapter_opening, load_axis
 from fovex.study.chapters import count, run_chapter, weights_line
-from fovex.study.chapters.localisation import examples, judged_differences, pairs_per_method, skipped_pairs, voc_mapping
+from fovex.study.chapters.localisation import (
+    examples,
+    judged_differences,
+    localisation_tables,
+    pairs_per_method,
+    skipped_pairs,
+    voc_mapping,
+)
 from fovex.study.chapters.overview import comparison_figures, comparison_tables
 from fovex.study.findings import for_reader, localisation_table, pointing_by_class
 from fovex.study.judged import judged_study
@@ -66,7 +73,7 @@ if study is None:
     print("No study measurements yet: `fovex study run localisation`, then `fovex study export`.")
 else:
     print(study.describe())
-    display(for_reader(localisation_table(study.ok)))
+    display(*localisation_tables(study))  # one table per model
     skipped, classes = skipped_pairs(study.rows)
     print(f"skipped (no ImageNet counterpart): {skipped} (image, class) pairs: {classes}")
 

@@ -30,7 +30,8 @@ steps = 20
 device = "auto"  # a GPU when there is one
 benchmark_csv = "build/benchmarks/cpu.csv"
 compute_fast = False  # True: compare the presets on a few photos here instead of reading the study's runs
-fast_num_images = 4  # when none is found: compare on this many photos here
+fast_num_images = 4  # when compared here: this many photos
+fast_step_px = None  # ... and this many pixels per insertion/deletion step (None: the RISE reference's 224 steps)
 results_dir = "build/results/quick"
 overwrite = False  # True (fovex book --overwrite): replace results of another config in results_dir
 gpu_runs = "build/eval/gpu"  # the study recomputed on a GPU (`make run PROFILE=gpu`), when it is there
@@ -151,7 +152,7 @@ if presets is None:  # no committed comparison: a small one computed here, judge
         dataset=dataset,
         num_images=fast_num_images,
         metrics=["insertion", "deletion"],
-        metric_settings={"faithfulness": {"batch_size": 16}},
+        metric_settings={"faithfulness": {"batch_size": 16, "step": fast_step_px}},
         device=device,
         overwrite=overwrite,
     )

@@ -42,12 +42,16 @@ class StudyRows:
         return self.rows[self.rows["status"] == "ok"]
 
     def scored_by_all(self) -> pd.DataFrame:
-        """The ok rows of the units (images) every explainer scored: means over them compare like with like."""
+        """The ok rows of the units (images) every explainer of their model scored: means over them compare
+        like with like (each model with its own methods: GAE runs on a ViT, Grad-CAM++ on a CNN)."""
         ok = self.ok
         if ok.empty:
             return ok
-        per_unit = ok.groupby("unit")["explainer"].nunique()
-        return ok[ok["unit"].isin(per_unit.index[per_unit == ok["explainer"].nunique()])]
+        return pd.concat([every_unit(rows) for _, rows in ok.groupby("model", sort=True)])
+
+    def models(self) -> list[str]:
+        """The models of the rows, sorted."""
+        return sorted(set(self.rows["model"]))
 
     def describe(self) -> str:
         """One line per run: its name, N images reached (of the config's), commit, date and source."""

@@ -14,6 +14,7 @@ __all__ = [
     "pair_counts",
     "run_chapter",
     "scored_maps",
+    "study_tables",
     "weights_line",
 ]
 
@@ -176,3 +177,25 @@ def weights_line(source) -> str:
         return "; ".join(weights_lines(source.manifest))
     info = getattr(source, "weights_info", None)
     return f"weights of {getattr(source, 'name', 'the model')}: {weights_text(info)}"
+
+
+def study_tables(study, metrics: list[str], what: str = "photos", bars: bool = False) -> list:
+    """Per model of a study axis (:class:`fovex.study.StudyRows`): a line naming the model and the units every
+    one of its methods scored, the table of each method's mean and 95 % bootstrap interval of ``metrics``
+    (:func:`fovex.report.summary_table`) on those units, and with ``bars`` the same as bars. One model's
+    methods are never averaged with another's."""
+    from ...report import summary_table
+    from ...viz import interval_bars
+    from ..findings.tables import for_reader
+    from ..findings.wording import model_name
+
+    parts = []
+    rows = study.scored_by_all()
+    for model, part in rows.groupby("model", sort=True):
+        units = count(part)
+        parts.append(Text(f"{model_name(model)}: {units} {what} scored by every method"))
+        parts.append(for_reader(summary_table(part, list(metrics), by="explainer")).rename_axis(model_name(model)))
+        if bars:
+            title = f"{model_name(model)}: {units} {what}; bars: 95 % bootstrap intervals"
+            parts.append(interval_bars(part, list(metrics), title=title))
+    return parts

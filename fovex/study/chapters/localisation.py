@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["examples", "judged_differences", "pairs_per_method", "skipped_pairs", "voc_mapping", "with_pointing_pct"]
+__all__ = [
+    "examples",
+    "judged_differences",
+    "localisation_tables",
+    "pairs_per_method",
+    "skipped_pairs",
+    "voc_mapping",
+    "with_pointing_pct",
+]
 
 
 def skipped_pairs(rows: pd.DataFrame, explainer: str = "fovex") -> tuple[int, list[str]]:
@@ -47,3 +55,15 @@ def judged_differences(judged, candidate: str = "fovex") -> dict[str, pd.DataFra
         scope: judged.comparisons_of(scope, candidate, ["pointing_pct", "ebpg_pct"], "localisation")
         for scope in judged.scopes("localisation")
     }
+
+
+def localisation_tables(study) -> list:
+    """Per model of the study's localisation rows: its table (:func:`fovex.study.findings.localisation_table`:
+    hit rate over pairs and EBPG with their intervals, pairs, photos, classes), named with the model."""
+    from ..findings.tables import for_reader, localisation_table
+    from ..findings.wording import model_name
+
+    return [
+        for_reader(localisation_table(rows)).rename_axis(model_name(model))
+        for model, rows in study.ok.groupby("model", sort=True)
+    ]

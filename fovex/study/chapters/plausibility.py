@@ -81,9 +81,13 @@ def ceiling_tables(
     but :data:`CENTRE_SCANPATH`) and the data set's ceiling, as the book shows it, its index named
     ``"<data set>: <axis>"``; with ``lines``, each after a line saying on how many images its ceiling was
     computed during this build."""
+    from ..findings.wording import model_name
+
+    several = study.ok["model"].nunique() > 1
     parts = []
-    for name, rows in study.ok.groupby("dataset", sort=False):
+    for (model, name), rows in study.ok.groupby(["model", "dataset"], sort=False):
         ceiling = ceilings[name]
+        label = f"{model_name(model)}, {name}" if several else name
         shown = explainers if explainers is not None else sorted(set(rows["explainer"]) - {CENTRE_SCANPATH})
         if isinstance(ceiling, str):  # no observers: the methods alone, and why there is no ceiling
             parts += [
@@ -92,9 +96,9 @@ def ceiling_tables(
             ]
             continue
         if lines:
-            parts.append(Text(f"{name}: the human ceiling computed during this build on {len(ceiling)} images"))
+            parts.append(Text(f"{label}: the human ceiling computed during this build on {len(ceiling)} images"))
         table = ceiling_table(rows, ceiling, metrics, explainers=shown)
-        parts.append(for_reader(table).rename_axis(f"{name}: {axis}"))
+        parts.append(for_reader(table).rename_axis(f"{label}: {axis}"))
     return parts
 
 

@@ -232,7 +232,9 @@ def judge_claims(judged: Judged, claims=CLAIMS) -> pd.DataFrame:
             )
         if not judged_any:
             if claim.only_models:
-                why = f"made about {', '.join(claim.models)} alone, which this study did not run"
+                why = f"made about {', '.join(model_name(m) for m in claim.models)} alone, which this study did not run"
+            elif scopes and claim.reference is not None:
+                why = f"{method_name(claim.reference)} was not run where {column_sense(claim.metric).name} was measured"
             else:
                 why = f"no measurement of {column_sense(claim.metric).name} here"
             table.append({**entry, "model": "-", "data": "-", "scope": "-", "tested": "not tested", "counted": False,
@@ -317,7 +319,10 @@ def findings_summary(judged: Judged, claims: pd.DataFrame) -> str:
     ]
     for _, row in weaknesses.iterrows():
         held = {"supported": "holds", "contradicted": "does not hold", "inconclusive": "is not settled"}[row["verdict"]]
-        lines[0] += f" The published weakness, *{row['claim']}*, {held} on {row['data']}, which is no win for FovEx"
+        lines[0] += (
+            f" The published weakness, *{row['claim']}*, {held} on {model_name(row['model'])}, {row['data']}, "
+            "which is no win for FovEx"
+        )
         lines[0] += f"; against the floors FovEx is {row['floors']}." if row["floors"] != "-" else "."
     lines[0] += " " + judged.describe()
     for _, row in tested.iterrows():
