@@ -4,6 +4,9 @@ Every explainer maps ``images`` (B, 3, H, W) in [0, 1] and optional ``targets`` 
 :class:`Explanation` whose ``attribution`` is (B, H, W) in [0, 1], min-max normalised per image, at
 the input resolution. A subclass sets ``name`` and ``Settings`` (a frozen dataclass that checks its
 own values) and implements :meth:`Explainer.attribute`, returning an :class:`Attribution`.
+
+Size: the contract every explainer shares in one place: the records, the base class with its input and
+target checks (what a caller may pass and what is refused), and the registry every method joins.
 """
 
 from __future__ import annotations

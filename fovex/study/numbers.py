@@ -95,7 +95,8 @@ def _paper_time(root: Path) -> str:
     cpu = json.loads((measurements / "pass-rates.json").read_text())
     passes = study_passes(load_study("paper", root), root)
     lines = [
-        f"| model | images, summed over runs | passes per image (forward + backward) | one {gpu['device']} | this CPU |",
+        f"| model | images, summed over runs | passes per image (forward + backward) | one {gpu['device']} "
+        "| this CPU |",
         "| --- | --- | --- | --- | --- |",
     ]
     totals = {"gpu": 0.0, "cpu": 0.0}

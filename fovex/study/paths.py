@@ -6,6 +6,11 @@ import contextlib
 import os
 from pathlib import Path
 
+from .studies import AXES, DERIVED, REPO_ROOT, RUN_ORDER
+
+#: Faithfulness columns of the study's tables, in the order the book shows them.
+FAITHFULNESS_METRICS = ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"]
+
 __all__ = [
     "RUNS_ENV",
     "AXES",
@@ -23,45 +28,6 @@ __all__ = [
     "study_runs_in",
     "variant_choice_path",
 ]
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-#: Faithfulness columns of the study's tables, in the order the book shows them.
-FAITHFULNESS_METRICS = ["drop_pct", "increase_pct", "deletion_auc", "insertion_auc"]
-
-#: Axis -> its runs (configs/study/<run>.yaml). Runs of one axis share images and are read together.
-AXES: dict[str, tuple[str, ...]] = {
-    "faithfulness": ("faithfulness", "faithfulness-rise"),
-    "localisation": ("localisation",),
-    "plausibility": ("plausibility-osie", "plausibility-nus-scene500"),
-    "receptive-field": ("receptive-field",),
-    "receptive-field-tied": ("receptive-field-tied",),
-    "cost": ("fast-vs-published",),
-    # FovEx's and RISE's other seeds on the faithfulness photos (read beside the faithfulness axis).
-    "seeds": ("faithfulness-seeds", "faithfulness-rise-seeds"),
-}
-
-#: Tables derived from the runs (``fovex study run map-variants``): FovEx's maps rebuilt from the
-#: faithfulness run's stored scanpaths and re-scored (heat-map s, number of fixations, aggregation).
-#: ``held-out-variant``: the variant chosen on the development photos (``fovex study choose``), scored
-#: on the faithfulness run's other photos.
-DERIVED: tuple[str, ...] = ("map-variants", "held-out-variant")
-
-#: The order `fovex study run` computes the runs in: every axis gets its cheap methods first, and the
-#: RISE runs (4000 passes per image) come last.
-RUN_ORDER: tuple[str, ...] = (
-    "faithfulness",
-    "localisation",
-    "plausibility-osie",
-    "plausibility-nus-scene500",
-    "receptive-field",
-    "faithfulness-rise",
-    "fast-vs-published",
-    "faithfulness-seeds",
-    "receptive-field-tied",
-    "faithfulness-rise-seeds",
-)
-
 
 #: Photos of the faithfulness run (its first, in its spread order) on which map variants are chosen.
 DEVELOPMENT_PHOTOS = 100

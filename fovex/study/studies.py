@@ -22,8 +22,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import AXES, REPO_ROOT, RUN_ORDER
-
 __all__ = [
     "COMMITTED",
     "MODELS_ENV",
@@ -35,6 +33,42 @@ __all__ = [
     "study_heading",
     "study_names",
 ]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: The committed study's axes: axis -> its runs (configs/study/<run>.yaml). Runs of one axis share images
+#: and are read together.
+AXES: dict[str, tuple[str, ...]] = {
+    "faithfulness": ("faithfulness", "faithfulness-rise"),
+    "localisation": ("localisation",),
+    "plausibility": ("plausibility-osie", "plausibility-nus-scene500"),
+    "receptive-field": ("receptive-field",),
+    "receptive-field-tied": ("receptive-field-tied",),
+    "cost": ("fast-vs-published",),
+    # FovEx's and RISE's other seeds on the faithfulness photos (read beside the faithfulness axis).
+    "seeds": ("faithfulness-seeds", "faithfulness-rise-seeds"),
+}
+
+#: Tables derived from the committed study's runs (``fovex study run map-variants``): FovEx's maps rebuilt
+#: from the faithfulness run's stored scanpaths and re-scored (heat-map s, number of fixations,
+#: aggregation). ``held-out-variant``: the variant chosen on the development photos (``fovex study
+#: choose``), scored on the faithfulness run's other photos.
+DERIVED: tuple[str, ...] = ("map-variants", "held-out-variant")
+
+#: The order `fovex study run` computes the committed study's runs in: every axis gets its cheap methods
+#: first, and the RISE runs (4000 passes per image) come last.
+RUN_ORDER: tuple[str, ...] = (
+    "faithfulness",
+    "localisation",
+    "plausibility-osie",
+    "plausibility-nus-scene500",
+    "receptive-field",
+    "faithfulness-rise",
+    "fast-vs-published",
+    "faithfulness-seeds",
+    "receptive-field-tied",
+    "faithfulness-rise-seeds",
+)
 
 #: Environment variable naming the active study: a name under ``configs/studies/`` or a YAML file.
 STUDY_ENV = "FOVEX_STUDY"
