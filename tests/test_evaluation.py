@@ -381,10 +381,11 @@ def test_run_chapter_builds_runs_and_resumes(tmp_path):
     rows = run_chapter(tmp_path / "run", **kwargs).results
     assert sorted(rows["explainer"].unique()) == ["centre", "random"]
     assert len(rows) == 4 and set(rows["status"]) == {"ok"}
-    parts = sorted((tmp_path / "run" / "parts").iterdir())
-    stamps = [p.stat().st_mtime_ns for p in parts]
+    folder = tmp_path / "run" / "efficientnet_lite0"  # one folder per model: chapters run for several
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["efficientnet_lite0"]
+    stamps = [p.stat().st_mtime_ns for p in sorted((folder / "parts").iterdir())]
     again = run_chapter(tmp_path / "run", **kwargs).results  # resumes: nothing recomputed, same rows
-    assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "run" / "parts").iterdir())] == stamps
+    assert [p.stat().st_mtime_ns for p in sorted((folder / "parts").iterdir())] == stamps
     assert again["drop_pct"].tolist() == rows["drop_pct"].tolist()
 
 

@@ -377,6 +377,8 @@ NOT_FIGURES = {
     "fovex.study.chapters.plausibility:gaze_figures": "returns gaze_figure per data set",
     "fovex.study.chapters.scanpaths:replay_figures": "returns replay_figure per photo",
     "fovex.study.chapters.scanpaths:other_model_figures": "returns comparison_grid per model",
+    "fovex.study.chapters.overview:comparison_figures": "returns paired_differences_figure per scope",
+    "fovex.study.chapters.__init__:study_tables": "returns interval_bars per model (with its line and table)",
 }
 
 

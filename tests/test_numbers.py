@@ -90,6 +90,8 @@ def test_the_check_command_names_stale_parts(monkeypatch, tmp_path, capsys):
     (tmp_path / "book").mkdir()
     (tmp_path / "README.md").write_text("<!-- generated: study-hours -->stale<!-- end generated: study-hours -->\n")
     (tmp_path / "book" / "intro.md").write_text("nothing generated\n")
+    (tmp_path / "configs" / "book").mkdir(parents=True)
+    (tmp_path / "configs" / "book" / "quick.yaml").write_text("# nothing generated\n")
     monkeypatch.setattr(numbers, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(numbers, "SECTIONS", {"study-hours": lambda root: "2 CPU cores: about 1 hours"})
     assert main(["--check"]) == 1 and "README.md: study-hours" in capsys.readouterr().err

@@ -115,7 +115,9 @@ def test_export_and_read_back_an_axis(tmp_path, shared_data, monkeypatch):
         record_variant_choice(tmp_path)
     outcome = variant_outcome(tmp_path)
     assert (
-        f"chosen once, on 2 development photos ({choice['recorded_at']}, commit {choice['git']['commit'][:10]};"
+        f"chosen once, on 2 development photos ({choice['recorded_at']}, commit {choice['git']['commit'][:10]}"
+        + (" (dirty tree)" if choice["git"]["dirty"] else "")
+        + ";"
         in outcome
     )
     if choice["choice"] is None:
@@ -301,14 +303,17 @@ def test_committed_study_rows_are_reproduced_by_the_current_code(
 def test_scored_by_all_keeps_only_images_every_method_scored():
     rows = pd.DataFrame(
         {
-            "unit": ["a", "a", "b", "b", "c"],
-            "explainer": ["fovex", "rise", "fovex", "rise", "fovex"],
-            "status": ["ok", "ok", "ok", "failed", "ok"],
-            "drop_pct": [1.0, 2.0, 3.0, None, 5.0],
+            "model": ["cnn"] * 5 + ["vit"] * 3,
+            "unit": ["a", "a", "b", "b", "c", "c", "c", "d"],
+            "explainer": ["fovex", "rise", "fovex", "rise", "fovex", "fovex", "gae", "fovex"],
+            "status": ["ok", "ok", "ok", "failed", "ok", "ok", "ok", "ok"],
+            "drop_pct": [1.0, 2.0, 3.0, None, 5.0, 6.0, 7.0, 8.0],
         }
     )
     kept = study.StudyRows(rows, {}, {}).scored_by_all()
-    assert sorted(kept["unit"]) == ["a", "a"]  # b: rise failed; c: rise has not reached it
+    # cnn: b: rise failed; c: rise has not reached it. vit: its own methods only (no rise there), so c counts
+    # and d (gae missing) does not.
+    assert sorted(zip(kept["model"], kept["unit"])) == [("cnn", "a"), ("cnn", "a"), ("vit", "c"), ("vit", "c")]
 
 
 def test_a_lost_run_directory_resumes_from_its_committed_export(tmp_path, shared_data):

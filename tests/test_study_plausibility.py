@@ -16,6 +16,7 @@ def _study() -> SimpleNamespace:
     """Two data sets; on osie three methods and the centre scanpath, on nus one method."""
     osie = pd.DataFrame(
         {
+            "model": "efficientnet_lite0",
             "dataset": "osie",
             "image_id": ["1", "2", "3"] * 4,
             "unit": ["osie/1", "osie/2", "osie/3"] * 4,
@@ -24,7 +25,7 @@ def _study() -> SimpleNamespace:
             "scanpath_dtw_px": [100.0, 200.0, 900.0] + [float("nan")] * 6 + [300.0, 400.0, 900.0],
         }
     )
-    nus = pd.DataFrame({"dataset": "nus", "image_id": ["7"], "unit": ["nus/7"], "explainer": ["fovex"], "nss": [3.0]})
+    nus = pd.DataFrame({"model": "efficientnet_lite0", "dataset": "nus", "image_id": ["7"], "unit": ["nus/7"], "explainer": ["fovex"], "nss": [3.0]})
     return SimpleNamespace(ok=pd.concat([osie, nus], ignore_index=True))
 
 
@@ -91,7 +92,8 @@ def test_saliency_parts_are_a_line_a_table_and_bars_per_run():
     ok = _study().ok[lambda f: f["dataset"] == "osie"]
     parts = saliency_parts({"osie": SimpleNamespace(ok=ok)}, ["nss"], "lite0")
     assert parts[0] == "lite0 on osie: 3 images; density σ = 1 degree of visual angle"
-    table = parts[1]
+    assert isinstance(parts[1], Text) and parts[1].startswith("weights of")  # no manifest here: said so
+    table = parts[2]
     assert table.loc["FovEx"].iloc[0].startswith("4.00")  # mean NSS of 1, 2, 9
     assert table.loc["Grad-CAM"].iloc[0].startswith("3.33")  # 0.5, 0.5, 9
-    assert len(parts) == 3 and hasattr(parts[2], "savefig")
+    assert len(parts) == 4 and hasattr(parts[3], "savefig")
