@@ -25,7 +25,16 @@ def _study() -> SimpleNamespace:
             "scanpath_dtw_px": [100.0, 200.0, 900.0] + [float("nan")] * 6 + [300.0, 400.0, 900.0],
         }
     )
-    nus = pd.DataFrame({"model": "efficientnet_lite0", "dataset": "nus", "image_id": ["7"], "unit": ["nus/7"], "explainer": ["fovex"], "nss": [3.0]})
+    nus = pd.DataFrame(
+        {
+            "model": "efficientnet_lite0",
+            "dataset": "nus",
+            "image_id": ["7"],
+            "unit": ["nus/7"],
+            "explainer": ["fovex"],
+            "nss": [3.0],
+        }
+    )
     return SimpleNamespace(ok=pd.concat([osie, nus], ignore_index=True))
 
 
