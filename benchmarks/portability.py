@@ -164,11 +164,13 @@ def compare(raw):
 
     ref = raw[raw["config"] == REFERENCE["name"]]
     merged = raw.merge(ref, on=["method", "photo", "quantity"], suffixes=("", "_ref"))
+    merged = merged[merged["config"] != REFERENCE["name"]]
     merged["abs"] = (merged["value"] - merged["value_ref"]).abs()
     merged["rel"] = merged["abs"] / merged["value_ref"].abs().clip(lower=1e-12)
+    merged["square"] = merged["abs"] ** 2
     merged["seeds_differ"] = merged["seed"] != merged["seed_ref"]
     merged["target_differs"] = merged["target"] != merged["target_ref"]
-    groups = merged[merged["config"] != REFERENCE["name"]].groupby(["method", "quantity", "config"], sort=False)
+    groups = merged.groupby(["method", "quantity", "config"], sort=False)
     moves = groups.agg(
         photos=("photo", "nunique"),
         mean=("value", "mean"),
@@ -180,16 +182,44 @@ def compare(raw):
     ).reset_index()
     moves["mean_abs"] = (moves.pop("mean") - moves.pop("mean_ref")).abs()
     comparable = moves[~moves["seeds_differ"]]
+    keys = ["method", "quantity"]
     summary = (
-        comparable.groupby(["method", "quantity"], sort=False)
+        comparable.groupby(keys, sort=False)
         .agg(max_abs=("max_abs", "max"), max_rel=("max_rel", "max"), mean_abs=("mean_abs", "max"))
         .reset_index()
     )
-    worst = comparable.loc[comparable.groupby(["method", "quantity"], sort=False)["max_abs"].idxmax()]
+    worst = comparable.loc[comparable.groupby(keys, sort=False)["max_abs"].idxmax()]
     summary["worst_config"] = worst["config"].to_numpy()
+    batch = comparable[comparable["config"].str.startswith("batch")].groupby(keys)["max_abs"].max()
+    summary["batch_max_abs"] = summary.set_index(keys).index.map(batch).to_numpy(dtype=float)
+    # The root mean square of the per-photo moves: the spread a paired test of a chaotic quantity expects.
+    rms = merged[~merged["seeds_differ"]].groupby(keys)["square"].mean() ** 0.5
+    summary["rms_abs"] = summary.set_index(keys).index.map(rms).to_numpy(dtype=float)
     summary["photos"] = int(raw["photo"].nunique())
-    summary["configs"] = int(comparable["config"].nunique())
+    summary["configs"] = comparable.groupby(keys, sort=False)["config"].nunique().to_numpy()
     return moves, pd.DataFrame(summary)
+
+
+def write(raw, out: Path, machine: dict, seconds: float) -> None:
+    """The tables of a measurement (``raw``: every value) into ``out``."""
+    import pandas as pd
+
+    raw.to_csv(out / "raw.csv", index=False)
+    moves, summary = compare(raw)
+    for key, value in machine.items():
+        summary[key] = value
+    summary["torch"] = __import__("torch").__version__
+    moves.to_csv(out / "moves.csv", index=False)
+    summary.to_csv(out / "summary.csv", index=False, float_format="%.3g")
+    (out / "moves.md").write_text(
+        f"Machine: {machine['cpu']} (AVX-512 {'yes' if machine['avx512'] else 'no'}, AMX "
+        f"{'yes' if machine['amx'] else 'no'}); {raw['photo'].nunique()} photos; {seconds:.0f} s.\n\n"
+        + markdown(moves)
+        + "\n"
+        + markdown(summary)
+    )
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(summary.drop(columns=["cpu", "avx512", "amx", "avx2", "torch"]).to_string(index=False))
 
 
 def markdown(frame) -> str:
@@ -207,10 +237,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/portability"))
     parser.add_argument("--rise-masks", type=int, default=16)
     parser.add_argument("--fovex", type=int, nargs=2, default=(2, 5), metavar=("FIXATIONS", "STEPS"))
-    parser.add_argument("--mp-steps", type=int, nargs="*", default=[1, 3, 20], help=METHODS_HELP)
+    parser.add_argument("--mp-steps", type=int, nargs="*", default=[1, 3], help=METHODS_HELP)
     parser.add_argument("--step", type=int, default=3136, help="pixels per insertion/deletion step (224 px: 16 steps)")
     parser.add_argument("--methods", nargs="*", default=None, help="explainers (or labels) to run; default all")
     parser.add_argument("--only", nargs="*", default=None, help="configuration names to run (the reference always)")
+    parser.add_argument("--summarise", nargs="+", type=Path, help="raw.csv files to tabulate, nothing measured")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -223,6 +254,9 @@ def main(argv=None) -> int:
 
     machine = cpu()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.summarise:  # tables from earlier measurements' raw.csv (e.g. a long Meaningful Perturbation run)
+        write(pd.concat([pd.read_csv(p) for p in args.summarise]), args.out, machine, 0.0)
+        return 0
     configs = configurations(machine)
     if args.only is not None:
         configs = [c for c in configs if c is REFERENCE or c["name"] in args.only]
@@ -245,21 +279,8 @@ def main(argv=None) -> int:
             print(f"{config['name']} failed (rc {done.returncode})", file=sys.stderr)
             continue
         raw += json.loads(done.stdout)
-    raw = pd.DataFrame(raw)
-    raw.to_csv(args.out / "raw.csv", index=False)
-    moves, summary = compare(raw)
-    for key, value in machine.items():
-        summary[key] = value
-    summary["torch"] = __import__("torch").__version__
-    moves.to_csv(args.out / "moves.csv", index=False)
-    summary.to_csv(args.out / "summary.csv", index=False)
-    (args.out / "moves.md").write_text(
-        f"Machine: {machine['cpu']} (AVX-512 {'yes' if machine['avx512'] else 'no'}, AMX "
-        f"{'yes' if machine['amx'] else 'no'}); {raw['photo'].nunique()} photos; "
-        f"{time.perf_counter() - started:.0f} s.\n\n" + markdown(moves) + "\n" + markdown(summary)
-    )
-    with pd.option_context("display.width", 200, "display.max_rows", 500):
-        print(summary.drop(columns=["cpu", "avx512", "amx", "avx2", "torch"]).to_string(index=False))
+        pd.DataFrame(raw).to_csv(args.out / "raw.csv", index=False)  # so far (an interrupted run keeps them)
+    write(pd.DataFrame(raw), args.out, machine, time.perf_counter() - started)
     print(f"{time.perf_counter() - started:.0f} s; tables in {args.out}", file=sys.stderr)
     return 0
 
