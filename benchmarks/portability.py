@@ -126,7 +126,7 @@ def measure(config: dict, args) -> list[dict]:
     for label, (name, settings) in methods.items():
         started = time.perf_counter()
         explainer = create_explainer(name, model, **settings)
-        maps = _batched(lambda x, t: explainer.explain(x, t).attribution, images, targets, batch).float()
+        maps = _batched(lambda x, t, e=explainer: e.explain(x, t).attribution, images, targets, batch).float()
         drop = average_drop_increase(model, images, maps, targets, batch_size=batch)
         curves = insertion_deletion(model, images, maps, targets, step=args.step, batch_size=batch)
         values = {
