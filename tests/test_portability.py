@@ -29,30 +29,30 @@ MEASURED = REPO / "book" / "measurements" / "portability.csv"
 
 #: Emulated paths: name -> environment. Thread counts matter only to tests that do not pin them.
 PATHS = {
-    "ATen avx2": {"ATEN_CPU_CAPABILITY": "avx2"},
-    "oneDNN AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},
-    "oneDNN off": {"FOVEX_MKLDNN": "0"},
-    "1 thread": {"FOVEX_TEST_THREADS": "1"},
-    "2 threads": {"FOVEX_TEST_THREADS": "2"},
+    "aten-avx2": {"ATEN_CPU_CAPABILITY": "avx2"},
+    "onednn-avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "onednn-off": {"FOVEX_MKLDNN": "0"},
+    "threads-1": {"FOVEX_TEST_THREADS": "1"},
+    "threads-2": {"FOVEX_TEST_THREADS": "2"},
 }
 #: The pinned-number tests (node ids), and the paths each is re-run on.
 PINNED = {
     "tests/test_regression.py::test_every_explainer_and_metric_family_reproduces_the_pinned_rows": (
-        "ATen avx2",
-        "oneDNN AVX2",
-        "oneDNN off",
+        "aten-avx2",
+        "onednn-avx2",
+        "onednn-off",
     ),  # its runs pin 1 thread
     "tests/test_study.py::test_a_recomputed_study_is_set_beside_the_committed_rows": tuple(PATHS),
     # Its first parametrisation only (faithfulness: FovEx and Grad-CAM, the committed batch of 4).
     "tests/test_study.py::test_committed_study_rows_are_reproduced_by_the_current_code"
     "[faithfulness-explainers0-columns0-None]": (
-        "ATen avx2",
-        "oneDNN AVX2",
-        "oneDNN off",
+        "aten-avx2",
+        "onednn-avx2",
+        "onednn-off",
     ),
 }
 FULL = {
-    "tests/test_reproduce.py": ("ATen avx2", "oneDNN AVX2", "oneDNN off"),
+    "tests/test_reproduce.py": ("aten-avx2", "onednn-avx2", "onednn-off"),
 }
 
 
