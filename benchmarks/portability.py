@@ -20,7 +20,17 @@ the mean over the photos) and ``summary.csv`` (per method and quantity, the larg
 whose per-image seeds equal the reference's, plus the machine). ``ATEN_CPU_CAPABILITY=default`` (no AVX2)
 resizes photos to other float bits, so every per-image seed differs (RISE's masks, FovEx's restarts): its
 rows are marked ``seeds_differ`` and left out of the summary, as the tests skip there
-(``tests/reproducibility.py``). book/measurements/portability.csv is the summary as committed.
+(``tests/reproducibility.py``).
+
+The default (MP after 1 and 3 steps) takes about 10 minutes of 2 cores. book/measurements/portability.csv
+is the summary of that run and of Meaningful Perturbation after 300 steps (5 minutes of one core per
+configuration), measured apart and tabulated together::
+
+    benchmarks/portability.py --out build/portability
+    benchmarks/portability.py --out build/portability-mp300 --mp-steps 300 --methods mp300 \
+        --only "batch 1" "oneDNN AVX2"
+    benchmarks/portability.py --out build/portability-all \
+        --summarise build/portability/raw.csv build/portability-mp300/raw.csv
 """
 
 from __future__ import annotations
