@@ -12,6 +12,12 @@ from torch import nn
 # The hub is unreachable here: fail fast instead of retrying for half a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch.set_num_threads(min(2, torch.get_num_threads()))
+# tests/test_portability.py re-runs the pinned-number tests with another thread count and with oneDNN off
+# (ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA are read by torch itself, when it is imported).
+if os.environ.get("FOVEX_TEST_THREADS"):
+    torch.set_num_threads(int(os.environ["FOVEX_TEST_THREADS"]))
+if os.environ.get("FOVEX_MKLDNN") == "0":
+    torch.backends.mkldnn.enabled = False
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("FOVEX_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

@@ -22,7 +22,7 @@ import json
 
 import pandas as pd
 import pytest
-from reproducibility import TIGHT, off_by
+from reproducibility import MP_PHOTOS, MP_SIGMA, MP_Z, TIGHT, off_by
 
 from fovex.evaluation import run
 from fovex.study import export_path
@@ -69,14 +69,6 @@ def _recompute(tmp_path, name: str, explainers: list[str], photos: int) -> pd.Da
     assert len(merged) == len(results), "the recomputed rows are not the committed run's first rows"
     assert (merged["batch_committed"] == 0).all()  # the first batch: the first attempt computed it
     return merged
-
-
-#: Meaningful Perturbation, first two photos, batch of 2 against the committed 4 (threads 1), measured:
-#: insertion +0.00006 / -0.0078, deletion -0.0010 / -0.0044 (means -0.0039 / -0.0027), %Drop -0.49 / +4.64
-#: (mean +2.08). Its %Drop on one photo is chaotic under float order (a few mask pixels near the
-#: threshold decide it), so it is bounded on the mean only; the AUC bounds are about twice the measured.
-MP_PER_PHOTO = {"deletion_auc": 0.02, "insertion_auc": 0.02}
-MP_MEAN = {"deletion_auc": 0.01, "insertion_auc": 0.01, "drop_pct": 5.0}
 
 
 def _within_bounds(merged: pd.DataFrame, columns, per_photo=PER_PHOTO, mean=MEAN) -> None:
@@ -148,12 +140,28 @@ def test_rows_of_unknown_or_dirty_code_agree_with_the_current_code(tmp_path, sha
 
 @pytest.mark.slow
 def test_meaningful_perturbation_rows_of_unknown_code_agree_with_the_current_code(tmp_path, shared_data):
-    """MP of the faithfulness run's first attempt (code unknown), its first two photos, within
-    :data:`MP_PER_PHOTO` and :data:`MP_MEAN` (about a minute of one core). A check as tight as the
-    closed-form one would recompute the committed batch of 4 at its thread count (about 3 minutes)."""
-    mp = _recompute(tmp_path, "faithfulness", ["meaningful_perturbation"], photos=2)
-    _within_bounds(mp, ["deletion_auc", "insertion_auc", "drop_pct"], MP_PER_PHOTO, MP_MEAN)
+    """MP of the faithfulness run's first attempt (code unknown): its first batch (4 photos, as committed),
+    compared as a distribution, not per photo (about 4 minutes of one core).
+
+    After 300 Adam steps a photo's mask is chaotic in the float order: the last bits of a gradient decide
+    which way a cell near zero goes, and that decides the mask (book/measurements/portability.csv: a
+    photo's %Drop moved by up to 5.2 points between batch sizes on one CPU, root mean square 2.7; on an AMD
+    EPYC the mean of two photos moved by 7.5 points against the committed rows, more than the former bound
+    of 5.0). No per-photo bound can be both safe and tight. So the paired differences (recomputed minus
+    committed) are tested for a shift: their mean must lie within ``MP_Z`` standard errors of 0, the
+    standard error from the measured spread of a photo's move between paths (``MP_SIGMA``,
+    :mod:`reproducibility`), which holds whatever the CPU. The check has power where it matters: a change
+    to the method moves every photo the same way, and a shift of the mean by more than
+    ``MP_Z * MP_SIGMA / 2`` (4 photos: 21 points of %Drop, 0.034 insertion and 0.016 deletion AUC)
+    fails; more photos would narrow it by their square root, at a minute each. The
+    targets are path-independent and equal exactly; MP at 1 step is pinned per photo by
+    tests/test_regression.py."""
+    mp = _recompute(tmp_path, "faithfulness", ["meaningful_perturbation"], photos=MP_PHOTOS)
     assert (mp["target"] == mp["target_committed"]).all()
+    for column, sigma in MP_SIGMA.items():
+        difference = mp[column].astype(float) - mp[f"{column}_committed"].astype(float)
+        bound = MP_Z * sigma / len(difference) ** 0.5
+        assert abs(difference.mean()) <= bound, (column, difference.tolist(), bound)
 
 
 @pytest.mark.slow

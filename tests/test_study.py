@@ -531,8 +531,13 @@ def test_a_recomputed_study_is_set_beside_the_committed_rows(tmp_path, monkeypat
     assert set(table["run"]) == {"faithfulness-rise"} and set(table["explainer"]) == {"rise"}
     assert set(table["metric"]) == {"drop_pct", "score_masked", "insertion_auc", "deletion_auc", "increase_pct"}
     assert (table["n"] == 4).all()
-    # The same numbers up to float rounding (another batch size groups the model's sums differently).
-    assert (table["max_abs_difference"] < 1e-6).all() and (table["difference"].abs() < 1e-6).all()
+    # The same numbers up to float rounding: another batch size groups the model's sums differently, which
+    # moved RISE's %Drop by up to 1e-4 points on an AMD EPYC. The bounds are the measured batch-size moves
+    # (batch 1/4/8/32, benchmarks/portability.py) times a margin: tests/reproducibility.py.
+    from reproducibility import BATCH_SIZE_PERCENT, BATCH_SIZE_UNIT
+
+    bound = table["metric"].map(lambda m: BATCH_SIZE_PERCENT if m.endswith("_pct") else BATCH_SIZE_UNIT)
+    assert (table["max_abs_difference"] <= bound).all() and (table["difference"].abs() <= bound).all(), table
     assert (table.loc[table["metric"] != "increase_pct", "pearson_r"] > 0.999999).all()
 
 
