@@ -38,7 +38,7 @@ test: setup browser
 # limited to AVX2 or off, 1 and 2 threads); a bound that holds only on this machine's path fails here.
 # FOVEX_PORTABILITY_FULL=1 adds tests/test_reproduce.py. The measured table: benchmarks/portability.py.
 test-portability: setup
-	$(BIN)/python -m pytest -q tests/test_portability.py
+	FOVEX_PORTABILITY=1 $(BIN)/python -m pytest -q tests/test_portability.py
 
 # Lint and formatting as configured in pyproject.toml (the test suite runs the same checks).
 lint: setup
